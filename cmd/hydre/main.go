@@ -1,0 +1,186 @@
+// Command hydre shares files by hash over Tor onion services.
+//
+// With no arguments it opens the desktop app; each subcommand is a front end
+// to the same engine (package swarm). Run "hydre help" for the list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// globals holds the options every subcommand shares, parsed once in main and
+// passed down; nothing reads configuration from anywhere else.
+type globals struct {
+	DataDir string // node state: keys, store, managed tor
+	Testnet string // directory of a private Tor network to join, or ""
+	JSON    bool   // machine-readable output
+	Logger  *slog.Logger
+	Stdout  io.Writer
+	Stderr  io.Writer
+}
+
+// command is one subcommand. run receives the arguments after its name.
+type command struct {
+	name    string
+	args    string // usage synopsis after the name
+	summary string
+	run     func(ctx context.Context, g *globals, args []string) error
+}
+
+// usageError marks errors caused by the command line itself; they exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func commands() []command {
+	cmds := []command{
+		{name: "version", summary: "print the version", run: runVersion},
+	}
+	cmds = append(cmds, extraCommands()...)
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	return cmds
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hydre", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g := &globals{Stdout: stdout, Stderr: stderr}
+	fs.StringVar(&g.DataDir, "data-dir", os.Getenv("HYDRE_HOME"), "node state directory (default: $HYDRE_HOME or the user config dir)")
+	fs.StringVar(&g.Testnet, "testnet", os.Getenv("HYDRE_TESTNET"), "join the private Tor network in `DIR` (see 'hydre testnet up')")
+	fs.BoolVar(&g.JSON, "json", false, "print machine-readable JSON")
+	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	fs.Usage = func() { printUsage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "hydre: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	g.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	if g.DataDir == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			fmt.Fprintf(stderr, "hydre: no data directory: %v (set --data-dir or HYDRE_HOME)\n", err)
+			return 1
+		}
+		g.DataDir = filepath.Join(dir, "hydre")
+	}
+	if g.Testnet != "" {
+		abs, err := filepath.Abs(g.Testnet)
+		if err != nil {
+			fmt.Fprintf(stderr, "hydre: --testnet: %v\n", err)
+			return 2
+		}
+		g.Testnet = abs
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	rest := fs.Args()
+	name := ""
+	if len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	if name == "help" {
+		if len(rest) == 0 {
+			printUsage(stdout, fs)
+			return 0
+		}
+		name, rest = rest[0], []string{"-h"}
+	}
+	if name == "" {
+		name = "gui"
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, g, rest)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, new(usageError)):
+			fmt.Fprintf(stderr, "hydre %s: %v\nRun 'hydre help %s' for usage.\n", name, err, name)
+			return 2
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			return 130
+		default:
+			fmt.Fprintf(stderr, "hydre %s: %v\n", name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "hydre: unknown command %q\nRun 'hydre help' for the list.\n", name)
+	return 2
+}
+
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "hydre shares files by hash over Tor onion services.\n\n")
+	fmt.Fprintf(w, "Usage: hydre [global options] <command> [arguments]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nWith no command, hydre opens the desktop app.\n\nGlobal options:\n")
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+}
+
+// newFlagSet returns the flag set of a subcommand, with a usage line built
+// from its synopsis.
+func newFlagSet(g *globals, name, synopsis, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet("hydre "+name, flag.ContinueOnError)
+	fs.SetOutput(g.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(g.Stderr, "Usage: hydre %s %s\n\n%s\n", name, synopsis, summary)
+		var has bool
+		fs.VisitAll(func(*flag.Flag) { has = true })
+		if has {
+			fmt.Fprintf(g.Stderr, "\nOptions:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+func runVersion(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "version", "", "Print the version of hydre.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	if g.JSON {
+		fmt.Fprintf(g.Stdout, "{\"version\":%q}\n", version)
+		return nil
+	}
+	fmt.Fprintf(g.Stdout, "hydre %s\n", version)
+	return nil
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# bench.sh runs hydre's whole-system benchmarks (the TestBench* tests, gated
+# by HYDRE_BENCH=1) and the micro-benchmarks, and assembles BENCHMARKS.md
+# from the fragments each writes, with the machine and the date.
+set -euo pipefail
+out=${1:-bin/bench}
+cd "$(dirname "$0")/.."
+rm -rf "$out"
+mkdir -p "$out"
+export HYDRE_BENCH=1 HYDRE_BENCH_OUT
+HYDRE_BENCH_OUT=$(cd "$out" && pwd)
+
+go test -count=1 -timeout 0 -run '^TestBench' -v ./... 2>&1 | tee "$out/bench-tests.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' || true
+go test -count=1 -run '^$' -bench . -benchmem -benchtime 2x ./crypto/... ./swarm/... 2>&1 | tee "$out/micro.txt" | grep -E '^(Benchmark|ok|FAIL)' || true
+
+{
+	echo "# hydre benchmarks"
+	echo
+	echo "Written by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(go version | cut -d' ' -f3), tor $(tor --version 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)."
+	echo "Absolute times on these shared 2-core machines are noisy: read the medians and the ratios against the peer measured in the same run."
+	echo
+	for f in "$out"/*.md; do
+		[ -e "$f" ] || continue
+		cat "$f"
+		echo
+	done
+	echo "## Micro-benchmarks"
+	echo
+	echo '```'
+	grep -E '^(Benchmark|goos|goarch|cpu|pkg)' "$out/micro.txt" || true
+	echo '```'
+} >BENCHMARKS.md
+echo "bench: wrote BENCHMARKS.md"
