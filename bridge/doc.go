@@ -1,0 +1,28 @@
+// Package bridge is hydre's discreet BitTorrent leecher: a client that
+// fetches a torrent from the BitTorrent swarm while announcing itself nowhere,
+// uploading nothing, answering no one and advertising nothing it holds.
+//
+// It drives github.com/anacrolix/torrent with every listener, tracker,
+// webseed, PEX, UPnP and DHT feature of the library switched off, and adds
+// what the library cannot be told to do:
+//
+//   - peers are dialed through an explicit dialer (no TCP or uTP listener
+//     exists) whose connections pass through a wire filter (wire.go) that
+//     drops Bitfield, Have, HaveAll, Piece, Suggest and Unchoke messages,
+//     answers ut_metadata requests with rejects and rewrites the extended
+//     handshake to the chosen client fingerprint (fingerprint.go);
+//   - the DHT is a get_peers-only look-up run by this package (lookup.go)
+//     over a UDP socket filter (dhtconn.go) that drops every inbound query
+//     before the DHT code sees it and every outbound message that is not a
+//     get_peers query;
+//   - a spy finder (spy.go) walks decoy info-hashes first and keeps the
+//     nodes and peers it catches in a refreshable blocklist (blocklist.go);
+//   - a stall watchdog drops and redials a peer that stops sending.
+//
+// Everything is counted at the socket level (Counters), not from the
+// library's own statistics; the discretion counters must stay at zero.
+//
+// The package is not the hydre swarm and knows nothing of onion services:
+// the engine reads a Torrent's data through Torrent.NewReader as it arrives.
+// docs/bridge.md explains the method and what each property rests on.
+package bridge

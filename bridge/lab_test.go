@@ -1,0 +1,363 @@
+package bridge
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+func newTestClient(t *testing.T, cfg Config) *Client {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	cfg.DialFrom = "127.0.0.1"
+	if cfg.DHTBind == "" {
+		cfg.DHTBind = "127.0.0.1:0"
+	}
+	ctx := context.Background()
+	c, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}
+
+// checkDiscreet fails on any discretion counter that is not zero.
+func checkDiscreet(t *testing.T, c Counters) {
+	t.Helper()
+	for name, v := range map[string]int64{
+		"bytes uploaded": c.BytesUploaded, "adverts sent": c.AdvertsSent, "announces sent": c.AnnouncesSent,
+		"queries answered": c.QueriesAnswered, "incoming accepted": c.IncomingAccepted,
+	} {
+		if v != 0 {
+			t.Errorf("%s = %d, want 0", name, v)
+		}
+	}
+}
+
+type trackerReq struct {
+	Proto  string `json:"proto"`
+	From   string `json:"from"`
+	URL    string `json:"url"`
+	PeerID string `json:"peer_id"`
+}
+
+// TestMagnetFromAria2NoTracker leeches a magnet whose tr=, xs= and as= point
+// at a logging tracker and a logging HTTP server, from an aria2 seeder given
+// by x.pe; neither server may see the bridge, the file must be exact.
+func TestMagnetFromAria2NoTracker(t *testing.T) {
+	var tr struct{ HTTP, UDP int }
+	tracker := startNode(t, "tracker.mjs", &tr)
+	var sourceHits atomic.Int64
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sourceHits.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer src.Close()
+
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	sum := writePayload(t, filepath.Join(seedDir, "film.bin"), 6<<20+12345, 1)
+	tf := filepath.Join(dir, "film.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, fmt.Sprintf("http://127.0.0.1:%d/announce", tr.HTTP), 16)
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port)
+	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+
+	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=film.bin&tr=%s&tr=%s&xs=%s&as=%s&x.pe=127.0.0.1:%d",
+		mi.HashInfoBytes().HexString(),
+		url.QueryEscape(fmt.Sprintf("http://127.0.0.1:%d/announce", tr.HTTP)),
+		url.QueryEscape(fmt.Sprintf("udp://127.0.0.1:%d", tr.UDP)),
+		url.QueryEscape(src.URL+"/film.torrent"), url.QueryEscape(src.URL+"/film.bin"), port)
+
+	before := listeningInodes(t)
+	c := newTestClient(t, Config{Fingerprint: QBittorrent465})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	bt, err := c.Add(ctx, magnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bt.WaitInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if now := listeningInodes(t); len(now) > len(before) {
+		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
+	}
+	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "film.bin"), sum)
+
+	cs := c.Counters()
+	t.Logf("counters: %+v", cs)
+	checkDiscreet(t, cs)
+	if cs.BytesDownloaded < bt.Length() {
+		t.Errorf("bytes downloaded %d < length %d", cs.BytesDownloaded, bt.Length())
+	}
+	if n := sourceHits.Load(); n != 0 {
+		t.Errorf("xs/as server got %d requests", n)
+	}
+	reqs := eventLines[trackerReq](tracker, "REQ")
+	announces, httpReqs := 0, 0
+	for _, r := range reqs {
+		switch r.Proto {
+		case "udp":
+			t.Errorf("udp tracker got a packet from %s (only the bridge had its url)", r.From)
+		case "http":
+			httpReqs++
+		case "announce":
+			announces++
+			if strings.Contains(r.PeerID, QBittorrent465.PeerIDPrefix) || strings.Contains(r.PeerID, hex.EncodeToString([]byte(QBittorrent465.PeerIDPrefix))) {
+				t.Errorf("tracker saw the bridge announce from %s", r.From)
+			}
+		}
+	}
+	if httpReqs != announces {
+		t.Errorf("tracker got %d http requests but %d announces (all should be aria2's)", httpReqs, announces)
+	}
+	t.Logf("tracker: %d announces, all from the seeder", announces)
+}
+
+// TestTransmissionWireTrace leeches from Transmission 3.00 through a
+// logging proxy while a second leecher, reachable only by the bridge, waits
+// for data; it checks the wire and that the second leecher got nothing.
+func TestTransmissionWireTrace(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	const size = 40<<20 + 777
+	sum := writePayload(t, filepath.Join(seedDir, "big.bin"), size, 2)
+	tf := filepath.Join(dir, "big.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "big.bin"), tf, "", 18)
+
+	port := freePort(t)
+	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
+	trd.add(t, tf, seedDir)
+	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	proxy := startWireProxy(t, fmt.Sprintf("127.0.0.1:%d", port))
+
+	// The second leecher: aria2 without the data, no DHT/LPD/PEX, no
+	// tracker (the torrent has none): only the bridge can reach it.
+	leechDir := filepath.Join(dir, "leech")
+	os.MkdirAll(leechDir, 0o755)
+	lport := freePort(t)
+	startProc(t, needProgram(t, "aria2c"), "--no-conf", "--enable-dht=false", "--enable-dht6=false",
+		"--bt-enable-lpd=false", "--enable-peer-exchange=false", "--disable-ipv6=true", "--interface=127.0.0.1",
+		"--listen-port="+fmt.Sprint(lport), "--summary-interval=0", "--file-allocation=none",
+		"--enable-rpc=false", "--seed-time=0", "--dir="+leechDir, tf)
+
+	before := listeningInodes(t)
+	c := newTestClient(t, Config{})
+	var traced atomic.Int64
+	c.wire.trace = func(remote string, dir byte, typ byte) {
+		if dir == '>' && remote == fmt.Sprintf("127.0.0.1:%d", lport) {
+			traced.Add(1)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	bt, err := c.Add(ctx, tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bt.AddPeers(proxy.addr(), fmt.Sprintf("127.0.0.1:%d", lport)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for bt.BytesCompleted() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if now := listeningInodes(t); len(now) > len(before) {
+		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
+	}
+	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "big.bin"), sum)
+	cs := c.Counters()
+	t.Logf("counters: %+v", cs)
+	checkDiscreet(t, cs)
+
+	for typ, name := range map[byte]string{msgBitfield: "bitfield", msgHave: "have", msgHaveAll: "have all",
+		msgPiece: "piece", msgSuggest: "suggest", msgUnchoke: "unchoke"} {
+		if n := proxy.count(typ); n != 0 {
+			t.Errorf("wire trace: bridge sent %d %s", n, name)
+		}
+	}
+	if proxy.count(msgRequest) == 0 {
+		t.Error("wire trace saw no request: the trace is not looking at the bridge")
+	}
+	proxy.mu.Lock()
+	for i, id := range proxy.peerIDs {
+		if !strings.HasPrefix(id, Transmission300.PeerIDPrefix) {
+			t.Errorf("peer id %q lacks the fingerprint prefix", id)
+		}
+		t.Logf("handshake %d: reserved %x", i, proxy.reserved[i])
+	}
+	for _, hs := range proxy.extHS {
+		if hs["v"] != Transmission300.Version {
+			t.Errorf("extended handshake v = %v", hs["v"])
+		}
+		for _, k := range []string{"metadata_size", "p", "ipv4", "ipv6"} {
+			if _, ok := hs[k]; ok {
+				t.Errorf("extended handshake has %q: %v", k, hs)
+			}
+		}
+	}
+	proxy.mu.Unlock()
+
+	if traced.Load() == 0 {
+		t.Error("the bridge never talked to the second leecher: the 0-byte check proves nothing")
+	}
+	got := int64(0)
+	if b, err := os.ReadFile(filepath.Join(leechDir, "big.bin")); err == nil {
+		for _, x := range b {
+			if x != 0 {
+				got++
+			}
+		}
+	}
+	if got != 0 {
+		t.Errorf("second leecher holds %d non-zero bytes from the bridge", got)
+	}
+}
+
+type dhtReady struct {
+	Ports []int    `json:"ports"`
+	IDs   []string `json:"ids"`
+}
+
+type dhtQuery struct {
+	Node int    `json:"node"`
+	Q    string `json:"q"`
+	From string `json:"from"`
+	Ours bool   `json:"ours"`
+}
+
+type dhtProbe struct {
+	Node     int    `json:"node"`
+	To       string `json:"to"`
+	Q        string `json:"q"`
+	Answered bool   `json:"answered"`
+}
+
+// TestDHTLookupAvoidsSpy finds an aria2 seeder through a private DHT of
+// bittorrent-dht nodes that also knows a spy node; the spy must be caught by
+// the decoy walk and blocked, the honest nodes must see only get_peers from
+// the bridge and get no answer to their own queries.
+func TestDHTLookupAvoidsSpy(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	sum := writePayload(t, filepath.Join(seedDir, "doc.bin"), 3<<20+99, 3)
+	tf := filepath.Join(dir, "doc.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "doc.bin"), tf, "", 16)
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port)
+	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+
+	spy := startSpyNode(t, "127.0.0.66", "127.0.0.77:6881", "127.0.0.78:51413")
+	var ready dhtReady
+	lab := startNode(t, "dht.mjs", &ready, "5",
+		fmt.Sprintf("%s:%d", mi.HashInfoBytes().HexString(), port),
+		fmt.Sprintf("%s:%d:%s", spy.addr().Addr(), spy.addr().Port(), hex.EncodeToString(spy.id[:])))
+
+	blPath := filepath.Join(dir, "blocklist.p2p")
+	os.WriteFile(blPath, []byte("# lab\nsome firm:10.9.8.0-10.9.8.255\n"), 0o600)
+	bl, err := NewBlocklist(blPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestClient(t, Config{
+		DHTBootstrap: []string{fmt.Sprintf("127.0.0.1:%d", ready.Ports[0])},
+		Blocklist:    bl,
+		PeerRetry:    time.Second,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "doc.bin"), sum)
+	cs := c.Counters()
+	t.Logf("counters: %+v", cs)
+	checkDiscreet(t, cs)
+
+	for _, a := range []string{"127.0.0.66", "127.0.0.77", "127.0.0.78"} {
+		if !bl.Blocked(netip.MustParseAddr(a)) {
+			t.Errorf("spy %s not blocked", a)
+		}
+	}
+	if bl.Blocked(netip.MustParseAddr("127.0.0.1")) {
+		t.Error("an honest lab address got blocked")
+	}
+	saved, err := NewBlocklist(blPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !saved.Blocked(netip.MustParseAddr("127.0.0.66")) || !saved.Blocked(netip.MustParseAddr("10.9.8.7")) {
+		t.Error("spies not written back to the blocklist file, or the file's ranges lost")
+	}
+	for _, q := range spy.seen() {
+		if q.q != "get_peers" {
+			t.Errorf("spy node got %q from %s", q.q, q.from)
+		}
+	}
+
+	// Let the lab's probes of the bridge's sockets time out.
+	var probes []dhtProbe
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		probes = eventLines[dhtProbe](lab, "PROBE")
+		if len(probes) > 0 && len(probes)%3 == 0 {
+			break
+		}
+	}
+	queries := 0
+	for _, q := range eventLines[dhtQuery](lab, "Q") {
+		if q.Ours {
+			continue
+		}
+		queries++
+		if q.Q != "get_peers" {
+			t.Errorf("lab node %d got %q from the bridge (%s)", q.Node, q.Q, q.From)
+		}
+	}
+	if queries == 0 {
+		t.Fatal("the lab saw no query from the bridge")
+	}
+	if len(probes) == 0 {
+		t.Fatal("the lab never probed the bridge")
+	}
+	for _, p := range probes {
+		if p.Answered {
+			t.Errorf("bridge answered %s from lab node %d", p.Q, p.Node)
+		}
+	}
+	if cs := c.Counters(); cs.DHTQueriesDropped == 0 {
+		t.Error("no inbound query reached the filter: the probes test nothing")
+	}
+	t.Logf("lab: %d get_peers from the bridge, %d probes unanswered", queries, len(probes))
+}

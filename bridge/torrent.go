@@ -1,0 +1,288 @@
+package bridge
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// Torrent is one torrent being leeched. Its data can be read while it
+// arrives.
+type Torrent struct {
+	c      *Client
+	t      *torrent.Torrent
+	ih     [20]byte
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	peers map[netip.AddrPort]struct{} // usable peers found so far
+}
+
+// File is one file of a torrent.
+type File struct {
+	Path   string // slash-separated, as in the torrent
+	Offset int64  // within the torrent's data
+	Length int64
+}
+
+// ErrBadSource is wrapped when Add is given neither a magnet link nor a
+// readable .torrent file.
+var ErrBadSource = errors.New("not a magnet link or torrent file")
+
+// Add starts leeching a magnet URI or a .torrent file. Trackers (announce,
+// announce-list, magnet tr=), web seeds (url-list) and metadata sources
+// (magnet xs=, as=) are ignored; magnet x.pe= peers are used.
+func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
+	if c.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	var (
+		opts  torrent.AddTorrentOpts
+		name  string
+		peers []string
+	)
+	if strings.HasPrefix(source, "magnet:") {
+		m, err := metainfo.ParseMagnetUri(source)
+		if err != nil {
+			return nil, fmt.Errorf("add torrent: %w: %v", ErrBadSource, err)
+		}
+		opts.InfoHash = m.InfoHash
+		name = m.DisplayName
+		peers = m.Params["x.pe"]
+	} else {
+		mi, err := metainfo.LoadFromFile(source)
+		if err != nil {
+			return nil, fmt.Errorf("add torrent: %w: %v", ErrBadSource, err)
+		}
+		opts.InfoHash = mi.HashInfoBytes()
+		opts.InfoBytes = mi.InfoBytes
+	}
+	if opts.InfoHash == (metainfo.Hash{}) {
+		return nil, fmt.Errorf("add torrent: %w: no v1 info-hash", ErrBadSource)
+	}
+	t, _ := c.cl.AddTorrentOpt(opts)
+	if name != "" {
+		t.SetDisplayName(name)
+	}
+	bt := &Torrent{c: c, t: t, ih: opts.InfoHash, done: make(chan struct{}), peers: map[netip.AddrPort]struct{}{}}
+	var tctx context.Context
+	tctx, bt.cancel = context.WithCancel(c.ctx)
+	if err := bt.AddPeers(peers...); err != nil {
+		c.log.Warn("ignoring bad x.pe peer", "err", err)
+	}
+	c.wg.Add(2)
+	go bt.watchDone(tctx)
+	go bt.findPeers(tctx)
+	return bt, nil
+}
+
+// InfoHash returns the v1 info-hash in hex.
+func (t *Torrent) InfoHash() string { return hex.EncodeToString(t.ih[:]) }
+
+// Name returns the torrent's name (or the magnet's display name).
+func (t *Torrent) Name() string { return t.t.Name() }
+
+// WaitInfo waits for the torrent's metadata (immediate for a .torrent).
+func (t *Torrent) WaitInfo(ctx context.Context) error {
+	select {
+	case <-t.t.GotInfo():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for torrent metadata: %w", ctx.Err())
+	}
+}
+
+// Length returns the total size; valid after WaitInfo.
+func (t *Torrent) Length() int64 { return t.t.Length() }
+
+// PieceLength returns the piece size; valid after WaitInfo.
+func (t *Torrent) PieceLength() int64 { return t.t.Info().PieceLength }
+
+// NumPieces returns the number of pieces; valid after WaitInfo.
+func (t *Torrent) NumPieces() int { return t.t.NumPieces() }
+
+// Files lists the files; valid after WaitInfo.
+func (t *Torrent) Files() []File {
+	var out []File
+	for _, f := range t.t.Files() {
+		out = append(out, File{Path: f.Path(), Offset: f.Offset(), Length: f.Length()})
+	}
+	return out
+}
+
+// BytesCompleted returns how many bytes are verified.
+func (t *Torrent) BytesCompleted() int64 { return t.t.BytesCompleted() }
+
+// Done is closed when every piece is verified.
+func (t *Torrent) Done() <-chan struct{} { return t.done }
+
+// Verified sends the index of each piece as it is verified, until ctx ends
+// (then the channel is closed). Pieces verified before the call are not
+// sent: check BytesCompleted or read through NewReader for those.
+func (t *Torrent) Verified(ctx context.Context) <-chan int {
+	out := make(chan int, 64)
+	sub := t.t.SubscribePieceStateChanges()
+	t.c.wg.Add(1)
+	go func() {
+		defer t.c.wg.Done()
+		defer close(out)
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.c.ctx.Done():
+				return
+			case ev, ok := <-sub.Values:
+				if !ok {
+					return
+				}
+				if ev.Complete && ev.Ok {
+					select {
+					case out <- ev.Index:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// NewReader returns a reader over the whole torrent's data; reads block
+// until the data is verified and return ctx's error once ctx ends. Reading
+// drives which pieces are fetched first (readahead bytes ahead of the read
+// position).
+func (t *Torrent) NewReader(ctx context.Context, readahead int64) io.ReadSeekCloser {
+	r := t.t.NewReader()
+	r.SetContext(ctx)
+	if readahead > 0 {
+		r.SetReadahead(readahead)
+	}
+	return r
+}
+
+// AddPeers offers peers ("ip:port") known by other means than the DHT.
+// Blocked addresses are skipped.
+func (t *Torrent) AddPeers(addrs ...string) error {
+	var errs []error
+	var aps []netip.AddrPort
+	for _, a := range addrs {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("peer %q: %w", a, err))
+			continue
+		}
+		aps = append(aps, ap)
+	}
+	t.offer(aps)
+	return errors.Join(errs...)
+}
+
+// Drop stops leeching and removes the torrent from the client (its data
+// stays on disk).
+func (t *Torrent) Drop() {
+	t.cancel()
+	t.t.Drop()
+}
+
+func (t *Torrent) offer(aps []netip.AddrPort) {
+	var pis []torrent.PeerInfo
+	t.mu.Lock()
+	for _, ap := range aps {
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if !ap.IsValid() || ap.Port() == 0 || t.c.bl.Blocked(ap.Addr()) || t.c.swarm.spyPeer(ap.Addr()) {
+			continue
+		}
+		t.peers[ap] = struct{}{}
+		pis = append(pis, peerInfo(ap))
+	}
+	t.mu.Unlock()
+	if len(pis) > 0 {
+		t.t.AddPeers(pis)
+	}
+}
+
+// reoffer offers every known usable peer again: the library forgets a peer
+// once dialed, and a peer dropped by the stall watchdog must be redialed.
+func (t *Torrent) reoffer() {
+	var pis []torrent.PeerInfo
+	t.mu.Lock()
+	for ap := range t.peers {
+		if t.c.bl.Blocked(ap.Addr()) || t.c.swarm.spyPeer(ap.Addr()) {
+			delete(t.peers, ap)
+			continue
+		}
+		pis = append(pis, peerInfo(ap))
+	}
+	t.mu.Unlock()
+	if len(pis) > 0 {
+		t.t.AddPeers(pis)
+	}
+}
+
+func peerInfo(ap netip.AddrPort) torrent.PeerInfo {
+	return torrent.PeerInfo{
+		Addr:   &net.TCPAddr{IP: ap.Addr().AsSlice(), Port: int(ap.Port())},
+		Source: torrent.PeerSourceDhtGetPeers,
+	}
+}
+
+func (t *Torrent) watchDone(ctx context.Context) {
+	defer t.c.wg.Done()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.t.GotInfo():
+	}
+	t.t.DownloadAll()
+	select {
+	case <-ctx.Done():
+	case <-t.t.Complete().On():
+		close(t.done)
+	}
+}
+
+// findPeers runs the spy finder and DHT look-ups, and re-offers known peers
+// until the torrent is complete or dropped.
+func (t *Torrent) findPeers(ctx context.Context) {
+	defer t.c.wg.Done()
+	retry := time.NewTicker(t.c.cfg.PeerRetry)
+	defer retry.Stop()
+	nextLookup := time.Now()
+	backoff := 2 * time.Second
+	for {
+		if len(t.c.cfg.DHTBootstrap) > 0 && !time.Now().Before(nextLookup) {
+			n, err := t.c.discover(ctx, t)
+			if err != nil && ctx.Err() == nil {
+				t.c.log.Warn("dht look-up failed", "err", err)
+			}
+			if n == 0 {
+				nextLookup = time.Now().Add(backoff)
+				backoff = min(backoff*2, t.c.cfg.Spy.Recheck)
+			} else {
+				nextLookup = time.Now().Add(t.c.cfg.Spy.Recheck)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.done:
+			return
+		case <-retry.C:
+			t.reoffer()
+		}
+	}
+}

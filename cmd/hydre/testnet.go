@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+func runTestnet(ctx context.Context, g *globals, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprintf(g.Stderr, "Usage: hydre testnet up|down|status [options] DIR\n\n"+
+			"Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n"+
+			"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.\n"+
+			"Run 'hydre testnet up -h' for its options.\n")
+		if len(args) == 0 {
+			return usageError{"missing subcommand (up, down or status)"}
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "up":
+		return runTestnetUp(ctx, g, args[1:])
+	case "down":
+		return runTestnetDown(g, args[1:])
+	case "status":
+		return runTestnetStatus(g, args[1:])
+	default:
+		return usageError{fmt.Sprintf("unknown subcommand %q (want up, down or status)", args[0])}
+	}
+}
+
+func runTestnetUp(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only]] DIR",
+		"Start a private Tor network in DIR, in the background, and return once a fresh onion\n"+
+			"service is reachable through it. Stop it with 'hydre testnet down DIR'.")
+	relays := fs.Int("relays", testnet.DefaultRelays, "plain relays besides the 3 authorities")
+	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
+	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want exactly one directory"}
+	}
+	rate, err := parseRate(*bw)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *relays < 1 {
+		return usageError{"--relays must be at least 1"}
+	}
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: fs.Arg(0), Relays: *relays, RelayBandwidth: rate,
+		LimitMiddlesOnly: *middles, Detach: true, Logger: g.Logger})
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		b, _ := json.Marshal(struct {
+			Dir     string  `json:"dir"`
+			Seconds float64 `json:"usableAfterSeconds"`
+		}{nw.Dir(), nw.UsableAfter().Seconds()})
+		fmt.Fprintf(g.Stdout, "%s\n", b)
+		return nil
+	}
+	fmt.Fprintf(g.Stdout, "private tor network up in %s (usable after %.1fs)\nuse it with: hydre --testnet %s <command>\nstop it with: hydre testnet down %s\n",
+		nw.Dir(), nw.UsableAfter().Seconds(), nw.Dir(), nw.Dir())
+	return nil
+}
+
+func runTestnetDown(g *globals, args []string) error {
+	fs := newFlagSet(g, "testnet down", "DIR", "Stop every tor process of the private network in DIR.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want exactly one directory"}
+	}
+	if err := testnet.Stop(fs.Arg(0)); err != nil {
+		return err
+	}
+	if !g.JSON {
+		fmt.Fprintf(g.Stdout, "private tor network in %s stopped\n", fs.Arg(0))
+	}
+	return nil
+}
+
+func runTestnetStatus(g *globals, args []string) error {
+	fs := newFlagSet(g, "testnet status", "DIR", "Say whether the private network in DIR is running.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want exactly one directory"}
+	}
+	nw, err := testnet.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer nw.Close()
+	if g.JSON {
+		fmt.Fprintf(g.Stdout, "{\"dir\":%q,\"running\":true}\n", nw.Dir())
+		return nil
+	}
+	fmt.Fprintf(g.Stdout, "private tor network in %s is running (was usable after %.1fs)\n", nw.Dir(), nw.UsableAfter().Seconds())
+	return nil
+}
+
+// parseRate parses a byte rate: "1048576", "500KB", "1MB", "1MiB".
+func parseRate(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}} {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(v), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad rate %q", s)
+	}
+	return int64(n * float64(mult)), nil
+}

@@ -1,0 +1,28 @@
+package crypto
+
+import "errors"
+
+// Sentinel errors callers branch on. Errors of this package wrap them with
+// context; none ever carries a key or a link.
+var (
+	// ErrBadChunk reports a chunk that does not match the content ID: wrong
+	// length, a leaf that differs from the known one, or a chunk and proof
+	// that do not hash to the root. Decryption failures wrap it too.
+	ErrBadChunk = errors.New("bad chunk")
+	// ErrBadProof reports a malformed proof, or one that contradicts nodes
+	// the tree already knows.
+	ErrBadProof = errors.New("bad proof")
+	// ErrBadLink reports a hydre link or content ID text that does not parse.
+	ErrBadLink = errors.New("bad link")
+	// ErrBadDescriptor reports a descriptor that does not decode or does not
+	// match its content ID.
+	ErrBadDescriptor = errors.New("bad descriptor")
+	// ErrBadHeader reports a sealed header that does not open (wrong key,
+	// tampering) or does not decode.
+	ErrBadHeader = errors.New("bad header")
+	// ErrBadTree reports a persisted tree that does not decode or does not
+	// match its descriptor.
+	ErrBadTree = errors.New("bad tree")
+	// ErrNoChunk reports a request for a chunk the tree does not hold.
+	ErrNoChunk = errors.New("chunk not held")
+)

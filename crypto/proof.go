@@ -1,0 +1,69 @@
+package crypto
+
+import "fmt"
+
+// MaxProofDepth bounds the number of sibling hashes in a proof.
+const MaxProofDepth = 64
+
+// Proof proves that a ciphertext chunk belongs to a content: the sibling
+// hashes on the path from the chunk's leaf to the root, bottom up, skipping
+// the levels where the path's node has no sibling (it is promoted as is).
+type Proof struct {
+	Siblings [][32]byte
+}
+
+// MarshalBinary encodes the proof: count (1 byte, <= MaxProofDepth) followed
+// by count 32-byte hashes.
+func (p Proof) MarshalBinary() ([]byte, error) {
+	if len(p.Siblings) > MaxProofDepth {
+		return nil, fmt.Errorf("marshal proof: %d siblings is more than %d: %w", len(p.Siblings), MaxProofDepth, ErrBadProof)
+	}
+	b := make([]byte, 0, 1+32*len(p.Siblings))
+	b = append(b, byte(len(p.Siblings)))
+	for _, s := range p.Siblings {
+		b = append(b, s[:]...)
+	}
+	return b, nil
+}
+
+// UnmarshalProof decodes a proof received from anyone. The length must be
+// exactly 1 + 32*count with count <= MaxProofDepth. Errors wrap ErrBadProof.
+func UnmarshalProof(b []byte) (Proof, error) {
+	if len(b) == 0 {
+		return Proof{}, fmt.Errorf("unmarshal proof: empty: %w", ErrBadProof)
+	}
+	n := int(b[0])
+	if n > MaxProofDepth {
+		return Proof{}, fmt.Errorf("unmarshal proof: %d siblings is more than %d: %w", n, MaxProofDepth, ErrBadProof)
+	}
+	if len(b) != 1+32*n {
+		return Proof{}, fmt.Errorf("unmarshal proof: %d bytes for %d siblings: %w", len(b), n, ErrBadProof)
+	}
+	p := Proof{Siblings: make([][32]byte, n)}
+	for i := range p.Siblings {
+		copy(p.Siblings[i][:], b[1+32*i:])
+	}
+	return p, nil
+}
+
+// levelSizes returns the number of nodes of each level of a tree of n
+// leaves, from the leaves (n) up to the root (1).
+func levelSizes(n int) []int {
+	sizes := []int{n}
+	for n > 1 {
+		n = (n + 1) / 2
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
+// proofLen returns the number of siblings in the proof of leaf i.
+func proofLen(sizes []int, i int) int {
+	k := 0
+	for lvl := 0; lvl < len(sizes)-1; lvl++ {
+		if (i>>lvl)^1 < sizes[lvl] {
+			k++
+		}
+	}
+	return k
+}

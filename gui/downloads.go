@@ -1,0 +1,298 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// downloadScreen takes pasted links and lists downloads with their progress.
+type downloadScreen struct {
+	u        *UI
+	content  fyne.CanvasObject
+	entry    *widget.Entry
+	errLabel *widget.Label
+	list     *widget.List
+	empty    fyne.CanvasObject
+	rows     []swarm.Status
+	selected *hcrypto.ContentID
+}
+
+func newDownloadScreen(u *UI) *downloadScreen {
+	d := &downloadScreen{u: u}
+	d.entry = widget.NewEntry()
+	d.entry.SetPlaceHolder("Paste a hydre: link here and press Enter")
+	d.entry.OnSubmitted = func(string) { d.submit() }
+	get := widget.NewButtonWithIcon("Download", theme.DownloadIcon(), d.submit)
+	get.Importance = widget.HighImportance
+	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.errLabel.Importance = widget.DangerImportance
+	d.errLabel.Wrapping = fyne.TextWrapWord
+	d.errLabel.Hide()
+	d.list = widget.NewList(
+		func() int { return len(d.rows) },
+		func() fyne.CanvasObject { return newDownloadRow(d) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(d.rows) {
+				o.(*downloadRow).set(d.rows[i])
+			}
+		})
+	d.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(d.rows) {
+			id := d.rows[i].ID
+			d.selected = &id
+		}
+	}
+	d.list.OnUnselected = func(widget.ListItemID) { d.selected = nil }
+	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
+		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	hint.Wrapping = fyne.TextWrapWord
+	d.empty = container.NewCenter(hint)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, get, d.entry), d.errLabel)
+	d.content = container.NewBorder(top, nil, nil, nil, container.NewStack(d.list, d.empty))
+	return d
+}
+
+// refresh shows the store's downloads. UI thread only.
+func (d *downloadScreen) refresh() {
+	d.rows = d.u.items.list(kindDownload)
+	if len(d.rows) == 0 {
+		d.empty.Show()
+	} else {
+		d.empty.Hide()
+	}
+	d.list.Refresh()
+}
+
+// setError shows a problem with the link typed; "" clears it.
+func (d *downloadScreen) setError(msg string) {
+	d.errLabel.SetText(msg)
+	if msg == "" {
+		d.errLabel.Hide()
+	} else {
+		d.errLabel.Show()
+	}
+}
+
+// submit starts downloading the link in the entry.
+func (d *downloadScreen) submit() {
+	text := strings.TrimSpace(d.entry.Text)
+	switch {
+	case text == "":
+		d.setError("Paste a hydre: link first.")
+		return
+	case strings.HasPrefix(strings.ToLower(text), "magnet:"):
+		if d.u.opt.Bridge == nil {
+			d.setError("This is a BitTorrent magnet link. hydre fetches those only through a bridge, which this build does not include.")
+			return
+		}
+		d.setError("")
+		d.entry.SetText("")
+		d.u.bridge.fetch(text)
+		return
+	}
+	if _, err := hcrypto.ParseLink(text); err != nil {
+		d.setError(plainError(err))
+		return
+	}
+	d.setError("")
+	d.entry.SetText("")
+	d.get(text)
+}
+
+// get starts a download; errors show under the entry.
+func (d *downloadScreen) get(link string) {
+	e := d.u.currentEngine()
+	if e == nil {
+		d.setError("hydre is not connected to Tor yet: wait for the status bar above, then try again.")
+		d.entry.SetText(link)
+		return
+	}
+	s := d.u.currentSettings()
+	d.u.goOwned(func() {
+		st, err := d.fetch(d.u.ctx, e, link, s)
+		d.u.do(func() {
+			if err != nil {
+				d.setError("Could not download: " + plainError(err))
+				return
+			}
+			d.u.items.revive(st.ID)
+			d.u.apply([]swarm.Status{st})
+		})
+	})
+}
+
+func (d *downloadScreen) fetch(ctx context.Context, e *swarm.Engine, link string, s Settings) (swarm.Status, error) {
+	if err := os.MkdirAll(s.DownloadDir, 0o755); err != nil {
+		return swarm.Status{}, fmt.Errorf("create the download folder: %w", err)
+	}
+	st, err := e.Get(ctx, link, s.DownloadDir)
+	if err != nil {
+		return swarm.Status{}, err
+	}
+	if st.Reshare != s.Reshare {
+		if err := e.SetReshare(st.ID, s.Reshare); err != nil {
+			return st, err
+		}
+		st.Reshare = s.Reshare
+	}
+	return st, nil
+}
+
+// pauseResume pauses a running download or resumes a paused one.
+func (d *downloadScreen) pauseResume(st swarm.Status) {
+	what, op := "pause "+displayName(st), (*swarm.Engine).Pause
+	if st.State == swarm.StatePaused {
+		what, op = "resume "+displayName(st), (*swarm.Engine).Resume
+	}
+	d.u.withEngine(what, func(ctx context.Context, e *swarm.Engine) error {
+		if err := op(e, st.ID); err != nil {
+			return err
+		}
+		d.u.refreshStatus(ctx, e, st)
+		return nil
+	})
+}
+
+// play streams a content to the system's media player.
+func (d *downloadScreen) play(st swarm.Status) {
+	d.u.withEngine("play "+displayName(st), func(ctx context.Context, e *swarm.Engine) error {
+		addr, err := d.u.opt.Stream(ctx, e, st.ID)
+		if err != nil {
+			return err
+		}
+		wait, err := launchPlayer(ctx, addr, d.u.app.OpenURL)
+		if err != nil || wait == nil {
+			return err
+		}
+		if err := wait(); err != nil && ctx.Err() == nil {
+			d.u.log.Info("gui: player exited", "err", err)
+		}
+		return nil
+	})
+}
+
+// remove removes a download after asking whether to delete its file.
+func (d *downloadScreen) remove(st swarm.Status) {
+	del := widget.NewCheck("Also delete the file from the disk", nil)
+	msg := widget.NewLabel("Remove " + displayName(st) + " from the list? hydre stops downloading and sharing it.")
+	msg.Wrapping = fyne.TextWrapWord
+	dlg := dialog.NewCustomConfirm("Remove download?", "Remove", "Cancel", container.NewVBox(msg, del), func(ok bool) {
+		if !ok {
+			return
+		}
+		deleteData := del.Checked
+		d.u.withEngine("remove "+displayName(st), func(ctx context.Context, e *swarm.Engine) error {
+			if err := e.Remove(st.ID, deleteData); err != nil && !errors.Is(err, swarm.ErrNotFound) {
+				return err
+			}
+			d.u.do(func() { d.u.removed(st) })
+			return nil
+		})
+	}, d.u.win)
+	dlg.Resize(fyne.NewSize(460, 200))
+	dlg.Show()
+}
+
+// removeSelected removes the selected download (the Delete key).
+func (d *downloadScreen) removeSelected() {
+	if d.selected == nil {
+		return
+	}
+	if st, ok := d.u.items.get(*d.selected); ok {
+		d.remove(st)
+	}
+}
+
+// downloadRow is one download in the list.
+type downloadRow struct {
+	widget.BaseWidget
+	d                   *downloadScreen
+	st                  swarm.Status
+	name, state, detail *widget.Label
+	bar                 *widget.ProgressBar
+	pause, play, folder *widget.Button
+	remove              *widget.Button
+}
+
+func newDownloadRow(d *downloadScreen) *downloadRow {
+	r := &downloadRow{d: d}
+	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.state = widget.NewLabel("")
+	r.detail = widget.NewLabel("")
+	r.bar = widget.NewProgressBar()
+	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { d.pauseResume(r.st) })
+	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
+	r.folder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { d.u.openFolder(r.st.Path) })
+	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
+	if d.u.opt.Stream == nil {
+		r.play.Hide()
+	}
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *downloadRow) set(st swarm.Status) {
+	r.st = st
+	r.name.SetText(displayName(st))
+	r.state.SetText(stateText(st))
+	r.bar.SetValue(fraction(st))
+	parts := []string{formatSize(st.Verified) + " of " + sizeOrUnknown(st.Size)}
+	if !st.Done() && st.State != swarm.StatePaused {
+		parts = append(parts, formatRate(st.DownRate))
+	}
+	parts = append(parts, fmt.Sprintf("%d peers", st.Peers))
+	if eta := formatETA(st.ETA); eta != "" && !st.Done() && st.State == swarm.StateFetching {
+		parts = append(parts, eta)
+	}
+	if st.Done() && st.Uploaded > 0 {
+		parts = append(parts, formatSize(st.Uploaded)+" uploaded")
+	}
+	r.detail.SetText(strings.Join(parts, " · "))
+	switch {
+	case st.Done() || st.State == swarm.StateFailed:
+		r.pause.Hide()
+	case st.State == swarm.StatePaused:
+		r.pause.SetText("Resume")
+		r.pause.SetIcon(theme.MediaPlayIcon())
+		r.pause.Show()
+	default:
+		r.pause.SetText("Pause")
+		r.pause.SetIcon(theme.MediaPauseIcon())
+		r.pause.Show()
+	}
+	if st.Size > 0 && st.Path != "" {
+		r.play.Enable()
+		r.folder.Enable()
+	} else {
+		r.play.Disable()
+		r.folder.Disable()
+	}
+}
+
+func sizeOrUnknown(n int64) string {
+	if n <= 0 {
+		return "unknown size"
+	}
+	return formatSize(n)
+}
+
+// CreateRenderer lays the row out.
+func (r *downloadRow) CreateRenderer() fyne.WidgetRenderer {
+	top := container.NewBorder(nil, nil, nil, r.state, r.name)
+	bottom := container.NewHBox(r.detail, layout.NewSpacer(), r.pause, r.play, r.folder, r.remove)
+	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, bottom))
+}

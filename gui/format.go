@@ -1,0 +1,173 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// formatSize writes a byte count the way a file manager does.
+func formatSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// formatRate writes a transfer rate.
+func formatRate(bps float64) string {
+	if bps < 1 {
+		return "0 B/s"
+	}
+	return formatSize(int64(bps)) + "/s"
+}
+
+// formatETA writes the time left; zero or negative means unknown.
+func formatETA(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Minute:
+		return fmt.Sprintf("%ds left", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds left", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%dh%02dm left", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// stateText names a state the way a person reads it.
+func stateText(st swarm.Status) string {
+	switch st.State {
+	case swarm.StateStarting:
+		if st.Kind == swarm.KindShare {
+			return "Publishing"
+		}
+		return "Looking for peers"
+	case swarm.StateFetching:
+		return "Downloading"
+	case swarm.StatePaused:
+		return "Paused"
+	case swarm.StateSeeding:
+		if st.Kind == swarm.KindDownload {
+			return "Done, sharing"
+		}
+		return "Sharing"
+	case swarm.StateDone:
+		return "Done"
+	case swarm.StateFailed:
+		if st.Err != "" {
+			return "Failed: " + st.Err
+		}
+		return "Failed"
+	case swarm.StateStopped:
+		return "Stopped"
+	}
+	return st.State.String()
+}
+
+// fraction is the share of a content verified, for a progress bar.
+func fraction(st swarm.Status) float64 {
+	if st.Size <= 0 {
+		if st.Done() {
+			return 1
+		}
+		return 0
+	}
+	f := float64(st.Verified) / float64(st.Size)
+	if f > 1 {
+		f = 1
+	}
+	return f
+}
+
+// displayName is what a row shows as the content's name.
+func displayName(st swarm.Status) string {
+	if st.Name != "" {
+		return st.Name
+	}
+	if st.Kind == swarm.KindHost {
+		return "Hosted content " + shortID(st.ID)
+	}
+	return "Content " + shortID(st.ID) + " (name not known yet)"
+}
+
+// shortID is the start of a content ID, enough to tell items apart.
+func shortID(id hcrypto.ContentID) string {
+	s := id.String()
+	if len(s) > 12 {
+		s = s[:12]
+	}
+	return s
+}
+
+// shortLink shows the start of a link without revealing its key.
+func shortLink(link string) string {
+	if len(link) <= 22 {
+		return link
+	}
+	return link[:22] + "…"
+}
+
+// plainError turns an error into a sentence for a person: what went wrong
+// and, where there is one, what to do. It never shows a link or key (errors
+// of ours never hold one).
+func plainError(err error) string {
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, exec.ErrNotFound):
+		return "Tor is not installed. Install the \"tor\" package (for example: sudo apt install tor), " +
+			"or attach to a running tor in Settings > Connection."
+	case errors.Is(err, syscall.ENOSPC):
+		return "The disk is full. Free some space or choose another download folder in Settings."
+	case errors.Is(err, fs.ErrPermission):
+		return "hydre is not allowed to use this file or folder (permission denied)."
+	case errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist):
+		return "The file " + pe.Path + " does not exist."
+	case errors.Is(err, hcrypto.ErrBadLink):
+		return "This is not a valid hydre link: " + err.Error() + ". Check that it was copied whole."
+	case errors.Is(err, swarm.ErrNoPeers):
+		return "This link names no computer to download from."
+	case errors.Is(err, swarm.ErrClosed):
+		return "The node is stopped (Tor or the engine stopped). Use Reconnect at the top of the window."
+	case errors.Is(err, swarm.ErrNotFound):
+		return "This item is no longer in the list."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "This took too long and was stopped: " + err.Error() + "."
+	case errors.Is(err, context.Canceled):
+		return "Cancelled."
+	}
+	return sentence(err.Error())
+}
+
+// sentence capitalizes s and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "Something went wrong."
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

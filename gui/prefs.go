@@ -1,0 +1,261 @@
+package gui
+
+import (
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+var (
+	identityChoices = []string{"One identity per content (unlinkable)", "One identity for the whole node"}
+	torModeChoices  = []string{"hydre starts its own Tor", "Use a Tor already running (control port)"}
+	themeChoices    = []string{"Follow the desktop", "Dark", "Light"}
+	themeValues     = []string{ThemeSystem, ThemeDark, ThemeLight}
+)
+
+// settingsScreen edits Settings; Save writes them and, when the
+// connection or engine settings changed, offers to reconnect.
+type settingsScreen struct {
+	u            *UI
+	content      fyne.CanvasObject
+	downloadDir  *widget.Entry
+	reshare      *widget.Check
+	notify       *widget.Check
+	identity     *widget.RadioGroup
+	maxPeers     *widget.Entry
+	maxUploads   *widget.Entry
+	themeSel     *widget.Select
+	torMode      *widget.RadioGroup
+	torPath      *widget.Entry
+	controlAddr  *widget.Entry
+	controlPass  *widget.Entry
+	bridges      *widget.Entry
+	testnet      *widget.Entry
+	status       *widget.Label
+	saveButton   *widget.Button
+	revertButton *widget.Button
+}
+
+func newSettingsScreen(u *UI) *settingsScreen {
+	p := &settingsScreen{u: u}
+	p.downloadDir = widget.NewEntry()
+	browse := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), p.chooseFolder)
+	p.reshare = widget.NewCheck("Share what I download with others once it is complete", nil)
+	p.notify = widget.NewCheck("Notify me when a download completes", nil)
+	p.identity = widget.NewRadioGroup(identityChoices, nil)
+	p.maxPeers = widget.NewEntry()
+	p.maxPeers.SetPlaceHolder("automatic")
+	p.maxUploads = widget.NewEntry()
+	p.maxUploads.SetPlaceHolder("automatic")
+	p.themeSel = widget.NewSelect(themeChoices, nil)
+	p.torMode = widget.NewRadioGroup(torModeChoices, func(string) { p.showTorFields() })
+	p.torPath = widget.NewEntry()
+	p.torPath.SetPlaceHolder("tor (from PATH)")
+	p.controlAddr = widget.NewEntry()
+	p.controlAddr.SetPlaceHolder("127.0.0.1:9051")
+	p.controlPass = widget.NewPasswordEntry()
+	p.controlPass.SetPlaceHolder("empty: cookie authentication")
+	p.bridges = widget.NewMultiLineEntry()
+	p.bridges.SetPlaceHolder("One bridge line each, e.g.\nobfs4 192.0.2.3:443 FINGERPRINT cert=… iat-mode=0\nsnowflake 192.0.2.4:80 FINGERPRINT …")
+	p.bridges.SetMinRowsVisible(3)
+	p.testnet = widget.NewEntry()
+	p.testnet.SetPlaceHolder("empty: the real Tor network")
+	p.status = widget.NewLabel("")
+	p.status.Wrapping = fyne.TextWrapWord
+	p.saveButton = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
+	p.saveButton.Importance = widget.HighImportance
+	p.revertButton = widget.NewButton("Undo changes", func() { p.load(u.currentSettings()) })
+
+	general := widget.NewForm(
+		widget.NewFormItem("Download folder", container.NewBorder(nil, nil, nil, browse, p.downloadDir)),
+		widget.NewFormItem("Re-share", p.reshare),
+		widget.NewFormItem("Notifications", p.notify),
+		widget.NewFormItem("Onion identity", p.identity),
+		widget.NewFormItem("Peers per content", p.maxPeers),
+		widget.NewFormItem("Uploads per content", p.maxUploads),
+		widget.NewFormItem("Theme", p.themeSel),
+	)
+	conn := widget.NewForm(
+		widget.NewFormItem("Tor", p.torMode),
+		widget.NewFormItem("Tor program", p.torPath),
+		widget.NewFormItem("Control port", p.controlAddr),
+		widget.NewFormItem("Control password", p.controlPass),
+		widget.NewFormItem("Bridges", p.bridges),
+		widget.NewFormItem("Private test network", p.testnet),
+	)
+	note := widget.NewLabel("Use bridges if Tor is blocked where you are (obfs4 and snowflake lines from bridges.torproject.org). " +
+		"Connection, identity and limit changes take effect when hydre reconnects.")
+	note.Wrapping = fyne.TextWrapWord
+	p.content = container.NewBorder(nil,
+		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(p.revertButton, p.saveButton), p.status)),
+		nil, nil,
+		container.NewVScroll(container.NewVBox(
+			widget.NewCard("General", "", general),
+			widget.NewCard("Connection", "", container.NewVBox(conn, note)),
+		)))
+	p.load(u.settings)
+	return p
+}
+
+// load shows s in the form.
+func (p *settingsScreen) load(s Settings) {
+	p.downloadDir.SetText(s.DownloadDir)
+	p.reshare.SetChecked(s.Reshare)
+	p.notify.SetChecked(s.Notify)
+	p.identity.SetSelected(identityChoices[boolIndex(s.SingleIdentity)])
+	p.maxPeers.SetText(limitText(s.MaxPeersPerContent))
+	p.maxUploads.SetText(limitText(s.MaxUploadsPerContent))
+	for i, v := range themeValues {
+		if v == s.Theme {
+			p.themeSel.SetSelected(themeChoices[i])
+		}
+	}
+	p.torMode.SetSelected(torModeChoices[boolIndex(s.Tor.Mode == TorControl)])
+	p.torPath.SetText(s.Tor.TorPath)
+	p.controlAddr.SetText(s.Tor.ControlAddr)
+	p.controlPass.SetText(s.Tor.ControlPassword)
+	p.bridges.SetText(strings.Join(s.Tor.Bridges, "\n"))
+	p.testnet.SetText(s.Tor.Testnet)
+	p.showTorFields()
+}
+
+// showTorFields enables the fields of the chosen Tor mode.
+func (p *settingsScreen) showTorFields() {
+	control := p.torMode.Selected == torModeChoices[1]
+	for _, e := range []*widget.Entry{p.controlAddr, p.controlPass} {
+		if control {
+			e.Enable()
+		} else {
+			e.Disable()
+		}
+	}
+	for _, e := range []*widget.Entry{p.torPath, p.bridges} {
+		if control {
+			e.Disable()
+		} else {
+			e.Enable()
+		}
+	}
+}
+
+// read returns the settings in the form, or what is wrong with them.
+func (p *settingsScreen) read() (Settings, error) {
+	s := p.u.currentSettings()
+	s.DownloadDir = p.downloadDir.Text
+	s.Reshare = p.reshare.Checked
+	s.Notify = p.notify.Checked
+	s.SingleIdentity = p.identity.Selected == identityChoices[1]
+	var err error
+	if s.MaxPeersPerContent, err = parseLimit(p.maxPeers.Text, "peers per content"); err != nil {
+		return s, err
+	}
+	if s.MaxUploadsPerContent, err = parseLimit(p.maxUploads.Text, "uploads per content"); err != nil {
+		return s, err
+	}
+	for i, c := range themeChoices {
+		if c == p.themeSel.Selected {
+			s.Theme = themeValues[i]
+		}
+	}
+	s.Tor.Mode = TorManaged
+	if p.torMode.Selected == torModeChoices[1] {
+		s.Tor.Mode = TorControl
+	}
+	s.Tor.TorPath = p.torPath.Text
+	s.Tor.ControlAddr = p.controlAddr.Text
+	s.Tor.ControlPassword = p.controlPass.Text
+	s.Tor.Bridges = strings.Split(p.bridges.Text, "\n")
+	s.Tor.Testnet = p.testnet.Text
+	s.normalize()
+	return s, s.Validate()
+}
+
+// save validates and writes the settings, applies what applies at once
+// and offers to reconnect for the rest.
+func (p *settingsScreen) save() {
+	s, err := p.read()
+	if err != nil {
+		p.status.SetText("Not saved: " + plainError(err))
+		p.status.Importance = widget.DangerImportance
+		p.status.Refresh()
+		return
+	}
+	old := p.u.currentSettings()
+	if err := p.u.saveSettings(s); err != nil {
+		p.u.showError("save the settings", err)
+		return
+	}
+	p.u.app.Settings().SetTheme(themeFor(s.Theme))
+	p.status.SetText("Saved.")
+	p.status.Importance = widget.SuccessImportance
+	p.status.Refresh()
+	if old.restartNeeded(s) {
+		dialog.ShowConfirm("Reconnect now?", "The new connection, identity or limit settings take effect when hydre reconnects to Tor. "+
+			"Downloads pause for a moment and continue. Reconnect now?", func(ok bool) {
+			if ok {
+				p.u.reconnect()
+			}
+		}, p.u.win)
+	}
+}
+
+// chooseFolder picks the download folder.
+func (p *settingsScreen) chooseFolder() {
+	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+		if err != nil {
+			p.u.showError("open the folder", err)
+			return
+		}
+		if l != nil {
+			p.downloadDir.SetText(l.Path())
+		}
+	}, p.u.win)
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// saveSettings writes s and puts it in force.
+func (u *UI) saveSettings(s Settings) error {
+	if err := SaveSettings(u.opt.DataDir, s); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	u.settings = s
+	u.mu.Unlock()
+	return nil
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func limitText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func parseLimit(s, what string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "automatic") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, errLimit(what)
+	}
+	return n, nil
+}
+
+type errLimit string
+
+func (e errLimit) Error() string { return string(e) + " must be a whole number, or empty for automatic" }

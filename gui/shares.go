@@ -1,0 +1,249 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// shareScreen lists what this node shares, with each link, and takes new
+// files from a drop or a file dialog.
+type shareScreen struct {
+	u        *UI
+	content  fyne.CanvasObject
+	private  *widget.Check
+	list     *widget.List
+	empty    fyne.CanvasObject
+	rows     []swarm.Status
+	selected *hcrypto.ContentID
+	qr       dialog.Dialog // the QR code shown, if any
+}
+
+func newShareScreen(u *UI) *shareScreen {
+	s := &shareScreen{u: u}
+	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
+	add.Importance = widget.HighImportance
+	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
+	s.list = widget.NewList(
+		func() int { return len(s.rows) },
+		func() fyne.CanvasObject { return newShareRow(s) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(s.rows) {
+				o.(*shareRow).set(s.rows[i])
+			}
+		})
+	s.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(s.rows) {
+			id := s.rows[i].ID
+			s.selected = &id
+		}
+	}
+	s.list.OnUnselected = func(widget.ListItemID) { s.selected = nil }
+	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
+		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
+		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	hint.Wrapping = fyne.TextWrapWord
+	s.empty = container.NewCenter(hint)
+	top := container.NewVBox(container.NewHBox(add, s.private))
+	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
+	return s
+}
+
+// refresh shows the store's shares. UI thread only.
+func (s *shareScreen) refresh() {
+	s.rows = s.u.items.list(kindShare)
+	if len(s.rows) == 0 {
+		s.empty.Show()
+	} else {
+		s.empty.Hide()
+	}
+	s.list.Refresh()
+}
+
+// pickFiles opens a file dialog; the chosen file is shared.
+func (s *shareScreen) pickFiles() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			s.u.showError("open the file", err)
+			return
+		}
+		if r == nil {
+			return
+		}
+		path := r.URI().Path()
+		r.Close()
+		s.share([]string{path})
+	}, s.u.win)
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// share seals and publishes files; each appears in the list with its link.
+// UI thread only.
+func (s *shareScreen) share(paths []string) {
+	opt := swarm.ShareOptions{Private: s.private.Checked}
+	for _, p := range paths {
+		s.u.withEngine("share "+baseName(p), func(ctx context.Context, e *swarm.Engine) error {
+			fi, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			if fi.IsDir() {
+				return fmt.Errorf("%s is a folder: share the files inside it, or an archive of it", baseName(p))
+			}
+			st, err := e.Share(ctx, p, opt)
+			if err != nil {
+				return err
+			}
+			s.u.do(func() {
+				s.u.items.revive(st.ID)
+				s.u.apply([]swarm.Status{st})
+			})
+			return nil
+		})
+	}
+}
+
+// stop stops sharing a content after asking; the file stays on disk.
+func (s *shareScreen) stop(st swarm.Status) {
+	dialog.ShowConfirm("Stop sharing?", "Stop sharing "+displayName(st)+"? Its link stops working on this computer. The file stays where it is.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			s.u.withEngine("stop sharing", func(ctx context.Context, e *swarm.Engine) error {
+				if err := e.Remove(st.ID, false); err != nil && !errors.Is(err, swarm.ErrNotFound) {
+					return err
+				}
+				s.u.do(func() { s.u.removed(st) })
+				return nil
+			})
+		}, s.u.win)
+}
+
+// stopSelected stops the selected share (the Delete key).
+func (s *shareScreen) stopSelected() {
+	if s.selected == nil {
+		return
+	}
+	if st, ok := s.u.items.get(*s.selected); ok {
+		s.stop(st)
+	}
+}
+
+// copyLink puts a share's link on the clipboard.
+func (s *shareScreen) copyLink(st swarm.Status) {
+	s.u.app.Clipboard().SetContent(st.Link)
+	s.u.app.SendNotification(fyne.NewNotification("Link copied", "The link to "+displayName(st)+" is on the clipboard."))
+}
+
+// showQR shows a share's link as a QR code, for a phone or a camera.
+func (s *shareScreen) showQR(st swarm.Status) {
+	img, err := qrImage(st.Link)
+	if err != nil {
+		s.u.showError("draw the QR code", err)
+		return
+	}
+	s.qr = dialog.NewCustom("Link to "+displayName(st), "Close", qrContent(img, st), s.u.win)
+	s.qr.SetOnClosed(func() { s.qr = nil })
+	s.qr.Show()
+}
+
+func qrContent(img image.Image, st swarm.Status) fyne.CanvasObject {
+	pic := canvas.NewImageFromImage(img)
+	pic.FillMode = canvas.ImageFillContain
+	pic.ScaleMode = canvas.ImageScalePixels
+	pic.SetMinSize(fyne.NewSize(qrSize, qrSize))
+	note := "Anyone who scans this code can download the file."
+	if isPrivate(st.Link) {
+		note += " It holds the client key of this private share."
+	}
+	l := widget.NewLabel(note)
+	l.Wrapping = fyne.TextWrapWord
+	return container.NewBorder(nil, l, nil, nil, pic)
+}
+
+// isPrivate reports whether a link carries a client key.
+func isPrivate(link string) bool {
+	l, err := hcrypto.ParseLink(link)
+	return err == nil && l.ClientKey != nil
+}
+
+func baseName(p string) string {
+	p = strings.TrimRight(p, "/")
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// shareRow is one share in the list.
+type shareRow struct {
+	widget.BaseWidget
+	s                *shareScreen
+	st               swarm.Status
+	name, state      *widget.Label
+	detail, link     *widget.Label
+	copy, qr, remove *widget.Button
+}
+
+func newShareRow(s *shareScreen) *shareRow {
+	r := &shareRow{s: s}
+	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.state = widget.NewLabel("")
+	r.detail = widget.NewLabel("")
+	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r.st) })
+	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
+	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *shareRow) set(st swarm.Status) {
+	r.st = st
+	r.name.SetText(displayName(st))
+	r.state.SetText(stateText(st))
+	detail := fmt.Sprintf("%s · %d peers · %s uploaded", formatSize(st.Size), st.Peers, formatSize(st.Uploaded))
+	if st.UpRate >= 1 {
+		detail += " · " + formatRate(st.UpRate)
+	}
+	if isPrivate(st.Link) {
+		detail += " · private"
+	}
+	if st.Kind == swarm.KindHost {
+		detail += " · hosting ciphertext only"
+	}
+	r.detail.SetText(detail)
+	if st.Link == "" {
+		r.link.SetText("(no link)")
+		r.copy.Disable()
+		r.qr.Disable()
+	} else {
+		r.link.SetText(shortLink(st.Link))
+		r.copy.Enable()
+		r.qr.Enable()
+	}
+}
+
+// CreateRenderer lays the row out.
+func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
+	top := container.NewBorder(nil, nil, nil, r.state, r.name)
+	bottom := container.NewHBox(r.link, layout.NewSpacer(), r.copy, r.qr, r.remove)
+	return widget.NewSimpleRenderer(container.NewVBox(top, r.detail, bottom))
+}

@@ -1,0 +1,164 @@
+package memnet
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+func listen(t *testing.T, nd *Node, cfg onion.ServiceConfig) onion.Listener {
+	t.Helper()
+	l, err := nd.Listen(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func TestAddressFromKey(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	l := listen(t, New().Node("a"), onion.ServiceConfig{Key: key, Port: 80})
+	if want := onion.AddressForKey(key.Public().(ed25519.PublicKey), 80); l.Address() != want {
+		t.Fatalf("address %s, want %s", l.Address(), want)
+	}
+	if _, _, err := onion.ParseAddress(l.Address()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New().Node("b").Listen(context.Background(), onion.ServiceConfig{Key: key, Port: 80}); err != nil {
+		t.Fatal("same key on another network:", err)
+	}
+}
+
+func TestTransfer(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []Option
+		minTime time.Duration
+	}{
+		{"unlimited", nil, 0},
+		{"latency", []Option{WithLatency(50 * time.Millisecond)}, 50 * time.Millisecond},
+		{"bandwidth", []Option{WithBandwidth(1 << 20)}, 450 * time.Millisecond}, // 512 KiB at 1 MiB/s
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := New(tt.opts...)
+			l := listen(t, n.Node("srv"), onion.ServiceConfig{})
+			data := bytes.Repeat([]byte("hydre"), 512<<10/5)
+			done := make(chan error, 1)
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					done <- err
+					return
+				}
+				defer c.Close()
+				_, err = c.Write(data)
+				done <- err
+			}()
+			start := time.Now()
+			c, err := n.Node("cli").Dial(context.Background(), l.Address(), onion.DialOptions{Isolation: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("got %d bytes, want %d", len(got), len(data))
+			}
+			if el := time.Since(start); el < tt.minTime {
+				t.Fatalf("took %v, want at least %v", el, tt.minTime)
+			}
+		})
+	}
+}
+
+func TestNodeCloseResets(t *testing.T) {
+	n := New()
+	srv := n.Node("srv")
+	l := listen(t, srv, onion.ServiceConfig{})
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Write([]byte("hello"))
+		}
+	}()
+	c, err := n.Node("cli").Dial(context.Background(), l.Address(), onion.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if _, err := c.Read(buf); err == nil || errors.Is(err, io.EOF) {
+		t.Fatalf("read after peer vanished: %v, want reset", err)
+	}
+	if _, err := n.Node("cli").Dial(context.Background(), l.Address(), onion.DialOptions{}); err == nil {
+		t.Fatal("dial to a vanished service succeeded")
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	n := New()
+	l := listen(t, n.Node("srv"), onion.ServiceConfig{})
+	go l.Accept()
+	c, err := n.Node("cli").Dial(context.Background(), l.Address(), onion.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v, want deadline exceeded", err)
+	}
+}
+
+func TestClientAuth(t *testing.T) {
+	priv, pub, _ := onion.GenerateClientKey()
+	other, _, _ := onion.GenerateClientKey()
+	n := New()
+	l := listen(t, n.Node("srv"), onion.ServiceConfig{ClientAuth: []onion.ClientPublicKey{pub}})
+	go func() {
+		for {
+			if _, err := l.Accept(); err != nil {
+				return
+			}
+		}
+	}()
+	cli := n.Node("cli")
+	for _, tt := range []struct {
+		key *onion.ClientPrivateKey
+		ok  bool
+	}{{nil, false}, {&other, false}, {&priv, true}} {
+		_, err := cli.Dial(context.Background(), l.Address(), onion.DialOptions{ClientKey: tt.key})
+		if (err == nil) != tt.ok {
+			t.Errorf("dial with key %v: err %v, want ok=%v", tt.key != nil, err, tt.ok)
+		}
+	}
+}
+
+func TestFailureRate(t *testing.T) {
+	n := New(WithFailureRate(1))
+	l := listen(t, n.Node("srv"), onion.ServiceConfig{})
+	go l.Accept()
+	c, err := n.Node("cli").Dial(context.Background(), l.Address(), onion.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("x")); err == nil {
+		t.Fatal("write on a failing link succeeded")
+	}
+}

@@ -1,0 +1,308 @@
+package testnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// DefaultRelays is the number of plain relays besides the three authorities
+// when Options.Relays is 0: with 2, every bring-up measured served onion
+// services (3 authorities + 1 relay failed once in three tries).
+const DefaultRelays = 2
+
+// stateFile is the file in Options.Dir that describes a network to Open.
+const stateFile = "testnet.json"
+
+// ErrNotRunning is returned by Open for a directory without a live network.
+var ErrNotRunning = errors.New("no private tor network running there")
+
+// Options describe a network to start.
+type Options struct {
+	// Dir holds the network's keys, logs and state; created if missing.
+	Dir string
+	// Relays is the number of plain relays; 0 means DefaultRelays.
+	Relays int
+	// RelayBandwidth rate-limits relays (RelayBandwidthRate/Burst) in
+	// bytes per second; 0 means unlimited. Tor's minimum is 76800.
+	RelayBandwidth int64
+	// LimitMiddlesOnly applies RelayBandwidth only to the plain relays and
+	// makes every member use the (unlimited) authorities as guards and the
+	// plain relays as middles, so the bottleneck is the middle hops, as on
+	// the real network where guards are among the fastest relays. Without it
+	// every relay is limited and the client's and the service's guards cap
+	// everything.
+	LimitMiddlesOnly bool
+	// Detach leaves the tor processes running after this process exits
+	// (hydre testnet up); Stop or "hydre testnet down" ends them. Without it
+	// they die with this process.
+	Detach bool
+	// TorPath is the tor program; "" finds tor on PATH. tor-gencert is
+	// looked up next to it, then on PATH.
+	TorPath string
+	// Logger receives progress; nil is quiet.
+	Logger *slog.Logger
+}
+
+// Network is a running private network.
+type Network struct {
+	dir   string
+	st    state
+	log   *slog.Logger
+	procs []*exec.Cmd // nil for a network reached through Open
+	done  []chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// state is what Open needs, saved as JSON in the network directory.
+type state struct {
+	Nodes            []*node       `json:"nodes"`
+	LimitMiddlesOnly bool          `json:"limitMiddlesOnly,omitempty"`
+	RelayBandwidth   int64         `json:"relayBandwidth,omitempty"`
+	TorPath          string        `json:"torPath"`
+	UsableAfter      time.Duration `json:"usableAfterNs"`
+}
+
+func (s *state) authorities() []*node {
+	var out []*node
+	for _, n := range s.Nodes {
+		if n.Authority {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Start brings up a network in opts.Dir and returns once a client has
+// bootstrapped through it and a fresh onion service answered. On error
+// nothing is left running.
+func Start(ctx context.Context, opts Options) (*Network, error) {
+	begin := time.Now()
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("start testnet: no directory")
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	if nw, err := Open(dir); err == nil {
+		nw.Close()
+		return nil, fmt.Errorf("start testnet: a network is already running in %s", dir)
+	}
+	torPath, gencert, err := findPrograms(opts.TorPath)
+	if err != nil {
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	// A fresh start: old keys would not match the new ports.
+	for _, sub := range []string{"nodes", "probe", stateFile} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			return nil, fmt.Errorf("start testnet: %w", err)
+		}
+	}
+	relays := opts.Relays
+	if relays <= 0 {
+		relays = DefaultRelays
+	}
+	nw := &Network{dir: dir, log: log, st: state{TorPath: torPath, LimitMiddlesOnly: opts.LimitMiddlesOnly, RelayBandwidth: opts.RelayBandwidth}}
+	ports, err := freePorts(3*2 + relays)
+	if err != nil {
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	for i := range 3 {
+		nw.st.Nodes = append(nw.st.Nodes, &node{Name: fmt.Sprintf("auth%d", i), Authority: true,
+			ORPort: ports[2*i], DirPort: ports[2*i+1], Limited: !opts.LimitMiddlesOnly})
+	}
+	for i := range relays {
+		nw.st.Nodes = append(nw.st.Nodes, &node{Name: fmt.Sprintf("relay%d", i), ORPort: ports[6+i], Limited: true})
+	}
+	if err := nw.genKeys(ctx, torPath, gencert); err != nil {
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	log.Info("testnet keys ready", "elapsed", time.Since(begin))
+	if err := nw.writeState(); err != nil {
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	if err := nw.startNodes(opts); err != nil {
+		nw.Close()
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	if err := nw.probe(ctx); err != nil {
+		nw.Close()
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	nw.st.UsableAfter = time.Since(begin)
+	if err := nw.writeState(); err != nil {
+		nw.Close()
+		return nil, fmt.Errorf("start testnet: %w", err)
+	}
+	log.Info("testnet usable", "after", nw.st.UsableAfter.Round(time.Millisecond), "relays", relays)
+	return nw, nil
+}
+
+func findPrograms(torPath string) (tor, gencert string, err error) {
+	if torPath == "" {
+		torPath = "tor"
+	}
+	tor, err = exec.LookPath(torPath)
+	if err != nil {
+		return "", "", fmt.Errorf("%w (%v)", onion.ErrNoTor, err)
+	}
+	gencert = filepath.Join(filepath.Dir(tor), "tor-gencert")
+	if _, err := os.Stat(gencert); err != nil {
+		if gencert, err = exec.LookPath("tor-gencert"); err != nil {
+			return "", "", fmt.Errorf("tor-gencert not found (it comes with Debian's tor package: sudo apt-get install tor): %w", err)
+		}
+	}
+	return tor, gencert, nil
+}
+
+func (nw *Network) genKeys(ctx context.Context, torPath, gencert string) error {
+	errs := make([]error, len(nw.st.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range nw.st.Nodes {
+		wg.Go(func() {
+			if n.Authority {
+				if errs[i] = genAuthorityKeys(ctx, gencert, nw.dir, n); errs[i] != nil {
+					return
+				}
+			}
+			errs[i] = genRelayKeys(ctx, torPath, nw.dir, n)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (nw *Network) writeState() error {
+	b, err := json.MarshalIndent(nw.st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(nw.dir, stateFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(nw.dir, stateFile))
+}
+
+// Open returns the network running in dir, started by another process with
+// Options.Detach (hydre testnet up). Close on it releases the handle only.
+func Open(dir string) (*Network, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open testnet: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open testnet %s: %w (start one with 'hydre testnet up %s')", dir, ErrNotRunning, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open testnet: %w", err)
+	}
+	nw := &Network{dir: dir, log: slog.New(slog.DiscardHandler)}
+	if err := json.Unmarshal(b, &nw.st); err != nil {
+		return nil, fmt.Errorf("open testnet %s: %w", dir, err)
+	}
+	if nw.st.UsableAfter == 0 {
+		return nil, fmt.Errorf("open testnet %s: %w (it is still starting or failed to start)", dir, ErrNotRunning)
+	}
+	for _, n := range nw.st.Nodes {
+		if _, alive := nodePID(nw.dir, n); !alive {
+			return nil, fmt.Errorf("open testnet %s: %w (%s is not running)", dir, ErrNotRunning, n.Name)
+		}
+	}
+	return nw, nil
+}
+
+// Dir returns the network's directory.
+func (nw *Network) Dir() string { return nw.dir }
+
+// UsableAfter returns how long Start took from nothing to a bootstrapped
+// client reaching a fresh onion service.
+func (nw *Network) UsableAfter() time.Duration { return nw.st.UsableAfter }
+
+// TorConfig returns the configuration of a managed tor, with its data in
+// dataDir, that joins this network as a client and onion-service host.
+func (nw *Network) TorConfig(dataDir string) onion.Config {
+	auths := nw.st.authorities()
+	lines := commonTorrc(auths)
+	if nw.st.LimitMiddlesOnly {
+		var guards, middles []string
+		for _, n := range nw.st.Nodes {
+			if n.Authority {
+				guards = append(guards, n.Fingerprint)
+			} else {
+				middles = append(middles, n.Fingerprint)
+			}
+		}
+		lines = append(lines,
+			"EntryNodes "+strings.Join(guards, ","),
+			"MiddleNodes "+strings.Join(middles, ","),
+			"HSLayer2Nodes "+strings.Join(middles, ","),
+		)
+	}
+	return onion.Config{
+		TorPath:          nw.st.TorPath,
+		DataDir:          dataDir,
+		Torrc:            lines,
+		BootstrapTimeout: 90 * time.Second,
+	}
+}
+
+// Close stops the network if this process started it; for a network from
+// Open it does nothing (use Stop).
+func (nw *Network) Close() error {
+	nw.closeOnce.Do(func() {
+		if nw.procs == nil {
+			return
+		}
+		nw.closeErr = stopNodes(nw.dir, nw.st.Nodes, nw.procs, nw.done)
+		os.Remove(filepath.Join(nw.dir, stateFile))
+	})
+	return nw.closeErr
+}
+
+// Stop ends every process of the network in dir, started by any process,
+// through the pid files tor wrote; it waits for them to exit.
+func Stop(dir string) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("stop testnet: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("stop testnet %s: %w", dir, ErrNotRunning)
+	}
+	if err != nil {
+		return fmt.Errorf("stop testnet: %w", err)
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("stop testnet %s: %w", dir, err)
+	}
+	if err := stopNodes(dir, st.Nodes, nil, nil); err != nil {
+		return fmt.Errorf("stop testnet: %w", err)
+	}
+	return os.Remove(filepath.Join(dir, stateFile))
+}
+
+// discard is where detached nodes' stdout goes (they log to files).
+var discard io.Writer = io.Discard

@@ -1,0 +1,154 @@
+package testnet
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// node is one tor process of the network.
+type node struct {
+	Name        string `json:"name"`
+	Authority   bool   `json:"authority,omitempty"`
+	Limited     bool   `json:"limited,omitempty"` // rate-limited relay
+	ORPort      int    `json:"orPort"`
+	DirPort     int    `json:"dirPort,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	V3Ident     string `json:"v3ident,omitempty"`
+}
+
+func (n *node) dir(root string) string { return filepath.Join(root, "nodes", n.Name) }
+
+// dirAuthorityLine is the torrc line every member of the network shares.
+func (n *node) dirAuthorityLine() string {
+	return fmt.Sprintf("DirAuthority %s orport=%d no-v2 v3ident=%s 127.0.0.1:%d %s",
+		n.Name, n.ORPort, n.V3Ident, n.DirPort, n.Fingerprint)
+}
+
+// genAuthorityKeys creates the authority identity, signing key and
+// certificate with tor-gencert and records the v3 identity.
+func genAuthorityKeys(ctx context.Context, gencert, root string, n *node) error {
+	keys := filepath.Join(n.dir(root), "keys")
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, gencert, "--create-identity-key", "-m", "12",
+		"-a", fmt.Sprintf("127.0.0.1:%d", n.DirPort),
+		"-i", filepath.Join(keys, "authority_identity_key"),
+		"-s", filepath.Join(keys, "authority_signing_key"),
+		"-c", filepath.Join(keys, "authority_certificate"),
+		"--passphrase-fd", "0")
+	cmd.Stdin = strings.NewReader("\n")
+	cmd.Dir = keys
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("tor-gencert for %s: %w: %s", n.Name, err, bytes.TrimSpace(out))
+	}
+	cert, err := os.ReadFile(filepath.Join(keys, "authority_certificate"))
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(cert))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "fingerprint "); ok {
+			n.V3Ident = strings.TrimSpace(v)
+			return nil
+		}
+	}
+	return fmt.Errorf("tor-gencert for %s: no fingerprint in certificate", n.Name)
+}
+
+// genRelayKeys has tor create the node's relay keys and records its
+// fingerprint.
+func genRelayKeys(ctx context.Context, torPath, root string, n *node) error {
+	d := n.dir(root)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return err
+	}
+	empty := filepath.Join(d, "torrc-empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, torPath, "--list-fingerprint", "-f", empty, "--defaults-torrc", empty,
+		"--DataDirectory", d, "--ORPort", fmt.Sprintf("127.0.0.1:%d", n.ORPort), "--Nickname", n.Name, "--hush")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("tor --list-fingerprint for %s: %w: %s", n.Name, err, bytes.TrimSpace(out))
+	}
+	b, err := os.ReadFile(filepath.Join(d, "fingerprint"))
+	if err != nil {
+		return fmt.Errorf("fingerprint of %s: %w", n.Name, err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 || len(f[1]) != 40 {
+		return fmt.Errorf("fingerprint of %s: unexpected %q", n.Name, b)
+	}
+	n.Fingerprint = f[1]
+	return nil
+}
+
+// commonTorrc holds the lines every member of the network uses, clients
+// included.
+func commonTorrc(auths []*node) []string {
+	lines := []string{
+		"TestingTorNetwork 1",
+		"UseDefaultFallbackDirs 0",
+	}
+	for _, a := range auths {
+		lines = append(lines, a.dirAuthorityLine())
+	}
+	return lines
+}
+
+// nodeTorrc returns the torrc of an authority or relay.
+func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID int) string {
+	d := n.dir(root)
+	lines := []string{
+		"# written by hydre testnet",
+		"DataDirectory " + d,
+		"PidFile " + filepath.Join(d, "pid"),
+		"Nickname " + n.Name,
+		"ContactInfo hydre private test network",
+		"Address 127.0.0.1",
+		"AssumeReachable 1",
+		fmt.Sprintf("ORPort 127.0.0.1:%d", n.ORPort),
+		"SocksPort 0",
+		"ExitRelay 0",
+		"ExitPolicy reject *:*",
+		"Log notice file " + filepath.Join(d, "notice.log"),
+		"ShutdownWaitLength 0",
+		"SafeLogging 0",
+	}
+	lines = append(lines, commonTorrc(auths)...)
+	if ownerPID > 0 {
+		lines = append(lines, fmt.Sprintf("__OwningControllerProcess %d", ownerPID))
+	}
+	if n.Authority {
+		lines = append(lines,
+			fmt.Sprintf("DirPort 127.0.0.1:%d", n.DirPort),
+			"AuthoritativeDirectory 1",
+			"V3AuthoritativeDirectory 1",
+			"TestingV3AuthInitialVotingInterval 5",
+			"TestingV3AuthInitialVoteDelay 2",
+			"TestingV3AuthInitialDistDelay 2",
+			"TestingV3AuthVotingStartOffset 0",
+			"V3AuthVotingInterval 10",
+			"V3AuthVoteDelay 2",
+			"V3AuthDistDelay 2",
+			"TestingDirAuthVoteExit *",
+			"TestingDirAuthVoteGuard *",
+			"TestingDirAuthVoteHSDir *",
+			"TestingMinExitFlagThreshold 0",
+		)
+	}
+	if n.Limited && bandwidth > 0 {
+		lines = append(lines,
+			fmt.Sprintf("RelayBandwidthRate %d bytes", bandwidth),
+			fmt.Sprintf("RelayBandwidthBurst %d bytes", bandwidth),
+		)
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

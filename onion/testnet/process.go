@@ -1,0 +1,276 @@
+package testnet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// startNodes writes each node's torrc and starts its tor.
+func (nw *Network) startNodes(opts Options) error {
+	owner := os.Getpid()
+	if opts.Detach {
+		owner = 0
+	}
+	for _, n := range nw.st.Nodes {
+		d := n.dir(nw.dir)
+		torrc := filepath.Join(d, "torrc")
+		empty := filepath.Join(d, "torrc-empty")
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(nw.dir, n, nw.st.authorities(), opts.RelayBandwidth, owner)), 0o600); err != nil {
+			return err
+		}
+		cmd := exec.Command(nw.st.TorPath, "-f", torrc, "--defaults-torrc", empty, "--hush")
+		cmd.Stdout = discard // tor logs to notice.log
+		cmd.Stderr = discard
+		cmd.SysProcAttr = nodeProcAttr(opts.Detach)
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", n.Name, err)
+		}
+		if opts.Detach {
+			cmd.Process.Release()
+			continue
+		}
+		done := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(done)
+		}()
+		nw.procs = append(nw.procs, cmd)
+		nw.done = append(nw.done, done)
+	}
+	if opts.Detach {
+		nw.procs = []*exec.Cmd{} // Close stops through pid files
+	}
+	return nil
+}
+
+// nodeExited returns the first node found not running, or "".
+func (nw *Network) nodeExited() string {
+	for i, n := range nw.st.Nodes {
+		if i < len(nw.done) {
+			select {
+			case <-nw.done[i]:
+				return n.Name
+			default:
+			}
+			continue
+		}
+		// Detached: tor writes its pid file a moment after starting.
+		if pid, alive := nodePID(nw.dir, n); pid != 0 && !alive {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+// probe starts a client in dir/probe, bootstraps it, publishes a fresh onion
+// service and waits until it answers an echo through the network.
+func (nw *Network) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
+	defer cancel()
+	// Fail fast if a node dies (a port taken by someone else, a bad option).
+	watchDone := make(chan struct{})
+	var watch sync.WaitGroup
+	var dead string
+	watch.Go(func() {
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-watchDone:
+				return
+			case <-tick.C:
+				if name := nw.nodeExited(); name != "" {
+					dead = name
+					cancel()
+					return
+				}
+			}
+		}
+	})
+	err := nw.probeOnce(ctx)
+	close(watchDone)
+	watch.Wait()
+	if dead != "" {
+		return fmt.Errorf("%s exited: %s", dead, lastLogLine(filepath.Join(nw.dir, "nodes", dead, "notice.log")))
+	}
+	if err != nil {
+		return fmt.Errorf("probe: %w (authority said: %s)", err, lastLogLine(filepath.Join(nw.dir, "nodes", "auth0", "notice.log")))
+	}
+	return nil
+}
+
+func (nw *Network) probeOnce(ctx context.Context) error {
+	cfg := nw.TorConfig(filepath.Join(nw.dir, "probe"))
+	cfg.Logger = nw.log
+	t, err := onion.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if err := t.Bootstrap(ctx, nil); err != nil {
+		return err
+	}
+	nw.log.Info("testnet client bootstrapped")
+	l, err := t.Listen(ctx, onion.ServiceConfig{})
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer l.Close()
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				io.Copy(c, c)
+			})
+		}
+	})
+	for {
+		err := echoOnce(ctx, t, l.Address())
+		if err == nil {
+			return nil
+		}
+		nw.log.Info("testnet probe dial failed, retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("fresh onion service unreachable: %w", err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func echoOnce(ctx context.Context, t *onion.Tor, addr string) error {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := t.Dial(dctx, addr, onion.DialOptions{Isolation: "testnet-probe"})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(dctx, func() { c.Close() })
+	defer stop()
+	msg := []byte("hydre testnet probe")
+	if _, err := c.Write(msg); err != nil {
+		return err
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return err
+	}
+	if !bytes.Equal(got, msg) {
+		return errors.New("echo mismatch")
+	}
+	return nil
+}
+
+// lastLogLine returns the last warning or error of a tor log, else its last line.
+func lastLogLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-50; i-- {
+		if strings.Contains(lines[i], "[warn]") || strings.Contains(lines[i], "[err]") {
+			return lines[i]
+		}
+	}
+	return lines[len(lines)-1]
+}
+
+// nodePID reads the pid file of n and says whether that process is alive and
+// still the tor of this node (not a recycled pid).
+func nodePID(root string, n *node) (int, bool) {
+	d := n.dir(root)
+	b, err := os.ReadFile(filepath.Join(d, "pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	if syscall.Kill(pid, 0) != nil {
+		return pid, false
+	}
+	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil &&
+		!bytes.Contains(cmdline, []byte(filepath.Join(d, "torrc"))) {
+		return pid, false
+	}
+	return pid, true
+}
+
+// stopNodes sends SIGTERM to every node (through procs when this process
+// started them, else through pid files), waits up to 10 s, then kills.
+func stopNodes(root string, nodes []*node, procs []*exec.Cmd, done []chan struct{}) error {
+	deadline := time.Now().Add(10 * time.Second)
+	if len(procs) > 0 {
+		for _, p := range procs {
+			p.Process.Signal(syscall.SIGTERM)
+		}
+		for i, d := range done {
+			select {
+			case <-d:
+			case <-time.After(time.Until(deadline)):
+				procs[i].Process.Kill()
+				<-d
+			}
+		}
+		return nil
+	}
+	var errs []error
+	pids := map[int]bool{}
+	for _, n := range nodes {
+		if pid, alive := nodePID(root, n); alive {
+			if err := syscall.Kill(pid, syscall.SIGTERM); err == nil {
+				pids[pid] = true
+			}
+		}
+	}
+	for len(pids) > 0 {
+		for pid := range pids {
+			if syscall.Kill(pid, 0) != nil || isZombie(pid) {
+				delete(pids, pid)
+			}
+		}
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			for pid := range pids {
+				syscall.Kill(pid, syscall.SIGKILL)
+				errs = append(errs, fmt.Errorf("tor %d ignored SIGTERM; killed", pid))
+			}
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // polling another process's exit
+	}
+	return errors.Join(errs...)
+}
+
+func isZombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, after, ok := bytes.Cut(b, []byte(") "))
+	return ok && len(after) > 0 && after[0] == 'Z'
+}

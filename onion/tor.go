@@ -1,0 +1,528 @@
+package onion
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cretz/bine/control"
+)
+
+// DefaultBootstrapTimeout bounds Bootstrap when Config.BootstrapTimeout is 0.
+const DefaultBootstrapTimeout = 3 * time.Minute
+
+// ErrNoTor is returned by Start when the tor program cannot be found.
+var ErrNoTor = errors.New("tor is not installed: install it with 'sudo apt-get install tor' (Debian/Ubuntu) or set the path of the tor program")
+
+// Config says which tor to use and how.
+type Config struct {
+	// TorPath is the tor program of a managed tor; "" finds "tor" on PATH.
+	TorPath string
+	// DataDir holds the managed tor's torrc and data directory.
+	DataDir string
+	// ControlAddr, when not empty, attaches to a running tor through its
+	// ControlPort ("host:port") instead of starting one.
+	ControlAddr string
+	// ControlPassword authenticates to ControlAddr (HashedControlPassword).
+	ControlPassword string
+	// ControlCookie is the path of ControlAddr's cookie file; "" uses the
+	// file tor names in PROTOCOLINFO.
+	ControlCookie string
+	// Bridges are bridge lines ("obfs4 1.2.3.4:443 FINGERPRINT cert=..."),
+	// passed to a managed tor with the pluggable transports they name.
+	Bridges []string
+	// Torrc holds extra torrc lines for a managed tor, e.g. from testnet.
+	Torrc []string
+	// BootstrapTimeout bounds Bootstrap; 0 means DefaultBootstrapTimeout.
+	BootstrapTimeout time.Duration
+	// Logger receives tor's notices and this package's events; nil is quiet.
+	Logger *slog.Logger
+}
+
+// BootstrapEvent is one step of tor's bootstrap, as tor reports it.
+type BootstrapEvent struct {
+	Percent int
+	Tag     string
+	Summary string
+	// Warning is tor's last complaint, if any, while stuck at this step.
+	Warning string
+}
+
+// Tor is a running tor, managed or attached, and the Transport over it.
+type Tor struct {
+	cfg    Config
+	log    *slog.Logger
+	ctrl   *control.Conn // commands; owns our onion services
+	events *control.Conn // SETEVENTS only, read by the event loop
+	socks  string        // SOCKS listener, "127.0.0.1:port"
+	caddr  string        // control port address
+
+	proc     *exec.Cmd     // nil when attached
+	procDone chan struct{} // closed when proc exits
+	procErr  error         // valid after procDone
+	logTail  *tailBuffer   // last lines tor printed
+
+	loopDone    chan struct{}
+	loopStarted bool
+	eventsCh    chan control.Event
+
+	mu     sync.Mutex
+	subs   map[chan control.Event]struct{}
+	closed bool
+	ctrlMu sync.Mutex // serialises commands on ctrl
+}
+
+var _ Transport = (*Tor)(nil)
+
+// Start starts a managed tor (or attaches to one when cfg.ControlAddr is
+// set) and connects to its control port. It does not wait for bootstrap;
+// call Bootstrap.
+func Start(ctx context.Context, cfg Config) (*Tor, error) {
+	t := &Tor{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		loopDone: make(chan struct{}),
+		eventsCh: make(chan control.Event, 256),
+		subs:     map[chan control.Event]struct{}{},
+		logTail:  newTailBuffer(20),
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if cfg.ControlAddr != "" {
+		err = t.attach(ctx)
+	} else {
+		err = t.startManaged(ctx)
+	}
+	if err != nil {
+		t.shutdown()
+		return nil, err
+	}
+	t.loopStarted = true
+	go t.eventLoop()
+	return t, nil
+}
+
+// SocksAddr returns the address of tor's SOCKS listener.
+func (t *Tor) SocksAddr() (string, error) { return t.socksAddr() }
+
+// ControlAddr returns the address of tor's control port.
+func (t *Tor) ControlAddr() string { return t.caddr }
+
+// Managed reports whether this process started the tor (else it attached).
+func (t *Tor) Managed() bool { return t.proc != nil }
+
+func (t *Tor) attach(ctx context.Context) error {
+	var err error
+	t.caddr = t.cfg.ControlAddr
+	if t.ctrl, err = t.dialControl(ctx, t.cfg.ControlAddr); err != nil {
+		return err
+	}
+	if t.events, err = t.dialControl(ctx, t.cfg.ControlAddr); err != nil {
+		return err
+	}
+	return t.afterConnect()
+}
+
+func (t *Tor) startManaged(ctx context.Context) error {
+	if t.cfg.DataDir == "" {
+		return errors.New("start tor: no data directory")
+	}
+	torPath := t.cfg.TorPath
+	if torPath == "" {
+		torPath = "tor"
+	}
+	exe, err := lookPath(torPath)
+	if err != nil {
+		return fmt.Errorf("start tor: %w (%s: %v)", ErrNoTor, torPath, errors.Unwrap(err))
+	}
+	dir, err := filepath.Abs(t.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	portFile := filepath.Join(dir, "control-port")
+	if err := os.Remove(portFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	torrc, err := buildTorrc(torrcParams{
+		DataDirectory:   filepath.Join(dir, "data"),
+		ControlPortFile: portFile,
+		CookieFile:      filepath.Join(dir, "data", "control_auth_cookie"),
+		OwnerPID:        os.Getpid(),
+		Bridges:         t.cfg.Bridges,
+		Extra:           t.cfg.Torrc,
+	})
+	if err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	torrcPath := filepath.Join(dir, "torrc")
+	defaultsPath := filepath.Join(dir, "torrc-defaults")
+	if err := os.WriteFile(torrcPath, []byte(torrc), 0o600); err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	if err := os.WriteFile(defaultsPath, nil, 0o600); err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	// -f and --defaults-torrc keep /etc/tor/torrc (and a system tor's
+	// settings) out of our process.
+	cmd := exec.Command(exe, "-f", torrcPath, "--defaults-torrc", defaultsPath, "--hush")
+	cmd.Stdout = t.logTail
+	cmd.Stderr = t.logTail
+	cmd.SysProcAttr = childProcAttr()
+	t.logTail.onLine = func(l string) { t.log.Debug("tor", "line", l) }
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	t.proc = cmd
+	t.procDone = make(chan struct{})
+	go func() {
+		t.procErr = cmd.Wait()
+		close(t.procDone)
+	}()
+
+	addr, err := t.waitControlPort(ctx, portFile)
+	if err != nil {
+		return err
+	}
+	t.caddr = addr
+	if t.ctrl, err = t.dialControl(ctx, addr); err != nil {
+		return err
+	}
+	// Tor exits as soon as this connection closes, even if we are killed.
+	if err := t.ctrl.TakeOwnership(); err != nil {
+		return fmt.Errorf("start tor: take ownership: %w", err)
+	}
+	if _, err := t.ctrl.SendRequest("RESETCONF __OwningControllerProcess"); err != nil {
+		return fmt.Errorf("start tor: %w", err)
+	}
+	if t.events, err = t.dialControl(ctx, addr); err != nil {
+		return err
+	}
+	return t.afterConnect()
+}
+
+// afterConnect subscribes to the events we use: bootstrap and descriptor uploads.
+func (t *Tor) afterConnect() error {
+	if err := t.events.AddEventListener(t.eventsCh, control.EventCodeStatusClient, control.EventCodeHSDesc); err != nil {
+		return fmt.Errorf("subscribe to tor events: %w", err)
+	}
+	return nil
+}
+
+// socksAddr returns tor's loopback SOCKS listener, asking tor the first time
+// (a tor with DisableNetwork opens it only when the network is enabled).
+func (t *Tor) socksAddr() (string, error) {
+	t.mu.Lock()
+	a := t.socks
+	t.mu.Unlock()
+	if a != "" {
+		return a, nil
+	}
+	v, err := t.GetInfo("net/listeners/socks")
+	if err != nil {
+		return "", fmt.Errorf("find tor socks port: %w", err)
+	}
+	for _, f := range strings.Fields(v) {
+		f = strings.Trim(f, `"`)
+		if host, _, err := net.SplitHostPort(f); err == nil && net.ParseIP(host).IsLoopback() {
+			t.mu.Lock()
+			t.socks = f
+			t.mu.Unlock()
+			return f, nil
+		}
+	}
+	return "", errors.New("tor has no loopback SocksPort: add 'SocksPort 127.0.0.1:auto IsolateSOCKSAuth' to its torrc")
+}
+
+func (t *Tor) waitControlPort(ctx context.Context, portFile string) (string, error) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		if b, err := os.ReadFile(portFile); err == nil {
+			// "PORT=127.0.0.1:9051", written atomically by tor.
+			for _, l := range strings.Split(string(b), "\n") {
+				if a, ok := strings.CutPrefix(strings.TrimSpace(l), "PORT="); ok {
+					return a, nil
+				}
+			}
+		}
+		select {
+		case <-t.procDone:
+			return "", fmt.Errorf("start tor: tor exited (%v): %s", t.procErr, t.logTail.last())
+		case <-ctx.Done():
+			return "", fmt.Errorf("start tor: %w", ctx.Err())
+		case <-deadline.C:
+			return "", fmt.Errorf("start tor: no control port after 30s: %s", t.logTail.last())
+		case <-tick.C:
+		}
+	}
+}
+
+func (t *Tor) dialControl(ctx context.Context, addr string) (*control.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect to tor control port: %w", err)
+	}
+	c := control.NewConn(textproto.NewConn(nc))
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	if err := t.authenticate(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// authenticate uses, in order: the configured password, the configured
+// cookie file, then whatever PROTOCOLINFO offers (NULL or the cookie).
+func (t *Tor) authenticate(c *control.Conn) error {
+	pi, err := c.ProtocolInfo()
+	if err != nil {
+		return fmt.Errorf("tor control port: protocolinfo: %w", err)
+	}
+	var authErr error
+	switch {
+	case t.cfg.ControlPassword != "":
+		if !pi.HasAuthMethod("HASHEDPASSWORD") {
+			return fmt.Errorf("tor control port does not accept a password (it offers %s)", strings.Join(pi.AuthMethods, ", "))
+		}
+		_, authErr = c.SendRequest("AUTHENTICATE %s", quoteControl(t.cfg.ControlPassword))
+		if authErr != nil {
+			return fmt.Errorf("tor control port rejected the password: %w", authErr)
+		}
+	case t.cfg.ControlCookie != "":
+		if !pi.HasAuthMethod("COOKIE") && !pi.HasAuthMethod("SAFECOOKIE") {
+			return fmt.Errorf("tor control port does not accept a cookie (it offers %s)", strings.Join(pi.AuthMethods, ", "))
+		}
+		cookie, err := os.ReadFile(t.cfg.ControlCookie)
+		if err != nil {
+			return fmt.Errorf("read tor control cookie: %w", err)
+		}
+		if len(cookie) != 32 {
+			return fmt.Errorf("tor control cookie %s has %d bytes, want 32", t.cfg.ControlCookie, len(cookie))
+		}
+		if !pi.HasAuthMethod("COOKIE") {
+			// SAFECOOKIE only: let bine do the challenge with this file.
+			return fmt.Errorf("tor control port offers only SAFECOOKIE; leave the cookie path empty to use %s", pi.CookieFile)
+		}
+		_, authErr = c.SendRequest("AUTHENTICATE %x", cookie)
+		if authErr != nil {
+			return fmt.Errorf("tor control port rejected the cookie: %w", authErr)
+		}
+	default:
+		if pi.HasAuthMethod("HASHEDPASSWORD") && !pi.HasAuthMethod("NULL") && !pi.HasAuthMethod("SAFECOOKIE") {
+			return errors.New("tor control port needs a password")
+		}
+		if err := c.Authenticate(""); err != nil {
+			return fmt.Errorf("authenticate to tor control port: %w", err)
+		}
+	}
+	c.Authenticated = true
+	return nil
+}
+
+// quoteControl quotes s as a control-protocol QuotedString.
+func quoteControl(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", `\r`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// eventLoop reads the event connection until it closes and fans events out
+// to subscribers without ever blocking the reader.
+func (t *Tor) eventLoop() {
+	defer close(t.loopDone)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if err := t.events.HandleNextEvent(); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case ev := <-t.eventsCh:
+			t.mu.Lock()
+			for ch := range t.subs {
+				select {
+				case ch <- ev:
+				default: // a slow subscriber misses events; it also polls
+				}
+			}
+			t.mu.Unlock()
+		case err := <-readErr:
+			t.log.Debug("tor event loop ended", "err", err)
+			t.mu.Lock()
+			for ch := range t.subs {
+				close(ch)
+			}
+			t.subs = nil
+			t.mu.Unlock()
+			// Drain so a reader blocked on the full channel can finish.
+			for {
+				select {
+				case <-t.eventsCh:
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// subscribe returns a channel of every event tor sends from now on; it is
+// closed when tor goes away. cancel must be called.
+func (t *Tor) subscribe() (<-chan control.Event, func()) {
+	ch := make(chan control.Event, 1024)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.subs == nil {
+		close(ch)
+		return ch, func() {}
+	}
+	t.subs[ch] = struct{}{}
+	return ch, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if _, ok := t.subs[ch]; ok {
+			delete(t.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// request sends one command on the command connection.
+func (t *Tor) request(format string, args ...any) (*control.Response, error) {
+	t.ctrlMu.Lock()
+	defer t.ctrlMu.Unlock()
+	return t.ctrl.SendRequest(format, args...)
+}
+
+// GetInfo returns the value of one GETINFO key.
+func (t *Tor) GetInfo(key string) (string, error) {
+	t.ctrlMu.Lock()
+	defer t.ctrlMu.Unlock()
+	kv, err := t.ctrl.GetInfo(key)
+	if err != nil {
+		return "", fmt.Errorf("getinfo %s: %w", key, err)
+	}
+	for _, v := range kv {
+		if v.Key == key {
+			return v.Val, nil
+		}
+	}
+	return "", fmt.Errorf("getinfo %s: no value", key)
+}
+
+// Close deletes our onion services and, for a managed tor, stops it.
+func (t *Tor) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	t.mu.Unlock()
+	return t.shutdown()
+}
+
+func (t *Tor) shutdown() error {
+	var errs []error
+	if t.ctrl != nil {
+		if t.proc != nil {
+			// Owned tor: closing the connection makes it exit; HALT is quicker.
+			t.request("SIGNAL HALT") //nolint:errcheck // tor may close first
+		}
+		t.ctrl.Close()
+	}
+	if t.events != nil {
+		t.events.Close()
+	}
+	if t.loopStarted {
+		select {
+		case <-t.loopDone:
+		case <-time.After(5 * time.Second):
+			errs = append(errs, errors.New("close tor: event loop did not stop"))
+		}
+	}
+	if t.proc != nil {
+		select {
+		case <-t.procDone:
+		case <-time.After(5 * time.Second):
+			t.proc.Process.Kill()
+			<-t.procDone
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tailBuffer keeps the last lines written to it.
+type tailBuffer struct {
+	mu     sync.Mutex
+	n      int
+	lines  []string
+	part   []byte
+	onLine func(string)
+}
+
+func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.part = append(b.part, p...)
+	for {
+		i := bytes.IndexByte(b.part, '\n')
+		if i < 0 {
+			break
+		}
+		l := strings.TrimSpace(string(b.part[:i]))
+		b.part = b.part[i+1:]
+		if b.onLine != nil {
+			b.onLine(l)
+		}
+		b.lines = append(b.lines, l)
+		if len(b.lines) > b.n {
+			b.lines = b.lines[1:]
+		}
+	}
+	return len(p), nil
+}
+
+// last returns the last line tor wrote that looks like a warning or error,
+// else the last line.
+func (b *tailBuffer) last() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.lines) - 1; i >= 0; i-- {
+		if strings.Contains(b.lines[i], "[err]") || strings.Contains(b.lines[i], "[warn]") {
+			return b.lines[i]
+		}
+	}
+	if len(b.lines) == 0 {
+		return "no output"
+	}
+	return b.lines[len(b.lines)-1]
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,365 @@
+package onion_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := testnet.CloseShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "close test network:", err)
+	}
+	os.Exit(code)
+}
+
+// startTor starts a managed tor that joins the shared private network and
+// waits for its bootstrap; it is closed at the end of the test.
+func startTor(t *testing.T, dataDir string) *onion.Tor {
+	t.Helper()
+	nw := testnet.Shared(t, testnet.Options{})
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	cfg := nw.TorConfig(dataDir)
+	cfg.Logger = testLogger(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tor, err := onion.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start tor: %v", err)
+	}
+	t.Cleanup(func() { tor.Close() })
+	if err := tor.Bootstrap(ctx, nil); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	return tor
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type tLogWriter struct{ t *testing.T }
+
+func (w tLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// serveEcho echoes every connection of l until l is closed, then waits for
+// its handlers.
+func serveEcho(t *testing.T, l net.Listener) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				io.Copy(c, c)
+			})
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+	})
+}
+
+// dialRetry dials until it works or ctx ends: a service that was just
+// republished may take a few tries to reach.
+func dialRetry(ctx context.Context, tr onion.Transport, addr string, opt onion.DialOptions) (net.Conn, error) {
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		c, err := tr.Dial(dctx, addr, opt)
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// echo sends n random bytes through c and checks they come back intact.
+func echo(t *testing.T, c net.Conn, n int) {
+	t.Helper()
+	src := make([]byte, n)
+	rand.Read(src)
+	want := sha256.Sum256(src)
+	c.SetDeadline(time.Now().Add(3 * time.Minute))
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.Write(src)
+		werr <- err
+	}()
+	h := sha256.New()
+	if _, err := io.CopyN(h, c, int64(n)); err != nil {
+		t.Fatalf("echo: read: %v", err)
+	}
+	if err := <-werr; err != nil {
+		t.Fatalf("echo: write: %v", err)
+	}
+	if !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("echo of %d bytes came back different", n)
+	}
+}
+
+func TestTorEchoAndIsolation(t *testing.T) {
+	a := startTor(t, "")
+	b := startTor(t, "")
+	key, err := onion.LoadOrCreateKey(filepath.Join(t.TempDir(), "a.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := a.Listen(ctx, onion.ServiceConfig{Key: key})
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	if l.Address() != onion.AddressForKey(key.Public().(ed25519.PublicKey), onion.DefaultPort) {
+		t.Fatalf("listener address %q is not the key's address", l.Address())
+	}
+	serveEcho(t, l)
+
+	c1, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "one"})
+	if err != nil {
+		t.Fatalf("dial one: %v", err)
+	}
+	defer c1.Close()
+	c2, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "two"})
+	if err != nil {
+		t.Fatalf("dial two: %v", err)
+	}
+	defer c2.Close()
+	echo(t, c2, 1024)
+
+	// Both streams are open: each must ride its own circuit, built for its tag.
+	circs := streamCircuits(t, b, l.Address())
+	if len(circs) != 2 {
+		t.Fatalf("found %d streams to the service on B, want 2: %v", len(circs), circs)
+	}
+	if circs[0] == circs[1] {
+		t.Fatalf("two isolation tags share circuit %s", circs[0])
+	}
+	status, err := b.GetInfo("circuit-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"one", "two"} {
+		if !circuitHasUser(status, circs, "hydre:"+tag) {
+			t.Errorf("no circuit of the streams carries isolation tag %q:\n%s", tag, status)
+		}
+	}
+
+	start := time.Now()
+	echo(t, c1, 16<<20)
+	t.Logf("16 MiB echo in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// streamCircuits returns the circuit of each open stream to addr on tor.
+func streamCircuits(t *testing.T, tor *onion.Tor, addr string) []string {
+	t.Helper()
+	v, err := tor.GetInfo("stream-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(v, "\n") {
+		f := strings.Fields(line) // StreamID StreamStatus CircuitID Target
+		if len(f) >= 4 && f[1] == "SUCCEEDED" && strings.EqualFold(f[3], addr) {
+			out = append(out, f[2])
+		}
+	}
+	return out
+}
+
+func circuitHasUser(status string, circs []string, user string) bool {
+	for _, line := range strings.Split(status, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		for _, c := range circs {
+			if f[0] == c && strings.Contains(line, `SOCKS_USERNAME="`+user+`"`) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestTorRestartKeepsAddress(t *testing.T) {
+	b := startTor(t, "")
+	keyPath := filepath.Join(t.TempDir(), "id.key")
+	aDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	var addrs []string
+	for round := range 2 {
+		a := startTor(t, aDir)
+		key, err := onion.LoadOrCreateKey(keyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := a.Listen(ctx, onion.ServiceConfig{Key: key, Port: 80})
+		if err != nil {
+			t.Fatalf("round %d: listen: %v", round, err)
+		}
+		serveEcho(t, l)
+		addrs = append(addrs, l.Address())
+		c, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: fmt.Sprint("round", round)})
+		if err != nil {
+			t.Fatalf("round %d: dial: %v", round, err)
+		}
+		echo(t, c, 4096)
+		c.Close()
+		if err := a.Close(); err != nil {
+			t.Fatalf("round %d: close: %v", round, err)
+		}
+	}
+	if addrs[0] != addrs[1] {
+		t.Fatalf("address changed across restart: %s then %s", addrs[0], addrs[1])
+	}
+}
+
+func TestTorClientAuth(t *testing.T) {
+	a := startTor(t, "")
+	b := startTor(t, "")
+	priv, pub, err := onion.GenerateClientKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := a.Listen(ctx, onion.ServiceConfig{ClientAuth: []onion.ClientPublicKey{pub}})
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	serveEcho(t, l)
+
+	// Without the key the descriptor cannot be decrypted: the dial fails.
+	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+	c, err := b.Dial(dctx, l.Address(), onion.DialOptions{Isolation: "nokey"})
+	dcancel()
+	if err == nil {
+		c.Close()
+		t.Fatal("dial without the client key succeeded")
+	}
+	if !errors.Is(err, onion.ErrClientAuth) {
+		t.Fatalf("dial without the client key: %v, want ErrClientAuth", err)
+	}
+
+	// A wrong key does not help either.
+	other, _, _ := onion.GenerateClientKey()
+	dctx, dcancel = context.WithTimeout(ctx, 30*time.Second)
+	c, err = b.Dial(dctx, l.Address(), onion.DialOptions{Isolation: "wrongkey", ClientKey: &other})
+	dcancel()
+	if err == nil {
+		c.Close()
+		t.Fatal("dial with a wrong client key succeeded")
+	}
+	if !errors.Is(err, onion.ErrClientAuth) {
+		t.Fatalf("dial with a wrong client key: %v, want ErrClientAuth", err)
+	}
+
+	c, err = dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "key", ClientKey: &priv})
+	if err != nil {
+		t.Fatalf("dial with the client key: %v", err)
+	}
+	defer c.Close()
+	echo(t, c, 4096)
+}
+
+func TestStartWithoutTor(t *testing.T) {
+	for _, path := range []string{"/nonexistent/tor", "hydre-no-such-tor"} {
+		_, err := onion.Start(context.Background(), onion.Config{TorPath: path, DataDir: t.TempDir()})
+		if !errors.Is(err, onion.ErrNoTor) {
+			t.Fatalf("Start with TorPath %q: %v, want ErrNoTor", path, err)
+		}
+		if !strings.Contains(err.Error(), "sudo apt-get install tor") {
+			t.Fatalf("error does not say how to install tor: %v", err)
+		}
+	}
+}
+
+func TestAttachControlPassword(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	// hash of "right horse", made with tor --hash-password
+	const hashed = "16:8CAF2DFEE609A51160B2638B2175569BF83939BC90B80A58C5A64D02D8"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	host, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Logger: testLogger(t),
+		Torrc: []string{"HashedControlPassword " + hashed, "DisableNetwork 1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+
+	_, err = onion.Start(ctx, onion.Config{ControlAddr: host.ControlAddr(), ControlPassword: "wrong"})
+	if err == nil || !strings.Contains(err.Error(), "rejected the password") {
+		t.Fatalf("attach with a wrong password: %v, want a clear rejection", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("error repeats the password: %v", err)
+	}
+	att, err := onion.Start(ctx, onion.Config{ControlAddr: host.ControlAddr(), ControlPassword: "right horse"})
+	if err != nil {
+		t.Fatalf("attach with the right password: %v", err)
+	}
+	if att.Managed() {
+		t.Fatal("an attached tor reports itself managed")
+	}
+	if err := att.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := host.GetInfo("version"); err != nil {
+		t.Fatalf("closing an attached tor stopped it: %v", err)
+	}
+}
+
+func TestDialRefusesClearnet(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tor, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Torrc: []string{"DisableNetwork 1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tor.Close()
+	for _, addr := range []string{"example.com:80", "127.0.0.1:22", "[::1]:22", "expyuzz4wqqyqhjn.onion:80",
+		"3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion:80"} {
+		if c, err := tor.Dial(ctx, addr, onion.DialOptions{}); err == nil {
+			c.Close()
+			t.Errorf("Dial(%q) succeeded", addr)
+		} else if !errors.Is(err, onion.ErrNotOnion) && !errors.Is(err, onion.ErrBadChecksum) {
+			t.Errorf("Dial(%q) = %v, want a refusal before any traffic", addr, err)
+		}
+	}
+}

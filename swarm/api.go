@@ -1,0 +1,163 @@
+package swarm
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// Config configures an Engine. DataDir and Transport are required.
+type Config struct {
+	// DataDir holds the database (hydre.db, mode 0600) and blind-hosted
+	// ciphertext.
+	DataDir string
+	// Transport is the network: an *onion.Tor, or onion/memnet in tests.
+	Transport onion.Transport
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// DownloadDir is where Get saves files when its destDir is empty.
+	DownloadDir string
+	// Reshare is whether new downloads serve what they fetch. Front ends
+	// set it to true (hydre's default behaviour); SetReshare changes it per
+	// content.
+	Reshare bool
+	// SingleIdentity serves every content from one onion identity instead
+	// of one identity per content (which keeps a node's contents unlinkable).
+	SingleIdentity bool
+	// MaxPeersPerContent bounds the connections of one content, dialed and
+	// accepted; 0 means 32.
+	MaxPeersPerContent int
+	// MaxUploadsPerContent bounds the peers one content serves at once
+	// (accepted connections); 0 means 16.
+	MaxUploadsPerContent int
+	// CircuitsPerPeer is the number of isolated circuits opened to a peer
+	// when it is the only source of a content (divided among sources when
+	// there are a few); 0 means 4, 1 disables multi-circuit download.
+	CircuitsPerPeer int
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxPeersPerContent <= 0 {
+		c.MaxPeersPerContent = 32
+	}
+	if c.MaxUploadsPerContent <= 0 {
+		c.MaxUploadsPerContent = 16
+	}
+	if c.CircuitsPerPeer <= 0 {
+		c.CircuitsPerPeer = 4
+	}
+}
+
+// ShareOptions tunes Share.
+type ShareOptions struct {
+	// Private publishes the content behind onion client authorization: the
+	// link then carries the client key, and only holders of the link can
+	// even reach the service.
+	Private bool
+	// ChunkSize is the plaintext chunk size, a power of two; 0 lets the
+	// format choose (256 KiB, more for very large files).
+	ChunkSize int
+}
+
+// Kind says what a node holds of a content.
+type Kind int
+
+// Kinds of content.
+const (
+	KindShare    Kind = iota // a local file this node shares
+	KindDownload             // a file fetched with its key, plaintext on disk
+	KindHost                 // ciphertext only, fetched with a host-only link
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindShare:
+		return "share"
+	case KindDownload:
+		return "download"
+	case KindHost:
+		return "host"
+	}
+	return "unknown"
+}
+
+// State is the life cycle of a content in the engine.
+type State int
+
+// States.
+const (
+	StateStarting State = iota // looking for peers or the descriptor
+	StateFetching              // fetching chunks
+	StatePaused                // stopped by Pause
+	StateSeeding               // complete (or shared) and serving
+	StateDone                  // complete, not serving
+	StateFailed                // stopped by an error (Status.Err)
+	StateStopped               // the engine is closing
+)
+
+func (s State) String() string {
+	switch s {
+	case StateStarting:
+		return "starting"
+	case StateFetching:
+		return "fetching"
+	case StatePaused:
+		return "paused"
+	case StateSeeding:
+		return "seeding"
+	case StateDone:
+		return "done"
+	case StateFailed:
+		return "failed"
+	case StateStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// Status is a snapshot of one content.
+type Status struct {
+	ID        hcrypto.ContentID
+	Kind      Kind
+	State     State
+	Name      string // sanitized file name ("" until the header is known; always "" for KindHost)
+	Path      string // the file on disk: the shared file, the download (final or partial)
+	MediaType string
+	Size      int64 // plaintext bytes (0 until the descriptor is known)
+	Verified  int64 // plaintext bytes verified and on disk
+	Uploaded  int64 // bytes sent to peers since the engine started
+	DownRate  float64
+	UpRate    float64 // bytes/s
+	Peers     int     // open connections
+	ETA       time.Duration
+	// Link is the full link text, a secret: never log it.
+	Link    string
+	Reshare bool
+	Err     string
+}
+
+// Done reports whether the content is complete on disk.
+func (s Status) Done() bool { return s.Size > 0 && s.Verified == s.Size || s.State == StateSeeding || s.State == StateDone }
+
+// Event is published on every state change and, throttled, on progress.
+type Event struct {
+	Status Status
+}
+
+// Errors callers branch on.
+var (
+	// ErrNotFound is returned for a content ID the engine does not hold.
+	ErrNotFound = errors.New("content not found")
+	// ErrNoKey is returned by Open for a blind-hosted content.
+	ErrNoKey = errors.New("content held without its key")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("engine closed")
+	// ErrNoPeers is returned by Get for a link that names no peer.
+	ErrNoPeers = errors.New("link names no peer")
+)

@@ -1,0 +1,228 @@
+package swarm
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// dialMore opens connections while the content is incomplete: to every known
+// source, with several isolated circuits to each when there are few sources.
+func (s *swarm) dialMore(ctx context.Context, now time.Time) {
+	if s.finished || (s.pk != nil && s.pk.left == 0) {
+		return
+	}
+	var sources []string
+	conns := 0
+	for a, st := range s.addrs {
+		conns += len(st.conns)
+		if !st.banned {
+			sources = append(sources, a)
+		}
+	}
+	if len(sources) == 0 {
+		return
+	}
+	perSource := max(1, s.e.cfg.CircuitsPerPeer/len(sources))
+	if s.desc == nil {
+		perSource = 1 // learn the descriptor first
+	}
+	limit := s.e.cfg.MaxPeersPerContent - s.inbound
+	for _, a := range sources {
+		st := s.addrs[a]
+		if now.Before(st.retryAt) {
+			continue
+		}
+		want := perSource
+		if !st.good {
+			want = 1 // prove it answers before opening more circuits
+		}
+		for circ := 0; len(st.conns) < want && conns < limit; circ++ {
+			if st.conns[circ] {
+				continue
+			}
+			st.conns[circ] = true
+			conns++
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); s.dial(ctx, a, circ) }()
+		}
+	}
+}
+
+// isolationTag names the circuit of one dial: distinct per content, peer and
+// circuit index, so that circuits of different contents are never shared.
+func (s *swarm) isolationTag(addr string, circ int) string {
+	return fmt.Sprintf("hydre-%s-%s-%d", hex.EncodeToString(s.c.id[:8]), addr, circ)
+}
+
+// dial connects to addr and runs the dialer's side of the handshake.
+func (s *swarm) dial(ctx context.Context, addr string, circ int) {
+	p, err := s.dialPeer(ctx, addr, circ)
+	var ev any = peerJoined{p: p}
+	if err != nil {
+		ev = dialFailed{addr: addr, circ: circ, err: err,
+			ban: errors.Is(err, hcrypto.ErrBadDescriptor) || errors.Is(err, errProtocol)}
+	}
+	select {
+	case s.events <- ev:
+	case <-ctx.Done():
+		if p != nil {
+			p.close(nil)
+		}
+	}
+}
+
+func (s *swarm) dialPeer(ctx context.Context, addr string, circ int) (*peer, error) {
+	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	conn, err := s.e.cfg.Transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.c.clientKey()})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	stop := context.AfterFunc(dctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	p, err := s.clientHandshake(conn, addr, circ)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	return p, nil
+}
+
+func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int) (*peer, error) {
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: s.c.id, Serving: s.c.serving()}); err != nil {
+		return nil, err
+	}
+	m, err := ReadFrame(conn, 0)
+	if err != nil {
+		if errors.Is(err, ErrMalformed) || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrUnknownType) {
+			err = fmt.Errorf("%w: %w", errProtocol, err)
+		}
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	switch m := m.(type) {
+	case Goodbye:
+		return nil, fmt.Errorf("handshake: peer refused (code %d)", m.Code)
+	case Welcome:
+		if m.Version != ProtocolVersion {
+			return nil, fmt.Errorf("handshake: peer speaks version %d", m.Version)
+		}
+		d, err := hcrypto.UnmarshalDescriptor(m.Descriptor, s.c.id)
+		if err != nil {
+			return nil, fmt.Errorf("handshake: %w", err)
+		}
+		if err := s.c.learnDescriptor(d); err != nil {
+			return nil, err
+		}
+		return newPeer(s, conn, addr, true, circ), nil
+	default:
+		return nil, fmt.Errorf("handshake: %w: %s instead of welcome", errProtocol, m.Type())
+	}
+}
+
+// learnDescriptor sets the descriptor of a content fetched from a link (the
+// first peer to answer provides it, checked against the content ID).
+func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
+	c.mu.Lock()
+	known := c.desc != nil
+	c.mu.Unlock()
+	if known {
+		return nil
+	}
+	c.e.initMu.Lock()
+	defer c.e.initMu.Unlock()
+	c.mu.Lock()
+	known = c.desc != nil
+	c.mu.Unlock()
+	if known {
+		return nil
+	}
+	b, err := d.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("descriptor: %w", err)
+	}
+	c.mu.Lock()
+	c.rec.Descriptor = b
+	c.mu.Unlock()
+	if err := c.initData(d); err != nil {
+		c.mu.Lock()
+		c.rec.Descriptor = nil
+		c.mu.Unlock()
+		return fmt.Errorf("prepare download: %w", err)
+	}
+	return nil
+}
+
+// acceptLoop accepts connections on a listener until it closes; c is the
+// one content it serves, or nil for the engine's single identity.
+func (e *Engine) acceptLoop(l onion.Listener, c *content) {
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.serverHandshake(conn, c)
+		}()
+	}
+}
+
+// serverHandshake answers a Hello and hands the connection to the swarm of
+// the content it names. A per-content identity answers only for its own
+// content, and never says which content it does serve.
+func (e *Engine) serverHandshake(conn net.Conn, only *content) {
+	conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	m, err := ReadFrame(conn, 0)
+	if err != nil {
+		conn.Close()
+		return
+	}
+	h, ok := m.(Hello)
+	if !ok {
+		WriteFrame(conn, Goodbye{Code: ByeProtocol})
+		conn.Close()
+		return
+	}
+	if h.Version != ProtocolVersion {
+		WriteFrame(conn, Goodbye{Code: ByeVersion})
+		conn.Close()
+		return
+	}
+	c := only
+	if c == nil {
+		c = e.lookup(hcrypto.ContentID(h.ID))
+	}
+	var s *swarm
+	var desc []byte
+	if c != nil && c.id == hcrypto.ContentID(h.ID) {
+		c.mu.Lock()
+		s, desc = c.run, c.rec.Descriptor
+		c.mu.Unlock()
+	}
+	if s == nil || desc == nil || !c.serving() {
+		WriteFrame(conn, Goodbye{Code: ByeUnknown})
+		conn.Close()
+		return
+	}
+	if err := WriteFrame(conn, Welcome{Version: ProtocolVersion, Descriptor: desc}); err != nil {
+		conn.Close()
+		return
+	}
+	conn.SetDeadline(time.Time{})
+	p := newPeer(s, conn, "", false, 0)
+	select {
+	case s.events <- peerJoined{p: p}:
+	case <-s.quit:
+		conn.Close()
+	}
+}

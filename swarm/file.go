@@ -1,0 +1,214 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+)
+
+// File is an open content: reads return only verified bytes, blocking until
+// they arrive, and the read position steers the download (the chunks just
+// ahead of every open File are fetched first).
+type File interface {
+	io.ReadSeekCloser
+	// Name is the sanitized file name from the sealed header.
+	Name() string
+	// Size is the plaintext size.
+	Size() int64
+	// MediaType is the media type from the sealed header ("" if unknown).
+	MediaType() string
+}
+
+// Readahead: a reader's window covers at least minReadahead bytes and the
+// bytes the download brings in readaheadTime at its current rate.
+const (
+	minReadahead    = 2 << 20
+	readaheadTime   = 10
+	maxWindowChunks = 64
+)
+
+// ErrFileClosed is returned by reads on a closed File.
+var ErrFileClosed = errors.New("file closed")
+
+type file struct {
+	c      *content
+	ctx    context.Context
+	desc   *hcrypto.Descriptor
+	header hcrypto.Header
+	st     *store
+
+	mu     sync.Mutex   // serializes Read and Seek
+	pos    int64        // under mu
+	at     atomic.Int64 // pos, for the picker while a Read blocks
+	closed chan struct{}
+	once   sync.Once
+}
+
+// Open opens a content for reading. The descriptor must be known (a download
+// whose first peer answered); ctx bounds every read.
+func (e *Engine) Open(ctx context.Context, id hcrypto.ContentID) (File, error) {
+	c, err := e.get(id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key == nil {
+		return nil, fmt.Errorf("open %s: %w", id, ErrNoKey)
+	}
+	if c.desc == nil || c.st == nil {
+		return nil, fmt.Errorf("open %s: no peer has answered yet", id)
+	}
+	f := &file{c: c, ctx: ctx, desc: c.desc, header: c.header, st: c.st, closed: make(chan struct{})}
+	c.readers[f] = struct{}{}
+	c.pokeReaders()
+	return f, nil
+}
+
+func (f *file) Name() string      { return f.header.Name }
+func (f *file) Size() int64       { return f.desc.Size }
+func (f *file) MediaType() string { return f.header.MediaType }
+
+// Read reads at the current position, waiting for the chunk there to be
+// verified.
+func (f *file) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.closed:
+		return 0, ErrFileClosed
+	default:
+	}
+	if f.pos >= f.desc.Size {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	cs := int64(f.desc.ChunkSize)
+	i := int(f.pos / cs)
+	if err := f.wait(i); err != nil {
+		return 0, err
+	}
+	// Read up to the end of the run of verified chunks from i.
+	end := min(f.pos+int64(len(p)), f.desc.Size)
+	f.c.mu.Lock()
+	for j := i + 1; int64(j)*cs < end; j++ {
+		if !f.c.have.get(j) {
+			end = int64(j) * cs
+			break
+		}
+	}
+	f.c.mu.Unlock()
+	n, err := f.st.readPlain(p[:end-f.pos], f.pos)
+	f.pos += int64(n)
+	f.at.Store(f.pos)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	if err != nil {
+		return n, fmt.Errorf("read %s: %w", f.c.id, err)
+	}
+	f.c.pokeReaders()
+	return n, nil
+}
+
+// wait blocks until chunk i is verified.
+func (f *file) wait(i int) error {
+	for {
+		f.c.mu.Lock()
+		ok := f.c.have.get(i)
+		ch := f.c.verifiedCh
+		gone := f.c.state == StateStopped || f.c.state == StateFailed
+		f.c.mu.Unlock()
+		if ok {
+			return nil
+		}
+		if gone {
+			return fmt.Errorf("read %s: content stopped", f.c.id)
+		}
+		f.c.pokeReaders()
+		select {
+		case <-ch:
+		case <-f.closed:
+			return ErrFileClosed
+		case <-f.ctx.Done():
+			return f.ctx.Err()
+		case <-f.c.e.ctx.Done():
+			return ErrClosed
+		}
+	}
+}
+
+// Seek sets the position; the next read steers the download there.
+func (f *file) Seek(offset int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = f.pos + offset
+	case io.SeekEnd:
+		abs = f.desc.Size + offset
+	default:
+		return 0, errors.New("seek: bad whence")
+	}
+	if abs < 0 {
+		return 0, errors.New("seek: negative position")
+	}
+	f.pos = abs
+	f.at.Store(abs)
+	f.c.pokeReaders()
+	return abs, nil
+}
+
+// Close releases the file and unblocks a pending Read.
+func (f *file) Close() error {
+	f.once.Do(func() {
+		close(f.closed)
+		f.c.mu.Lock()
+		delete(f.c.readers, f)
+		f.c.mu.Unlock()
+		f.c.pokeReaders()
+	})
+	return nil
+}
+
+func (c *content) pokeReaders() {
+	select {
+	case c.readersCh <- struct{}{}:
+	default:
+	}
+}
+
+// windows returns the readahead windows of the open Files, for the picker.
+func (c *content) windows(rate float64) []window {
+	c.mu.Lock()
+	files := make([]*file, 0, len(c.readers))
+	for f := range c.readers {
+		files = append(files, f)
+	}
+	desc := c.desc
+	c.mu.Unlock()
+	if desc == nil {
+		return nil
+	}
+	bytes := max(minReadahead, int64(rate*readaheadTime))
+	count := int(min(int64(maxWindowChunks), max(2, bytes/int64(desc.ChunkSize))))
+	var ws []window
+	for _, f := range files {
+		pos := f.at.Load()
+		if pos >= desc.Size {
+			continue
+		}
+		ws = append(ws, window{start: int(pos / int64(desc.ChunkSize)), count: count})
+	}
+	return ws
+}

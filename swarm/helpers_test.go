@@ -1,0 +1,147 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/memnet"
+)
+
+// node is an engine on a memnet node, with its folders.
+type node struct {
+	t    *testing.T
+	name string
+	mem  *memnet.Node
+	dir  string // data dir
+	dl   string // download dir
+	e    *Engine
+	cfg  Config
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("HYDRE_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+}
+
+func newNode(t *testing.T, n *memnet.Network, name string, tweak func(*Config), opts ...memnet.Option) *node {
+	t.Helper()
+	nd := &node{t: t, name: name, mem: n.Node(name, opts...), dir: t.TempDir(), dl: t.TempDir()}
+	nd.cfg = Config{DataDir: nd.dir, Transport: nd.mem, DownloadDir: nd.dl, Reshare: true,
+		Logger: testLogger(t).With("node", name)}
+	if tweak != nil {
+		tweak(&nd.cfg)
+	}
+	nd.open()
+	t.Cleanup(func() { nd.close() })
+	return nd
+}
+
+func (nd *node) open() {
+	nd.t.Helper()
+	nd.mem.Reopen()
+	e, err := Open(context.Background(), nd.cfg)
+	if err != nil {
+		nd.t.Fatal(err)
+	}
+	nd.e = e
+}
+
+func (nd *node) close() {
+	if nd.e != nil {
+		if err := nd.e.Close(); err != nil {
+			nd.t.Error(err)
+		}
+		nd.e = nil
+	}
+}
+
+// writeFile makes a file of random bytes.
+func writeFile(t *testing.T, dir, name string, size int) (string, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	r := rand.New(rand.NewPCG(uint64(size), 7))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, data
+}
+
+func (nd *node) share(path string, chunk int) Status {
+	nd.t.Helper()
+	st, err := nd.e.Share(context.Background(), path, ShareOptions{ChunkSize: chunk})
+	if err != nil {
+		nd.t.Fatal(err)
+	}
+	return st
+}
+
+func (nd *node) get(link string) Status {
+	nd.t.Helper()
+	st, err := nd.e.Get(context.Background(), link, nd.dl)
+	if err != nil {
+		nd.t.Fatal(err)
+	}
+	return st
+}
+
+// waitFor polls the status of id until ok or the deadline.
+func (nd *node) waitFor(id hcrypto.ContentID, d time.Duration, what string, ok func(Status) bool) Status {
+	nd.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		st, err := nd.e.Status(id)
+		if err == nil && ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			nd.t.Fatalf("%s: %s not reached in %v: %+v (err %v)", nd.name, what, d, st, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (nd *node) waitDone(id hcrypto.ContentID, d time.Duration) Status {
+	nd.t.Helper()
+	return nd.waitFor(id, d, "complete", func(s Status) bool {
+		return s.State == StateSeeding || s.State == StateDone
+	})
+}
+
+func checkFile(t *testing.T, path string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes, sha256 %x; want %d bytes, sha256 %x", path, len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
+	}
+}
+
+// linkWith returns the link of st with its peer hints replaced.
+func linkWith(t *testing.T, link string, peers ...string) string {
+	t.Helper()
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Peers = peers
+	return l.Encode()
+}
+
+var _ onion.Transport = (*memnet.Node)(nil)

@@ -1,0 +1,207 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Timeouts and per-peer limits.
+const (
+	handshakeTimeout  = 60 * time.Second
+	idleTimeout       = 120 * time.Second // no frame at all: the circuit is dead
+	keepAliveInterval = 30 * time.Second
+	writeTimeout      = 120 * time.Second
+	maxRemoteRequests = 128 // requests a peer may have queued with us
+	maxPiecesQueued   = 2   // encrypted pieces waiting for one peer's writer
+)
+
+// peer is one connection to another node for one content. The swarm goroutine
+// owns its download state; its reader goroutine feeds frames to the swarm;
+// its writer goroutine sends control frames first, then queued pieces.
+type peer struct {
+	s      *swarm
+	conn   net.Conn
+	addr   string // the address we dialed, or the one it announced; "" if unknown
+	dialed bool
+	circ   int // circuit index of a dialed connection
+
+	// Owned by the swarm goroutine.
+	has         bitmap
+	gotBitfield bool
+	outstanding map[int]time.Time // our requests to it
+	cancelled   map[int]bool      // cancelled requests whose piece may still come
+	window      int
+	rate        float64 // bytes/s received, smoothed
+	tickBytes   int64
+	lastPiece   time.Time
+	joined      time.Time
+
+	// Guarded by mu: the writer's queues.
+	mu     sync.Mutex
+	ctrl   []Message
+	pieces []Piece
+	wake   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	err    error
+
+	// Guarded by s.up.mu: the remote's requests.
+	reqs       []uint32
+	piecesOut  int
+	uploadedB  int64
+}
+
+func newPeer(s *swarm, conn net.Conn, addr string, dialed bool, circ int) *peer {
+	return &peer{s: s, conn: conn, addr: addr, dialed: dialed, circ: circ,
+		outstanding: map[int]time.Time{}, cancelled: map[int]bool{}, window: 4,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), joined: time.Now()}
+}
+
+// send queues a control frame; it never blocks.
+func (p *peer) send(m Message) {
+	p.mu.Lock()
+	p.ctrl = append(p.ctrl, m)
+	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *peer) sendPiece(m Piece) {
+	p.mu.Lock()
+	p.pieces = append(p.pieces, m)
+	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *peer) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close ends the connection once; err says why (nil: normal).
+func (p *peer) close(err error) {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+		p.conn.Close()
+	})
+}
+
+// closeWith sends a Goodbye, best effort, then closes.
+func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
+	p.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	WriteFrame(p.conn, Goodbye{Code: code, Reason: reason})
+	p.close(err)
+}
+
+// errProtocol marks a peer that broke the protocol.
+var errProtocol = errors.New("protocol violation")
+
+// readLoop decodes frames until the connection ends, then reports the peer
+// gone to the swarm.
+func (p *peer) readLoop(ctx context.Context) {
+	err := p.readFrames(ctx)
+	p.close(err)
+	select {
+	case p.s.events <- peerGone{p: p, err: err}:
+	case <-ctx.Done():
+	}
+}
+
+func (p *peer) readFrames(ctx context.Context) error {
+	chunkLen := p.s.desc.ChunkLen(0)
+	for {
+		p.conn.SetReadDeadline(time.Now().Add(idleTimeout))
+		m, err := ReadFrame(p.conn, chunkLen)
+		if err != nil {
+			select {
+			case <-p.done:
+				return nil
+			default:
+			}
+			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnknownType) {
+				return fmt.Errorf("%w: %w", errProtocol, err)
+			}
+			return err
+		}
+		switch m := m.(type) {
+		case KeepAlive:
+		case Goodbye:
+			return nil
+		case Request:
+			p.s.up.request(p, m.Index)
+		case Cancel:
+			p.s.up.cancel(p, m.Index)
+		case Bitfield, Have, Piece, Reject, PEX:
+			select {
+			case p.s.events <- peerMsg{p: p, m: m}:
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-p.done:
+				return nil
+			}
+		default:
+			return fmt.Errorf("%w: unexpected %s after the handshake", errProtocol, m.Type())
+		}
+	}
+}
+
+// writeLoop sends queued frames until the peer closes.
+func (p *peer) writeLoop() {
+	keep := time.NewTimer(keepAliveInterval)
+	defer keep.Stop()
+	var buf []byte
+	for {
+		p.mu.Lock()
+		ctrl := p.ctrl
+		p.ctrl = nil
+		var piece *Piece
+		if len(ctrl) == 0 && len(p.pieces) > 0 {
+			piece = &p.pieces[0]
+			p.pieces = p.pieces[1:]
+		}
+		p.mu.Unlock()
+		if len(ctrl) == 0 && piece == nil {
+			select {
+			case <-p.wake:
+				continue
+			case <-p.done:
+				return
+			case <-keep.C:
+				ctrl = []Message{KeepAlive{}}
+			}
+		}
+		buf = buf[:0]
+		for _, m := range ctrl {
+			buf = AppendFrame(buf, m)
+		}
+		if piece != nil {
+			buf = AppendFrame(buf, *piece)
+		}
+		p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := p.conn.Write(buf); err != nil {
+			p.close(fmt.Errorf("write: %w", err))
+			return
+		}
+		if piece != nil {
+			p.s.up.sent(p, len(piece.Data))
+		}
+		if cap(buf) > 2*MaxChunkLen/8 {
+			buf = nil // do not keep a large buffer per idle peer
+		}
+		if !keep.Stop() {
+			select {
+			case <-keep.C:
+			default:
+			}
+		}
+		keep.Reset(keepAliveInterval)
+	}
+}

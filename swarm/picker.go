@@ -1,0 +1,148 @@
+package swarm
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// picker chooses which chunks to request from which peer: chunks just ahead
+// of an open reader first (in reading order), then the rarest chunks among
+// the connected peers (ties broken by a per-node random order, so that
+// downloaders spread over the swarm), and in the endgame, when every missing
+// chunk is already requested, a second request for the same chunk from
+// another peer. It is owned by the swarm goroutine.
+type picker struct {
+	n        int
+	have     bitmap  // verified and written
+	pending  []bool  // received, waiting to be verified and written
+	inflight []uint8 // outstanding requests
+	avail    []int32 // connected peers holding the chunk
+	tie      []uint32
+	prio     []int32 // rank in a reader's window; -1 for none
+	left     int     // chunks not in have
+}
+
+// maxDuplicates bounds the requests for one chunk in the endgame.
+const maxDuplicates = 2
+
+func newPicker(n int, have bitmap) *picker {
+	pk := &picker{n: n, have: have, pending: make([]bool, n), inflight: make([]uint8, n),
+		avail: make([]int32, n), tie: make([]uint32, n), prio: make([]int32, n)}
+	for i := range n {
+		pk.tie[i] = rand.Uint32()
+		pk.prio[i] = -1
+		if !have.get(i) {
+			pk.left++
+		}
+	}
+	return pk
+}
+
+// missing reports whether chunk i is neither held nor being stored.
+func (pk *picker) missing(i int) bool { return !pk.have.get(i) && !pk.pending[i] }
+
+func (pk *picker) addAvail(b bitmap, delta int32) {
+	for i := range pk.n {
+		if b.get(i) {
+			pk.avail[i] += delta
+		}
+	}
+}
+
+// markHave records chunk i as verified; it reports false if it already was.
+func (pk *picker) markHave(i int) bool {
+	pk.pending[i] = false
+	if pk.have.get(i) {
+		return false
+	}
+	pk.have.set(i)
+	pk.left--
+	return true
+}
+
+// window is a range of chunks a reader is about to read, in order.
+type window struct{ start, count int }
+
+// setPriority ranks the chunks of the readers' windows; it reports whether
+// any chunk of a window is missing.
+func (pk *picker) setPriority(ws []window) bool {
+	for i := range pk.prio {
+		pk.prio[i] = -1
+	}
+	any := false
+	for _, w := range ws {
+		for k := 0; k < w.count && w.start+k < pk.n; k++ {
+			i := w.start + k
+			if i < 0 {
+				continue
+			}
+			if pk.prio[i] < 0 || int32(k) < pk.prio[i] {
+				pk.prio[i] = int32(k)
+			}
+			if pk.missing(i) {
+				any = true
+			}
+		}
+	}
+	return any
+}
+
+// urgentUnrequested counts the chunks of a window that are missing and not
+// requested from anyone.
+func (pk *picker) urgentUnrequested(peerHas bitmap) int {
+	n := 0
+	for i, p := range pk.prio {
+		if p >= 0 && pk.missing(i) && pk.inflight[i] == 0 && peerHas.get(i) {
+			n++
+		}
+	}
+	return n
+}
+
+// pick returns up to max chunks to request from a peer holding peerHas,
+// excluding those already requested from it.
+func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int {
+	if max <= 0 || pk.left == 0 {
+		return nil
+	}
+	var cands []int
+	for i := range pk.n {
+		if pk.inflight[i] == 0 && pk.missing(i) && peerHas.get(i) {
+			cands = append(cands, i)
+		}
+	}
+	if len(cands) == 0 { // endgame
+		for i := range pk.n {
+			if pk.inflight[i] < maxDuplicates && pk.missing(i) && peerHas.get(i) && !requested(i) {
+				cands = append(cands, i)
+			}
+		}
+	}
+	key := func(i int) (int32, int32, uint32) {
+		p := pk.prio[i]
+		if p < 0 {
+			p = math.MaxInt32
+		}
+		return p, pk.avail[i], pk.tie[i]
+	}
+	slices.SortFunc(cands, func(a, b int) int {
+		pa, aa, ta := key(a)
+		pb, ab, tb := key(b)
+		switch {
+		case pa != pb:
+			return int(pa) - int(pb)
+		case aa != ab:
+			return int(aa) - int(ab)
+		case ta < tb:
+			return -1
+		case ta > tb:
+			return 1
+		}
+		return 0
+	})
+	if len(cands) > max {
+		cands = cands[:max]
+	}
+	return cands
+}

@@ -1,0 +1,418 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// Download tuning.
+const (
+	minWindow        = 2
+	maxWindow        = 64 // outstanding requests to one peer
+	windowLatency    = 2 * time.Second
+	requestTimeout   = 45 * time.Second
+	stallTimeout     = 90 * time.Second // outstanding requests and no piece: drop the peer
+	maxStoreQueue    = 64               // received chunks waiting for the disk before we stop requesting
+	maxKnownAddrs    = 256
+	maxSavedPeers    = 64
+	tickInterval     = 250 * time.Millisecond
+	dialBackoffFirst = time.Second
+	dialBackoffMax   = 2 * time.Minute
+)
+
+// Events from peers and helpers to the swarm goroutine.
+type (
+	peerMsg struct {
+		p *peer
+		m Message
+	}
+	peerGone struct {
+		p   *peer
+		err error
+	}
+	peerJoined struct{ p *peer }
+	dialFailed struct {
+		addr string
+		circ int
+		err  error
+		ban  bool
+	}
+	listening struct {
+		l   onion.Listener
+		err error
+	}
+)
+
+// addrState is what a swarm knows of one address.
+type addrState struct {
+	conns   map[int]bool // circuit index -> connected or dialing
+	fails   int
+	retryAt time.Time
+	banned  bool
+	good    bool // a handshake succeeded
+}
+
+// swarm runs one content between Resume and Pause: it owns the peer table,
+// the picker and the dialing, and is the only goroutine that changes them.
+type swarm struct {
+	c      *content
+	e      *Engine
+	log    *slog.Logger
+	desc   *hcrypto.Descriptor // nil until learned
+	events chan any
+	up     *uploader
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	quit   chan struct{} // closed when the swarm stops
+
+	peers    map[*peer]bool
+	addrs    map[string]*addrState
+	own      map[string]bool // our own addresses: never dialed
+	pk       *picker
+	storeQ   []storeJob
+	storeIn  chan storeJob
+	storeOut chan storeResult
+	listener onion.Listener
+	listenAt time.Time
+	finished bool
+	failure  error
+	inbound  int
+}
+
+// newSwarm prepares a swarm for c; the caller holds c.mu.
+func newSwarm(c *content) *swarm {
+	s := &swarm{c: c, e: c.e, log: c.e.log.With("content", c.id), events: make(chan any, 16),
+		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
+		own: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
+	s.up = newUploader(s)
+	s.desc = c.desc
+	for _, a := range c.rec.Peers {
+		s.learn(a)
+	}
+	return s
+}
+
+// fatal stops the swarm with an error (from any goroutine).
+func (s *swarm) fatal(err error) {
+	select {
+	case s.events <- fatalErr{err}:
+	case <-s.quit:
+	}
+}
+
+type fatalErr struct{ err error }
+
+func (s *swarm) learn(addr string) {
+	if _, ok := s.addrs[addr]; ok || len(s.addrs) >= maxKnownAddrs || s.own[addr] {
+		return
+	}
+	if _, _, err := onion.ParseAddress(addr); err != nil {
+		return
+	}
+	s.addrs[addr] = &addrState{conns: map[int]bool{}}
+}
+
+// run is the swarm goroutine.
+func (s *swarm) run(ctx context.Context) {
+	defer s.shutdown()
+	if s.desc != nil {
+		s.ready(ctx)
+	} else {
+		s.c.setState(StateStarting, nil)
+	}
+	s.dialMore(ctx, time.Now())
+	tick := time.NewTicker(tickInterval)
+	defer tick.Stop()
+	lastRates := time.Now()
+	for {
+		var storeIn chan storeJob
+		var next storeJob
+		if len(s.storeQ) > 0 {
+			storeIn, next = s.storeIn, s.storeQ[0]
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case storeIn <- next:
+			s.storeQ = s.storeQ[1:]
+		case r := <-s.storeOut:
+			s.stored(ctx, r)
+		case ev := <-s.events:
+			s.handle(ctx, ev)
+		case <-s.c.readersCh:
+			s.reprioritize()
+		case now := <-tick.C:
+			if now.Sub(lastRates) >= time.Second {
+				s.measure(now.Sub(lastRates))
+				lastRates = now
+				s.checkStalls(now)
+			}
+			s.dialMore(ctx, now)
+			s.ensureListener(ctx, now)
+			s.e.publish(s.c)
+		}
+		if s.failure != nil {
+			s.c.setState(StateFailed, s.failure)
+			return
+		}
+	}
+}
+
+// ready starts the data side once the descriptor is known.
+func (s *swarm) ready(ctx context.Context) {
+	s.c.mu.Lock()
+	s.desc = s.c.desc
+	have := append(bitmap(nil), s.c.have...)
+	s.c.mu.Unlock()
+	s.pk = newPicker(s.desc.NumChunks(), have)
+	s.wg.Add(1 + uploadWorkers)
+	go func() { defer s.wg.Done(); s.storeLoop(ctx) }()
+	for range uploadWorkers {
+		go func() { defer s.wg.Done(); s.up.work(ctx) }()
+	}
+	if s.pk.left == 0 {
+		s.completed(ctx)
+	} else {
+		s.c.setState(StateFetching, nil)
+	}
+	s.ensureListener(ctx, time.Now())
+}
+
+func (s *swarm) shutdown() {
+	s.cancel()
+	close(s.quit)
+	s.up.shutdown()
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	for p := range s.peers {
+		p.closeWith(ByeNormal, "", nil)
+	}
+	// Drain events so helpers blocked on sending can finish.
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			s.c.mu.Lock()
+			s.c.peers, s.c.downRate, s.c.upRate, s.c.listenAddr = 0, 0, 0, ""
+			s.c.mu.Unlock()
+			return
+		case ev := <-s.events:
+			if j, ok := ev.(peerJoined); ok {
+				j.p.close(nil)
+			}
+		case <-s.storeOut:
+		}
+	}
+}
+
+func (s *swarm) handle(ctx context.Context, ev any) {
+	switch ev := ev.(type) {
+	case fatalErr:
+		s.failure = ev.err
+	case peerJoined:
+		s.join(ctx, ev.p)
+	case peerGone:
+		s.drop(ev.p, ev.err)
+	case dialFailed:
+		if a := s.addrs[ev.addr]; a != nil {
+			delete(a.conns, ev.circ)
+			a.fails++
+			a.retryAt = time.Now().Add(min(dialBackoffMax, dialBackoffFirst<<min(a.fails-1, 10)))
+			a.banned = a.banned || ev.ban
+		}
+		s.log.Debug("dial failed", "err", ev.err)
+		if s.desc == nil && errors.Is(ev.err, hcrypto.ErrBadDescriptor) {
+			s.log.Warn("peer sent a wrong descriptor")
+		}
+	case listening:
+		s.listened(ev)
+	case peerMsg:
+		if !s.peers[ev.p] {
+			return
+		}
+		if err := s.message(ctx, ev.p, ev.m); err != nil {
+			s.log.Info("dropping peer", "err", err)
+			ban := errors.Is(err, hcrypto.ErrBadChunk) || errors.Is(err, hcrypto.ErrBadProof)
+			code := ByeProtocol
+			if ban {
+				code = ByeBanned
+				s.ban(ev.p)
+			}
+			ev.p.closeWith(code, "", err)
+		}
+	}
+}
+
+// join adds a peer whose handshake succeeded.
+func (s *swarm) join(ctx context.Context, p *peer) {
+	if s.desc == nil {
+		s.ready(ctx)
+	}
+	if len(s.peers) >= s.e.cfg.MaxPeersPerContent || (!p.dialed && s.inbound >= s.e.cfg.MaxUploadsPerContent) {
+		p.closeWith(ByeFull, "", nil)
+		if p.dialed {
+			s.release(p)
+		}
+		return
+	}
+	if p.dialed {
+		if a := s.addrs[p.addr]; a != nil {
+			a.fails, a.good = 0, true
+		}
+	} else {
+		s.inbound++
+	}
+	s.peers[p] = true
+	s.up.add(p)
+	s.c.mu.Lock()
+	bits := append(Bitfield{}.Bits, s.c.have...)
+	s.c.peers = len(s.peers)
+	s.c.mu.Unlock()
+	p.send(Bitfield{Bits: bits})
+	if pex := s.pexFor(p); len(pex.Addrs) > 0 {
+		p.send(pex)
+	}
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); p.readLoop(ctx) }()
+	go func() { defer s.wg.Done(); p.writeLoop() }()
+	s.e.publish(s.c)
+}
+
+// release forgets the circuit of a dialed peer.
+func (s *swarm) release(p *peer) {
+	if a := s.addrs[p.addr]; a != nil && p.dialed {
+		delete(a.conns, p.circ)
+	}
+}
+
+func (s *swarm) drop(p *peer, err error) {
+	if !s.peers[p] {
+		return
+	}
+	delete(s.peers, p)
+	if !p.dialed {
+		s.inbound--
+	}
+	s.release(p)
+	s.up.remove(p)
+	if s.pk != nil {
+		if p.gotBitfield {
+			s.pk.addAvail(p.has, -1)
+		}
+		for i := range p.outstanding {
+			s.pk.inflight[i]--
+		}
+	}
+	p.outstanding = nil
+	s.c.mu.Lock()
+	s.c.peers = len(s.peers)
+	s.c.mu.Unlock()
+	if err != nil {
+		s.log.Debug("peer gone", "err", err)
+	}
+	s.scheduleAll()
+}
+
+func (s *swarm) ban(p *peer) {
+	if p.addr == "" || !p.dialed {
+		return
+	}
+	if a := s.addrs[p.addr]; a != nil {
+		a.banned = true
+	}
+	for q := range s.peers { // every circuit to the liar
+		if q != p && q.dialed && q.addr == p.addr {
+			q.closeWith(ByeBanned, "", nil)
+		}
+	}
+}
+
+// pexFor lists addresses that serve the content, ours first.
+func (s *swarm) pexFor(p *peer) PEX {
+	var m PEX
+	if s.listener != nil {
+		m.Addrs = append(m.Addrs, s.listener.Address())
+	}
+	for a, st := range s.addrs {
+		if len(m.Addrs) >= maxPEXAddrs {
+			break
+		}
+		if st.good && !st.banned && a != p.addr {
+			m.Addrs = append(m.Addrs, a)
+		}
+	}
+	return m
+}
+
+func (s *swarm) listened(ev listening) {
+	if ev.err != nil {
+		s.listenAt = time.Now().Add(10 * time.Second)
+		s.log.Warn("publish onion service", "err", ev.err)
+		return
+	}
+	s.listener = ev.l
+	addr := ev.l.Address()
+	s.own[addr] = true
+	delete(s.addrs, addr)
+	s.c.mu.Lock()
+	s.c.listenAddr = addr
+	s.c.mu.Unlock()
+	if _, shared := ev.l.(nopListener); !shared {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.e.acceptLoop(ev.l, s.c) }()
+	}
+	for p := range s.peers { // announce ourselves to the peers we already met
+		p.send(PEX{Addrs: []string{addr}})
+	}
+	s.e.publish(s.c)
+}
+
+// ensureListener publishes the content's onion service when it should serve.
+func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
+	if s.listener != nil || s.desc == nil || now.Before(s.listenAt) || !s.c.serving() || s.e.cfg.SingleIdentity && s.e.single == nil {
+		return
+	}
+	if s.e.cfg.SingleIdentity {
+		s.listener = nopListener{s.e.single}
+		s.listened(listening{l: s.listener})
+		return
+	}
+	s.listenAt = now.Add(time.Hour) // one attempt at a time
+	key, err := s.e.db.identity(s.c.id[:])
+	if err != nil {
+		s.failure = err
+		return
+	}
+	cfg := onion.ServiceConfig{Key: key}
+	if ck := s.c.clientKey(); ck != nil {
+		cfg.ClientAuth = []onion.ClientPublicKey{ck.Public()}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		l, err := s.e.cfg.Transport.Listen(ctx, cfg)
+		select {
+		case s.events <- listening{l: l, err: err}:
+		case <-ctx.Done():
+			if l != nil {
+				l.Close()
+			}
+		}
+	}()
+}
+
+// nopListener shares the engine's single listener: closing it is a no-op.
+type nopListener struct{ onion.Listener }
+
+func (nopListener) Close() error { return nil }
+
+func (s *swarm) String() string { return fmt.Sprintf("swarm %s", s.c.id) }

@@ -1,0 +1,186 @@
+package swarm
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const testOnion = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion:7446"
+
+func sampleMessages() []Message {
+	var id [32]byte
+	for i := range id {
+		id[i] = byte(i)
+	}
+	return []Message{
+		Hello{Version: ProtocolVersion, ID: id, Serving: true},
+		Hello{Version: 9, ID: id},
+		Welcome{Version: ProtocolVersion, Descriptor: []byte("descriptor bytes")},
+		Goodbye{Code: ByeBanned, Reason: "bad chunk"},
+		Goodbye{Code: ByeNormal, Reason: ""},
+		KeepAlive{},
+		Bitfield{Bits: []byte{0xff, 0x80}},
+		Have{Index: 3},
+		Request{Index: 0},
+		Cancel{Index: MaxChunks - 1},
+		Reject{Index: 7},
+		Piece{Index: 2, Proof: []byte{1, 2, 3}, Data: bytes.Repeat([]byte{9}, 1000)},
+		Piece{Index: 2, Proof: []byte{}, Data: []byte{1}},
+		PEX{Addrs: []string{testOnion}},
+		PEX{Addrs: []string{}},
+	}
+}
+
+func TestFrameRoundTrip(t *testing.T) {
+	for _, m := range sampleMessages() {
+		t.Run(m.Type().String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteFrame(&buf, m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadFrame(&buf, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, m) {
+				t.Fatalf("got %#v, want %#v", got, m)
+			}
+			if buf.Len() != 0 {
+				t.Fatalf("%d bytes left", buf.Len())
+			}
+		})
+	}
+}
+
+func frame(length uint32, typ byte, body []byte) []byte {
+	return append([]byte{byte(length >> 24), byte(length >> 16), byte(length >> 8), byte(length), typ}, body...)
+}
+
+func TestReadFrameRejects(t *testing.T) {
+	tests := []struct {
+		name  string
+		input []byte
+		want  error // nil: any error
+	}{
+		{"empty", nil, io.EOF},
+		{"short header", []byte{0, 0}, io.ErrUnexpectedEOF},
+		{"zero length", frame(0, byte(MsgKeepAlive), nil), ErrMalformed},
+		{"unknown type", frame(1, 200, nil), ErrUnknownType},
+		{"huge piece", frame(1<<31, byte(MsgPiece), nil), ErrFrameTooLarge},
+		{"piece over chunk limit", AppendFrame(nil, Piece{Index: 1, Data: make([]byte, 1<<16+maxProofLen+1)}), ErrFrameTooLarge},
+		{"keep-alive with body", frame(2, byte(MsgKeepAlive), []byte{0}), ErrFrameTooLarge},
+		{"have too long", frame(6, byte(MsgHave), []byte{0, 0, 0, 0, 0}), ErrFrameTooLarge},
+		{"have too short", frame(3, byte(MsgHave), []byte{0, 0}), ErrMalformed},
+		{"index out of range", frame(5, byte(MsgRequest), []byte{0xff, 0, 0, 0}), ErrMalformed},
+		{"truncated body", frame(5, byte(MsgHave), []byte{0, 0}), io.ErrUnexpectedEOF},
+		{"bad magic", frame(uint32(helloLen+1), byte(MsgHello), bytes.Repeat([]byte{'x'}, helloLen)), ErrMalformed},
+		{"piece without data", frame(7, byte(MsgPiece), []byte{0, 0, 0, 1, 0, 0}), ErrMalformed},
+		{"piece proof overruns", frame(8, byte(MsgPiece), []byte{0, 0, 0, 1, 0, 9, 1}), ErrMalformed},
+		{"pex clearnet", AppendFrame(nil, rawPEX("example.com:80")), ErrMalformed},
+		{"pex bad checksum", AppendFrame(nil, rawPEX("3"+testOnion[1:])), ErrMalformed},
+		{"goodbye bad code", frame(2, byte(MsgGoodbye), []byte{99}), ErrMalformed},
+		{"goodbye not utf8", frame(3, byte(MsgGoodbye), []byte{0, 0xff}), ErrMalformed},
+		{"welcome overruns", frame(4, byte(MsgWelcome), []byte{1, 0, 9}), ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadFrame(bytes.NewReader(tt.input), 1<<16)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// rawPEX encodes addresses without validation, as a hostile peer would.
+type rawPEX string
+
+func (rawPEX) Type() MsgType { return MsgPEX }
+func (r rawPEX) appendBody(b []byte) []byte {
+	return append(append(b, 1, byte(len(r))), r...)
+}
+
+func TestPEXNormalizes(t *testing.T) {
+	m, err := DecodeBody(MsgPEX, PEX{Addrs: []string{strings.ToUpper(testOnion[:62]) + testOnion[62:]}}.appendBody(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.(PEX).Addrs[0]; got != testOnion {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func FuzzReadFrame(f *testing.F) {
+	for _, m := range sampleMessages() {
+		f.Add(AppendFrame(nil, m))
+	}
+	f.Add(frame(1<<31, byte(MsgPiece), nil))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := bytes.NewReader(in)
+		for {
+			m, err := ReadFrame(r, 1<<16)
+			if err != nil {
+				return
+			}
+			again, err := DecodeBody(m.Type(), m.appendBody(nil))
+			if err != nil {
+				t.Fatalf("re-decode %s: %v", m.Type(), err)
+			}
+			if !reflect.DeepEqual(normalize(again), normalize(m)) {
+				t.Fatalf("round trip: %#v != %#v", again, m)
+			}
+		}
+	})
+}
+
+func FuzzDecodeBody(f *testing.F) {
+	for _, m := range sampleMessages() {
+		f.Add(uint8(m.Type()), m.appendBody(nil))
+	}
+	f.Fuzz(func(t *testing.T, typ uint8, body []byte) {
+		m, err := DecodeBody(MsgType(typ), body)
+		if err != nil {
+			return
+		}
+		if m.Type() != MsgType(typ) {
+			t.Fatalf("type %s, want %d", m.Type(), typ)
+		}
+		if len(AppendFrame(nil, m)) > frameHeaderLen+maxFrameLen {
+			t.Fatal("decoded message re-encodes over the frame limit")
+		}
+	})
+}
+
+// normalize maps empty slices to nil so DeepEqual compares content.
+func normalize(m Message) Message {
+	switch v := m.(type) {
+	case Piece:
+		if len(v.Proof) == 0 {
+			v.Proof = nil
+		}
+		return v
+	case Welcome:
+		if len(v.Descriptor) == 0 {
+			v.Descriptor = nil
+		}
+		return v
+	case Bitfield:
+		if len(v.Bits) == 0 {
+			v.Bits = nil
+		}
+		return v
+	case PEX:
+		if len(v.Addrs) == 0 {
+			v.Addrs = nil
+		}
+		return v
+	}
+	return m
+}

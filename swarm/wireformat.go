@@ -1,0 +1,256 @@
+package swarm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+)
+
+// ProtocolVersion is the version of the wire protocol in docs/wire.md.
+const ProtocolVersion = 1
+
+// Wire-format limits. A frame announcing more than its type allows is refused
+// before its body is read.
+const (
+	frameHeaderLen = 5 // length (uint32, big endian) + type (uint8)
+	// MaxChunkLen bounds the ciphertext of one chunk (the format's largest
+	// chunk); a connection lowers it to its content's chunk length.
+	MaxChunkLen = hcrypto.MaxChunkSize + hcrypto.Overhead
+	// MaxChunks bounds the chunks of one content.
+	MaxChunks        = hcrypto.MaxChunks
+	maxProofLen      = 4096 // a proof of a tree of 2^20 leaves is < 1 KiB
+	maxDescriptorLen = hcrypto.MaxDescriptorLen
+	maxPEXAddrs      = 32 // addresses per PEX message
+	maxAddrLen       = 72 // "<56>.onion:65535"
+	maxReasonLen     = 256
+	maxFrameLen      = 1 + 4 + 2 + maxProofLen + MaxChunkLen
+)
+
+// MsgType is the type byte of a frame.
+type MsgType uint8
+
+// Message types, in the order of docs/wire.md.
+const (
+	MsgHello     MsgType = 1
+	MsgWelcome   MsgType = 2
+	MsgGoodbye   MsgType = 3
+	MsgKeepAlive MsgType = 4
+	MsgBitfield  MsgType = 5
+	MsgHave      MsgType = 6
+	MsgRequest   MsgType = 7
+	MsgCancel    MsgType = 8
+	MsgPiece     MsgType = 9
+	MsgReject    MsgType = 10
+	MsgPEX       MsgType = 11
+)
+
+func (t MsgType) String() string {
+	switch t {
+	case MsgHello:
+		return "hello"
+	case MsgWelcome:
+		return "welcome"
+	case MsgGoodbye:
+		return "goodbye"
+	case MsgKeepAlive:
+		return "keep-alive"
+	case MsgBitfield:
+		return "bitfield"
+	case MsgHave:
+		return "have"
+	case MsgRequest:
+		return "request"
+	case MsgCancel:
+		return "cancel"
+	case MsgPiece:
+		return "piece"
+	case MsgReject:
+		return "reject"
+	case MsgPEX:
+		return "pex"
+	}
+	return fmt.Sprintf("type-%d", uint8(t))
+}
+
+// maxBody returns the largest body a frame of type t may carry, 0 for an
+// unknown type.
+func (t MsgType) maxBody() int {
+	switch t {
+	case MsgHello:
+		return helloLen
+	case MsgWelcome:
+		return 1 + 2 + maxDescriptorLen
+	case MsgGoodbye:
+		return 1 + maxReasonLen
+	case MsgKeepAlive:
+		return 0
+	case MsgBitfield:
+		return MaxChunks / 8
+	case MsgHave, MsgRequest, MsgCancel, MsgReject:
+		return 4
+	case MsgPiece:
+		return maxFrameLen - 1
+	case MsgPEX:
+		return 1 + maxPEXAddrs*(1+maxAddrLen)
+	}
+	return -1
+}
+
+// Message is one decoded frame.
+type Message interface {
+	// Type is the frame's type byte.
+	Type() MsgType
+	// appendBody appends the encoded body.
+	appendBody(b []byte) []byte
+}
+
+// Errors of the frame codec; a peer that triggers one is disconnected.
+var (
+	// ErrFrameTooLarge is returned for a frame longer than its type allows.
+	ErrFrameTooLarge = errors.New("frame too large")
+	// ErrUnknownType is returned for a frame of an unknown type.
+	ErrUnknownType = errors.New("unknown frame type")
+	// ErrMalformed is returned for a body that does not decode.
+	ErrMalformed = errors.New("malformed frame")
+)
+
+// AppendFrame appends the frame of m to b.
+func AppendFrame(b []byte, m Message) []byte {
+	start := len(b)
+	b = append(b, 0, 0, 0, 0, byte(m.Type()))
+	b = m.appendBody(b)
+	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-4))
+	return b
+}
+
+// WriteFrame writes the frame of m to w in one Write.
+func WriteFrame(w io.Writer, m Message) error {
+	_, err := w.Write(AppendFrame(nil, m))
+	if err != nil {
+		return fmt.Errorf("write %s frame: %w", m.Type(), err)
+	}
+	return nil
+}
+
+// ReadFrame reads and decodes one frame. The length is checked against the
+// type's limit before the body is read, and a piece frame against maxChunk
+// (the content's chunk length; <= 0 means MaxChunkLen), so a peer cannot make
+// the reader allocate more than one chunk and its proof.
+func ReadFrame(r io.Reader, maxChunk int) (Message, error) {
+	var hdr [frameHeaderLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:4])
+	t := MsgType(hdr[4])
+	if n == 0 {
+		return nil, fmt.Errorf("read frame: %w: zero length", ErrMalformed)
+	}
+	limit := t.maxBody()
+	if limit < 0 {
+		return nil, fmt.Errorf("read frame: %w %d", ErrUnknownType, hdr[4])
+	}
+	if t == MsgPiece && maxChunk > 0 {
+		limit = min(limit, 4+2+maxProofLen+maxChunk)
+	}
+	if uint64(n-1) > uint64(limit) {
+		return nil, fmt.Errorf("read %s frame: %w: %d bytes", t, ErrFrameTooLarge, n-1)
+	}
+	body := make([]byte, n-1)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, fmt.Errorf("read %s frame: %w", t, noEOF(err))
+	}
+	return DecodeBody(t, body)
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// DecodeBody decodes the body of a frame of type t. Byte slices of the
+// result alias body.
+func DecodeBody(t MsgType, body []byte) (Message, error) {
+	if limit := t.maxBody(); limit < 0 {
+		return nil, fmt.Errorf("decode: %w %d", ErrUnknownType, uint8(t))
+	} else if len(body) > limit {
+		return nil, fmt.Errorf("decode %s: %w", t, ErrFrameTooLarge)
+	}
+	var m Message
+	var err error
+	switch t {
+	case MsgHello:
+		m, err = decodeHello(body)
+	case MsgWelcome:
+		m, err = decodeWelcome(body)
+	case MsgGoodbye:
+		m, err = decodeGoodbye(body)
+	case MsgKeepAlive:
+		m = KeepAlive{}
+	case MsgBitfield:
+		m = Bitfield{Bits: body}
+	case MsgHave, MsgRequest, MsgCancel, MsgReject:
+		m, err = decodeIndexMsg(t, body)
+	case MsgPiece:
+		m, err = decodePiece(body)
+	case MsgPEX:
+		m, err = decodePEX(body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w: %w", t, ErrMalformed, err)
+	}
+	return m, nil
+}
+
+// reader walks a body, remembering the first error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.err = errors.New("truncated")
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) u8() uint8 {
+	if b := r.take(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *reader) u16() uint16 {
+	if b := r.take(2); b != nil {
+		return binary.BigEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (r *reader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.BigEndian.Uint32(b)
+	}
+	return 0
+}
+
+// done returns the first error, or one for trailing bytes.
+func (r *reader) done() error {
+	if r.err == nil && len(r.b) > 0 {
+		return fmt.Errorf("%d trailing bytes", len(r.b))
+	}
+	return r.err
+}
