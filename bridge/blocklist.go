@@ -128,17 +128,33 @@ func parseBlocklistLine(l []byte) (blockRange, bool, error) {
 		}
 		return r, level < 128, nil
 	}
-	// PeerGuardian: "description:first-last"; the description may hold colons.
-	colon := bytes.LastIndexByte(l, ':')
-	if colon < 0 {
-		return blockRange{}, false, fmt.Errorf("%w: no colon", ErrBadBlocklistLine)
+	// PeerGuardian: "description:first-last". The description may hold
+	// colons and so may IPv6 addresses: the first colon after which a range
+	// parses ends the description.
+	var firstErr error
+	for i := 0; i < len(l); i++ {
+		if l[i] != ':' {
+			continue
+		}
+		ips := strings.SplitN(string(l[i+1:]), "-", 2)
+		if len(ips) != 2 {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%w: no hyphen", ErrBadBlocklistLine)
+			}
+			continue
+		}
+		r, err := makeRange(ips[0], ips[1], string(l[:i]))
+		if err == nil {
+			return r, true, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
-	ips := strings.SplitN(string(l[colon+1:]), "-", 2)
-	if len(ips) != 2 {
-		return blockRange{}, false, fmt.Errorf("%w: no hyphen", ErrBadBlocklistLine)
+	if firstErr == nil {
+		firstErr = fmt.Errorf("%w: no colon", ErrBadBlocklistLine)
 	}
-	r, err := makeRange(ips[0], ips[1], string(l[:colon]))
-	return r, err == nil, err
+	return blockRange{}, false, firstErr
 }
 
 func makeRange(a, b, desc string) (blockRange, error) {

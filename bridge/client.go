@@ -41,7 +41,7 @@ type Config struct {
 	Spy SpyConfig
 	// StallTimeout is how long a peer that unchoked us and that we are
 	// interested in may send nothing before it is dropped and redialed;
-	// 0 is 20s.
+	// 0 is 10s.
 	StallTimeout time.Duration
 	// PeerRetry is how often known, unblocked peers are offered again to
 	// the library (it forgets a peer once dialed); 0 is 10s.
@@ -61,7 +61,7 @@ type Counters struct {
 
 	BytesUploaded    int64 // piece payload written to a peer socket
 	AdvertsSent      int64 // Bitfield, Have, HaveAll or Suggest written to a peer socket
-	AnnouncesSent    int64 // DHT announce_peer written plus tracker or HTTP connections made
+	AnnouncesSent    int64 // DHT announce_peer written to a socket (tracker and HTTP get no socket: AnnouncesStopped)
 	QueriesAnswered  int64 // DHT replies or errors written
 	IncomingAccepted int64 // connections accepted: the bridge opens no listener
 
@@ -87,17 +87,19 @@ type Client struct {
 	dht  dhtStats
 
 	stopped    atomic.Int64 // announces/HTTP stopped before a socket
-	connected  atomic.Int64 // tracker/HTTP sockets opened: stays 0, no path opens one
 	stalls     atomic.Int64
 	spiesFound atomic.Int64
 
-	mu    sync.Mutex
-	conns map[*wireConn]netip.AddrPort
-	swarm *swarmSeen
+	mu       sync.Mutex
+	conns    map[*wireConn]netip.AddrPort
+	torrents map[*Torrent]struct{}
+	swarm    *swarmSeen
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // ErrClosed is returned by the methods of a closed Client.
@@ -118,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.DHTBind = ":0"
 	}
 	if cfg.StallTimeout <= 0 {
-		cfg.StallTimeout = 20 * time.Second
+		cfg.StallTimeout = 10 * time.Second
 	}
 	if cfg.PeerRetry <= 0 {
 		cfg.PeerRetry = 10 * time.Second
@@ -131,12 +133,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.Blocklist, _ = NewBlocklist("")
 	}
 	c := &Client{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		bl:    cfg.Blocklist,
-		fp:    cfg.Fingerprint,
-		conns: map[*wireConn]netip.AddrPort{},
-		swarm: newSwarmSeen(),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		bl:       cfg.Blocklist,
+		fp:       cfg.Fingerprint,
+		conns:    map[*wireConn]netip.AddrPort{},
+		torrents: map[*Torrent]struct{}{},
+		swarm:    newSwarmSeen(),
 	}
 	cc, err := c.libraryConfig()
 	if err != nil {
@@ -275,8 +278,9 @@ func (c *Client) forget(wc *wireConn) {
 // after a reject is recovered.
 func (c *Client) watchStalls() {
 	defer c.wg.Done()
-	tick := time.NewTicker(min(c.cfg.StallTimeout/4, 5*time.Second))
+	tick := time.NewTicker(min(c.cfg.StallTimeout/4, 2*time.Second))
 	defer tick.Stop()
+	reoffer := false
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -295,6 +299,20 @@ func (c *Client) watchStalls() {
 				c.log.Info("dropping stalled or blocked peer", "peer", wc.RemoteAddr())
 				wc.Close()
 			}
+			if reoffer {
+				// A conn closed one tick ago is gone from the library by
+				// now, so its peer can be dialed again.
+				c.mu.Lock()
+				ts := make([]*Torrent, 0, len(c.torrents))
+				for t := range c.torrents {
+					ts = append(ts, t)
+				}
+				c.mu.Unlock()
+				for _, t := range ts {
+					t.reoffer()
+				}
+			}
+			reoffer = len(stalled) > 0
 		}
 	}
 }
@@ -311,7 +329,7 @@ func (c *Client) Counters() Counters {
 		BytesOut:            c.wire.bytesOut.Load(),
 		BytesUploaded:       c.wire.pieceBytesOut.Load(),
 		AdvertsSent:         c.wire.advertsOut.Load(),
-		AnnouncesSent:       c.dht.announcesSent.Load() + c.connected.Load(),
+		AnnouncesSent:       c.dht.announcesSent.Load(),
 		QueriesAnswered:     c.dht.answersSent.Load(),
 		IncomingAccepted:    0,
 		DHTGetPeersSent:     c.dht.getPeersSent.Load(),
@@ -329,8 +347,13 @@ func (c *Client) Counters() Counters {
 func (c *Client) Blocklist() *Blocklist { return c.bl }
 
 // Close drops every torrent, closes every socket and waits for the
-// client's goroutines.
+// client's goroutines. Later calls return the first call's result.
 func (c *Client) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.close() })
+	return c.closeErr
+}
+
+func (c *Client) close() error {
 	c.cancel()
 	c.wg.Wait()
 	var errs []error

@@ -396,3 +396,8 @@ func waitDone(t testing.TB, ctx context.Context, bt *Torrent, path string, want 
 		t.Fatalf("downloaded file differs from the seeded one")
 	}
 }
+
+func execOutput(name string, args ...string) (string, error) {
+	b, err := exec.Command(name, args...).Output()
+	return string(b), err
+}

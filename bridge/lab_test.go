@@ -321,8 +321,12 @@ func TestDHTLookupAvoidsSpy(t *testing.T) {
 	if !saved.Blocked(netip.MustParseAddr("127.0.0.66")) || !saved.Blocked(netip.MustParseAddr("10.9.8.7")) {
 		t.Error("spies not written back to the blocklist file, or the file's ranges lost")
 	}
+	labAddrs := map[string]bool{}
+	for _, p := range ready.Ports {
+		labAddrs[fmt.Sprintf("127.0.0.1:%d", p)] = true
+	}
 	for _, q := range spy.seen() {
-		if q.q != "get_peers" {
+		if !labAddrs[q.from] && q.q != "get_peers" {
 			t.Errorf("spy node got %q from %s", q.q, q.from)
 		}
 	}

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -20,7 +19,7 @@ import (
 // Look-up parameters, close to what common clients use.
 const (
 	lookupK       = 8   // closest nodes that must have answered before stopping
-	lookupAlpha   = 4   // queries in flight per round
+	lookupAlpha   = 4   // queries in flight
 	lookupBudget  = 256 // most queries one look-up sends
 	queryTimeout  = 3 * time.Second
 	queryResend   = 1500 * time.Millisecond
@@ -35,11 +34,11 @@ type foundPeer struct {
 
 // lookupResult is what one get_peers walk learnt.
 type lookupResult struct {
-	peers      []foundPeer                            // in arrival order
-	responders []netip.AddrPort                       // nodes that answered, by distance
-	referrer   map[netip.AddrPort]netip.AddrPort      // node -> the node that told us of it
-	valuesFrom map[netip.AddrPort][]netip.AddrPort    // node -> peers it returned
-	ids        map[netip.AddrPort][20]byte            // node IDs as they answered
+	peers      []foundPeer                         // in arrival order
+	responders []netip.AddrPort                    // nodes that answered, by distance
+	referrer   map[netip.AddrPort]netip.AddrPort   // node -> the node that told us of it
+	valuesFrom map[netip.AddrPort][]netip.AddrPort // node -> peers it returned
+	ids        map[netip.AddrPort][20]byte         // node IDs as they answered
 	queried    int
 }
 
@@ -99,90 +98,106 @@ func (c *Client) lookup(ctx context.Context, target [20]byte, start []netip.Addr
 		return int160.Distance(tgt, int160.FromByteArray(*cd.id))
 	}
 	seenPeer := map[netip.AddrPort]bool{}
-	for res.queried < lookupBudget {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
+	type reply struct {
+		cd *candidate
+		r  *krpc.Return
+	}
+	replies := make(chan reply)
+	inflight := 0
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	qctx, cancelQueries := context.WithCancel(ctx)
+	defer cancelQueries()
+	// next returns the closest candidate not yet queried among the K
+	// closest that have not failed, or nil.
+	next := func() *candidate {
 		live := make([]*candidate, 0, len(cands))
 		for _, cd := range cands {
 			if !cd.failed {
 				live = append(live, cd)
 			}
 		}
-		slices.SortFunc(live, func(a, b *candidate) int {
-			da, db := dist(a), dist(b)
-			return bytes.Compare(da.Bytes(), db.Bytes())
-		})
-		var round []*candidate
+		slices.SortFunc(live, func(a, b *candidate) int { return dist(a).Cmp(dist(b)) })
 		for _, cd := range live[:min(lookupK, len(live))] {
-			if !cd.queried && len(round) < lookupAlpha {
-				round = append(round, cd)
+			if !cd.queried {
+				return cd
 			}
 		}
-		if len(round) == 0 {
-			break
-		}
-		type reply struct {
-			cd *candidate
-			r  *krpc.Return
-		}
-		replies := make([]reply, len(round))
-		var wg sync.WaitGroup
-		for i, cd := range round {
+		return nil
+	}
+	for {
+		for inflight < lookupAlpha && res.queried < lookupBudget {
+			cd := next()
+			if cd == nil {
+				break
+			}
 			cd.queried = true
 			res.queried++
+			inflight++
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+				ctx, cancel := context.WithTimeout(qctx, queryTimeout)
 				defer cancel()
 				addr := dht.NewAddr(net.UDPAddrFromAddrPort(cd.addr))
-				qr := s.GetPeers(qctx, addr, tgt, false, dht.QueryRateLimiting{})
+				qr := s.GetPeers(ctx, addr, tgt, false, dht.QueryRateLimiting{})
+				rp := reply{cd: cd}
 				if qr.Err == nil && qr.Reply.R != nil {
-					replies[i] = reply{cd: cd, r: qr.Reply.R}
+					rp.r = qr.Reply.R
+				}
+				select {
+				case replies <- rp:
+				case <-qctx.Done():
 				}
 			}()
 		}
-		wg.Wait()
-		for i, rp := range replies {
-			if rp.r == nil {
-				round[i].failed = true
+		if inflight == 0 {
+			break
+		}
+		var rp reply
+		select {
+		case rp = <-replies:
+			inflight--
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		if rp.r == nil {
+			rp.cd.failed = true
+			continue
+		}
+		from := rp.cd.addr
+		id := [20]byte(rp.r.ID)
+		rp.cd.id = &id
+		res.ids[from] = id
+		res.responders = append(res.responders, from)
+		for _, v := range rp.r.Values {
+			pa, ok := nodeAddrPort(v)
+			if !ok {
 				continue
 			}
-			from := rp.cd.addr
-			id := [20]byte(rp.r.ID)
-			rp.cd.id = &id
-			res.ids[from] = id
-			res.responders = append(res.responders, from)
-			for _, v := range rp.r.Values {
-				pa, ok := nodeAddrPort(v)
-				if !ok {
-					continue
-				}
-				res.valuesFrom[from] = append(res.valuesFrom[from], pa)
-				if !seenPeer[pa] {
-					seenPeer[pa] = true
-					res.peers = append(res.peers, foundPeer{addr: pa, from: from})
-				}
+			res.valuesFrom[from] = append(res.valuesFrom[from], pa)
+			if !seenPeer[pa] {
+				seenPeer[pa] = true
+				res.peers = append(res.peers, foundPeer{addr: pa, from: from})
 			}
-			for _, ni := range rp.r.Nodes {
-				na, ok := nodeAddrPort(ni.Addr)
-				if !ok || skip(na) || c.bl.Blocked(na.Addr()) {
-					continue
-				}
-				if _, known := cands[na]; known {
-					continue
-				}
-				nid := [20]byte(ni.ID)
-				cands[na] = &candidate{addr: na, id: &nid}
-				res.referrer[na] = from
+		}
+		for _, ni := range rp.r.Nodes {
+			na, ok := nodeAddrPort(ni.Addr)
+			if !ok || skip(na) || c.bl.Blocked(na.Addr()) {
+				continue
 			}
+			if _, known := cands[na]; known {
+				continue
+			}
+			nid := [20]byte(ni.ID)
+			cands[na] = &candidate{addr: na, id: &nid}
+			res.referrer[na] = from
 		}
 	}
 	slices.SortFunc(res.responders, func(a, b netip.AddrPort) int {
 		da := int160.Distance(tgt, int160.FromByteArray(res.ids[a]))
 		db := int160.Distance(tgt, int160.FromByteArray(res.ids[b]))
-		return bytes.Compare(da.Bytes(), db.Bytes())
+		return da.Cmp(db)
 	})
 	return res, nil
 }

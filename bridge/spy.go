@@ -174,14 +174,26 @@ func (c *Client) discover(ctx context.Context, t *Torrent) (int, error) {
 	c.swarm.limit = c.cfg.Spy.SwarmLimit
 	c.swarm.mu.Unlock()
 	if !c.cfg.Spy.Disabled {
-		for range c.cfg.Spy.Decoys {
+		// The decoy walks run side by side, each on its own socket and node
+		// ID; the real walk starts only once they are all done.
+		results := make([]*lookupResult, c.cfg.Spy.Decoys)
+		errs := make([]error, c.cfg.Spy.Decoys)
+		var wg sync.WaitGroup
+		for i := range c.cfg.Spy.Decoys {
 			decoy, err := decoyNear(t.ih, c.cfg.Spy.DecoyPrefixBits)
 			if err != nil {
 				return 0, err
 			}
-			res, err := c.lookup(ctx, decoy, start, skip)
-			if err != nil {
-				return 0, fmt.Errorf("decoy look-up: %w", err)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i], errs[i] = c.lookup(ctx, decoy, start, skip)
+			}()
+		}
+		wg.Wait()
+		for i, res := range results {
+			if errs[i] != nil {
+				return 0, fmt.Errorf("decoy look-up: %w", errs[i])
 			}
 			c.blameDecoy(res, exempt)
 		}

@@ -81,6 +81,9 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 	if err := bt.AddPeers(peers...); err != nil {
 		c.log.Warn("ignoring bad x.pe peer", "err", err)
 	}
+	c.mu.Lock()
+	c.torrents[bt] = struct{}{}
+	c.mu.Unlock()
 	c.wg.Add(2)
 	go bt.watchDone(tctx)
 	go bt.findPeers(tctx)
@@ -102,6 +105,9 @@ func (t *Torrent) WaitInfo(ctx context.Context) error {
 		return fmt.Errorf("wait for torrent metadata: %w", ctx.Err())
 	}
 }
+
+// HasInfo reports whether the metadata is known.
+func (t *Torrent) HasInfo() bool { return t.t.Info() != nil }
 
 // Length returns the total size; valid after WaitInfo.
 func (t *Torrent) Length() int64 { return t.t.Length() }
@@ -195,6 +201,9 @@ func (t *Torrent) AddPeers(addrs ...string) error {
 // stays on disk).
 func (t *Torrent) Drop() {
 	t.cancel()
+	t.c.mu.Lock()
+	delete(t.c.torrents, t)
+	t.c.mu.Unlock()
 	t.t.Drop()
 }
 

@@ -418,7 +418,11 @@ func (s *inScanner) feed(p []byte, f func(inEvent)) {
 			continue
 		}
 		n := min(s.left, len(p))
-		if room := inPrefixMax - len(s.keep); room > 0 {
+		limit := inPrefixMax
+		if len(s.keep) > 0 && s.keep[0] == msgPiece {
+			limit = 9 // type, index, begin: the block itself is not needed
+		}
+		if room := limit - len(s.keep); room > 0 {
 			s.keep = append(s.keep, p[:min(n, room)]...)
 		}
 		s.left -= n

@@ -37,6 +37,20 @@ func (id ContentID) String() string {
 // LogValue logs the ID as its text form.
 func (id ContentID) LogValue() slog.Value { return slog.StringValue(id.String()) }
 
+// MarshalText returns the text form (String), so that IDs appear as text
+// in JSON and other text encodings.
+func (id ContentID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText parses the text form (ParseContentID).
+func (id *ContentID) UnmarshalText(b []byte) error {
+	got, err := ParseContentID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = got
+	return nil
+}
+
 // IsZero reports whether id is the zero ID (no content).
 func (id ContentID) IsZero() bool { return id == ContentID{} }
 
@@ -44,7 +58,7 @@ func (id ContentID) IsZero() bool { return id == ContentID{} }
 // case and surrounding white space are accepted. Errors wrap ErrBadLink and
 // say what is wrong (bad length, bad character, bad checksum).
 func ParseContentID(s string) (ContentID, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.Map(asciiLower, strings.TrimSpace(s))
 	if len(s) != IDTextLen {
 		return ContentID{}, fmt.Errorf("parse content id: bad length %d, want %d characters: %w", len(s), IDTextLen, ErrBadLink)
 	}
@@ -77,4 +91,14 @@ func badB32Char(s string) int {
 		}
 	}
 	return -1
+}
+
+// asciiLower folds ASCII upper case only: other characters stay as they are
+// (and are then rejected), so that no Unicode case folding (such as the
+// Kelvin sign to "k") makes two texts parse alike.
+func asciiLower(r rune) rune {
+	if r >= 'A' && r <= 'Z' {
+		return r + ('a' - 'A')
+	}
+	return r
 }

@@ -15,7 +15,12 @@
 // It is pure code: it does no network or file-system access of its own and
 // imports nothing else from hydre. The format is specified in
 // docs/protocol.md (Part I); the files of this package follow that document:
-// chunk.go (chunk encryption), tree.go and proof.go (Merkle tree), header.go
-// (sealed header), descriptor.go (descriptor and content ID), seal.go
-// (sealing), reader.go (random access), link.go and onion.go (the link).
+// chunk.go (chunk encryption), hash.go, tree.go and proof.go (Merkle tree and
+// proofs), header.go and name.go (sealed header, name rules), descriptor.go
+// and contentid.go (descriptor and content ID), seal.go (sealing and serving),
+// reader.go (random access), link.go and onion.go (the link), treecodec.go
+// (local tree storage), key.go and errors.go.
+//
+// What it is not: it does no networking, storage or scheduling; it never
+// logs, and no error it returns contains a key or a link.
 package crypto

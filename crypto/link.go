@@ -108,7 +108,7 @@ func ParseLink(s string) (Link, error) {
 		if unicode.IsSpace(r) {
 			return -1
 		}
-		return unicode.ToLower(r)
+		return asciiLower(r)
 	}, s)
 	body, ok := strings.CutPrefix(s, Scheme+":")
 	if !ok {

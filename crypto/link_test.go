@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -261,5 +262,46 @@ func TestContentIDText(t *testing.T) {
 		if _, err := ParseContentID(bad); !errors.Is(err, ErrBadLink) {
 			t.Fatalf("ParseContentID(%q) err = %v", bad, err)
 		}
+	}
+}
+
+func TestLinkNoUnicodeFolding(t *testing.T) {
+	k := testKey(4)
+	s := Link{ID: ContentID(testKey(9)), Key: &k}.Encode()
+	i := strings.IndexByte(s[6:], 'k')
+	if i < 0 {
+		t.Skip("no k in this link")
+	}
+	kelvin := s[:6+i] + "\u212a" + s[6+i+1:]
+	if _, err := ParseLink(kelvin); !errors.Is(err, ErrBadLink) {
+		t.Fatalf("Kelvin sign folded into k: %v", err)
+	}
+	id := ContentID(testKey(9)).String()
+	if j := strings.IndexByte(id, 'k'); j >= 0 {
+		if _, err := ParseContentID(id[:j] + "\u212a" + id[j+1:]); err == nil {
+			t.Fatal("content id: Kelvin sign folded into k")
+		}
+	}
+}
+
+func TestContentIDJSON(t *testing.T) {
+	type rec struct {
+		ID  ContentID            `json:"id"`
+		Map map[ContentID]string `json:"map"`
+	}
+	id := ContentID(testKey(3))
+	b, err := json.Marshal(rec{ID: id, Map: map[ContentID]string{id: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"id":"`+id.String()+`"`) {
+		t.Fatalf("json = %s", b)
+	}
+	var got rec
+	if err := json.Unmarshal(b, &got); err != nil || got.ID != id || got.Map[id] != "x" {
+		t.Fatalf("json round trip: %+v, %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(`{"id":"nope"}`), &got); !errors.Is(err, ErrBadLink) {
+		t.Fatalf("bad id in json: %v", err)
 	}
 }

@@ -36,7 +36,8 @@ func (s SealedSource) Chunk(ctx context.Context, i int) ([]byte, Proof, error) {
 // only the chunks that cover the bytes asked for, verifies each against the
 // content ID before decrypting it, and never returns unverified bytes. It
 // implements io.ReadSeeker and io.ReaderAt (for example for
-// http.ServeContent) and is safe for concurrent use.
+// http.ServeContent) and is safe for concurrent use; calls are serialized,
+// each holding the reader while it fetches the chunks it needs.
 type Reader struct {
 	ctx  context.Context
 	d    *Descriptor

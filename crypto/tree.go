@@ -21,10 +21,11 @@ type Tree struct {
 	n        int
 	chunkLen int // ciphertext length of every chunk but the last
 	lastLen  int // ciphertext length of the last chunk
-	sizes  []int
-	levels [][][32]byte // levels[0] = leaves, levels[len-1] = [root]
-	known  [][]uint64   // per level bitset of known nodes; nil for a full tree
-	have   []uint64     // bitset of held chunks; nil for a full tree
+	sizes    []int
+	levels   [][][32]byte // levels[0] = leaves, levels[len-1] = [root]
+	known    [][]uint64   // per level bitset of known nodes; nil for a full tree
+	have     []uint64     // bitset of held chunks; nil for a full tree
+	held     int          // number of bits set in have
 }
 
 // newFullTree builds the full tree of d's shape over the given leaves
@@ -49,7 +50,9 @@ func newFullTree(d *Descriptor, leaves [][32]byte) *Tree {
 	return t
 }
 
-// NewPartialTree returns a tree of d's shape that knows only d's root.
+// NewPartialTree returns a tree of d's shape that knows only d's root. d
+// must be valid (from UnmarshalDescriptor or Seal): its size bounds the
+// tree's memory, at most 64 bytes per chunk.
 func NewPartialTree(d *Descriptor) *Tree {
 	n := d.NumChunks()
 	t := &Tree{n: n, sizes: levelSizes(n)}
@@ -81,17 +84,7 @@ func (t *Tree) Full() bool {
 	return t.full()
 }
 
-func (t *Tree) full() bool {
-	if t.have == nil {
-		return true
-	}
-	for i := 0; i < t.n; i++ {
-		if !bit(t.have, i) {
-			return false
-		}
-	}
-	return true
-}
+func (t *Tree) full() bool { return t.have == nil || t.held == t.n }
 
 func bit(set []uint64, i int) bool { return set[i/64]&(1<<(uint(i)%64)) != 0 }
 func setBit(set []uint64, i int)   { set[i/64] |= 1 << (uint(i) % 64) }
@@ -115,9 +108,10 @@ func (t *Tree) Has(i int) bool {
 // wrong length, differs from a known leaf or does not hash to the root with
 // its proof. It does not change the tree.
 func (t *Tree) Verify(i int, ct []byte, p Proof) error {
+	leaf := leafHash(ct)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	_, err := t.verify(i, leafHash(ct), len(ct), p)
+	_, err := t.verify(i, leaf, len(ct), p)
 	return err
 }
 
@@ -207,7 +201,10 @@ func (t *Tree) addLeaf(i int, leaf [32]byte, ctLen int, p Proof) error {
 			k++
 		}
 	}
-	setBit(t.have, i)
+	if !bit(t.have, i) {
+		setBit(t.have, i)
+		t.held++
+	}
 	return nil
 }
 

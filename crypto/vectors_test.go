@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -175,5 +176,23 @@ func checkVectorAsReader(t *testing.T, v vector) {
 	off, n := d.PlainRange(v.ProofIndex)
 	if !bytes.Equal(plain, vectorData(v.Size)[off:off+int64(n)]) {
 		t.Fatal("chunk does not decrypt to the file bytes")
+	}
+}
+
+// TestVectorsIndependent runs testdata/crypto/check_vectors.py, a second
+// implementation of Part I written from the specification (Python, b3sum,
+// python3-cryptography), over the vectors.
+func TestVectorsIndependent(t *testing.T) {
+	for _, tool := range []string{"python3", "b3sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: independent check skipped", tool)
+		}
+	}
+	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
+		t.Skip("python3-cryptography not installed: independent check skipped")
+	}
+	out, err := exec.CommandContext(t.Context(), "python3", "../testdata/crypto/check_vectors.py").CombinedOutput()
+	if err != nil {
+		t.Fatalf("independent implementation disagrees: %v\n%s", err, out)
 	}
 }

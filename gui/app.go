@@ -105,16 +105,17 @@ type UI struct {
 	started  bool // Share/Get of Options were run
 
 	// UI thread only.
-	items     *itemStore
-	tor       *torPanel
-	shares    *shareScreen
-	downloads *downloadScreen
-	bridge    *bridgeScreen
-	prefs     *settingsScreen
-	tabs      *container.AppTabs
-	tabByName map[string]*container.TabItem
-	lastError string // the last error shown, for tests
-	tray      bool
+	items      *itemStore
+	tor        *torPanel
+	shares     *shareScreen
+	downloads  *downloadScreen
+	bridge     *bridgeScreen
+	prefs      *settingsScreen
+	tabs       *container.AppTabs
+	tabByName  map[string]*container.TabItem
+	lastError  string // the last error shown, for tests
+	captureErr error  // the screenshot run's outcome (guarded by mu)
+	tray       bool
 }
 
 // New builds the app's window and starts connecting in the background. Call
@@ -164,12 +165,19 @@ func Run(ctx context.Context, opt Options) error {
 		return err
 	}
 	defer u.Close()
+	running := make(chan struct{})
 	u.goOwned(func() {
-		<-u.ctx.Done()
-		fyne.Do(u.app.Quit)
+		select {
+		case <-ctx.Done(): // interrupted: quit the desktop loop
+			fyne.Do(u.app.Quit)
+		case <-running:
+		}
 	})
 	u.win.ShowAndRun()
-	return nil
+	close(running)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.captureErr
 }
 
 // Window returns the app's main window.

@@ -56,6 +56,7 @@ type bridgeScreen struct {
 	enabled  *widget.Check
 	magnet   *widget.Entry
 	errLabel *widget.Label
+	errBox   fyne.CanvasObject
 	fetches  *widget.Label
 	figures  *widget.Label
 	counters *widget.Form
@@ -80,10 +81,10 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 	fetch := widget.NewButtonWithIcon("Fetch", theme.DownloadIcon(), func() { b.fetch(b.magnet.Text) })
 	b.errLabel = widget.NewLabel("")
 	b.errLabel.Importance = widget.DangerImportance
-	b.errLabel.Wrapping = fyne.TextWrapWord
 	b.errLabel.Hide()
+	b.errBox = wrapped(b.errLabel, 2)
+	b.errBox.Hide()
 	b.fetches = widget.NewLabel("No fetch yet.")
-	b.fetches.Wrapping = fyne.TextWrapWord
 	b.figures = widget.NewLabel("")
 	b.counters = widget.NewForm()
 	for _, name := range discretionCounters {
@@ -95,7 +96,7 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 	b.content = container.NewVScroll(container.NewVBox(
 		b.enabled,
 		container.NewBorder(nil, nil, nil, fetch, b.magnet),
-		b.errLabel,
+		b.errBox,
 		widget.NewCard("What the bridge fetches", "", container.NewVBox(b.figures, b.fetches)),
 		widget.NewCard("Discretion", "These stay at zero: the bridge takes from BitTorrent and gives nothing back to it.",
 			container.NewVBox(b.counters, b.verdict)),
@@ -198,7 +199,9 @@ func (b *bridgeScreen) setError(msg string) {
 	b.errLabel.SetText(msg)
 	if msg == "" {
 		b.errLabel.Hide()
+		b.errBox.Hide()
 	} else {
 		b.errLabel.Show()
+		b.errBox.Show()
 	}
 }

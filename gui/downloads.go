@@ -24,6 +24,7 @@ type downloadScreen struct {
 	content  fyne.CanvasObject
 	entry    *widget.Entry
 	errLabel *widget.Label
+	errBox   fyne.CanvasObject
 	list     *widget.List
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
@@ -39,7 +40,6 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	get.Importance = widget.HighImportance
 	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.errLabel.Importance = widget.DangerImportance
-	d.errLabel.Wrapping = fyne.TextWrapWord
 	d.errLabel.Hide()
 	d.list = widget.NewList(
 		func() int { return len(d.rows) },
@@ -58,9 +58,10 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.list.OnUnselected = func(widget.ListItemID) { d.selected = nil }
 	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
 		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	hint.Wrapping = fyne.TextWrapWord
 	d.empty = container.NewCenter(hint)
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, get, d.entry), d.errLabel)
+	d.errBox = wrapped(d.errLabel, 2)
+	d.errBox.Hide()
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, get, d.entry), d.errBox)
 	d.content = container.NewBorder(top, nil, nil, nil, container.NewStack(d.list, d.empty))
 	return d
 }
@@ -81,8 +82,10 @@ func (d *downloadScreen) setError(msg string) {
 	d.errLabel.SetText(msg)
 	if msg == "" {
 		d.errLabel.Hide()
+		d.errBox.Hide()
 	} else {
 		d.errLabel.Show()
+		d.errBox.Show()
 	}
 }
 
@@ -188,8 +191,7 @@ func (d *downloadScreen) play(st swarm.Status) {
 func (d *downloadScreen) remove(st swarm.Status) {
 	del := widget.NewCheck("Also delete the file from the disk", nil)
 	msg := widget.NewLabel("Remove " + displayName(st) + " from the list? hydre stops downloading and sharing it.")
-	msg.Wrapping = fyne.TextWrapWord
-	dlg := dialog.NewCustomConfirm("Remove download?", "Remove", "Cancel", container.NewVBox(msg, del), func(ok bool) {
+	dlg := dialog.NewCustomConfirm("Remove download?", "Remove", "Cancel", container.NewVBox(wrapped(msg, 2), del), func(ok bool) {
 		if !ok {
 			return
 		}

@@ -16,6 +16,10 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
+// ErrTorMissing marks a start failure because the tor program is not
+// installed; the StartFunc wraps it so the app can say what to do.
+var ErrTorMissing = errors.New("tor is not installed")
+
 // formatSize writes a byte count the way a file manager does.
 func formatSize(n int64) string {
 	const unit = 1024
@@ -133,7 +137,7 @@ func plainError(err error) string {
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, exec.ErrNotFound):
+	case errors.Is(err, ErrTorMissing) || errors.Is(err, exec.ErrNotFound):
 		return "Tor is not installed. Install the \"tor\" package (for example: sudo apt install tor), " +
 			"or attach to a running tor in Settings > Connection."
 	case errors.Is(err, syscall.ENOSPC):

@@ -66,7 +66,6 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	p.testnet = widget.NewEntry()
 	p.testnet.SetPlaceHolder("empty: the real Tor network")
 	p.status = widget.NewLabel("")
-	p.status.Wrapping = fyne.TextWrapWord
 	p.saveButton = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
 	p.saveButton.Importance = widget.HighImportance
 	p.revertButton = widget.NewButton("Undo changes", func() { p.load(u.currentSettings()) })
@@ -90,13 +89,12 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	)
 	note := widget.NewLabel("Use bridges if Tor is blocked where you are (obfs4 and snowflake lines from bridges.torproject.org). " +
 		"Connection, identity and limit changes take effect when hydre reconnects.")
-	note.Wrapping = fyne.TextWrapWord
 	p.content = container.NewBorder(nil,
-		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(p.revertButton, p.saveButton), p.status)),
+		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(p.revertButton, p.saveButton), wrapped(p.status, 2))),
 		nil, nil,
 		container.NewVScroll(container.NewVBox(
 			widget.NewCard("General", "", general),
-			widget.NewCard("Connection", "", container.NewVBox(conn, note)),
+			widget.NewCard("Connection", "", container.NewVBox(conn, wrapped(note, 3))),
 		)))
 	p.load(u.settings)
 	return p
@@ -258,4 +256,6 @@ func parseLimit(s, what string) (int, error) {
 
 type errLimit string
 
-func (e errLimit) Error() string { return string(e) + " must be a whole number, or empty for automatic" }
+func (e errLimit) Error() string {
+	return string(e) + " must be a whole number, or empty for automatic"
+}

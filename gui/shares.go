@@ -56,7 +56,6 @@ func newShareScreen(u *UI) *shareScreen {
 	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
 		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	hint.Wrapping = fyne.TextWrapWord
 	s.empty = container.NewCenter(hint)
 	top := container.NewVBox(container.NewHBox(add, s.private))
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
@@ -172,9 +171,7 @@ func qrContent(img image.Image, st swarm.Status) fyne.CanvasObject {
 	if isPrivate(st.Link) {
 		note += " It holds the client key of this private share."
 	}
-	l := widget.NewLabel(note)
-	l.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(nil, l, nil, nil, pic)
+	return container.NewBorder(nil, wrapped(widget.NewLabel(note), 2), nil, nil, pic)
 }
 
 // isPrivate reports whether a link carries a client key.

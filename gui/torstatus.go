@@ -29,7 +29,6 @@ func newTorPanel(u *UI) *torPanel {
 	p.icon = widget.NewIcon(theme.ViewRefreshIcon())
 	p.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.detail = widget.NewLabel("")
-	p.detail.Wrapping = fyne.TextWrapWord
 	p.bar = widget.NewProgressBar()
 	p.bar.Max = 100
 	p.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { u.reconnect() })
@@ -38,7 +37,7 @@ func newTorPanel(u *UI) *torPanel {
 	})
 	p.reconnect = widget.NewButtonWithIcon("Reconnect", theme.ViewRefreshIcon(), func() { u.reconnect() })
 	head := container.NewBorder(nil, nil, container.NewHBox(iconWidget(), p.icon), container.NewHBox(p.retry, p.reconnect, p.configure), p.title)
-	p.content = container.NewVBox(head, p.bar, p.detail, widget.NewSeparator())
+	p.content = container.NewVBox(head, p.bar, wrapped(p.detail, 2), widget.NewSeparator())
 	return p
 }
 

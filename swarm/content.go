@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -43,6 +44,7 @@ type content struct {
 	run        *swarm // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
+	fetched    atomic.Int64 // chunks received and queued for verification
 }
 
 func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) {
@@ -128,37 +130,44 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 // openStore opens (or creates) the file that holds the data.
 func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto.Header) (*store, error) {
 	st := &store{desc: d, key: c.key, tree: tree}
+	c.mu.Lock()
+	rec := *c.rec
+	c.mu.Unlock()
 	var err error
 	switch {
-	case c.rec.Kind == KindShare:
-		st.f, err = os.Open(c.rec.Path)
-	case c.rec.Complete:
-		st.f, err = os.OpenFile(c.rec.Path, os.O_RDWR, 0)
+	case rec.Kind == KindShare:
+		st.f, err = os.Open(rec.Path)
+	case rec.Complete:
+		st.f, err = os.OpenFile(rec.Path, os.O_RDWR, 0)
 		st.write = true
-	case c.rec.Kind == KindHost:
-		if c.rec.Path == "" {
-			c.rec.Path = filepath.Join(c.e.cfg.DataDir, "hosted", c.id.String()+".ct")
+	case rec.Kind == KindHost:
+		if rec.Path == "" {
+			rec.Path = filepath.Join(c.e.cfg.DataDir, "hosted", c.id.String()+".ct")
 		}
-		if err := os.MkdirAll(filepath.Dir(c.rec.Path), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Dir(rec.Path), 0o700); err != nil {
 			return nil, fmt.Errorf("create host dir: %w", err)
 		}
-		st.f, err = os.OpenFile(c.rec.Path, os.O_RDWR|os.O_CREATE, 0o600)
+		st.f, err = os.OpenFile(rec.Path, os.O_RDWR|os.O_CREATE, 0o600)
 		st.write = true
 	default:
-		if c.rec.PartPath == "" {
-			if err := c.choosePaths(h); err != nil {
+		if rec.PartPath == "" {
+			if rec.Path, rec.PartPath, err = choosePaths(rec.DestDir, h); err != nil {
 				return nil, err
 			}
-			st.f, err = os.OpenFile(c.rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		} else {
-			st.f, err = os.OpenFile(c.rec.PartPath, os.O_RDWR, 0)
+			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR, 0)
 		}
 		st.write = true
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open data of %s: %w", c.id, err)
 	}
-	if err := c.e.db.putRecord(c.id, c.rec); err != nil {
+	c.mu.Lock()
+	c.rec.Path, c.rec.PartPath = rec.Path, rec.PartPath
+	err = c.e.db.putRecord(c.id, c.rec)
+	c.mu.Unlock()
+	if err != nil {
 		st.f.Close()
 		return nil, fmt.Errorf("save record: %w", err)
 	}
@@ -168,10 +177,10 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 // choosePaths picks the output and temporary names of a download in its
 // destination folder from the sealed header's name, which a peer controls:
 // it is sanitized and the result is checked to stay inside the folder.
-func (c *content) choosePaths(h hcrypto.Header) error {
-	dest, err := filepath.Abs(c.rec.DestDir)
+func choosePaths(destDir string, h hcrypto.Header) (final, part string, err error) {
+	dest, err := filepath.Abs(destDir)
 	if err != nil {
-		return fmt.Errorf("destination: %w", err)
+		return "", "", fmt.Errorf("destination: %w", err)
 	}
 	base := safeName(h.Name)
 	ext := filepath.Ext(base)
@@ -183,15 +192,14 @@ func (c *content) choosePaths(h hcrypto.Header) error {
 		}
 		final, part := filepath.Join(dest, name), filepath.Join(dest, "."+name+".hydre-part")
 		if !inside(dest, final) || !inside(dest, part) {
-			return fmt.Errorf("file name from the link escapes the destination folder")
+			return "", "", fmt.Errorf("file name from the link escapes the destination folder")
 		}
 		if exists(final) || exists(part) {
 			continue
 		}
-		c.rec.Path, c.rec.PartPath = final, part
-		return nil
+		return final, part, nil
 	}
-	return fmt.Errorf("no free file name for %q in %s", base, dest)
+	return "", "", fmt.Errorf("no free file name for %q in %s", base, dest)
 }
 
 // safeName returns a file name that is one local path element.

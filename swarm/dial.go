@@ -220,6 +220,7 @@ func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 	}
 	conn.SetDeadline(time.Time{})
 	p := newPeer(s, conn, "", false, 0)
+	p.serves = h.Serving
 	select {
 	case s.events <- peerJoined{p: p}:
 	case <-s.quit:

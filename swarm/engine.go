@@ -214,7 +214,10 @@ func (e *Engine) add(id hcrypto.ContentID, rec *record, prepare func() error) (*
 		return nil, err
 	}
 	if rec.Reshare {
-		c.listenAddr = e.addressFor(id)
+		addr := e.addressFor(id)
+		c.mu.Lock()
+		c.listenAddr = addr
+		c.mu.Unlock()
 	}
 	e.contents[id] = c
 	e.start(c)

@@ -28,6 +28,7 @@ type peer struct {
 	addr   string // the address we dialed, or the one it announced; "" if unknown
 	dialed bool
 	circ   int // circuit index of a dialed connection
+	serves bool // an accepted peer that said (Hello.Serving) it serves the content
 
 	// Owned by the swarm goroutine.
 	has         bitmap

@@ -25,6 +25,7 @@ const (
 	tickInterval     = 250 * time.Millisecond
 	dialBackoffFirst = time.Second
 	dialBackoffMax   = 2 * time.Minute
+	pexInterval      = time.Second
 )
 
 // Events from peers and helpers to the swarm goroutine.
@@ -56,7 +57,7 @@ type addrState struct {
 	fails   int
 	retryAt time.Time
 	banned  bool
-	good    bool // a handshake succeeded
+	good    bool // a handshake succeeded, or a peer announced it as its own
 }
 
 // swarm runs one content between Resume and Pause: it owns the peer table,
@@ -81,6 +82,7 @@ type swarm struct {
 	storeOut chan storeResult
 	listener onion.Listener
 	listenAt time.Time
+	pexDirty time.Time // a new address to pass on since then; zero: none
 	finished bool
 	failure  error
 	inbound  int
@@ -156,6 +158,7 @@ func (s *swarm) run(ctx context.Context) {
 			}
 			s.dialMore(ctx, now)
 			s.ensureListener(ctx, now)
+			s.sharePEX(now)
 			s.e.publish(s.c)
 		}
 		if s.failure != nil {
@@ -332,6 +335,20 @@ func (s *swarm) ban(p *peer) {
 	for q := range s.peers { // every circuit to the liar
 		if q != p && q.dialed && q.addr == p.addr {
 			q.closeWith(ByeBanned, "", nil)
+		}
+	}
+}
+
+// sharePEX passes newly announced addresses on to every peer, at most every
+// pexInterval.
+func (s *swarm) sharePEX(now time.Time) {
+	if s.pexDirty.IsZero() || now.Sub(s.pexDirty) < pexInterval {
+		return
+	}
+	s.pexDirty = time.Time{}
+	for p := range s.peers {
+		if m := s.pexFor(p); len(m.Addrs) > 0 {
+			p.send(m)
 		}
 	}
 }

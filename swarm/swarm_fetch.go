@@ -41,8 +41,12 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		for _, a := range m.Addrs {
 			s.learn(a)
 		}
-		if len(m.Addrs) > 0 && !p.dialed && p.addr == "" && !s.own[m.Addrs[0]] {
+		if len(m.Addrs) > 0 && p.serves && p.addr == "" && !s.own[m.Addrs[0]] {
 			p.addr = m.Addrs[0] // it announced itself
+			if a := s.addrs[p.addr]; a != nil && !a.good {
+				a.good = true
+				s.pexDirty = time.Now()
+			}
 		}
 		s.dialMore(ctx, time.Now())
 		return nil
@@ -74,6 +78,7 @@ func (s *swarm) piece(p *peer, m Piece) error {
 	p.lastPiece = time.Now()
 	if s.pk.missing(i) {
 		s.pk.pending[i] = true
+		s.c.fetched.Add(1)
 		data := append([]byte(nil), m.Data...) // the frame buffer is the reader's
 		s.storeQ = append(s.storeQ, storeJob{i: i, ct: data, proof: append([]byte(nil), m.Proof...), from: p})
 		for q := range s.peers { // endgame: withdraw the duplicates

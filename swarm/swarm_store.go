@@ -148,13 +148,10 @@ func (s *swarm) finishFile() error {
 			if !errors.Is(err, os.ErrExist) {
 				return fmt.Errorf("finish download: %w", err)
 			}
-			h := c.header
 			c.mu.Lock()
-			c.rec.Path = ""
-			err := c.choosePaths(h) // someone took the name meanwhile
-			final := c.rec.Path
-			c.rec.PartPath = rec.PartPath
+			h := c.header
 			c.mu.Unlock()
+			final, _, err := choosePaths(rec.DestDir, h) // someone took the name meanwhile
 			if err != nil {
 				return fmt.Errorf("finish download: %w", err)
 			}

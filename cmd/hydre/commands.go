@@ -4,7 +4,12 @@ package main
 // package, one line each.
 func extraCommands() []command {
 	return []command{
+		{name: "share", args: "[--private] FILE...", summary: "share files: print their links and serve them", run: runShare},
+		{name: "get", args: "[-o DIR] LINK", summary: "fetch a file by link from its peers, verified", run: runGet},
+		{name: "ls", args: "[--links]", summary: "list this node's shares and downloads", run: runLs},
+		{name: "daemon", args: "", summary: "run a headless node serving and resuming everything", run: runDaemon},
 		{name: "tor", args: "status [options]", summary: "start or attach to tor and show its bootstrap", run: runTor},
+		{name: "gui", args: "[--share FILE]... [--get LINK]... [LINK]", summary: "open the desktop app (the default)", run: runGUI},
 		{name: "testnet", args: "up|down|status DIR", summary: "run a private Tor network on 127.0.0.1", run: runTestnet},
 	}
 }

@@ -26,6 +26,29 @@ type linkConfig struct {
 	latency   time.Duration
 	bandwidth int64   // bytes/s per direction; 0 unlimited
 	failRate  float64 // probability that a 16 KiB segment breaks the connection
+	uplink    int64   // bytes/s a node sends over all its connections; 0 unlimited
+}
+
+// pacer is a node's uplink, shared by all its connections.
+type pacer struct {
+	mu   sync.Mutex
+	rate int64
+	next time.Time
+}
+
+// reserve returns when k bytes finish leaving the node.
+func (p *pacer) reserve(k int) time.Time {
+	now := time.Now()
+	if p == nil || p.rate <= 0 {
+		return now
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	p.next = p.next.Add(time.Duration(int64(k) * int64(time.Second) / p.rate))
+	return p.next
 }
 
 // combine returns the shape of a link between two endpoints: the worse of both.
@@ -53,6 +76,10 @@ func WithLatency(d time.Duration) Option { return func(l *linkConfig) { l.latenc
 func WithBandwidth(bytesPerSec int64) Option {
 	return func(l *linkConfig) { l.bandwidth = bytesPerSec }
 }
+
+// WithUplink limits what a node sends over all its connections together to
+// bytesPerSec (a home connection's upload); only meaningful for a Node.
+func WithUplink(bytesPerSec int64) Option { return func(l *linkConfig) { l.uplink = bytesPerSec } }
 
 // WithFailureRate breaks a connection, for each 16 KiB written, with
 // probability p (a circuit dying mid-transfer).
@@ -86,6 +113,7 @@ func (n *Network) Node(name string, opts ...Option) *Node {
 	for _, o := range opts {
 		o(&nd.link)
 	}
+	nd.up = &pacer{rate: nd.link.uplink}
 	n.nodes[name] = nd
 	return nd
 }
@@ -97,6 +125,7 @@ type Node struct {
 
 	mu        sync.Mutex
 	link      linkConfig
+	up        *pacer
 	closed    bool
 	listeners []*listener
 	conns     map[*conn]struct{}
@@ -192,6 +221,7 @@ func (nd *Node) Dial(ctx context.Context, addr string, opt onion.DialOptions) (n
 	l.node.mu.Unlock()
 
 	a2b, b2a := newPipe(shape), newPipe(shape)
+	a2b.up, b2a.up = nd.up, l.node.up
 	local := &conn{r: b2a, w: a2b, laddr: memAddr("client." + nd.name), raddr: memAddr(addr)}
 	remote := &conn{r: a2b, w: b2a, laddr: memAddr(addr), raddr: memAddr("client")}
 	local.peer, remote.peer = remote, local

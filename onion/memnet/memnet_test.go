@@ -162,3 +162,38 @@ func TestFailureRate(t *testing.T) {
 		t.Fatal("write on a failing link succeeded")
 	}
 }
+
+func TestUplinkShared(t *testing.T) {
+	n := New()
+	srv := n.Node("srv", WithUplink(1<<20))
+	l := listen(t, srv, onion.ServiceConfig{})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.Write(make([]byte, 256<<10)); c.Close() }()
+		}
+	}()
+	start := time.Now()
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			c, err := n.Node("cli").Dial(context.Background(), l.Address(), onion.DialOptions{})
+			if err == nil {
+				_, err = io.ReadAll(c)
+			}
+			done <- err
+		}()
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 512 KiB through a shared 1 MiB/s uplink takes about half a second.
+	if el := time.Since(start); el < 400*time.Millisecond {
+		t.Fatalf("took %v: the uplink is not shared", el)
+	}
+}

@@ -37,6 +37,7 @@ type pipe struct {
 	rdl, wdl time.Time
 	notify   chan struct{}
 	link     linkConfig
+	up       *pacer // the writing node's uplink
 }
 
 func newPipe(l linkConfig) *pipe { return &pipe{notify: make(chan struct{}), link: l} }
@@ -112,7 +113,11 @@ func (p *pipe) write(b []byte, fail func() bool) (int, error) {
 		} else {
 			p.nextFree = start
 		}
-		p.segs = append(p.segs, segment{data: data, at: p.nextFree.Add(p.link.latency)})
+		sent := p.nextFree
+		if u := p.up.reserve(k); u.After(sent) {
+			sent = u
+		}
+		p.segs = append(p.segs, segment{data: data, at: sent.Add(p.link.latency)})
 		p.buffered += k
 		p.signal()
 		b = b[k:]

@@ -184,7 +184,7 @@ func (nw *Network) genKeys(ctx context.Context, torPath, gencert string) error {
 					return
 				}
 			}
-			errs[i] = genRelayKeys(ctx, torPath, nw.dir, n)
+			errs[i] = genRelayKeys(n, nw.dir)
 		})
 	}
 	wg.Wait()

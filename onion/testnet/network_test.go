@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,16 @@ func TestStartOpenClose(t *testing.T) {
 	if _, err := Open(dir); err != nil {
 		t.Fatalf("Close of an opened handle stopped the network: %v", err)
 	}
+	// The identity keys made in Go are the ones tor uses.
+	for _, n := range nw.st.Nodes {
+		b, err := os.ReadFile(filepath.Join(n.dir(nw.dir), "fingerprint"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := strings.Fields(string(b)); len(f) != 2 || f[1] != n.Fingerprint {
+			t.Fatalf("%s: tor's fingerprint %q, recorded %s", n.Name, b, n.Fingerprint)
+		}
+	}
 	pids := livePIDs(t, nw)
 	if len(pids) != 3+DefaultRelays {
 		t.Fatalf("%d live nodes, want %d", len(pids), 3+DefaultRelays)
@@ -86,4 +97,79 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	CloseShared()
 	os.Exit(code)
+}
+
+func TestNodeTorrc(t *testing.T) {
+	auths := []*node{
+		{Name: "auth0", Authority: true, ORPort: 1, DirPort: 2, Fingerprint: strings.Repeat("A", 40), V3Ident: strings.Repeat("B", 40)},
+	}
+	relay := &node{Name: "relay0", ORPort: 3, Limited: true, Fingerprint: strings.Repeat("C", 40)}
+	tests := []struct {
+		name      string
+		n         *node
+		bandwidth int64
+		owner     int
+		want      []string
+		notWant   []string
+	}{
+		{"authority", auths[0], 0, 0,
+			[]string{"AuthoritativeDirectory 1", "V3AuthoritativeDirectory 1", "DirPort 127.0.0.1:2", "TestingTorNetwork 1",
+				"UseDefaultFallbackDirs 0", "ExitPolicy reject *:*", "Address 127.0.0.1",
+				"DirAuthority auth0 orport=1 no-v2 v3ident=" + strings.Repeat("B", 40) + " 127.0.0.1:2 " + strings.Repeat("A", 40)},
+			[]string{"RelayBandwidthRate", "__OwningControllerProcess"}},
+		{"limited relay", relay, 1 << 20, 77,
+			[]string{"RelayBandwidthRate 1048576 bytes", "RelayBandwidthBurst 1048576 bytes", "ORPort 127.0.0.1:3", "__OwningControllerProcess 77"},
+			[]string{"AuthoritativeDirectory", "DirPort"}},
+		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := nodeTorrc("/root", tt.n, auths, tt.bandwidth, tt.owner)
+			lines := strings.Split(got, "\n")
+			for _, w := range tt.want {
+				found := false
+				for _, l := range lines {
+					found = found || l == w
+				}
+				if !found {
+					t.Errorf("torrc lacks %q:\n%s", w, got)
+				}
+			}
+			for _, nw := range tt.notWant {
+				if strings.Contains(got, nw) {
+					t.Errorf("torrc has %q:\n%s", nw, got)
+				}
+			}
+			// Nothing may listen beyond loopback.
+			for _, l := range lines {
+				if strings.HasPrefix(l, "ORPort ") || strings.HasPrefix(l, "DirPort ") {
+					if !strings.HasPrefix(strings.Fields(l)[1], "127.0.0.1:") {
+						t.Errorf("listener not on loopback: %s", l)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTorConfigLimitMiddlesOnly(t *testing.T) {
+	nw := &Network{st: state{LimitMiddlesOnly: true, TorPath: "/usr/bin/tor", Nodes: []*node{
+		{Name: "auth0", Authority: true, Fingerprint: "A0"}, {Name: "auth1", Authority: true, Fingerprint: "A1"},
+		{Name: "relay0", Fingerprint: "R0", Limited: true}, {Name: "relay1", Fingerprint: "R1", Limited: true},
+	}}}
+	cfg := nw.TorConfig("/data")
+	want := map[string]bool{"EntryNodes A0,A1": false, "MiddleNodes R0,R1": false, "HSLayer2Nodes R0,R1": false}
+	for _, l := range cfg.Torrc {
+		if _, ok := want[l]; ok {
+			want[l] = true
+		}
+	}
+	for l, ok := range want {
+		if !ok {
+			t.Errorf("TorConfig lacks %q: %q", l, cfg.Torrc)
+		}
+	}
+	if cfg.DataDir != "/data" || cfg.TorPath != "/usr/bin/tor" {
+		t.Errorf("TorConfig = %+v", cfg)
+	}
 }

@@ -115,6 +115,7 @@ func (nw *Network) probe(ctx context.Context) error {
 func (nw *Network) probeOnce(ctx context.Context) error {
 	cfg := nw.TorConfig(filepath.Join(nw.dir, "probe"))
 	cfg.Logger = nw.log
+	cfg.Torrc = append(cfg.Torrc, "Log notice file "+filepath.Join(nw.dir, "probe", "notice.log"))
 	t, err := onion.Start(ctx, cfg)
 	if err != nil {
 		return err

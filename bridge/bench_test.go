@@ -1,0 +1,193 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// TestBenchBridge compares the discreet client with a default-config
+// anacrolix client (loopback only) leeching 256 MiB from one aria2 seeder,
+// and measures the time to the first peer through a private DHT with and
+// without the spy finder. Run by `make bench` (HYDRE_BENCH=1).
+func TestBenchBridge(t *testing.T) {
+	if os.Getenv("HYDRE_BENCH") != "1" {
+		t.Skip("benchmark: set HYDRE_BENCH=1 (make bench)")
+	}
+	const size = 256 << 20
+	const runs = 5
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	writePayload(t, filepath.Join(seedDir, "bench.bin"), size, 9)
+	tf := filepath.Join(dir, "bench.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "bench.bin"), tf, "", 20)
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port)
+	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	seeder := fmt.Sprintf("127.0.0.1:%d", port)
+
+	var discreet, normal []time.Duration
+	for i := range runs {
+		// Alternate which goes first, so neither always gets a warm cache.
+		if i%2 == 0 {
+			normal = append(normal, benchNormal(t, tf, seeder))
+			discreet = append(discreet, benchDiscreet(t, tf, seeder))
+		} else {
+			discreet = append(discreet, benchDiscreet(t, tf, seeder))
+			normal = append(normal, benchNormal(t, tf, seeder))
+		}
+		t.Logf("run %d: normal %v, discreet %v", i, normal[i], discreet[i])
+	}
+
+	// Time to first peer through a private DHT of 8 bittorrent-dht nodes
+	// that knows one spy node.
+	spy := startSpyNode(t, "127.0.0.66", "127.0.0.77:6881")
+	var ready dhtReady
+	startNode(t, "dht.mjs", &ready, "8",
+		fmt.Sprintf("%s:%d", mi.HashInfoBytes().HexString(), port),
+		fmt.Sprintf("%s:%d:%x", spy.addr().Addr(), spy.addr().Port(), spy.id))
+	boot := []string{fmt.Sprintf("127.0.0.1:%d", ready.Ports[0])}
+	var withSpy, withoutSpy []time.Duration
+	for range runs {
+		withoutSpy = append(withoutSpy, benchFirstPeer(t, mi, boot, true))
+		withSpy = append(withSpy, benchFirstPeer(t, mi, boot, false))
+	}
+
+	md := median(normal)
+	dd := median(discreet)
+	ratio := float64(dd) / float64(md)
+	mbps := func(d time.Duration) float64 { return float64(size) / d.Seconds() / (1 << 20) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Bridge\n\n")
+	fmt.Fprintf(&b, "Leech of a 256 MiB torrent (1 MiB pieces) from one aria2 %s seeder on 127.0.0.1, %d runs each, alternating which goes first; ", aria2Version(), runs)
+	fmt.Fprintf(&b, "the peer is anacrolix/torrent v1.61.0 with its default config made loopback-only (no DHT, no port forwarding).\n\n")
+	fmt.Fprintf(&b, "| client | median time | median MiB/s | runs |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| anacrolix default | %v | %.1f | %v |\n", md.Round(time.Millisecond), mbps(md), roundAll(normal))
+	fmt.Fprintf(&b, "| hydre bridge (discreet) | %v | %.1f | %v |\n", dd.Round(time.Millisecond), mbps(dd), roundAll(discreet))
+	fmt.Fprintf(&b, "\nRatio discreet/default: **%.2f** (target <= 1.1).\n\n", ratio)
+	fmt.Fprintf(&b, "Time to first peer connection through a private DHT (8 bittorrent-dht nodes and one spy node on loopback, seeder announced):\n\n")
+	fmt.Fprintf(&b, "| spy finder | median | runs |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| off | %v | %v |\n", median(withoutSpy).Round(time.Millisecond), roundAll(withoutSpy))
+	fmt.Fprintf(&b, "| on (2 decoy walks first) | %v | %v |\n", median(withSpy).Round(time.Millisecond), roundAll(withSpy))
+	t.Log("\n" + b.String())
+	if out := os.Getenv("HYDRE_BENCH_OUT"); out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "bridge.md"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func benchDiscreet(t *testing.T, tf, seeder string) time.Duration {
+	c := newTestClient(t, Config{Logger: testLogger(t), DataDir: t.TempDir()})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	bt, err := c.Add(ctx, tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt.AddPeers(seeder)
+	select {
+	case <-bt.Done():
+	case <-ctx.Done():
+		t.Fatal("discreet bench download timed out")
+	}
+	d := time.Since(start)
+	checkDiscreet(t, c.Counters())
+	return d
+}
+
+func benchNormal(t *testing.T, tf, seeder string) time.Duration {
+	cfg := torrent.NewDefaultClientConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.ListenHost = torrent.LoopbackListenHost
+	cfg.ListenPort = 0
+	cfg.NoDHT = true
+	cfg.NoDefaultPortForwarding = true
+	cfg.Slogger = testLogger(t)
+	cl, err := torrent.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	tt, err := cl.AddTorrent(mi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(seeder)
+	var p int
+	fmt.Sscan(port, &p)
+	tt.AddPeers([]torrent.PeerInfo{{Addr: &net.TCPAddr{IP: net.ParseIP(host), Port: p}}})
+	tt.DownloadAll()
+	select {
+	case <-tt.Complete().On():
+	case <-time.After(5 * time.Minute):
+		t.Fatal("default bench download timed out")
+	}
+	return time.Since(start)
+}
+
+func benchFirstPeer(t *testing.T, mi *metainfo.MetaInfo, boot []string, spyOff bool) time.Duration {
+	c := newTestClient(t, Config{DataDir: t.TempDir(), DHTBootstrap: boot, Spy: SpyConfig{Disabled: spyOff}, PeerRetry: 200 * time.Millisecond})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bt.Drop()
+	for c.Counters().BytesIn == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("no peer found through the dht")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
+}
+
+func aria2Version() string {
+	b, err := execOutput("aria2c", "--version")
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(b, "\n")
+	return strings.TrimPrefix(first, "aria2 version ")
+}

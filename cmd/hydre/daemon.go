@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+func runDaemon(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "daemon", "[--single-identity] [-o DIR]",
+		"Run a headless node: serve every share and resume every download of the data directory,\n"+
+			"until interrupted. Progress goes to stderr (JSON lines on stdout with --json).")
+	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
+	out := fs.String("o", "", "default download `DIR`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	e, stop, err := g.openEngineWith(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	list := e.List()
+	if !g.JSON {
+		fmt.Fprintf(g.Stderr, "hydre daemon: %d content(s); press Ctrl-C to stop.\n", len(list))
+	}
+	v := newStatusView(g.Stderr, false)
+	v.bar = false
+	if g.JSON {
+		v = newStatusView(g.Stdout, true)
+	}
+	for _, s := range list {
+		v.show(s)
+	}
+	events, cancel := e.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			v.show(ev.Status)
+		}
+	}
+}

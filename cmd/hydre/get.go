@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+func runGet(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] LINK",
+		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
+			"Exits 0 only once the whole file is verified. An interrupted download resumes where it\n"+
+			"stopped on the next 'hydre get' of the same link (or under 'hydre daemon').")
+	out := fs.String("o", ".", "save into `DIR`")
+	seed := fs.Bool("seed", false, "keep serving the file after it is complete, until interrupted")
+	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")
+	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want exactly one LINK"}
+	}
+	e, stop, err := g.openEngineWith(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	st, err := e.Get(ctx, fs.Arg(0), *out)
+	if err != nil {
+		return err
+	}
+	if st.State == swarm.StatePaused {
+		if err := e.Resume(st.ID); err != nil {
+			return err
+		}
+	}
+	id := st.ID
+	var final swarm.Status
+	check := func(s swarm.Status) (bool, error) {
+		if s.ID != id {
+			return false, nil
+		}
+		switch s.State {
+		case swarm.StateFailed:
+			return true, fmt.Errorf("download failed: %s", s.Err)
+		case swarm.StateSeeding, swarm.StateDone:
+			if s.Size == s.Verified {
+				final = s
+				return true, nil
+			}
+		case swarm.StateStopped:
+			return true, errors.New("download stopped")
+		}
+		return false, nil
+	}
+	// The download may have completed before the subscription.
+	if s, err := e.Status(id); err == nil {
+		if ok, err := check(s); ok || err != nil {
+			return report(ctx, g, e, s, err, *seed)
+		}
+	}
+	err = serveUntilDone(ctx, g, e, check)
+	if err == nil && final.ID != id {
+		return ctx.Err()
+	}
+	return report(ctx, g, e, final, err, *seed)
+}
+
+// report prints the outcome of a get and, with seed, serves until interrupted.
+func report(ctx context.Context, g *globals, e *swarm.Engine, s swarm.Status, err error, seed bool) error {
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		fmt.Fprintf(g.Stdout, "%s\n", toJSON("done", s, false))
+	} else {
+		fmt.Fprintf(g.Stdout, "%s\n", s.Path)
+	}
+	if seed {
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "Complete; serving it until interrupted.\n")
+		}
+		<-ctx.Done()
+		return nil
+	}
+	// Let the last Have frames reach the peers before closing.
+	select {
+	case <-ctx.Done():
+	case <-time.After(200 * time.Millisecond):
+	}
+	return nil
+}

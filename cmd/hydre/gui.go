@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hydre-p2p/hydre/gui"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+func runGUI(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "gui", "[--share FILE]... [--get LINK]... [LINK]",
+		"Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n"+
+			"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/"+gui.SettingsFile+".")
+	var shares, gets multiFlag
+	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
+	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
+	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
+	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, a := range fs.Args() {
+		if !strings.HasPrefix(strings.ToLower(a), "hydre:") {
+			return usageError{fmt.Sprintf("unexpected argument %q: want a hydre: link", a)}
+		}
+		gets = append(gets, a)
+	}
+	switch *screen {
+	case "", gui.ScreenShare, gui.ScreenDownload, gui.ScreenBridge, gui.ScreenSettings:
+	default:
+		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge or settings)", *screen)}
+	}
+	for i, p := range shares {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return fmt.Errorf("share %s: %w", p, err)
+		}
+		shares[i] = abs
+	}
+	if err := os.MkdirAll(g.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	opt := gui.Options{
+		DataDir:     g.DataDir,
+		Logger:      g.Logger,
+		Start:       g.guiStart,
+		Share:       shares,
+		Get:         gets,
+		Screen:      *screen,
+		Screenshots: *shots,
+	}
+	if g.Testnet != "" {
+		opt.Network = "private test network"
+	}
+	return gui.Run(ctx, opt)
+}
+
+// guiStart is the app's gui.StartFunc: tor with the app's connection
+// settings (the --testnet option wins), then the engine over it.
+func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, func(), error) {
+	cfg, err := g.guiTorConfig(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	tor, err := onion.Start(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, onion.ErrNoTor) {
+			return nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)
+		}
+		return nil, nil, err
+	}
+	events := make(chan onion.BootstrapEvent, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning})
+		}
+	}()
+	err = tor.Bootstrap(ctx, events)
+	close(events)
+	<-done
+	if err != nil {
+		tor.Close()
+		return nil, nil, err
+	}
+	e, err := swarm.Open(ctx, swarm.Config{
+		DataDir:              g.guiEngineDir(),
+		Transport:            tor,
+		Logger:               g.Logger,
+		DownloadDir:          s.DownloadDir,
+		Reshare:              s.Reshare,
+		SingleIdentity:       s.SingleIdentity,
+		MaxPeersPerContent:   s.MaxPeersPerContent,
+		MaxUploadsPerContent: s.MaxUploadsPerContent,
+	})
+	if err != nil {
+		tor.Close()
+		return nil, nil, fmt.Errorf("open the engine: %w", err)
+	}
+	stop := func() {
+		if err := e.Close(); err != nil {
+			g.Logger.Warn("close engine", "err", err)
+		}
+		if err := tor.Close(); err != nil {
+			g.Logger.Warn("close tor", "err", err)
+		}
+	}
+	return e, stop, nil
+}
+
+// guiTorConfig builds the tor configuration from the app's settings.
+func (g *globals) guiTorConfig(s gui.Settings) (onion.Config, error) {
+	dir := g.Testnet
+	if dir == "" {
+		dir = s.Tor.Testnet
+	}
+	var cfg onion.Config
+	switch {
+	case dir != "":
+		nw, err := testnet.Open(dir)
+		if err != nil {
+			return cfg, fmt.Errorf("open the private test network: %w", err)
+		}
+		cfg = nw.TorConfig(filepath.Join(g.DataDir, "tor-testnet"))
+	case s.Tor.Mode == gui.TorControl:
+		cfg = onion.Config{ControlAddr: s.Tor.ControlAddr, ControlPassword: s.Tor.ControlPassword}
+	default:
+		cfg = onion.Config{DataDir: filepath.Join(g.DataDir, "tor"), TorPath: s.Tor.TorPath, Bridges: s.Tor.Bridges}
+	}
+	cfg.Logger = g.Logger
+	return cfg, nil
+}
+
+// guiEngineDir is the engine's state directory, the same as the other
+// commands use, so the app and the command line see the same contents.
+func (g *globals) guiEngineDir() string { return filepath.Join(g.DataDir, "swarm") }

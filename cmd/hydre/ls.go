@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+func runLs(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "ls", "[--links]",
+		"List the node's shares and downloads (read from its state; no network).")
+	links := fs.Bool("links", false, "print each content's link (a secret) too")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	list, err := swarm.ReadState(g.engineDir())
+	if errors.Is(err, swarm.ErrBusy) {
+		return fmt.Errorf("%w (stop 'hydre daemon' or the app first)", err)
+	}
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		for _, s := range list {
+			fmt.Fprintf(g.Stdout, "%s\n", toJSON("content", s, *links))
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSTATE\tDONE\tSIZE\tNAME")
+	for _, s := range list {
+		pct := 100.0
+		if s.Size > 0 {
+			pct = float64(s.Verified) * 100 / float64(s.Size)
+		}
+		name := s.Name
+		if name == "" {
+			name = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%s\t%s\n", short(s.ID.String()), s.Kind, s.State, pct, human(s.Size), name)
+		if *links {
+			fmt.Fprintf(tw, "\t%s\n", s.Link)
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+func runShare(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "share", "[--private] [--single-identity] FILE...",
+		"Share files: print a link for each (give it to whoever should get the file) and serve them\n"+
+			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.")
+	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
+	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"want at least one FILE"}
+	}
+	e, stop, err := g.openEngineWith(ctx, engineOptions{SingleIdentity: *single})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	var ids []swarm.Status
+	for _, path := range fs.Args() {
+		st, err := e.Share(ctx, path, swarm.ShareOptions{Private: *private})
+		if err != nil {
+			return err
+		}
+		ids = append(ids, st)
+		if g.JSON {
+			fmt.Fprintf(g.Stdout, "%s\n", toJSON("shared", st, true))
+		} else {
+			fmt.Fprintf(g.Stdout, "%s\n%s\n", st.Name, st.Link)
+		}
+	}
+	if !g.JSON {
+		fmt.Fprintf(g.Stderr, "Serving %d file(s); press Ctrl-C to stop.\n", len(ids))
+	}
+	return serveUntilDone(ctx, g, e, nil)
+}
+
+// serveUntilDone shows events until ctx ends (or until done returns true for
+// a status), then returns nil on an interrupt.
+func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, done func(swarm.Status) (bool, error)) error {
+	events, cancel := e.Subscribe()
+	defer cancel()
+	v := newStatusView(g.Stderr, false)
+	if g.JSON {
+		v = newStatusView(g.Stdout, true)
+	}
+	defer v.done()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			if done == nil {
+				if g.JSON {
+					v.show(ev.Status)
+				}
+				continue
+			}
+			v.show(ev.Status)
+			if stop, err := done(ev.Status); stop || err != nil {
+				return err
+			}
+		}
+	}
+}

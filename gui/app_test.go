@@ -1,0 +1,365 @@
+package gui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// shareByDrop drops path on a's window and returns the share's link once
+// the row shows it.
+func shareByDrop(t *testing.T, a *node, path string) string {
+	t.Helper()
+	a.ui.onUI(func() { a.ui.dropped([]fyne.URI{storage.NewFileURI(path)}) })
+	name := filepath.Base(path)
+	var link string
+	eventually(t, a.ui, 60*time.Second, func() bool {
+		r := shareRowFor(a.ui, name)
+		if r == nil || r.st.Link == "" || !r.copy.Visible() || r.copy.Disabled() {
+			return false
+		}
+		link = r.st.Link
+		return true
+	}, func() string { return "no share row with a link; last error: " + a.ui.lastError })
+	return link
+}
+
+func TestDropFileGivesLink(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	waitConnected(t, a.ui)
+	path := writeRandomFile(t, t.TempDir(), "holiday.mp4", 300<<10)
+	link := shareByDrop(t, a, path)
+
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		t.Fatalf("the share's link does not parse: %v", err)
+	}
+	if l.Key == nil || len(l.Peers) == 0 {
+		t.Fatalf("the share's link has no key or no peer: key=%v peers=%d", l.Key != nil, len(l.Peers))
+	}
+	a.ui.onUI(func() {
+		r := shareRowFor(a.ui, "holiday.mp4")
+		if got, want := r.detail.Text, "300.0 KiB"; !strings.HasPrefix(got, want) {
+			t.Errorf("row detail = %q, want it to start with the size %q", got, want)
+		}
+		if r.link.Text == link {
+			t.Errorf("the row shows the whole secret link")
+		}
+		tapButton(r.copy)
+		if got := app.Clipboard().Content(); got != link {
+			t.Errorf("clipboard after Copy = %.30q…, want the link", got)
+		}
+		tapButton(r.qr)
+		if a.ui.shares.qr == nil {
+			t.Errorf("the QR button showed no QR code")
+		}
+	})
+}
+
+func TestPastedLinkDownloadsWithProgress(t *testing.T) {
+	app := test.NewTempApp(t)
+	// Slow enough links that progress is seen between start and end.
+	net := memnet.New(memnet.WithBandwidth(256 << 10))
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "")
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	src := writeRandomFile(t, t.TempDir(), "talk.ogg", 4<<20)
+	link := shareByDrop(t, a, src)
+
+	// Paste with the keyboard shortcut, as a person would.
+	b.ui.onUI(func() {
+		app.Clipboard().SetContent(link)
+		b.ui.pasteLink(app.Clipboard().Content())
+	})
+	var seen []float64
+	eventually(t, b.ui, 2*time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "talk.ogg")
+		if r == nil {
+			return false
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != r.bar.Value {
+			seen = append(seen, r.bar.Value)
+		}
+		return r.bar.Value == 1 && r.st.Done()
+	}, func() string {
+		return fmt.Sprintf("download not complete; progress seen %v; error %q %q", seen, b.ui.downloads.errLabel.Text, b.ui.lastError)
+	})
+	for i := 1; i < len(seen); i++ {
+		if seen[i] < seen[i-1] {
+			t.Errorf("progress went backwards: %v", seen)
+		}
+	}
+	partial := false
+	for _, v := range seen {
+		partial = partial || (v > 0 && v < 1)
+	}
+	if !partial {
+		t.Errorf("no progress between 0 and 1 was shown: %v", seen)
+	}
+	want, _ := os.ReadFile(src)
+	got, err := os.ReadFile(filepath.Join(b.dlDir, "talk.ogg"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("downloaded file differs from the shared one (err %v)", err)
+	}
+}
+
+func TestBadLinkShowsError(t *testing.T) {
+	app := test.NewTempApp(t)
+	b := newNode(t, app, memnet.New(), "b", "")
+	waitConnected(t, b.ui)
+	tests := []struct {
+		name, text, want string
+	}{
+		{"garbage", "hydre:not-a-link", "not a valid hydre link"},
+		{"truncated", "hydre:" + strings.Repeat("a", 40), "not a valid hydre link"},
+		{"empty", "   ", "Paste a hydre: link first"},
+		{"magnet without bridge", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "through a bridge"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b.ui.onUI(func() {
+				test.Type(b.ui.downloads.entry, tt.text)
+				b.ui.downloads.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+				if !b.ui.downloads.errLabel.Visible() || !strings.Contains(b.ui.downloads.errLabel.Text, tt.want) {
+					t.Errorf("error shown = %q (visible %v), want it to contain %q",
+						b.ui.downloads.errLabel.Text, b.ui.downloads.errLabel.Visible(), tt.want)
+				}
+				if n := len(b.ui.items.list(kindDownload)); n != 0 {
+					t.Errorf("a bad link added %d downloads", n)
+				}
+				b.ui.downloads.entry.SetText("")
+			})
+		})
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New(memnet.WithBandwidth(512 << 10))
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "")
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	src := writeRandomFile(t, t.TempDir(), "film.mkv", 6<<20)
+	link := shareByDrop(t, a, src)
+	b.ui.onUI(func() { b.ui.pasteLink(link) })
+
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "film.mkv")
+		return r != nil && r.st.Verified > 0 && r.pause.Visible() && r.pause.Text == "Pause"
+	}, func() string { return "download did not start: " + b.ui.downloads.errLabel.Text })
+	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "film.mkv").pause) })
+	eventually(t, b.ui, 30*time.Second, func() bool {
+		r := downloadRowFor(b.ui, "film.mkv")
+		return r.st.State == swarm.StatePaused && r.pause.Text == "Resume" && r.state.Text == "Paused"
+	}, func() string {
+		return "not paused: " + downloadRowFor(b.ui, "film.mkv").state.Text + " " + b.ui.lastError
+	})
+
+	// While paused, nothing more arrives (after what was in flight).
+	var at int64
+	b.ui.onUI(func() { at = downloadRowFor(b.ui, "film.mkv").st.Verified })
+	e := b.ui.currentEngine()
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		st, err := e.Status(downloadRowFor(b.ui, "film.mkv").st.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Verified > at+int64(2*hcrypto.DefaultChunkSize)*8 {
+			t.Fatalf("paused download kept fetching: %d then %d bytes", at, st.Verified)
+		}
+		if st.State != swarm.StatePaused {
+			t.Fatalf("state changed while paused: %v", st.State)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "film.mkv").pause) })
+	eventually(t, b.ui, 2*time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "film.mkv")
+		return r.st.Done() && r.bar.Value == 1
+	}, func() string {
+		return "resumed download did not finish: " + downloadRowFor(b.ui, "film.mkv").state.Text
+	})
+}
+
+func TestSettingsPersist(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	dir := t.TempDir()
+	a := newNode(t, app, net, "a", dir)
+	waitConnected(t, a.ui)
+	newDL := filepath.Join(t.TempDir(), "elsewhere")
+	a.ui.onUI(func() {
+		p := a.ui.prefs
+		p.downloadDir.SetText(newDL)
+		p.reshare.SetChecked(false)
+		p.identity.SetSelected(identityChoices[1])
+		p.maxPeers.SetText("12")
+		p.maxUploads.SetText("3")
+		p.themeSel.SetSelected("Dark")
+		p.torMode.SetSelected(torModeChoices[1])
+		p.controlAddr.SetText("127.0.0.1:9151")
+		tapButton(p.saveButton)
+		if p.status.Text != "Saved." {
+			t.Fatalf("save said %q", p.status.Text)
+		}
+	})
+	a.ui.Close()
+
+	got, err := LoadSettings(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultSettings()
+	want.DownloadDir, want.Reshare, want.SingleIdentity = newDL, false, true
+	want.MaxPeersPerContent, want.MaxUploadsPerContent, want.Theme = 12, 3, ThemeDark
+	want.Tor = TorSettings{Mode: TorControl, ControlAddr: "127.0.0.1:9151"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("settings after restart:\n got %+v\nwant %+v", got, want)
+	}
+
+	// A new app instance shows them and starts the engine with them.
+	var used Settings
+	b := newNode(t, app, net, "a2", dir, func(o *Options) {
+		start := o.Start
+		o.Start = func(ctx context.Context, s Settings, p func(Progress)) (*swarm.Engine, func(), error) {
+			used = s
+			s.Tor = TorSettings{Mode: TorManaged}
+			return start(ctx, s, p)
+		}
+	})
+	waitConnected(t, b.ui)
+	if used.MaxPeersPerContent != 12 || used.DownloadDir != newDL || used.Tor.ControlAddr != "127.0.0.1:9151" {
+		t.Errorf("engine started with %+v, want the saved settings", used)
+	}
+	b.ui.onUI(func() {
+		p := b.ui.prefs
+		if p.downloadDir.Text != newDL || p.reshare.Checked || p.maxPeers.Text != "12" ||
+			p.identity.Selected != identityChoices[1] || p.themeSel.Selected != "Dark" || p.controlAddr.Text != "127.0.0.1:9151" {
+			t.Errorf("the settings screen does not show the saved settings")
+		}
+		p.maxPeers.SetText("many")
+		tapButton(p.saveButton)
+		if !strings.Contains(p.status.Text, "whole number") {
+			t.Errorf("a bad limit was not refused: %q", p.status.Text)
+		}
+	})
+}
+
+func TestConnectFailureShowsWayForward(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	var fail atomic.Bool
+	fail.Store(true)
+	n := newNode(t, app, net, "a", "", func(o *Options) {
+		start := o.Start
+		o.Start = func(ctx context.Context, s Settings, p func(Progress)) (*swarm.Engine, func(), error) {
+			if fail.Load() {
+				p(Progress{Percent: 5, Summary: "Connecting to a relay"})
+				return nil, nil, fmt.Errorf("start tor: %w", ErrTorMissing)
+			}
+			return start(ctx, s, p)
+		}
+	})
+	eventually(t, n.ui, 10*time.Second, func() bool { return n.ui.tor.state == "failed" },
+		func() string { return n.ui.tor.state })
+	n.ui.onUI(func() {
+		if !strings.Contains(n.ui.tor.detail.Text, "Tor is not installed") || !n.ui.tor.retry.Visible() || !n.ui.tor.configure.Visible() {
+			t.Errorf("failure shown as %q (retry %v, settings %v)", n.ui.tor.detail.Text, n.ui.tor.retry.Visible(), n.ui.tor.configure.Visible())
+		}
+		// Actions say why they cannot run instead of failing silently.
+		n.ui.shares.share([]string{"/nonexistent"})
+		if !strings.Contains(n.ui.lastError, "not connected to Tor yet") {
+			t.Errorf("sharing while disconnected said %q", n.ui.lastError)
+		}
+		fail.Store(false)
+		tapButton(n.ui.tor.retry)
+	})
+	waitConnected(t, n.ui)
+}
+
+func TestShareErrorsInPlainWords(t *testing.T) {
+	app := test.NewTempApp(t)
+	a := newNode(t, app, memnet.New(), "a", "")
+	waitConnected(t, a.ui)
+	missing := filepath.Join(t.TempDir(), "gone.txt")
+	a.ui.onUI(func() { a.ui.shares.share([]string{missing}) })
+	eventually(t, a.ui, 10*time.Second, func() bool { return a.ui.lastError != "" },
+		func() string { return "no error shown for a missing file" })
+	a.ui.onUI(func() {
+		if !strings.Contains(a.ui.lastError, "does not exist") {
+			t.Errorf("error = %q", a.ui.lastError)
+		}
+	})
+}
+
+func TestEngineErrorsKeepTheAppAlive(t *testing.T) {
+	// The engine stops under the app (tor died): the status area says so
+	// and Reconnect brings it back.
+	app := test.NewTempApp(t)
+	var mu sync.Mutex
+	var engines []*swarm.Engine
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(engines) }
+	n := newNode(t, app, memnet.New(), "a", "", func(o *Options) {
+		start := o.Start
+		o.Start = func(ctx context.Context, s Settings, p func(Progress)) (*swarm.Engine, func(), error) {
+			e, stop, err := start(ctx, s, p)
+			if err == nil {
+				mu.Lock()
+				engines = append(engines, e)
+				mu.Unlock()
+			}
+			return e, stop, err
+		}
+	})
+	waitConnected(t, n.ui)
+	mu.Lock()
+	first := engines[0]
+	mu.Unlock()
+	if err := first.Close(); err != nil && !errors.Is(err, swarm.ErrClosed) {
+		t.Fatal(err)
+	}
+	path := writeRandomFile(t, t.TempDir(), "late.txt", 1000)
+	eventually(t, n.ui, 30*time.Second, func() bool {
+		if n.ui.tor.state == "failed" {
+			return true
+		}
+		if strings.Contains(n.ui.lastError, "node is stopped") {
+			return true
+		}
+		if n.ui.lastError == "" {
+			n.ui.shares.share([]string{path})
+		}
+		return false
+	}, func() string { return "closing the engine went unnoticed: " + n.ui.lastError })
+	n.ui.onUI(func() {
+		if n.ui.tor.state == "failed" {
+			tapButton(n.ui.tor.retry)
+		} else {
+			tapButton(n.ui.tor.reconnect)
+		}
+	})
+	eventually(t, n.ui, 30*time.Second, func() bool { return count() == 2 && n.ui.tor.state == "connected" },
+		func() string { return "no reconnection: " + n.ui.tor.state })
+}

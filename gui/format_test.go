@@ -1,0 +1,112 @@
+package gui
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+func TestFormatSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{1023, "1023 B"},
+		{1024, "1.0 KiB"},
+		{300 << 10, "300.0 KiB"},
+		{3 << 20, "3.0 MiB"},
+		{5 << 30, "5.0 GiB"},
+	}
+	for _, tt := range tests {
+		if got := formatSize(tt.n); got != tt.want {
+			t.Errorf("formatSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestFormatETA(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, ""},
+		{-time.Second, ""},
+		{12 * time.Second, "12s left"},
+		{90 * time.Second, "1m30s left"},
+		{2*time.Hour + 5*time.Minute, "2h05m left"},
+	}
+	for _, tt := range tests {
+		if got := formatETA(tt.d); got != tt.want {
+			t.Errorf("formatETA(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestPlainError(t *testing.T) {
+	_, statErr := os.Stat("/nonexistent/holiday.mp4")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"tor missing", fmt.Errorf("start tor: %w", ErrTorMissing), "Tor is not installed"},
+		{"disk full", fmt.Errorf("write chunk: %w", syscall.ENOSPC), "The disk is full"},
+		{"permission", fmt.Errorf("open: %w", fs.ErrPermission), "permission denied"},
+		{"missing file", statErr, "does not exist"},
+		{"bad link", fmt.Errorf("parse link: checksum mismatch: %w", hcrypto.ErrBadLink), "not a valid hydre link"},
+		{"engine closed", fmt.Errorf("get: %w", swarm.ErrClosed), "node is stopped"},
+		{"no peers", swarm.ErrNoPeers, "names no computer"},
+		{"other", errors.New("descriptor too large"), "Descriptor too large."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := plainError(tt.err)
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("plainError = %q, want it to contain %q", got, tt.want)
+			}
+			if strings.Contains(got, "hydre:") {
+				t.Errorf("plainError shows a link: %q", got)
+			}
+		})
+	}
+}
+
+func TestStateText(t *testing.T) {
+	tests := []struct {
+		st   swarm.Status
+		want string
+	}{
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateStarting}, "Looking for peers"},
+		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateStarting}, "Publishing"},
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateFetching}, "Downloading"},
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateSeeding}, "Done, sharing"},
+		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding}, "Sharing"},
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateFailed, Err: "no peer answered"}, "Failed: no peer answered"},
+	}
+	for _, tt := range tests {
+		if got := stateText(tt.st); got != tt.want {
+			t.Errorf("stateText(%v %v) = %q, want %q", tt.st.Kind, tt.st.State, got, tt.want)
+		}
+	}
+}
+
+func TestShortLinkHidesTheKey(t *testing.T) {
+	k, err := hcrypto.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := hcrypto.Link{Key: &k}.Encode()
+	short := shortLink(link)
+	if len(short) >= len(link) || !strings.HasPrefix(link, strings.TrimSuffix(short, "…")) {
+		t.Errorf("shortLink(%d chars) = %q", len(link), short)
+	}
+}

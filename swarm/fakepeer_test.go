@@ -1,0 +1,131 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"testing"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/memnet"
+)
+
+// fakeSeeder speaks the wire protocol from a test: it serves a sealed
+// content honestly or, when corrupt, flips a bit of every chunk it sends (the
+// proof stays the genuine one, so only the leaf hash can catch it).
+type fakeSeeder struct {
+	l       onion.Listener
+	sealed  *hcrypto.Sealed
+	data    []byte
+	corrupt bool
+
+	mu        sync.Mutex
+	conns     int
+	pieces    int
+	byes      []GoodbyeCode
+	afterBan  int // connections accepted after a ByeBanned
+	wg        sync.WaitGroup
+}
+
+func sealBytes(t *testing.T, name string, data []byte, chunk int) *hcrypto.Sealed {
+	t.Helper()
+	s, err := hcrypto.Seal(context.Background(), bytes.NewReader(data), hcrypto.Header{Name: name, Size: int64(len(data)), ChunkSize: chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func startFakeSeeder(t *testing.T, nd *memnet.Node, sealed *hcrypto.Sealed, data []byte, corrupt bool) *fakeSeeder {
+	t.Helper()
+	l, err := nd.Listen(context.Background(), onion.ServiceConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeSeeder{l: l, sealed: sealed, data: data, corrupt: corrupt}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.conns++
+			if len(f.byes) > 0 && f.byes[0] == ByeBanned {
+				f.afterBan++
+			}
+			f.mu.Unlock()
+			f.wg.Add(1)
+			go func() { defer f.wg.Done(); f.serve(c) }()
+		}
+	}()
+	t.Cleanup(func() { l.Close(); f.wg.Wait() })
+	return f
+}
+
+func (f *fakeSeeder) link() string {
+	return hcrypto.Link{ID: f.sealed.Descriptor.ID(), Key: &f.sealed.Key, Peers: []string{f.l.Address()}}.Encode()
+}
+
+func (f *fakeSeeder) serve(c net.Conn) {
+	defer c.Close()
+	if _, err := ReadFrame(c, 0); err != nil {
+		return
+	}
+	desc, _ := f.sealed.Descriptor.MarshalBinary()
+	n := f.sealed.Descriptor.NumChunks()
+	all := newBitmap(n)
+	for i := range n {
+		all.set(i)
+	}
+	if WriteFrame(c, Welcome{Version: ProtocolVersion, Descriptor: desc}) != nil || WriteFrame(c, Bitfield{Bits: all}) != nil {
+		return
+	}
+	reqs := make(chan uint32, maxRemoteRequests)
+	go func() { // a separate reader, so a Goodbye is seen even while writing fails
+		defer close(reqs)
+		for {
+			m, err := ReadFrame(c, 0)
+			if err != nil {
+				return
+			}
+			switch m := m.(type) {
+			case Goodbye:
+				f.mu.Lock()
+				f.byes = append(f.byes, m.Code)
+				f.mu.Unlock()
+				return
+			case Request:
+				reqs <- m.Index
+			}
+		}
+	}()
+	for idx := range reqs {
+		ct, proof, err := f.sealed.ReadChunk(bytes.NewReader(f.data), int(idx))
+		if err != nil {
+			return
+		}
+		if f.corrupt {
+			ct[len(ct)/2] ^= 1
+		}
+		pb, _ := proof.MarshalBinary()
+		f.mu.Lock()
+		f.pieces++
+		f.mu.Unlock()
+		if WriteFrame(c, Piece{Index: idx, Proof: pb, Data: ct}) != nil {
+			for range reqs {
+			}
+			return
+		}
+	}
+}
+
+func (f *fakeSeeder) stats() (conns, pieces, afterBan int, byes []GoodbyeCode) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.conns, f.pieces, f.afterBan, append([]GoodbyeCode(nil), f.byes...)
+}

@@ -1,0 +1,137 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion/memnet"
+)
+
+func TestEventsPauseResumeRemove(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", nil, memnet.WithBandwidth(512<<10))
+	events, cancel := b.e.Subscribe()
+	defer cancel()
+	seenc := make(chan map[State]bool, 1)
+	go func() {
+		seen := map[State]bool{}
+		for ev := range events {
+			seen[ev.Status.State] = true
+		}
+		seenc <- seen
+	}()
+	path, data := writeFile(t, t.TempDir(), "e.bin", 1<<20)
+	st := a.share(path, 16<<10)
+	b.get(st.Link)
+	b.waitFor(st.ID, 10*time.Second, "20%", func(s Status) bool { return s.Verified > int64(len(data))/5 })
+	if err := b.e.Pause(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	paused, _ := b.e.Status(st.ID)
+	if paused.State != StatePaused || paused.Peers != 0 {
+		t.Fatalf("after pause: %+v", paused)
+	}
+	// Paused survives a restart.
+	b.close()
+	b.open()
+	if s, _ := b.e.Status(st.ID); s.State != StatePaused {
+		t.Fatalf("after restart: state %v", s.State)
+	}
+	if err := b.e.Resume(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := b.waitDone(st.ID, 20*time.Second)
+	checkFile(t, done.Path, data)
+
+	// The first engine's subscription saw fetching and paused, and Close
+	// closed it.
+	var seen map[State]bool
+	select {
+	case seen = <-seenc:
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscription not closed by Close")
+	}
+	for _, s := range []State{StateFetching, StatePaused} {
+		if !seen[s] {
+			t.Errorf("no %v event (saw %v)", s, seen)
+		}
+	}
+
+	if err := b.e.Remove(st.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(done.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("data not deleted: %v", err)
+	}
+	if _, err := b.e.Status(st.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("status after remove: %v", err)
+	}
+	// Removing a share keeps the user's file.
+	if err := a.e.Remove(st.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, path, data)
+}
+
+func TestGetRejects(t *testing.T) {
+	n := memnet.New()
+	b := newNode(t, n, "b", nil)
+	for _, link := range []string{"", "hydre:garbage", "https://example.com"} {
+		if _, err := b.e.Get(context.Background(), link, ""); err == nil {
+			t.Errorf("Get(%q) accepted", link)
+		}
+	}
+	path, _ := writeFile(t, t.TempDir(), "x", 10)
+	st := b.share(path, 0)
+	if _, err := b.e.Get(context.Background(), linkWith(t, st.Link), ""); err != nil {
+		t.Errorf("Get of a content already held: %v", err)
+	}
+	a := newNode(t, n, "a", nil)
+	if _, err := a.e.Get(context.Background(), linkWith(t, st.Link), ""); !errors.Is(err, ErrNoPeers) {
+		t.Errorf("Get without peers: %v", err)
+	}
+}
+
+func TestSingleIdentity(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", func(c *Config) { c.SingleIdentity = true })
+	b := newNode(t, n, "b", nil)
+	p1, d1 := writeFile(t, t.TempDir(), "one", 100<<10)
+	p2, d2 := writeFile(t, t.TempDir(), "two", 120<<10)
+	s1, s2 := a.share(p1, 0), a.share(p2, 0)
+	if linkPeers(t, s1.Link)[0] != linkPeers(t, s2.Link)[0] {
+		t.Fatal("single identity serves from two addresses")
+	}
+	b.get(s1.Link)
+	b.get(s2.Link)
+	checkFile(t, b.waitDone(s1.ID, 10*time.Second).Path, d1)
+	checkFile(t, b.waitDone(s2.ID, 10*time.Second).Path, d2)
+}
+
+func TestUnlinkableIdentities(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	p1, _ := writeFile(t, t.TempDir(), "one", 1000)
+	p2, _ := writeFile(t, t.TempDir(), "two", 2000)
+	s1, s2 := a.share(p1, 0), a.share(p2, 0)
+	if linkPeers(t, s1.Link)[0] == linkPeers(t, s2.Link)[0] {
+		t.Fatal("two contents share an onion address")
+	}
+	// Asking one identity for the other content gets nothing.
+	b := newNode(t, n, "b", nil)
+	if _, err := b.e.Get(context.Background(), linkWith(t, s2.Link, linkPeers(t, s1.Link)...), ""); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor(s2.ID, 5*time.Second, "starting", func(s Status) bool { return s.State == StateStarting })
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if s, _ := b.e.Status(s2.ID); s.Size != 0 {
+			t.Fatal("the identity of one content served another")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,77 @@
+package swarm
+
+import (
+	"slices"
+	"testing"
+)
+
+func bitsOf(n int, idx ...int) bitmap {
+	b := newBitmap(n)
+	for _, i := range idx {
+		b.set(i)
+	}
+	return b
+}
+
+func TestPicker(t *testing.T) {
+	none := func(int) bool { return false }
+	tests := []struct {
+		name    string
+		have    []int
+		peers   [][]int // other peers' holdings (availability)
+		inflight []int
+		windows []window
+		peerHas []int
+		max     int
+		want    []int
+	}{
+		{name: "rarest first", peers: [][]int{{0, 1, 2}, {0, 1}, {0}}, peerHas: []int{0, 1, 2, 3}, max: 2, want: []int{3, 2}},
+		{name: "skips held", have: []int{3}, peers: [][]int{{0, 1, 2}}, peerHas: []int{0, 1, 2, 3}, max: 4, want: []int{0, 1, 2}},
+		{name: "reader window first", peers: [][]int{{5}}, windows: []window{{start: 6, count: 2}}, peerHas: []int{0, 5, 6, 7}, max: 2, want: []int{6, 7}},
+		{name: "window in order", windows: []window{{start: 4, count: 4}}, peerHas: []int{7, 6, 5, 4}, max: 4, want: []int{4, 5, 6, 7}},
+		{name: "not in flight", inflight: []int{0, 1}, peerHas: []int{0, 1, 2}, max: 3, want: []int{2}},
+		{name: "endgame duplicates", have: []int{2, 3, 4, 5, 6, 7}, inflight: []int{0, 1}, peerHas: []int{0, 1}, max: 3, want: []int{0, 1}},
+		{name: "no endgame while some unrequested", inflight: []int{0}, peerHas: []int{0}, max: 1, want: nil},
+		{name: "nothing to give", peerHas: nil, max: 4, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 8
+			pk := newPicker(n, bitsOf(n, tt.have...))
+			for _, p := range tt.peers {
+				pk.addAvail(bitsOf(n, p...), 1)
+			}
+			for _, i := range tt.inflight {
+				pk.inflight[i]++
+			}
+			pk.setPriority(tt.windows)
+			got := pk.pick(bitsOf(n, tt.peerHas...), none, tt.max)
+			if tt.name == "endgame duplicates" || tt.name == "skips held" {
+				slices.Sort(got)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("picked %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBitmapValidFor(t *testing.T) {
+	tests := []struct {
+		b    bitmap
+		n    int
+		want bool
+	}{
+		{bitmap{0xff}, 8, true},
+		{bitmap{0xfe}, 7, true},
+		{bitmap{0xff}, 7, false}, // a bit past the end
+		{bitmap{0xff, 0}, 8, false},
+		{bitmap{}, 1, false},
+		{bitmap{0x80}, 1, true},
+	}
+	for _, tt := range tests {
+		if got := tt.b.validFor(tt.n); got != tt.want {
+			t.Errorf("%08b validFor(%d) = %v, want %v", []byte(tt.b), tt.n, got, tt.want)
+		}
+	}
+}

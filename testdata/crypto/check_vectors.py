@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Independent check of vectors.json against docs/protocol.md, Part I.
+
+A second implementation written from the specification only: BLAKE3 from the
+`b3sum` program, XChaCha20-Poly1305 from HChaCha20 (below) and the IETF
+ChaCha20-Poly1305 of python3-cryptography, SHA3 from hashlib. Run:
+
+    python3 testdata/crypto/check_vectors.py
+"""
+import base64
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+
+def H(data: bytes) -> bytes:
+    out = subprocess.run(["b3sum", "--no-names", "--raw"], input=data, capture_output=True, check=True).stdout
+    return out[:32]
+
+
+def rotl(v, c):
+    return ((v << c) & 0xFFFFFFFF) | (v >> (32 - c))
+
+
+def hchacha20(key: bytes, nonce16: bytes) -> bytes:
+    s = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
+    s += list(struct.unpack("<8I", key)) + list(struct.unpack("<4I", nonce16))
+
+    def qr(a, b, c, d):
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 16)
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 12)
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 8)
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 7)
+
+    for _ in range(10):
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)
+    return struct.pack("<8I", *(s[0:4] + s[12:16]))
+
+
+def xchacha_open(key, nonce24, ct, ad=b""):
+    sub = hchacha20(key, nonce24[:16])
+    return ChaCha20Poly1305(sub).decrypt(b"\0\0\0\0" + nonce24[16:], ct, ad or None)
+
+
+def nonce(domain, index):
+    return bytes([domain]) + bytes(15) + struct.pack(">Q", index)
+
+
+def b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().lower().rstrip("=")
+
+
+def unb32(text: str) -> bytes:
+    return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+
+
+def check(v):
+    size, cs = v["size"], v["chunk_size"]
+    data = bytes((i * 31 + 7) % 251 for i in range(size))
+    key = bytes.fromhex(v["key"])
+    desc = bytes.fromhex(v["descriptor"])
+    # 6. descriptor and content ID
+    assert desc[0] == 1
+    assert struct.unpack(">I", desc[1:5])[0] == cs and struct.unpack(">Q", desc[5:13])[0] == size
+    root = desc[13:45]
+    hl = struct.unpack(">H", desc[45:47])[0]
+    sealed = desc[47:]
+    assert hl == len(sealed) == len(bytes.fromhex(v["sealed_header"])) and (hl - 16) % 256 == 0
+    cid = H(b"\x02" + desc)
+    assert cid.hex() == v["content_id_hex"], "content id"
+    assert b32(cid + H(b"\x04" + cid)[:3]) == v["content_id"], "content id text"
+    # 5. header
+    ad = desc[:45]
+    hdr = xchacha_open(key, nonce(1, 0), sealed, ad)
+    assert hdr[0] == 1 and struct.unpack(">Q", hdr[1:9])[0] == size and struct.unpack(">I", hdr[9:13])[0] == cs
+    assert struct.unpack(">q", hdr[13:21])[0] == v["created_unix"]
+    nl = struct.unpack(">H", hdr[21:23])[0]
+    assert hdr[23:23 + nl].decode() == v["file_name"], "name"
+    ml = hdr[23 + nl]
+    assert hdr[24 + nl:24 + nl + ml].decode() == v["media_type"], "media type"
+    assert set(hdr[24 + nl + ml:]) <= {0} and len(hdr) % 256 == 0
+    # 3. chunk encryption, 4. tree and proof
+    n = max(1, -(-size // cs))
+    i = v["proof_index"]
+    ct = bytes.fromhex(v["chunk_ciphertext"])
+    assert xchacha_open(key, nonce(0, i), ct) == data[i * cs:(i + 1) * cs], "chunk plaintext"
+    leaf = H(b"\x00" + ct)
+    assert leaf.hex() == v["leaf"]
+    proof = bytes.fromhex(v["proof"])
+    sibs = [proof[1 + 32 * k:33 + 32 * k] for k in range(proof[0])]
+    assert len(proof) == 1 + 32 * proof[0]
+    sizes = [n]
+    while sizes[-1] > 1:
+        sizes.append((sizes[-1] + 1) // 2)
+    h, k = leaf, 0
+    for lvl in range(len(sizes) - 1):
+        j = i >> lvl
+        if (j ^ 1) < sizes[lvl]:
+            h = H(b"\x01" + (h + sibs[k] if j % 2 == 0 else sibs[k] + h))
+            k += 1
+    assert k == len(sibs) and h == root, "proof"
+    # Full tree from all chunks, re-encrypted from the data with the key.
+    level = []
+    for c in range(n):
+        plain = data[c * cs:(c + 1) * cs]
+        sub = hchacha20(key, nonce(0, c)[:16])
+        level.append(H(b"\x00" + ChaCha20Poly1305(sub).encrypt(b"\0\0\0\0" + nonce(0, c)[16:], plain, None)))
+    while len(level) > 1:
+        level = [H(b"\x01" + level[j] + level[j + 1]) if j + 1 < len(level) else level[j] for j in range(0, len(level), 2)]
+    assert level[0] == root, "root from re-sealing"
+    # 8. link
+    assert v["link"].startswith("hydre:")
+    raw = unb32(v["link"][6:])
+    body, chk = raw[:-4], raw[-4:]
+    assert H(b"\x03" + body)[:4] == chk, "link checksum"
+    assert body[0] == 1 and body[1] == 1 and body[2:34] == cid and body[34:66] == key and body[66] == 1
+    pub, port = body[67:99], struct.unpack(">H", body[99:101])[0]
+    onion = b32(pub + hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2] + b"\x03")
+    assert f"{onion}.onion:{port}" == v["link_peer"], "peer hint"
+
+
+def main():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors.json")
+    vectors = json.load(open(path))["vectors"]
+    for v in vectors:
+        check(v)
+        print("ok", v["name"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
