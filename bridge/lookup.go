@@ -52,7 +52,8 @@ type candidate struct {
 // lookup walks the DHT toward target with get_peers queries only, from a
 // fresh UDP socket and a fresh random node ID that live for this walk alone.
 // Nodes for which skip returns true are neither queried nor followed.
-func (c *Client) lookup(ctx context.Context, target [20]byte, start []netip.AddrPort, skip func(netip.AddrPort) bool) (*lookupResult, error) {
+// onPeer, if not nil, is called with each new peer as soon as it arrives.
+func (c *Client) lookup(ctx context.Context, target [20]byte, start []netip.AddrPort, skip func(netip.AddrPort) bool, onPeer func(foundPeer)) (*lookupResult, error) {
 	pc, err := net.ListenPacket("udp", c.cfg.DHTBind)
 	if err != nil {
 		return nil, fmt.Errorf("open dht socket: %w", err)
@@ -178,7 +179,11 @@ func (c *Client) lookup(ctx context.Context, target [20]byte, start []netip.Addr
 			res.valuesFrom[from] = append(res.valuesFrom[from], pa)
 			if !seenPeer[pa] {
 				seenPeer[pa] = true
-				res.peers = append(res.peers, foundPeer{addr: pa, from: from})
+				fp := foundPeer{addr: pa, from: from}
+				res.peers = append(res.peers, fp)
+				if onPeer != nil {
+					onPeer(fp)
+				}
 			}
 		}
 		for _, ni := range rp.r.Nodes {

@@ -187,7 +187,7 @@ func (c *Client) discover(ctx context.Context, t *Torrent) (int, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = c.lookup(ctx, decoy, start, skip)
+				results[i], errs[i] = c.lookup(ctx, decoy, start, skip, nil)
 			}()
 		}
 		wg.Wait()
@@ -198,30 +198,33 @@ func (c *Client) discover(ctx context.Context, t *Torrent) (int, error) {
 			c.blameDecoy(res, exempt)
 		}
 	}
-	res, err := c.lookup(ctx, t.ih, start, skip)
-	if err != nil {
-		return 0, fmt.Errorf("look-up: %w", err)
-	}
-	var fresh, held []netip.AddrPort
-	for _, p := range res.peers {
+	// Peers are offered as they arrive, except the first HoldFirst, which
+	// wait for the end of the walk and are used only if nothing else came.
+	var held []netip.AddrPort
+	offered := 0
+	onPeer := func(p foundPeer) {
 		if c.bl.Blocked(p.addr.Addr()) || c.bl.Blocked(p.from.Addr()) && !exempt[p.from.Addr()] {
-			continue
+			return
 		}
 		if n := c.swarm.note(p.addr.Addr(), t.ih); n > c.cfg.Spy.SwarmLimit {
 			c.markSpy(p.addr.Addr(), fmt.Sprintf("peer in %d swarms", n), exempt)
-			continue
+			return
 		}
 		if !c.cfg.Spy.Disabled && len(held) < c.cfg.Spy.HoldFirst && !t.knows(p.addr) {
 			held = append(held, p.addr)
-			continue
+			return
 		}
-		fresh = append(fresh, p.addr)
+		t.offer([]netip.AddrPort{p.addr})
+		offered++
 	}
-	if len(fresh) == 0 && !t.hasPeers() {
-		fresh = held // nothing else: better the first peers than none
+	if _, err := c.lookup(ctx, t.ih, start, skip, onPeer); err != nil {
+		return offered, fmt.Errorf("look-up: %w", err)
 	}
-	t.offer(fresh)
-	return len(fresh), nil
+	if offered == 0 && !t.hasPeers() {
+		t.offer(held) // nothing else: better the first peers than none
+		offered = len(held)
+	}
+	return offered, nil
 }
 
 // blameDecoy blocks every node that returned peers for a decoy, the peers

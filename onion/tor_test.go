@@ -315,7 +315,8 @@ func TestAttachControlPassword(t *testing.T) {
 	const hashed = "16:8CAF2DFEE609A51160B2638B2175569BF83939BC90B80A58C5A64D02D8"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	host, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Logger: testLogger(t),
+	hostDir := t.TempDir()
+	host, err := onion.Start(ctx, onion.Config{DataDir: hostDir, Logger: testLogger(t),
 		Torrc: []string{"HashedControlPassword " + hashed, "DisableNetwork 1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -341,6 +342,25 @@ func TestAttachControlPassword(t *testing.T) {
 	}
 	if _, err := host.GetInfo("version"); err != nil {
 		t.Fatalf("closing an attached tor stopped it: %v", err)
+	}
+
+	// The cookie file works too; a file of the wrong size is refused clearly.
+	att, err = onion.Start(ctx, onion.Config{ControlAddr: host.ControlAddr(),
+		ControlCookie: filepath.Join(hostDir, "data", "control_auth_cookie")})
+	if err != nil {
+		t.Fatalf("attach with the cookie: %v", err)
+	}
+	att.Close()
+	bad := filepath.Join(t.TempDir(), "cookie")
+	os.WriteFile(bad, []byte("short"), 0o600)
+	if _, err := onion.Start(ctx, onion.Config{ControlAddr: host.ControlAddr(), ControlCookie: bad}); err == nil ||
+		!strings.Contains(err.Error(), "want 32") {
+		t.Fatalf("attach with a bad cookie file: %v", err)
+	}
+	// Nothing listens there: a clear error, not a hang.
+	if _, err := onion.Start(ctx, onion.Config{ControlAddr: "127.0.0.1:1"}); err == nil ||
+		!strings.Contains(err.Error(), "connect to tor control port") {
+		t.Fatalf("attach to a closed port: %v", err)
 	}
 }
 

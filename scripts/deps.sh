@@ -10,7 +10,8 @@ core_pkgs=(tor)
 # Independent software the tests run against: real players, real BitTorrent
 # peers, OnionShare, and Xvfb for GUI screenshots.
 test_pkgs=(ffmpeg mpv curl aria2 transmission-cli transmission-daemon mktorrent
-	onionshare-cli obfs4proxy xvfb xauth x11-apps imagemagick iproute2 procps psmisc)
+	onionshare-cli obfs4proxy xvfb xauth x11-apps imagemagick iproute2 procps psmisc
+	python3 python3-cryptography b3sum)
 gui_pkgs=(libgl1-mesa-dev xorg-dev pkg-config)
 bench_pkgs=(hyperfine b3sum coreutils time)
 

@@ -92,7 +92,7 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 		return nil, nil, err
 	}
 	e, err := swarm.Open(ctx, swarm.Config{
-		DataDir:              g.guiEngineDir(),
+		DataDir:              g.engineDir(),
 		Transport:            tor,
 		Logger:               g.Logger,
 		DownloadDir:          s.DownloadDir,
@@ -138,7 +138,3 @@ func (g *globals) guiTorConfig(s gui.Settings) (onion.Config, error) {
 	cfg.Logger = g.Logger
 	return cfg, nil
 }
-
-// guiEngineDir is the engine's state directory, the same as the other
-// commands use, so the app and the command line see the same contents.
-func (g *globals) guiEngineDir() string { return filepath.Join(g.DataDir, "swarm") }

@@ -1,0 +1,87 @@
+package swarm
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testnet.CloseShared()
+	os.Exit(code)
+}
+
+// torFor starts a tor that joins the shared private network.
+func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := nw.TorConfig(t.TempDir())
+	cfg.Logger = testLogger(t)
+	tor, err := onion.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tor.Close() })
+	if err := tor.Bootstrap(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return tor
+}
+
+// torNode is an engine over a tor of the private network.
+func torNode(t *testing.T, tor onion.Transport, name string) *node {
+	t.Helper()
+	nd := &node{t: t, name: name, dir: t.TempDir(), dl: t.TempDir()}
+	nd.cfg = Config{DataDir: nd.dir, Transport: tor, DownloadDir: nd.dl, Reshare: true,
+		Logger: testLogger(t).With("node", name)}
+	e, err := Open(context.Background(), nd.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd.e = e
+	t.Cleanup(func() { nd.close() })
+	return nd
+}
+
+// TestTorSwarm runs the engine over real onion services: A shares, B gets
+// by link; C gets from A and B and both serve it; D loses A mid-transfer and
+// completes from B.
+func TestTorSwarm(t *testing.T) {
+	nw := testnet.Shared(t, testnet.Options{})
+	tor1, tor2 := torFor(t, nw), torFor(t, nw)
+	a := torNode(t, tor1, "a")
+	b := torNode(t, tor2, "b")
+	path, data := writeFile(t, t.TempDir(), "tor.bin", 24<<20)
+	st := a.share(path, 0)
+	b.get(st.Link)
+	checkFile(t, b.waitDone(st.ID, 3*time.Minute).Path, data)
+	bs, _ := b.e.Status(st.ID)
+	aPeers, bPeers := linkPeers(t, st.Link), linkPeers(t, bs.Link)
+
+	c := torNode(t, tor2, "c")
+	aUp, bUp := upload(a, st), upload(b, st)
+	c.get(linkWith(t, st.Link, aPeers[0], bPeers[0]))
+	checkFile(t, c.waitDone(st.ID, 3*time.Minute).Path, data)
+	if da, db := upload(a, st)-aUp, upload(b, st)-bUp; da == 0 || db == 0 {
+		t.Errorf("c fetched %d bytes from a and %d from b: want both", da, db)
+	} else {
+		t.Logf("c fetched %.1f MiB from a and %.1f MiB from b", float64(da)/(1<<20), float64(db)/(1<<20))
+	}
+
+	d := torNode(t, tor1, "d")
+	d.get(linkWith(t, st.Link, aPeers[0], bPeers[0]))
+	d.waitFor(st.ID, 3*time.Minute, "10%", func(s Status) bool { return s.Verified > int64(len(data))/10 })
+	a.close() // A stops mid-transfer
+	checkFile(t, d.waitDone(st.ID, 3*time.Minute).Path, data)
+}
+
+func upload(nd *node, st Status) int64 {
+	s, _ := nd.e.Status(st.ID)
+	return s.Uploaded
+}
