@@ -9,11 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/anacrolix/torrent/storage"
 )
 
 // Config configures a Client. The zero value of each field is a safe
@@ -48,6 +51,19 @@ type Config struct {
 	PeerRetry time.Duration
 	// MaxPeers bounds established connections per torrent; 0 is 30.
 	MaxPeers int
+	// DirPerInfoHash writes each torrent under DataDir/<hex info-hash>, so
+	// two torrents with the same name never share files (a bridge node
+	// wants this); otherwise under DataDir like common clients.
+	DirPerInfoHash bool
+	// MetadataDir caches each torrent's info dictionary by info-hash, so a
+	// magnet asked for again needs no ut_metadata round; "" disables it.
+	MetadataDir string
+	// MaxSize refuses torrents larger than this many bytes (WaitInfo
+	// returns ErrTooLarge and the torrent is dropped); 0: no limit.
+	MaxSize int64
+	// MaxTorrents bounds the torrents leeched at once (Add returns ErrBusy
+	// beyond it); 0: no limit.
+	MaxTorrents int
 }
 
 // Counters are the bridge's figures, counted at the socket and wire-filter
@@ -82,6 +98,8 @@ type Client struct {
 	cl  *torrent.Client
 	bl  *Blocklist
 	fp  Fingerprint
+
+	storage storage.ClientImplCloser // ours to close; nil when the library made its own
 
 	wire wireStats
 	dht  dhtStats
@@ -147,6 +165,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	cl, err := torrent.NewClient(cc)
 	if err != nil {
+		if c.storage != nil {
+			c.storage.Close()
+		}
 		return nil, fmt.Errorf("start bittorrent client: %w", err)
 	}
 	if ls := cl.ListenAddrs(); len(ls) != 0 {
@@ -170,6 +191,15 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc := torrent.NewDefaultClientConfig()
 	cc.DataDir = c.cfg.DataDir
+	if c.cfg.DirPerInfoHash {
+		c.storage = storage.NewFileOpts(storage.NewFileClientOpts{
+			ClientBaseDir: c.cfg.DataDir,
+			TorrentDirMaker: func(base string, _ *metainfo.Info, ih metainfo.Hash) string {
+				return filepath.Join(base, ih.HexString())
+			},
+		})
+		cc.DefaultStorage = c.storage
+	}
 	cc.Slogger = c.log.With("part", "anacrolix")
 	// No socket of the library's own: with TCP, uTP and DHT all off,
 	// NewClient opens nothing; peers are dialed through peerDialer.
@@ -359,6 +389,11 @@ func (c *Client) close() error {
 	var errs []error
 	for _, err := range c.cl.Close() {
 		errs = append(errs, err)
+	}
+	if c.storage != nil {
+		if err := c.storage.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	c.mu.Lock()
 	conns := make([]io.Closer, 0, len(c.conns))

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -364,4 +365,60 @@ func TestDHTLookupAvoidsSpy(t *testing.T) {
 		t.Error("no inbound query reached the filter: the probes test nothing")
 	}
 	t.Logf("lab: %d get_peers from the bridge, %d probes unanswered", queries, len(probes))
+}
+
+// TestMetadataCacheAndLimits fetches a magnet's metadata from an aria2
+// seeder once, then checks that a later client with the same cache has it
+// with no peer at all, and that the size and count limits hold.
+func TestMetadataCacheAndLimits(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	sum := writePayload(t, filepath.Join(seedDir, "song.bin"), 1<<20+3, 4)
+	tf := filepath.Join(dir, "song.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "song.bin"), tf, "", 15)
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port)
+	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString()
+	cache := filepath.Join(dir, "meta")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	first := newTestClient(t, Config{MetadataDir: cache})
+	bt, err := first.Add(ctx, fmt.Sprintf("%s&x.pe=127.0.0.1:%d", magnet, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, bt, filepath.Join(first.cfg.DataDir, "song.bin"), sum)
+	first.Close()
+
+	quick, cancelQuick := context.WithTimeout(ctx, 3*time.Second)
+	defer cancelQuick()
+	second := newTestClient(t, Config{MetadataDir: cache, MaxTorrents: 1})
+	bt2, err := second.Add(ctx, magnet) // no peer anywhere
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bt2.WaitInfo(quick); err != nil {
+		t.Fatalf("cached metadata not used: %v", err)
+	}
+	if bt2.Length() != bt.Length() || len(bt2.Files()) != 1 {
+		t.Fatalf("cached metadata differs: %d bytes, %v", bt2.Length(), bt2.Files())
+	}
+	if _, err := second.Add(ctx, tf); err != ErrBusy {
+		t.Fatalf("second torrent over MaxTorrents: %v, want ErrBusy", err)
+	}
+
+	small := newTestClient(t, Config{MetadataDir: cache, MaxSize: 1 << 20})
+	bt3, err := small.Add(ctx, magnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bt3.WaitInfo(quick); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("over MaxSize: %v, want ErrTooLarge", err)
+	}
 }

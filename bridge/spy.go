@@ -217,9 +217,13 @@ func (c *Client) discover(ctx context.Context, t *Torrent) (int, error) {
 		t.offer([]netip.AddrPort{p.addr})
 		offered++
 	}
-	if _, err := c.lookup(ctx, t.ih, start, skip, onPeer); err != nil {
+	began := time.Now()
+	res, err := c.lookup(ctx, t.ih, start, skip, onPeer)
+	if err != nil {
 		return offered, fmt.Errorf("look-up: %w", err)
 	}
+	c.log.Info("dht look-up done", "took", time.Since(began).Round(time.Millisecond), "queried", res.queried,
+		"answered", len(res.responders), "peers", len(res.peers), "offered", offered, "held", len(held))
 	if offered == 0 && !t.hasPeers() {
 		t.offer(held) // nothing else: better the first peers than none
 		offered = len(held)

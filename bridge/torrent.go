@@ -2,12 +2,15 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,20 +28,29 @@ type Torrent struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu    sync.Mutex
-	peers map[netip.AddrPort]struct{} // usable peers found so far
+	mu       sync.Mutex
+	peers    map[netip.AddrPort]struct{} // usable peers found so far
+	err      error                       // why the torrent was given up, set before infoDone closes
+	infoDone chan struct{}               // closed once the info is known and checked, or err is set
 }
 
 // File is one file of a torrent.
 type File struct {
-	Path   string // slash-separated, as in the torrent
+	Path   string // slash-separated, relative to Torrent.Dir; the torrent's name leads for a multi-file torrent
 	Offset int64  // within the torrent's data
 	Length int64
 }
 
-// ErrBadSource is wrapped when Add is given neither a magnet link nor a
-// readable .torrent file.
-var ErrBadSource = errors.New("not a magnet link or torrent file")
+// Errors of Add and WaitInfo.
+var (
+	// ErrBadSource is wrapped when Add is given neither a magnet link nor a
+	// readable .torrent file.
+	ErrBadSource = errors.New("not a magnet link or torrent file")
+	// ErrTooLarge is returned by WaitInfo for a torrent over Config.MaxSize.
+	ErrTooLarge = errors.New("torrent larger than the bridge accepts")
+	// ErrBusy is returned by Add when Config.MaxTorrents are being leeched.
+	ErrBusy = errors.New("bridge busy: too many torrents at once")
+)
 
 // Add starts leeching a magnet URI or a .torrent file. Trackers (announce,
 // announce-list, magnet tr=), web seeds (url-list) and metadata sources
@@ -71,11 +83,21 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 	if opts.InfoHash == (metainfo.Hash{}) {
 		return nil, fmt.Errorf("add torrent: %w: no v1 info-hash", ErrBadSource)
 	}
+	c.mu.Lock()
+	busy := c.cfg.MaxTorrents > 0 && len(c.torrents) >= c.cfg.MaxTorrents
+	c.mu.Unlock()
+	if busy {
+		return nil, ErrBusy
+	}
+	if opts.InfoBytes == nil {
+		opts.InfoBytes = c.cachedInfo(opts.InfoHash)
+	}
 	t, _ := c.cl.AddTorrentOpt(opts)
 	if name != "" {
 		t.SetDisplayName(name)
 	}
-	bt := &Torrent{c: c, t: t, ih: opts.InfoHash, done: make(chan struct{}), peers: map[netip.AddrPort]struct{}{}}
+	bt := &Torrent{c: c, t: t, ih: opts.InfoHash, done: make(chan struct{}), infoDone: make(chan struct{}),
+		peers: map[netip.AddrPort]struct{}{}}
 	var tctx context.Context
 	tctx, bt.cancel = context.WithCancel(c.ctx)
 	if err := bt.AddPeers(peers...); err != nil {
@@ -96,14 +118,23 @@ func (t *Torrent) InfoHash() string { return hex.EncodeToString(t.ih[:]) }
 // Name returns the torrent's name (or the magnet's display name).
 func (t *Torrent) Name() string { return t.t.Name() }
 
-// WaitInfo waits for the torrent's metadata (immediate for a .torrent).
+// WaitInfo waits for the torrent's metadata (immediate for a .torrent or
+// a cached one). It returns ErrTooLarge for a torrent over Config.MaxSize.
 func (t *Torrent) WaitInfo(ctx context.Context) error {
 	select {
-	case <-t.t.GotInfo():
-		return nil
+	case <-t.infoDone:
+		return t.err
 	case <-ctx.Done():
 		return fmt.Errorf("wait for torrent metadata: %w", ctx.Err())
 	}
+}
+
+// Dir returns the directory the torrent's files are written under.
+func (t *Torrent) Dir() string {
+	if t.c.cfg.DirPerInfoHash {
+		return filepath.Join(t.c.cfg.DataDir, t.InfoHash())
+	}
+	return t.c.cfg.DataDir
 }
 
 // HasInfo reports whether the metadata is known.
@@ -256,6 +287,14 @@ func (t *Torrent) watchDone(ctx context.Context) {
 		return
 	case <-t.t.GotInfo():
 	}
+	if max := t.c.cfg.MaxSize; max > 0 && t.t.Length() > max {
+		t.err = fmt.Errorf("%w: %d bytes", ErrTooLarge, t.t.Length())
+		close(t.infoDone)
+		t.Drop()
+		return
+	}
+	t.c.cacheInfo(t.ih, t.t.Metainfo().InfoBytes)
+	close(t.infoDone)
 	t.t.DownloadAll()
 	select {
 	case <-ctx.Done():
@@ -293,5 +332,48 @@ func (t *Torrent) findPeers(ctx context.Context) {
 		case <-retry.C:
 			t.reoffer()
 		}
+	}
+}
+
+func (c *Client) infoPath(ih metainfo.Hash) string {
+	return filepath.Join(c.cfg.MetadataDir, ih.HexString()+".info")
+}
+
+// cachedInfo returns the cached info dictionary of ih if it is there and
+// hashes to ih, and marks it as asked for (its modification time).
+func (c *Client) cachedInfo(ih metainfo.Hash) []byte {
+	if c.cfg.MetadataDir == "" {
+		return nil
+	}
+	p := c.infoPath(ih)
+	b, err := os.ReadFile(p)
+	if err != nil || sha1.Sum(b) != ih {
+		return nil
+	}
+	now := time.Now()
+	os.Chtimes(p, now, now)
+	return b
+}
+
+// cacheInfo stores an info dictionary that hashes to ih.
+func (c *Client) cacheInfo(ih metainfo.Hash, b []byte) {
+	if c.cfg.MetadataDir == "" || len(b) == 0 || sha1.Sum(b) != ih {
+		return
+	}
+	p := c.infoPath(ih)
+	if _, err := os.Stat(p); err == nil {
+		return
+	}
+	if err := os.MkdirAll(c.cfg.MetadataDir, 0o700); err != nil {
+		c.log.Warn("cache torrent metadata", "err", err)
+		return
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		c.log.Warn("cache torrent metadata", "err", err)
+		return
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		c.log.Warn("cache torrent metadata", "err", err)
 	}
 }

@@ -20,6 +20,13 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
+// uiThread stands for Fyne's one UI thread: the UI work of every window
+// of the process holds it. On the desktop fyne.Do already runs everything
+// on that thread and the lock is never contended; Fyne's test driver runs
+// fyne.Do in place, on the caller's goroutine, and the lock keeps the
+// windows of a test from touching Fyne's shared caches at once.
+var uiThread sync.Mutex
+
 // AppID is the application ID, as in FyneApp.toml.
 const AppID = "org.hydre_p2p.hydre"
 
@@ -92,10 +99,6 @@ type UI struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // goroutines the UI started
 
-	// uiMu serializes the UI updates made from other goroutines (fyne.Do
-	// already does on the desktop; the test driver runs them in place).
-	uiMu sync.Mutex
-
 	mu       sync.Mutex // guards the fields below
 	engine   *swarm.Engine
 	stop     func()
@@ -135,6 +138,9 @@ func New(ctx context.Context, opt Options) (*UI, error) {
 		u.app = app.NewWithID(AppID)
 	}
 	u.ctx, u.cancel = context.WithCancel(ctx)
+	tray := trayAvailable(u.ctx)
+	uiThread.Lock()
+	defer uiThread.Unlock()
 	s, loadErr := LoadSettings(opt.DataDir)
 	u.settings = s
 	u.app.Settings().SetTheme(themeFor(s.Theme))
@@ -147,11 +153,21 @@ func New(ctx context.Context, opt Options) (*UI, error) {
 	u.build()
 	u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.dropped(uris) })
 	u.setupKeys()
-	u.setupTray()
+	if tray {
+		u.setupTray()
+	}
 	if loadErr != nil {
 		u.showError("read your settings", fmt.Errorf("%w; defaults are used until you save", loadErr))
 	}
 	u.connect()
+	u.goOwned(u.listenInstance)
+	if s.BridgeMode && opt.Bridge != nil {
+		u.goOwned(func() {
+			if err := opt.Bridge.SetEnabled(u.ctx, true); err != nil {
+				u.do(func() { u.showError("turn bridge mode on", err) })
+			}
+		})
+	}
 	if opt.Screenshots != "" {
 		u.goOwned(func() { u.captureScreens(opt.Screenshots) })
 	}
@@ -202,8 +218,8 @@ func (u *UI) goOwned(fn func()) {
 // do runs fn on the UI thread.
 func (u *UI) do(fn func()) {
 	fyne.Do(func() {
-		u.uiMu.Lock()
-		defer u.uiMu.Unlock()
+		uiThread.Lock()
+		defer uiThread.Unlock()
 		fn()
 	})
 }
@@ -333,7 +349,7 @@ func (u *UI) pasteLink(text string) {
 // the window then hides it and the node keeps serving.
 func (u *UI) setupTray() {
 	d, ok := u.app.(desktop.App)
-	if !ok || !trayAvailable(u.ctx) {
+	if !ok {
 		return
 	}
 	u.tray = true

@@ -79,7 +79,8 @@ func TestPastedLinkDownloadsWithProgress(t *testing.T) {
 	// Slow enough links that progress is seen between start and end.
 	net := memnet.New(memnet.WithBandwidth(256 << 10))
 	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
+	rec := &recordingApp{App: app}
+	b := newNode(t, app, net, "b", "", func(o *Options) { o.App = rec })
 	waitConnected(t, a.ui)
 	waitConnected(t, b.ui)
 	src := writeRandomFile(t, t.TempDir(), "talk.ogg", 4<<20)
@@ -120,6 +121,14 @@ func TestPastedLinkDownloadsWithProgress(t *testing.T) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("downloaded file differs from the shared one (err %v)", err)
 	}
+	eventually(t, b.ui, 5*time.Second, func() bool {
+		for _, n := range rec.notes() {
+			if n.Title == "Download complete" && strings.Contains(n.Content, "talk.ogg") {
+				return true
+			}
+		}
+		return false
+	}, func() string { return fmt.Sprintf("no completion notification: %v", rec.notes()) })
 }
 
 func TestBadLinkShowsError(t *testing.T) {
@@ -177,11 +186,15 @@ func TestPauseResume(t *testing.T) {
 
 	// While paused, nothing more arrives (after what was in flight).
 	var at int64
-	b.ui.onUI(func() { at = downloadRowFor(b.ui, "film.mkv").st.Verified })
+	var id hcrypto.ContentID
+	b.ui.onUI(func() {
+		r := downloadRowFor(b.ui, "film.mkv")
+		at, id = r.st.Verified, r.st.ID
+	})
 	e := b.ui.currentEngine()
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
-		st, err := e.Status(downloadRowFor(b.ui, "film.mkv").st.ID)
+		st, err := e.Status(id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,6 +208,18 @@ func TestPauseResume(t *testing.T) {
 	}
 
 	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "film.mkv").pause) })
+	eventually(t, b.ui, 30*time.Second, func() bool {
+		r := downloadRowFor(b.ui, "film.mkv")
+		return r.st.State != swarm.StatePaused && r.pause.Text == "Pause"
+	}, func() string { return "not resumed: " + downloadRowFor(b.ui, "film.mkv").state.Text })
+
+	// The tray's Pause all and Resume all do the same for every download.
+	b.ui.onUI(b.ui.pauseAll)
+	eventually(t, b.ui, 30*time.Second, func() bool {
+		r := downloadRowFor(b.ui, "film.mkv")
+		return r.st.State == swarm.StatePaused || r.st.Done()
+	}, func() string { return "Pause all did not pause: " + downloadRowFor(b.ui, "film.mkv").state.Text })
+	b.ui.onUI(b.ui.resumeAll)
 	eventually(t, b.ui, 2*time.Minute, func() bool {
 		r := downloadRowFor(b.ui, "film.mkv")
 		return r.st.Done() && r.bar.Value == 1

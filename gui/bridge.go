@@ -97,8 +97,8 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 		b.enabled,
 		container.NewBorder(nil, nil, nil, fetch, b.magnet),
 		b.errBox,
-		widget.NewCard("What the bridge fetches", "", container.NewVBox(b.figures, b.fetches)),
-		widget.NewCard("Discretion", "These stay at zero: the bridge takes from BitTorrent and gives nothing back to it.",
+		section("What the bridge fetches", "", container.NewVBox(b.figures, b.fetches)),
+		section("Discretion", "These stay at zero: the bridge takes from BitTorrent and gives nothing back to it.",
 			container.NewVBox(b.counters, b.verdict)),
 	))
 	u.goOwned(b.poll)
@@ -137,7 +137,11 @@ func (b *bridgeScreen) show(st BridgeStatus) {
 			if f.Size > 0 {
 				pct = 100 * float64(f.Done) / float64(f.Size)
 			}
-			lines = append(lines, fmt.Sprintf("%s — %.0f%% of %s, %d peers", f.Name, pct, sizeOrUnknown(f.Size), f.Peers))
+			line := fmt.Sprintf("%s — %.0f%% of %s", f.Name, pct, sizeOrUnknown(f.Size))
+			if f.Peers > 0 {
+				line += fmt.Sprintf(", %d peers", f.Peers)
+			}
+			lines = append(lines, line)
 		}
 		b.fetches.SetText(strings.Join(lines, "\n"))
 	}

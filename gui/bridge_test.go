@@ -73,7 +73,9 @@ func TestBridgeScreen(t *testing.T) {
 	// A magnet pasted in the Download screen goes to the bridge.
 	magnet := "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=debian.iso"
 	u.onUI(func() { u.pasteLink(magnet) })
-	eventually(t, u, 5*time.Second, func() bool { return strings.Contains(u.bridge.fetches.Text, "debian.iso — 25% of 600.0 MiB, 4 peers") },
+	eventually(t, u, 5*time.Second, func() bool {
+		return strings.Contains(u.bridge.fetches.Text, "debian.iso — 25% of 600.0 MiB, 4 peers")
+	},
 		func() string { return "fetch not shown: " + u.bridge.fetches.Text })
 	u.onUI(func() {
 		if got := u.tabs.Selected(); got != u.tabByName[ScreenBridge] {

@@ -80,6 +80,20 @@ func (u *UI) captureAll(dir string) error {
 			return err
 		}
 	}
+	// The other theme, on the Download screen.
+	other := ThemeLight
+	if u.currentSettings().Theme == ThemeLight {
+		other = ThemeDark
+	}
+	u.query(func() {
+		u.app.Settings().SetTheme(themeFor(other))
+		u.selectScreen(ScreenDownload)
+	})
+	err := u.capture(dir, "download-"+other)
+	u.query(func() { u.app.Settings().SetTheme(themeFor(u.settings.Theme)) })
+	if err != nil {
+		return err
+	}
 	var first *swarm.Status
 	u.query(func() {
 		if l := u.items.list(kindShare); len(l) > 0 {
@@ -137,8 +151,8 @@ func (u *UI) capture(dir, name string) error {
 // query runs fn on the UI thread and waits for it.
 func (u *UI) query(fn func()) {
 	fyne.DoAndWait(func() {
-		u.uiMu.Lock()
-		defer u.uiMu.Unlock()
+		uiThread.Lock()
+		defer uiThread.Unlock()
 		fn()
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,8 +102,8 @@ func newNode(t *testing.T, a fyne.App, net *memnet.Network, name, dataDir string
 
 // onUI runs fn as the UI thread would, serialized with the app's updates.
 func (u *UI) onUI(fn func()) {
-	u.uiMu.Lock()
-	defer u.uiMu.Unlock()
+	uiThread.Lock()
+	defer uiThread.Unlock()
 	fn()
 }
 
@@ -183,3 +184,37 @@ func shareRowFor(u *UI, name string) *shareRow {
 
 // tapButton taps b as a person would.
 func tapButton(b *widget.Button) { test.Tap(b) }
+
+// recordingApp is the test app, remembering the notifications sent and
+// the addresses opened.
+type recordingApp struct {
+	fyne.App
+	mu     sync.Mutex
+	sent   []fyne.Notification
+	opened []string
+}
+
+func (a *recordingApp) SendNotification(n *fyne.Notification) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sent = append(a.sent, *n)
+}
+
+func (a *recordingApp) OpenURL(u *url.URL) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.opened = append(a.opened, u.String())
+	return nil
+}
+
+func (a *recordingApp) notes() []fyne.Notification {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]fyne.Notification(nil), a.sent...)
+}
+
+func (a *recordingApp) urls() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.opened...)
+}

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -79,4 +80,29 @@ func TestKeyboard(t *testing.T) {
 	})
 	eventually(t, a.ui, 10*time.Second, func() bool { return len(a.ui.items.list(kindShare)) == 0 },
 		func() string { return "share still listed after Delete: " + a.ui.lastError })
+}
+
+func TestSecondStartHandsLinksOver(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "")
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "clicked.txt", 50<<10))
+
+	// What "hydre gui hydre:..." does when the app already runs.
+	taken, err := HandOff(context.Background(), b.dataDir, []string{link, "not a link"})
+	if err != nil || !taken {
+		t.Fatalf("HandOff = %v, %v; want the running app to take the link", taken, err)
+	}
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "clicked.txt")
+		return r != nil && r.st.Done()
+	}, func() string { return "handed-over link not downloaded: " + b.ui.downloads.errLabel.Text })
+
+	// No app on a data directory: the caller starts one.
+	if taken, err := HandOff(context.Background(), t.TempDir(), []string{link}); taken || err != nil {
+		t.Errorf("HandOff with no running app = %v, %v", taken, err)
+	}
 }

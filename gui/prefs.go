@@ -93,8 +93,8 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(p.revertButton, p.saveButton), wrapped(p.status, 2))),
 		nil, nil,
 		container.NewVScroll(container.NewVBox(
-			widget.NewCard("General", "", general),
-			widget.NewCard("Connection", "", container.NewVBox(conn, wrapped(note, 3))),
+			section("General", "", general),
+			section("Connection", "", container.NewVBox(conn, wrapped(note, 3))),
 		)))
 	p.load(u.settings)
 	return p

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -29,4 +30,16 @@ func wrapped(l *widget.Label, lines int) fyne.CanvasObject {
 	l.Wrapping = fyne.TextWrapWord
 	h := float32(lines)*(theme.TextSize()*1.3) + 2*theme.InnerPadding()
 	return &fyne.Container{Layout: fixedHeight{height: h}, Objects: []fyne.CanvasObject{l}}
+}
+
+// section is a titled group of a screen: a bold heading, an optional line
+// under it, then the content; more compact than a card.
+func section(title, note string, content fyne.CanvasObject) fyne.CanvasObject {
+	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head.SizeName = theme.SizeNameSubHeadingText
+	objs := []fyne.CanvasObject{widget.NewSeparator(), head}
+	if note != "" {
+		objs = append(objs, wrapped(widget.NewLabel(note), 1))
+	}
+	return container.NewVBox(append(objs, content)...)
 }

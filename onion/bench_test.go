@@ -112,10 +112,10 @@ func TestBenchTor(t *testing.T) {
 	fmt.Fprintf(&md, "| network bring-up from nothing to a fresh onion answering | %s | %s |\n", secs(median(bringUp)), listSecs(bringUp))
 	fmt.Fprintf(&md, "| client start to bootstrapped (network up) | %s | %s |\n", secs(median(boot)), listSecs(boot))
 	fmt.Fprintf(&md, "| ADD_ONION to first successful connection (incl. descriptor upload) | %s | %s |\n", secs(median(firstConn)), listSecs(firstConn))
-	fmt.Fprintf(&md, "\n| echo throughput (bytes sent and received back concurrently) | MB/s median | runs | ratio |\n|---|---|---|---|\n")
+	fmt.Fprintf(&md, "\n| echo throughput (bytes sent and received back concurrently) | MB/s median | runs | ratio to TCP |\n|---|---|---|---|\n")
 	fmt.Fprintf(&md, "| one onion stream, %d MiB | %.2f | %s | %.4f |\n", onionBytes>>20, medianF(onionRate), listF(onionRate), medianF(onionRate)/medianF(tcpRate))
 	fmt.Fprintf(&md, "| plain TCP on loopback, %d MiB (same run) | %.1f | %s | 1 |\n", tcpBytes>>20, medianF(tcpRate), listF(tcpRate))
-	fmt.Fprintf(&md, "\nOne onion stream is one circuit pair (6 hops, 3 relays each side); the loopback echo is the same Go echo server without Tor.\n")
+	fmt.Fprintf(&md, "\nOne onion stream crosses a client circuit and a service circuit that meet at a rendezvous relay; the loopback echo is the same Go echo server without Tor.\n")
 	t.Log("\n" + md.String())
 	_ = nw
 	if dir := os.Getenv("HYDRE_BENCH_OUT"); dir != "" {

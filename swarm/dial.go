@@ -55,10 +55,11 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 }
 
-// isolationTag names the circuit of one dial: distinct per content, peer and
-// circuit index, so that circuits of different contents are never shared.
+// isolationTag names the circuit of one dial: distinct per content, swarm
+// run, peer and circuit index, so that circuits of different contents (or of
+// one content before and after a restart) are never shared.
 func (s *swarm) isolationTag(addr string, circ int) string {
-	return fmt.Sprintf("hydre-%s-%s-%d", hex.EncodeToString(s.c.id[:8]), addr, circ)
+	return fmt.Sprintf("hydre-%s-%s-%s-%d", hex.EncodeToString(s.c.id[:8]), s.session, addr, circ)
 }
 
 // dial connects to addr and runs the dialer's side of the handshake.

@@ -448,6 +448,8 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	}
 	rec := *c.rec
 	c.state = StateStopped
+	close(c.verifiedCh) // wake blocked readers: they see StateStopped
+	c.verifiedCh = make(chan struct{})
 	c.mu.Unlock()
 	if err := e.db.deleteContent(id); err != nil {
 		return fmt.Errorf("remove: %w", err)

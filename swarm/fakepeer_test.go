@@ -20,6 +20,9 @@ type fakeSeeder struct {
 	sealed  *hcrypto.Sealed
 	data    []byte
 	corrupt bool
+	// unsolicited makes it send a piece nobody asked for right after its
+	// bitfield, then behave.
+	unsolicited bool
 
 	mu        sync.Mutex
 	conns     int
@@ -84,6 +87,11 @@ func (f *fakeSeeder) serve(c net.Conn) {
 	}
 	if WriteFrame(c, Welcome{Version: ProtocolVersion, Descriptor: desc}) != nil || WriteFrame(c, Bitfield{Bits: all}) != nil {
 		return
+	}
+	if f.unsolicited {
+		ct, proof, _ := f.sealed.ReadChunk(bytes.NewReader(f.data), 0)
+		pb, _ := proof.MarshalBinary()
+		WriteFrame(c, Piece{Index: 0, Proof: pb, Data: ct})
 	}
 	reqs := make(chan uint32, maxRemoteRequests)
 	go func() { // a separate reader, so a Goodbye is seen even while writing fails

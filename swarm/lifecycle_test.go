@@ -135,3 +135,29 @@ func TestUnlinkableIdentities(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestReadState(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	path, _ := writeFile(t, t.TempDir(), "listed.txt", 50<<10)
+	st := a.share(path, 0)
+	if _, err := ReadState(a.dir); !errors.Is(err, ErrBusy) {
+		t.Fatalf("ReadState while the engine runs: %v, want busy", err)
+	}
+	a.close()
+	list, err := ReadState(a.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 {
+		t.Fatalf("%d contents", len(list))
+	}
+	got := list[0]
+	if got.ID != st.ID || got.Name != "listed.txt" || got.Kind != KindShare || got.State != StateSeeding ||
+		got.Verified != got.Size || got.Size != 50<<10 || got.Link != st.Link {
+		t.Fatalf("offline status %+v, want like %+v", got, st)
+	}
+	if list, err := ReadState(t.TempDir()); err != nil || len(list) != 0 {
+		t.Fatalf("empty dir: %v %v", list, err)
+	}
+}

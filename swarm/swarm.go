@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -63,15 +65,16 @@ type addrState struct {
 // swarm runs one content between Resume and Pause: it owns the peer table,
 // the picker and the dialing, and is the only goroutine that changes them.
 type swarm struct {
-	c      *content
-	e      *Engine
-	log    *slog.Logger
-	desc   *hcrypto.Descriptor // nil until learned
-	events chan any
-	up     *uploader
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
-	quit   chan struct{} // closed when the swarm stops
+	c       *content
+	e       *Engine
+	log     *slog.Logger
+	desc    *hcrypto.Descriptor // nil until learned
+	events  chan any
+	up      *uploader
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+	quit    chan struct{} // closed when the swarm stops
+	session string        // random, in isolation tags
 
 	peers    map[*peer]bool
 	addrs    map[string]*addrState
@@ -94,6 +97,7 @@ func newSwarm(c *content) *swarm {
 		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
 		own: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
 	s.up = newUploader(s)
+	s.session = strconv.FormatUint(rand.Uint64(), 36)
 	s.desc = c.desc
 	for _, a := range c.rec.Peers {
 		s.learn(a)

@@ -79,8 +79,8 @@ func (s *swarm) piece(p *peer, m Piece) error {
 	if s.pk.missing(i) {
 		s.pk.pending[i] = true
 		s.c.fetched.Add(1)
-		data := append([]byte(nil), m.Data...) // the frame buffer is the reader's
-		s.storeQ = append(s.storeQ, storeJob{i: i, ct: data, proof: append([]byte(nil), m.Proof...), from: p})
+		// ReadFrame allocates every frame: the slices are ours to keep.
+		s.storeQ = append(s.storeQ, storeJob{i: i, ct: m.Data, proof: m.Proof, from: p})
 		for q := range s.peers { // endgame: withdraw the duplicates
 			if _, dup := q.outstanding[i]; dup && q != p {
 				delete(q.outstanding, i)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // publicDHTRouters are the well-known DHT entry points used when --dht is
@@ -20,23 +22,29 @@ const publicDHTRouters = "router.bittorrent.com:6881,dht.transmissionbt.com:6881
 
 func runBridge(ctx context.Context, g *globals, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(g.Stderr, "Usage: hydre bridge fetch|status [options]\n\n"+
+		fmt.Fprintf(g.Stderr, "Usage: hydre bridge fetch|serve|request|status [options]\n\n"+
 			"fetch leeches a magnet link or .torrent file with the discreet BitTorrent client:\n"+
 			"it announces nowhere, uploads nothing, answers no one and avoids spy peers.\n"+
-			"status shows the counters of the fetch running on this data directory.\n"+
-			"Run 'hydre bridge fetch -h' for its options.\n")
+			"serve runs a hidden bridge node: an onion service that leeches magnets for hydre\n"+
+			"users and answers with a hydre link. request asks such a node for a magnet.\n"+
+			"status shows the counters of the fetch or node running on this data directory.\n"+
+			"Run 'hydre bridge <subcommand> -h' for options.\n")
 		if len(args) == 0 {
-			return usageError{"missing subcommand (fetch or status)"}
+			return usageError{"missing subcommand (fetch, serve, request or status)"}
 		}
 		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "fetch":
 		return runBridgeFetch(ctx, g, args[1:])
+	case "serve":
+		return runBridgeServe(ctx, g, args[1:])
+	case "request":
+		return runBridgeRequest(ctx, g, args[1:])
 	case "status":
 		return runBridgeStatus(g, args[1:])
 	default:
-		return usageError{fmt.Sprintf("unknown subcommand %q (want fetch or status)", args[0])}
+		return usageError{fmt.Sprintf("unknown subcommand %q (want fetch, serve, request or status)", args[0])}
 	}
 }
 
@@ -68,48 +76,22 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge fetch", "[options] MAGNET|FILE.torrent",
 		"Leech a torrent discreetly into --dir and print where it is.")
 	dir := fs.String("dir", "", "download into `DIR` (default: <data-dir>/bridge/downloads)")
-	dhtNodes := fs.String("dht", publicDHTRouters, "comma-separated `host:port` DHT nodes to start look-ups from")
-	noDHT := fs.Bool("no-dht", false, "no DHT look-up: use only --peer and the magnet's x.pe peers")
+	var cf clientFlags
+	cf.register(fs)
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
-	blocklist := fs.String("blocklist", "", "PeerGuardian .p2p or eMule .dat `FILE`; spies found are appended (default: <data-dir>/bridge/blocklist.p2p)")
-	fpName := fs.String("fingerprint", "transmission", "client to pass for: transmission or qbittorrent")
-	noSpy := fs.Bool("no-spy-finder", false, "skip the decoy walks that catch spy DHT nodes")
-	trustRef := fs.Bool("trust-referrers", false, "block only DHT nodes caught lying, not the nodes that led to them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one magnet link or .torrent file"}
 	}
-	fp, ok := bridge.Fingerprints[*fpName]
-	if !ok {
-		return usageError{fmt.Sprintf("unknown --fingerprint %q (want transmission or qbittorrent)", *fpName)}
-	}
 	if *dir == "" {
 		*dir = filepath.Join(bridgeDir(g), "downloads")
 	}
-	if *blocklist == "" {
-		*blocklist = filepath.Join(bridgeDir(g), "blocklist.p2p")
-	}
-	if err := os.MkdirAll(*dir, 0o700); err != nil {
-		return fmt.Errorf("create download dir: %w", err)
-	}
-	if err := os.MkdirAll(bridgeDir(g), 0o700); err != nil {
-		return fmt.Errorf("create bridge dir: %w", err)
-	}
-	bl, err := bridge.NewBlocklist(*blocklist)
+	cfg, err := cf.config(g, *dir)
 	if err != nil {
 		return err
-	}
-	cfg := bridge.Config{DataDir: *dir, Logger: g.Logger, Fingerprint: fp, Blocklist: bl,
-		Spy: bridge.SpyConfig{Disabled: *noSpy, TrustReferrers: *trustRef}}
-	if !*noDHT {
-		for _, n := range strings.Split(*dhtNodes, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				cfg.DHTBootstrap = append(cfg.DHTBootstrap, n)
-			}
-		}
 	}
 	c, err := bridge.New(ctx, cfg)
 	if err != nil {
@@ -220,4 +202,171 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// clientFlags are the options of the discreet client shared by fetch and
+// serve.
+type clientFlags struct {
+	dht, blocklist, fingerprint  string
+	noDHT, noSpy, trustReferrers bool
+}
+
+func (cf *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&cf.dht, "dht", publicDHTRouters, "comma-separated `host:port` DHT nodes to start look-ups from")
+	fs.BoolVar(&cf.noDHT, "no-dht", false, "no DHT look-up: use only --peer and the magnet's x.pe peers")
+	fs.StringVar(&cf.blocklist, "blocklist", "", "PeerGuardian .p2p or eMule .dat `FILE`; spies found are appended (default: <data-dir>/bridge/blocklist.p2p)")
+	fs.StringVar(&cf.fingerprint, "fingerprint", "transmission", "client to pass for: transmission or qbittorrent")
+	fs.BoolVar(&cf.noSpy, "no-spy-finder", false, "skip the decoy walks that catch spy DHT nodes")
+	fs.BoolVar(&cf.trustReferrers, "trust-referrers", false, "block only DHT nodes caught lying, not the nodes that led to them")
+}
+
+// config builds the client configuration, creating dataDir and the bridge
+// directory.
+func (cf *clientFlags) config(g *globals, dataDir string) (bridge.Config, error) {
+	fp, ok := bridge.Fingerprints[cf.fingerprint]
+	if !ok {
+		return bridge.Config{}, usageError{fmt.Sprintf("unknown --fingerprint %q (want transmission or qbittorrent)", cf.fingerprint)}
+	}
+	if cf.blocklist == "" {
+		cf.blocklist = filepath.Join(bridgeDir(g), "blocklist.p2p")
+	}
+	for _, d := range []string{dataDir, bridgeDir(g)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return bridge.Config{}, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	bl, err := bridge.NewBlocklist(cf.blocklist)
+	if err != nil {
+		return bridge.Config{}, err
+	}
+	cfg := bridge.Config{DataDir: dataDir, Logger: g.Logger, Fingerprint: fp, Blocklist: bl,
+		Spy: bridge.SpyConfig{Disabled: cf.noSpy, TrustReferrers: cf.trustReferrers}}
+	if !cf.noDHT {
+		for _, n := range strings.Split(cf.dht, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				cfg.DHTBootstrap = append(cfg.DHTBootstrap, n)
+			}
+		}
+	}
+	return cfg, nil
+}
+
+func runBridgeServe(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "bridge serve", "[options]",
+		"Run a hidden bridge node: an onion service (its address is printed) that leeches the\n"+
+			"magnet links hydre users send it with the discreet client, and answers each with a\n"+
+			"hydre link to the same data, shared by this node. Users ask with\n"+
+			"'hydre bridge request ADDRESS MAGNET'.")
+	var cf clientFlags
+	cf.register(fs)
+	maxSize := fs.Int64("max-size", 0, "refuse torrents over `BYTES` (0: no limit)")
+	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once")
+	cacheDays := fs.Int("cache-days", 180, "stop sharing a content not asked for in `DAYS`")
+	var auth stringList
+	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	svc := onion.ServiceConfig{}
+	for _, a := range auth {
+		k, err := onion.ParseClientPublicKey(a)
+		if err != nil {
+			return usageError{fmt.Sprintf("--client-auth: %v", err)}
+		}
+		svc.ClientAuth = append(svc.ClientAuth, k)
+	}
+	cfg, err := cf.config(g, filepath.Join(bridgeDir(g), "cache"))
+	if err != nil {
+		return err
+	}
+	cfg.DirPerInfoHash = true
+	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
+	cfg.MaxSize = *maxSize
+	cfg.MaxTorrents = *maxFetches
+	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
+	if err != nil {
+		return err
+	}
+	svc.Key = key
+	tor, err := g.startTor(ctx, !g.JSON)
+	if err != nil {
+		return err
+	}
+	defer tor.Close()
+	e, err := swarm.Open(ctx, swarm.Config{DataDir: filepath.Join(g.DataDir, "swarm"), Transport: tor,
+		Logger: g.Logger, DownloadDir: filepath.Join(bridgeDir(g), "downloads"), Reshare: true})
+	if err != nil {
+		return fmt.Errorf("open the engine: %w", err)
+	}
+	defer e.Close()
+	c, err := bridge.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
+		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, Logger: g.Logger})
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": node.Address()})
+	} else {
+		fmt.Fprintf(g.Stdout, "%s\n", node.Address())
+	}
+	statusPath := filepath.Join(bridgeDir(g), "status.json")
+	defer os.Remove(statusPath)
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(serveCtx) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-served:
+			return err
+		case <-tick.C:
+			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
+			if err := writeJSONFile(statusPath, st); err != nil {
+				g.Logger.Warn("write bridge status", "err", err)
+			}
+		}
+	}
+}
+
+func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "bridge request", "ADDRESS MAGNET",
+		"Ask the hidden bridge node at ADDRESS (\"<56 chars>.onion:port\") to fetch MAGNET, and print\n"+
+			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre).")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError{"want a bridge address and a magnet link"}
+	}
+	if _, _, err := onion.ParseAddress(fs.Arg(0)); err != nil {
+		return usageError{fmt.Sprintf("bridge address: %v", err)}
+	}
+	tor, err := g.startTor(ctx, !g.JSON)
+	if err != nil {
+		return err
+	}
+	defer tor.Close()
+	link, err := bridge.Request(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return json.NewEncoder(g.Stdout).Encode(map[string]string{"link": link})
+	}
+	fmt.Fprintf(g.Stdout, "%s\n", link)
+	return nil
 }

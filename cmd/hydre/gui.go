@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/hydre-p2p/hydre/gui"
@@ -44,13 +45,37 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		}
 		shares[i] = abs
 	}
+	if noDisplay() {
+		return errors.New("no graphical display (DISPLAY and WAYLAND_DISPLAY are unset): the desktop app needs one; " +
+			"'hydre help' lists the command-line commands, 'hydre daemon' runs a node without a window")
+	}
 	if err := os.MkdirAll(g.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
+	}
+	if taken, err := gui.HandOff(ctx, g.DataDir, gets); err != nil {
+		return err
+	} else if taken {
+		if len(shares) > 0 {
+			return errors.New("the app is already running on this data directory: drop the files onto its window")
+		}
+		fmt.Fprintf(g.Stderr, "hydre: the app is already running; %d link(s) handed to it\n", len(gets))
+		return nil
+	}
+	br := newGUIBridge(ctx, g)
+	defer br.Close()
+	start := func(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, func(), error) {
+		e, stop, err := g.guiStart(ctx, s, progress)
+		if err != nil {
+			return nil, nil, err
+		}
+		br.setEngine(e)
+		return e, func() { br.setEngine(nil); stop() }, nil
 	}
 	opt := gui.Options{
 		DataDir:     g.DataDir,
 		Logger:      g.Logger,
-		Start:       g.guiStart,
+		Start:       start,
+		Bridge:      br,
 		Share:       shares,
 		Get:         gets,
 		Screen:      *screen,
@@ -137,4 +162,14 @@ func (g *globals) guiTorConfig(s gui.Settings) (onion.Config, error) {
 	}
 	cfg.Logger = g.Logger
 	return cfg, nil
+}
+
+// noDisplay reports a Unix session without X11 or Wayland, where opening a
+// window would fail deep inside the graphics library.
+func noDisplay() bool {
+	switch runtime.GOOS {
+	case "windows", "darwin", "android", "ios":
+		return false
+	}
+	return os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == ""
 }

@@ -173,3 +173,25 @@ func TestTorConfigLimitMiddlesOnly(t *testing.T) {
 		t.Errorf("TorConfig = %+v", cfg)
 	}
 }
+
+func TestUsableNodes(t *testing.T) {
+	consensus := []byte(`network-status-version 3 microdesc
+r auth0 89Zxzhue3Ne7fdIsAMgSC3Bmbpk 2038-01-01 00:00:00 127.0.0.1 44287 35727
+m sha256=abc
+s Authority Exit Fast Guard HSDir Running Stable V2Dir Valid
+r relay0 gBvLnrB7LPmJMbj9jXZNWWOpAro 2038-01-01 00:00:00 127.0.0.1 38427 0
+s Fast Guard Running Valid
+r relay1 YZqVG/Wc/y7bOJg00ryqf3Qp2NQ 2038-01-01 00:00:00 127.0.0.1 39725 0
+s Fast Guard HSDir Running Stable V2Dir Valid
+r relay2 YZqVG/Wc/y7bOJg00ryqf3Qp2NQ 2038-01-01 00:00:00 127.0.0.1 39725 0
+s Fast Guard HSDir Stable V2Dir Valid
+`)
+	got := usableNodes(consensus)
+	want := map[string]bool{"auth0": true, "relay1": true}
+	if len(got) != len(want) || !got["auth0"] || !got["relay1"] {
+		t.Fatalf("usableNodes = %v, want %v", got, want)
+	}
+	if len(usableNodes(nil)) != 0 {
+		t.Fatal("usableNodes of nothing is not empty")
+	}
+}

@@ -100,7 +100,11 @@ func (nw *Network) probe(ctx context.Context) error {
 			}
 		}
 	})
-	err := nw.probeOnce(ctx)
+	err := nw.waitConsensus(ctx)
+	if err == nil {
+		nw.log.Info("testnet consensus lists every node")
+		err = nw.probeOnce(ctx)
+	}
 	close(watchDone)
 	watch.Wait()
 	if dead != "" {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestShareGetLs drives "hydre share", "hydre get" and "hydre ls" on a
+// private Tor network: the file arrives whole and verified, get exits 0, ls
+// lists it.
+func TestShareGetLs(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Close() })
+	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
+		out, errb := &syncBuffer{}, &syncBuffer{}
+		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
+	}
+	file := filepath.Join(t.TempDir(), "report.pdf")
+	data := bytes.Repeat([]byte("hydre share get ls\n"), 300000)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ga, aout, aerr := newGlobals()
+	shareCtx, stopShare := context.WithCancel(ctx)
+	shareErr := make(chan error, 1)
+	go func() { shareErr <- runShare(shareCtx, ga, []string{file}) }()
+	var link string
+	for deadline := time.Now().Add(3 * time.Minute); link == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, l := range strings.Split(aout.String(), "\n") {
+			if strings.HasPrefix(l, "hydre:") {
+				link = l
+			}
+		}
+		select {
+		case err := <-shareErr:
+			t.Fatalf("share exited: %v\n%s", err, aerr.String())
+		default:
+		}
+	}
+	if link == "" {
+		t.Fatalf("share printed no link: %s %s", aout.String(), aerr.String())
+	}
+
+	gb, bout, berr := newGlobals()
+	dest := t.TempDir()
+	if err := runGet(ctx, gb, []string{"-o", dest, link}); err != nil {
+		t.Fatalf("get: %v\n%s", err, berr.String())
+	}
+	got, err := os.ReadFile(filepath.Join(dest, "report.pdf"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("downloaded file: %d bytes, %v", len(got), err)
+	}
+	if !strings.Contains(bout.String(), filepath.Join(dest, "report.pdf")) {
+		t.Fatalf("get printed %q", bout.String())
+	}
+	if !strings.Contains(berr.String(), "seeding 100.0%") {
+		t.Errorf("no final progress line in %q", berr.String())
+	}
+
+	gb.Stdout = &syncBuffer{}
+	if err := runLs(ctx, gb, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ls := gb.Stdout.(*syncBuffer).String(); !strings.Contains(ls, "report.pdf") || !strings.Contains(ls, "100%") || !strings.Contains(ls, "download") {
+		t.Fatalf("ls printed %q", ls)
+	}
+	stopShare()
+	if err := <-shareErr; err != nil {
+		t.Fatalf("share: %v", err)
+	}
+}
+
+func TestShareGetUsage(t *testing.T) {
+	for _, args := range [][]string{{"share"}, {"get"}, {"get", "a", "b"}, {"ls", "extra"}, {"daemon", "extra"}} {
+		var out bytes.Buffer
+		if code := run(append([]string{"--data-dir", t.TempDir()}, args...), &out, &out); code != 2 {
+			t.Errorf("hydre %v: exit %d, want 2: %s", args, code, out.String())
+		}
+	}
+}
+
+func TestHuman(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536 << 10, "1.5 MiB"}, {3 << 30, "3.0 GiB"}}
+	for _, tt := range tests {
+		if got := human(tt.n); got != tt.want {
+			t.Errorf("human(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}

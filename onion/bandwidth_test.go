@@ -1,0 +1,106 @@
+package onion_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+// TestLimitMiddlesOnly checks the bottleneck model the swarm benchmarks rely
+// on: with LimitMiddlesOnly, circuits enter through the unlimited
+// authorities, take a rate-limited relay as middle, and one stream cannot
+// beat the relays' limit.
+func TestLimitMiddlesOnly(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	const limit = 512 << 10 // bytes/s
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir(), RelayBandwidth: limit, LimitMiddlesOnly: true, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	start := func() *onion.Tor {
+		cfg := nw.TorConfig(t.TempDir())
+		cfg.Logger = testLogger(t)
+		tor, err := onion.Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tor.Close() })
+		if err := tor.Bootstrap(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		return tor
+	}
+	a, b := start(), start()
+	l, err := a.Listen(ctx, onion.ServiceConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3 << 20
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer l.Close()
+	wg.Go(func() { // a source: n bytes to whoever connects
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				io.CopyN(c, zeros{}, n)
+			})
+		}
+	})
+	c, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "bulk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Minute))
+	begin := time.Now()
+	if got, err := io.Copy(io.Discard, c); err != nil || got != n {
+		t.Fatalf("read %d of %d bytes: %v", got, n, err)
+	}
+	rate := float64(n) / time.Since(begin).Seconds()
+	t.Logf("one stream through %d B/s middles: %.0f B/s", limit, rate)
+	if rate > 1.6*limit {
+		t.Errorf("one stream ran at %.0f B/s, above the middles' limit of %d B/s", rate, limit)
+	}
+
+	// The circuit of the stream: guard is an authority, next hop a relay.
+	status, err := b.GetInfo("circuit-status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked int
+	for _, line := range strings.Split(status, "\n") {
+		f := strings.Fields(line) // ID STATUS PATH ...
+		if len(f) < 3 || f[1] != "BUILT" || !strings.Contains(line, `SOCKS_USERNAME="hydre:bulk"`) {
+			continue
+		}
+		hops := strings.Split(f[2], ",")
+		if len(hops) < 2 || !strings.Contains(hops[0], "~auth") || !strings.Contains(hops[1], "~relay") {
+			t.Errorf("circuit path %s: want an authority as guard and a relay as middle", f[2])
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatalf("no built circuit for the stream in:\n%s", status)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
