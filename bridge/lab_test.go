@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
+	"io"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -104,13 +106,35 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	verified := bt.Verified(ctx)
 	if err := bt.WaitInfo(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if now := listeningInodes(t); len(now) > len(before) {
 		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
 	}
+	// Stream the data while it arrives, as the engine will.
+	streamed := make(chan [32]byte, 1)
+	go func() {
+		r := bt.NewReader(ctx, 1<<20)
+		defer r.Close()
+		h := sha256.New()
+		io.Copy(h, r)
+		streamed <- [32]byte(h.Sum(nil))
+	}()
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "film.bin"), sum)
+	if got := <-streamed; got != sum {
+		t.Error("data read through NewReader differs")
+	}
+	pieces := map[int]bool{}
+	for len(pieces) < bt.NumPieces() {
+		select {
+		case i := <-verified:
+			pieces[i] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Verified sent %d of %d pieces", len(pieces), bt.NumPieces())
+		}
+	}
 
 	cs := c.Counters()
 	t.Logf("counters: %+v", cs)

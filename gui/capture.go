@@ -86,11 +86,11 @@ func (u *UI) captureAll(dir string) error {
 		other = ThemeDark
 	}
 	u.query(func() {
-		u.app.Settings().SetTheme(themeFor(other))
+		u.applyTheme(other)
 		u.selectScreen(ScreenDownload)
 	})
 	err := u.capture(dir, "download-"+other)
-	u.query(func() { u.app.Settings().SetTheme(themeFor(u.settings.Theme)) })
+	u.query(func() { u.applyTheme(u.currentSettings().Theme) })
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ type downloadScreen struct {
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
+	made     []*downloadRow // every row the list created, for theme changes
 }
 
 func newDownloadScreen(u *UI) *downloadScreen {
@@ -43,7 +44,11 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.errLabel.Hide()
 	d.list = widget.NewList(
 		func() int { return len(d.rows) },
-		func() fyne.CanvasObject { return newDownloadRow(d) },
+		func() fyne.CanvasObject {
+			r := newDownloadRow(d)
+			d.made = append(d.made, r)
+			return r
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i < len(d.rows) {
 				o.(*downloadRow).set(d.rows[i])

@@ -188,7 +188,7 @@ func (p *settingsScreen) save() {
 		p.u.showError("save the settings", err)
 		return
 	}
-	p.u.app.Settings().SetTheme(themeFor(s.Theme))
+	p.u.applyTheme(s.Theme)
 	p.status.SetText("Saved.")
 	p.status.Importance = widget.SuccessImportance
 	p.status.Refresh()

@@ -31,6 +31,7 @@ type shareScreen struct {
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
 	qr       dialog.Dialog // the QR code shown, if any
+	made     []*shareRow   // every row the list created, for theme changes
 }
 
 func newShareScreen(u *UI) *shareScreen {
@@ -40,7 +41,11 @@ func newShareScreen(u *UI) *shareScreen {
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
 	s.list = widget.NewList(
 		func() int { return len(s.rows) },
-		func() fyne.CanvasObject { return newShareRow(s) },
+		func() fyne.CanvasObject {
+			r := newShareRow(s)
+			s.made = append(s.made, r)
+			return r
+		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i < len(s.rows) {
 				o.(*shareRow).set(s.rows[i])

@@ -19,6 +19,18 @@ func (t variantTheme) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color
 	return t.Theme.Color(name, t.variant)
 }
 
+// applyTheme puts a Settings.Theme choice in force and repaints the rows
+// the lists keep between refreshes. UI thread only.
+func (u *UI) applyTheme(choice string) {
+	u.app.Settings().SetTheme(themeFor(choice))
+	for _, r := range u.shares.made {
+		r.Refresh()
+	}
+	for _, r := range u.downloads.made {
+		r.Refresh()
+	}
+}
+
 // themeFor returns the theme of a Settings.Theme choice.
 func themeFor(choice string) fyne.Theme {
 	switch choice {

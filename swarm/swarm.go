@@ -275,6 +275,7 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		if a := s.addrs[p.addr]; a != nil {
 			a.fails, a.good = 0, true
 		}
+		defer s.dialMore(ctx, time.Now()) // it answers: open its other circuits now
 	} else {
 		s.inbound++
 	}

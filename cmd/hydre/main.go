@@ -5,6 +5,8 @@
 package main
 
 import (
+	_ "github.com/hydre-p2p/hydre/cmd/hydre/internal/clocale" // before fyne: see its doc
+
 	"context"
 	"errors"
 	"flag"
