@@ -217,15 +217,16 @@ func startProc(t testing.TB, name string, args ...string) *proc {
 
 // startAria2Seeder seeds torrentPath from dataDir on 127.0.0.1:port with
 // DHT, LPD and PEX off.
-func startAria2Seeder(t testing.TB, torrentPath, dataDir string, port int) *proc {
+func startAria2Seeder(t testing.TB, torrentPath, dataDir string, port int, extra ...string) *proc {
 	needProgram(t, "aria2c")
-	return startProc(t, "aria2c",
+	args := append([]string{
 		"--no-conf", "--seed-ratio=0.0", "--check-integrity=true", "--bt-seed-unverified=false",
 		"--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-		"--disable-ipv6=true", "--interface=127.0.0.1", "--listen-port="+fmt.Sprint(port),
+		"--disable-ipv6=true", "--interface=127.0.0.1", "--listen-port=" + fmt.Sprint(port),
 		"--bt-external-ip=127.0.0.1", "--bt-max-peers=0", "--summary-interval=0",
 		"--console-log-level=notice", "--file-allocation=none", "--enable-rpc=false",
-		"--dir="+dataDir, torrentPath)
+		"--dir=" + dataDir}, extra...)
+	return startProc(t, "aria2c", append(args, torrentPath)...)
 }
 
 // transmission runs a transmission-daemon with its own config dir.
@@ -237,7 +238,7 @@ type transmission struct {
 
 // startTransmission starts a daemon listening for peers on port, with DHT,
 // LPD, uTP, PEX and port forwarding off and RPC on 127.0.0.1 only.
-func startTransmission(t testing.TB, dir string, port int) *transmission {
+func startTransmission(t testing.TB, dir string, port int, extra ...map[string]any) *transmission {
 	needProgram(t, "transmission-daemon")
 	needProgram(t, "transmission-remote")
 	conf := filepath.Join(dir, "conf")
@@ -272,6 +273,11 @@ func startTransmission(t testing.TB, dir string, port int) *transmission {
 		"speed-limit-down-enabled":    false,
 		"start-added-torrents":        true,
 		"message-level":               2,
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			settings[k] = v
+		}
 	}
 	b, _ := json.MarshalIndent(settings, "", " ")
 	if err := os.WriteFile(filepath.Join(conf, "settings.json"), b, 0o600); err != nil {

@@ -3,10 +3,10 @@ package bridge
 import (
 	"context"
 	"crypto/sha256"
-	"io"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -433,7 +433,15 @@ func TestMetadataCacheAndLimits(t *testing.T) {
 	if bt2.Length() != bt.Length() || len(bt2.Files()) != 1 {
 		t.Fatalf("cached metadata differs: %d bytes, %v", bt2.Length(), bt2.Files())
 	}
-	if _, err := second.Add(ctx, tf); err != ErrBusy {
+	again, err := second.Add(ctx, tf) // the same torrent: the same Torrent, not a second one
+	if err != nil || again != bt2 {
+		t.Fatalf("adding the same torrent again: %v (same: %v)", err, again == bt2)
+	}
+	again.Drop()
+	writePayload(t, filepath.Join(dir, "other", "other.bin"), 40000, 5)
+	otherTF := filepath.Join(dir, "other.torrent")
+	makeTorrent(t, filepath.Join(dir, "other", "other.bin"), otherTF, "", 15)
+	if _, err := second.Add(ctx, otherTF); err != ErrBusy {
 		t.Fatalf("second torrent over MaxTorrents: %v, want ErrBusy", err)
 	}
 

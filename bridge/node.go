@@ -30,6 +30,13 @@ import (
 //	user -> node: "hydre-bridge 1 <magnet>\n"            (one line, at most 4 KiB)
 //	node -> user: "wait <verified> <size>\n"              (every 2 s while leeching; size 0 until known)
 //	              then "link <hydre link>\n" or "error <reason>\n", and the node closes.
+//
+// or, to stream the data while the node leeches it (stream.go):
+//
+//	user -> node: "hydre-bridge 1 stream <first piece> <magnet>\n"
+//	node -> user: "info <n>\n" and the n bytes of the info dictionary, then the
+//	              torrent's data from the first piece to the end, then the
+//	              "link"/"error" line.
 const (
 	bridgeProto     = "hydre-bridge 1 "
 	maxRequestLine  = 4 << 10
@@ -146,6 +153,10 @@ func (n *Node) handle(ctx context.Context, c net.Conn) {
 	}
 	c.SetReadDeadline(time.Time{})
 	magnet, ok := strings.CutPrefix(strings.TrimSpace(line), strings.TrimSpace(bridgeProto)+" ")
+	if rest, stream := strings.CutPrefix(magnet, "stream "); ok && stream {
+		n.handleStream(ctx, c, rest)
+		return
+	}
 	if !ok || !strings.HasPrefix(magnet, "magnet:") {
 		fmt.Fprintf(c, "error want a magnet link\n")
 		return
@@ -167,9 +178,9 @@ func (n *Node) handle(ctx context.Context, c net.Conn) {
 	fmt.Fprintf(c, "link %s\n", link)
 }
 
-// fetch returns the link for m, from the cache or by leeching and sharing;
-// concurrent requests for one info-hash share one fetch.
-func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done, size int64) error) (string, error) {
+// startFetch returns the cached link for m, or the running fetch of m,
+// starting it if needed: concurrent requests for one info-hash share it.
+func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) (string, *fetchCall) {
 	key := m.InfoHash.HexString()
 	n.mu.Lock()
 	if cl, ok := n.cache[key]; ok {
@@ -201,6 +212,16 @@ func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done,
 			}
 			close(call.done)
 		}()
+	}
+	return "", call
+}
+
+// fetch returns the link for m, from the cache or by leeching and sharing,
+// reporting progress meanwhile.
+func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done, size int64) error) (string, error) {
+	link, call := n.startFetch(ctx, m)
+	if call == nil {
+		return link, nil
 	}
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()

@@ -1,8 +1,11 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,8 +49,8 @@ func TestNodeServesMagnet(t *testing.T) {
 	aria := startAria2Seeder(t, tf, seedDir, port)
 	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
-	net := memnet.New()
-	bridgeNet, userNet := net.Node("bridge"), net.Node("user")
+	mn := memnet.New()
+	bridgeNet, userNet := mn.Node("bridge"), mn.Node("user")
 	c := newTestClient(t, Config{DirPerInfoHash: true, MetadataDir: filepath.Join(dir, "meta")})
 	engine := openEngine(t, bridgeNet, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -141,4 +144,114 @@ func mustInfoHash(t *testing.T, tf string) string {
 		t.Fatal(err)
 	}
 	return mi.HashInfoBytes().HexString()
+}
+
+// TestNodeStreamsBeforeLeechEnds streams a torrent from a bridge node on the
+// in-memory onion network while the node leeches it from a rate-limited
+// aria2 seeder: the first megabyte arrives before the leech ends, a seek
+// reads the right bytes, the whole stream is exact and ends with the link.
+func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	const size = 6<<20 + 1234
+	sum := writePayload(t, filepath.Join(seedDir, "show.bin"), size, 8)
+	tf := filepath.Join(dir, "show.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "show.bin"), tf, "", 16)
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port, "--max-overall-upload-limit=1M")
+	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+
+	n := memnet.New()
+	bridgeNet, userNet := n.Node("bridge"), n.Node("user")
+	c := newTestClient(t, Config{DirPerInfoHash: true, MetadataDir: filepath.Join(dir, "meta")})
+	engine := openEngine(t, bridgeNet, "bridge")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
+		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(serveCtx) }()
+	defer func() {
+		stopServe()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		for ctx.Err() == nil {
+			c.mu.Lock()
+			for bt := range c.torrents {
+				bt.AddPeers(fmt.Sprintf("127.0.0.1:%d", port))
+			}
+			c.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { cancel(); <-feedDone }()
+
+	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
+	s, err := OpenStream(ctx, userNet, node.Address(), magnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Size() != size || s.Name() != "show.bin" {
+		t.Fatalf("stream of %q, %d bytes", s.Name(), s.Size())
+	}
+	first := make([]byte, 1<<20)
+	if _, err := io.ReadFull(s, first); err != nil {
+		t.Fatal(err)
+	}
+	leeched := int64(0)
+	c.mu.Lock()
+	for bt := range c.torrents {
+		leeched = bt.BytesCompleted()
+	}
+	c.mu.Unlock()
+	if leeched >= size {
+		t.Fatalf("the node had the whole file before the first megabyte was streamed")
+	}
+	t.Logf("first MiB streamed when the node had %d of %d bytes", leeched, size)
+
+	seed, err := os.ReadFile(filepath.Join(seedDir, "show.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, seed[:1<<20]) {
+		t.Fatal("first megabyte differs")
+	}
+	mid := int64(size/2 + 777)
+	if _, err := s.Seek(mid, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	part := make([]byte, 100<<10)
+	if _, err := io.ReadFull(s, part); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(part, seed[mid:mid+int64(len(part))]) {
+		t.Fatal("bytes after a seek differ")
+	}
+	if _, err := s.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, s); err != nil {
+		t.Fatal(err)
+	}
+	if [32]byte(h.Sum(nil)) != sum {
+		t.Fatal("streamed data differs from the seeded file")
+	}
+	if _, err := hcrypto.ParseLink(s.Link()); err != nil {
+		t.Fatalf("no link at the end of the stream: %v", err)
+	}
+	checkDiscreet(t, c.Counters())
 }

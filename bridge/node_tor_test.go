@@ -2,7 +2,9 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,8 +42,9 @@ func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a
 // hydre user asks a hidden bridge node for a magnet whose seeder is
-// Transmission, gets a hydre link over the onion service, and fetches the
-// exact file from the node over the hydre swarm.
+// Transmission (rate-limited to 1 MiB/s), streams the first megabytes
+// before the node's leech ends, reads the exact file to the end, and gets
+// the same content again by the hydre link the node sends last.
 func TestNodeOverTor(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
@@ -49,7 +52,8 @@ func TestNodeOverTor(t *testing.T) {
 	tf := filepath.Join(dir, "lecture.torrent")
 	makeTorrent(t, filepath.Join(seedDir, "lecture.bin"), tf, "", 16)
 	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
+	trd := startTransmission(t, filepath.Join(dir, "tr"), port,
+		map[string]any{"speed-limit-up-enabled": true, "speed-limit-up": 1024})
 	trd.add(t, tf, seedDir)
 	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
@@ -92,9 +96,10 @@ func TestNodeOverTor(t *testing.T) {
 	defer func() { cancel(); <-feedDone }()
 
 	start := time.Now()
-	var link string
+	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
+	var stream *Stream
 	for attempt := 0; ; attempt++ { // a fresh onion can take a few seconds to answer
-		link, err = Request(ctx, userTor, node.Address(), "magnet:?xt=urn:btih:"+mustInfoHash(t, tf), nil)
+		stream, err = OpenStream(ctx, userTor, node.Address(), magnet)
 		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "dial") {
 			break
 		}
@@ -103,7 +108,31 @@ func TestNodeOverTor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	linked := time.Since(start)
+	defer stream.Close()
+	first := make([]byte, 2<<20)
+	if _, err := io.ReadFull(stream, first); err != nil {
+		t.Fatal(err)
+	}
+	firstAfter := time.Since(start)
+	var leeched int64
+	c.mu.Lock()
+	for bt := range c.torrents {
+		leeched = bt.BytesCompleted()
+	}
+	c.mu.Unlock()
+	if leeched >= stream.Size() {
+		t.Fatal("the node had the whole file before the user streamed 2 MiB")
+	}
+	h := sha256.New()
+	h.Write(first)
+	if _, err := io.Copy(h, stream); err != nil {
+		t.Fatal(err)
+	}
+	if [32]byte(h.Sum(nil)) != sum {
+		t.Fatal("file streamed through the bridge over tor differs")
+	}
+	streamed := time.Since(start)
+	link := stream.Link()
 	l, err := hcrypto.ParseLink(link)
 	if err != nil {
 		t.Fatal(err)
@@ -130,5 +159,6 @@ func TestNodeOverTor(t *testing.T) {
 		t.Fatal("file fetched through the bridge over tor differs")
 	}
 	checkDiscreet(t, c.Counters())
-	t.Logf("link after %v, file after %v", linked.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	t.Logf("first 2 MiB after %v (node had %d of %d bytes), whole stream and link after %v, hydre get done after %v",
+		firstAfter.Round(time.Millisecond), leeched, stream.Size(), streamed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }

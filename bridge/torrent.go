@@ -30,6 +30,7 @@ type Torrent struct {
 
 	mu       sync.Mutex
 	peers    map[netip.AddrPort]struct{} // usable peers found so far
+	refs     int                         // Adds not yet dropped, under c.mu
 	err      error                       // why the torrent was given up, set before infoDone closes
 	infoDone chan struct{}               // closed once the info is known and checked, or err is set
 }
@@ -52,7 +53,9 @@ var (
 	ErrBusy = errors.New("bridge busy: too many torrents at once")
 )
 
-// Add starts leeching a magnet URI or a .torrent file. Trackers (announce,
+// Add starts leeching a magnet URI or a .torrent file; for a torrent
+// already being leeched it returns the same Torrent (each Add is matched by
+// one Drop). Trackers (announce,
 // announce-list, magnet tr=), web seeds (url-list) and metadata sources
 // (magnet xs=, as=) are ignored; magnet x.pe= peers are used.
 func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
@@ -84,6 +87,19 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 		return nil, fmt.Errorf("add torrent: %w: no v1 info-hash", ErrBadSource)
 	}
 	c.mu.Lock()
+	for bt := range c.torrents {
+		if bt.ih == opts.InfoHash {
+			bt.refs++
+			c.mu.Unlock()
+			if opts.InfoBytes != nil {
+				bt.t.SetInfoBytes(opts.InfoBytes)
+			}
+			if err := bt.AddPeers(peers...); err != nil {
+				c.log.Warn("ignoring bad x.pe peer", "err", err)
+			}
+			return bt, nil
+		}
+	}
 	busy := c.cfg.MaxTorrents > 0 && len(c.torrents) >= c.cfg.MaxTorrents
 	c.mu.Unlock()
 	if busy {
@@ -97,7 +113,7 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 		t.SetDisplayName(name)
 	}
 	bt := &Torrent{c: c, t: t, ih: opts.InfoHash, done: make(chan struct{}), infoDone: make(chan struct{}),
-		peers: map[netip.AddrPort]struct{}{}}
+		peers: map[netip.AddrPort]struct{}{}, refs: 1}
 	var tctx context.Context
 	tctx, bt.cancel = context.WithCancel(c.ctx)
 	if err := bt.AddPeers(peers...); err != nil {
@@ -228,9 +244,19 @@ func (t *Torrent) AddPeers(addrs ...string) error {
 	return errors.Join(errs...)
 }
 
-// Drop stops leeching and removes the torrent from the client (its data
-// stays on disk).
+// Drop releases this Add of the torrent; the last one stops leeching and
+// removes the torrent from the client (its data stays on disk).
 func (t *Torrent) Drop() {
+	t.c.mu.Lock()
+	t.refs--
+	last := t.refs <= 0
+	t.c.mu.Unlock()
+	if last {
+		t.remove()
+	}
+}
+
+func (t *Torrent) remove() {
 	t.cancel()
 	t.c.mu.Lock()
 	delete(t.c.torrents, t)
@@ -290,7 +316,7 @@ func (t *Torrent) watchDone(ctx context.Context) {
 	if max := t.c.cfg.MaxSize; max > 0 && t.t.Length() > max {
 		t.err = fmt.Errorf("%w: %d bytes", ErrTooLarge, t.t.Length())
 		close(t.infoDone)
-		t.Drop()
+		t.remove()
 		return
 	}
 	t.c.cacheInfo(t.ih, t.t.Metainfo().InfoBytes)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -206,11 +207,19 @@ func (u *UI) Close() {
 	u.wg.Wait()
 }
 
-// goOwned runs fn in a goroutine that Close waits for.
+// goOwned runs fn in a goroutine that Close waits for. A panic in it (a
+// bug) is logged and shown instead of taking the app and its shares down.
 func (u *UI) goOwned(fn func()) {
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				u.log.Error("gui: internal error", "panic", r, "stack", string(debug.Stack()))
+				err := fmt.Errorf("hydre hit an internal error (%v); please report it", r)
+				u.do(func() { u.showError("finish this action", err) })
+			}
+		}()
 		fn()
 	}()
 }

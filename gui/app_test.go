@@ -67,9 +67,33 @@ func TestDropFileGivesLink(t *testing.T) {
 		if got := app.Clipboard().Content(); got != link {
 			t.Errorf("clipboard after Copy = %.30q…, want the link", got)
 		}
+		if r.copy.Text != "Copied" {
+			t.Errorf("Copy button says %q after copying", r.copy.Text)
+		}
 		tapButton(r.qr)
 		if a.ui.shares.qr == nil {
 			t.Errorf("the QR button showed no QR code")
+		}
+	})
+}
+
+func TestPrivateShare(t *testing.T) {
+	app := test.NewTempApp(t)
+	a := newNode(t, app, memnet.New(), "a", "")
+	waitConnected(t, a.ui)
+	a.ui.onUI(func() { test.Tap(a.ui.shares.private) })
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "secret.odt", 10<<10))
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.ClientKey == nil {
+		t.Fatalf("a private share's link carries no client key")
+	}
+	a.ui.onUI(func() {
+		r := shareRowFor(a.ui, "secret.odt")
+		if !strings.Contains(r.detail.Text, "private") {
+			t.Errorf("row does not say the share is private: %q", r.detail.Text)
 		}
 	})
 }

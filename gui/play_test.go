@@ -97,3 +97,22 @@ func TestPlayHiddenWithoutStreaming(t *testing.T) {
 		}
 	})
 }
+
+func TestBugInAnActionIsShownNotFatal(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	panicky := func(context.Context, *swarm.Engine, hcrypto.ContentID) (string, error) { panic("stream server bug") }
+	b := newNode(t, app, net, "b", "", func(o *Options) { o.Stream = panicky })
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "tune.mp3", 20<<10))
+	b.ui.onUI(func() { b.ui.pasteLink(link) })
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "tune.mp3")
+		return r != nil && !r.play.Disabled()
+	}, func() string { return "no Play button" })
+	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "tune.mp3").play) })
+	eventually(t, b.ui, 10*time.Second, func() bool { return strings.Contains(b.ui.lastError, "internal error") },
+		func() string { return "panic not shown: " + b.ui.lastError })
+}

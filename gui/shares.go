@@ -149,10 +149,12 @@ func (s *shareScreen) stopSelected() {
 	}
 }
 
-// copyLink puts a share's link on the clipboard.
-func (s *shareScreen) copyLink(st swarm.Status) {
-	s.u.app.Clipboard().SetContent(st.Link)
-	s.u.app.SendNotification(fyne.NewNotification("Link copied", "The link to "+displayName(st)+" is on the clipboard."))
+// copyLink puts a share's link on the clipboard; the button says so until
+// the row is next refreshed.
+func (s *shareScreen) copyLink(r *shareRow) {
+	s.u.app.Clipboard().SetContent(r.st.Link)
+	r.copy.SetText("Copied")
+	r.copy.SetIcon(theme.ConfirmIcon())
 }
 
 // showQR shows a share's link as a QR code, for a phone or a camera.
@@ -201,6 +203,7 @@ type shareRow struct {
 	name, state      *widget.Label
 	detail, link     *widget.Label
 	copy, qr, remove *widget.Button
+	copiedID         hcrypto.ContentID // the content whose link Copy last showed
 }
 
 func newShareRow(s *shareScreen) *shareRow {
@@ -210,7 +213,7 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.state = widget.NewLabel("")
 	r.detail = widget.NewLabel("")
 	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r.st) })
+	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.ExtendBaseWidget(r)
@@ -238,6 +241,11 @@ func (r *shareRow) set(st swarm.Status) {
 		r.qr.Disable()
 	} else {
 		r.link.SetText(shortLink(st.Link))
+		if r.copy.Text != "Copy link" && r.copiedID != st.ID {
+			r.copy.SetText("Copy link")
+			r.copy.SetIcon(theme.ContentCopyIcon())
+		}
+		r.copiedID = st.ID
 		r.copy.Enable()
 		r.qr.Enable()
 	}

@@ -1,18 +1,15 @@
 package onion
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -276,76 +273,6 @@ func (t *Tor) waitControlPort(ctx context.Context, portFile string) (string, err
 	}
 }
 
-func (t *Tor) dialControl(ctx context.Context, addr string) (*control.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("connect to tor control port: %w", err)
-	}
-	c := control.NewConn(textproto.NewConn(nc))
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
-	if err := t.authenticate(c); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-// authenticate uses, in order: the configured password, the configured
-// cookie file, then whatever PROTOCOLINFO offers (NULL or the cookie).
-func (t *Tor) authenticate(c *control.Conn) error {
-	pi, err := c.ProtocolInfo()
-	if err != nil {
-		return fmt.Errorf("tor control port: protocolinfo: %w", err)
-	}
-	var authErr error
-	switch {
-	case t.cfg.ControlPassword != "":
-		if !pi.HasAuthMethod("HASHEDPASSWORD") {
-			return fmt.Errorf("tor control port does not accept a password (it offers %s)", strings.Join(pi.AuthMethods, ", "))
-		}
-		_, authErr = c.SendRequest("AUTHENTICATE %s", quoteControl(t.cfg.ControlPassword))
-		if authErr != nil {
-			return fmt.Errorf("tor control port rejected the password: %w", authErr)
-		}
-	case t.cfg.ControlCookie != "":
-		if !pi.HasAuthMethod("COOKIE") && !pi.HasAuthMethod("SAFECOOKIE") {
-			return fmt.Errorf("tor control port does not accept a cookie (it offers %s)", strings.Join(pi.AuthMethods, ", "))
-		}
-		cookie, err := os.ReadFile(t.cfg.ControlCookie)
-		if err != nil {
-			return fmt.Errorf("read tor control cookie: %w", err)
-		}
-		if len(cookie) != 32 {
-			return fmt.Errorf("tor control cookie %s has %d bytes, want 32", t.cfg.ControlCookie, len(cookie))
-		}
-		if !pi.HasAuthMethod("COOKIE") {
-			// SAFECOOKIE only: let bine do the challenge with this file.
-			return fmt.Errorf("tor control port offers only SAFECOOKIE; leave the cookie path empty to use %s", pi.CookieFile)
-		}
-		_, authErr = c.SendRequest("AUTHENTICATE %x", cookie)
-		if authErr != nil {
-			return fmt.Errorf("tor control port rejected the cookie: %w", authErr)
-		}
-	default:
-		if pi.HasAuthMethod("HASHEDPASSWORD") && !pi.HasAuthMethod("NULL") && !pi.HasAuthMethod("SAFECOOKIE") {
-			return errors.New("tor control port needs a password")
-		}
-		if err := c.Authenticate(""); err != nil {
-			return fmt.Errorf("authenticate to tor control port: %w", err)
-		}
-	}
-	c.Authenticated = true
-	return nil
-}
-
-// quoteControl quotes s as a control-protocol QuotedString.
-func quoteControl(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", `\r`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
-}
-
 // eventLoop reads the event connection until it closes and fans events out
 // to subscribers without ever blocking the reader.
 func (t *Tor) eventLoop() {
@@ -476,53 +403,3 @@ func (t *Tor) shutdown() error {
 	return errors.Join(errs...)
 }
 
-// tailBuffer keeps the last lines written to it.
-type tailBuffer struct {
-	mu     sync.Mutex
-	n      int
-	lines  []string
-	part   []byte
-	onLine func(string)
-}
-
-func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.part = append(b.part, p...)
-	for {
-		i := bytes.IndexByte(b.part, '\n')
-		if i < 0 {
-			break
-		}
-		l := strings.TrimSpace(string(b.part[:i]))
-		b.part = b.part[i+1:]
-		if b.onLine != nil {
-			b.onLine(l)
-		}
-		b.lines = append(b.lines, l)
-		if len(b.lines) > b.n {
-			b.lines = b.lines[1:]
-		}
-	}
-	return len(p), nil
-}
-
-// last returns the last line tor wrote that looks like a warning or error,
-// else the last line.
-func (b *tailBuffer) last() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := len(b.lines) - 1; i >= 0; i-- {
-		if strings.Contains(b.lines[i], "[err]") || strings.Contains(b.lines[i], "[warn]") {
-			return b.lines[i]
-		}
-	}
-	if len(b.lines) == 0 {
-		return "no output"
-	}
-	return b.lines[len(b.lines)-1]
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }

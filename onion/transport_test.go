@@ -174,3 +174,20 @@ func FuzzParseAddress(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseClientPublicKey(f *testing.F) {
+	_, pub, _ := GenerateClientKey()
+	f.Add(pub.String())
+	f.Add(strings.ToLower(pub.String()))
+	f.Add("")
+	f.Add(strings.Repeat("A", 52))
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseClientPublicKey(s)
+		if err != nil {
+			return
+		}
+		if back, err := ParseClientPublicKey(k.String()); err != nil || back != k {
+			t.Fatalf("%q parsed to a key whose text %q does not parse back", s, k.String())
+		}
+	})
+}

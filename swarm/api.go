@@ -143,7 +143,9 @@ type Status struct {
 }
 
 // Done reports whether the content is complete on disk.
-func (s Status) Done() bool { return s.Size > 0 && s.Verified == s.Size || s.State == StateSeeding || s.State == StateDone }
+func (s Status) Done() bool {
+	return s.Size > 0 && s.Verified == s.Size || s.State == StateSeeding || s.State == StateDone
+}
 
 // Event is published on every state change and, throttled, on progress.
 type Event struct {

@@ -24,12 +24,12 @@ type fakeSeeder struct {
 	// bitfield, then behave.
 	unsolicited bool
 
-	mu        sync.Mutex
-	conns     int
-	pieces    int
-	byes      []GoodbyeCode
-	afterBan  int // connections accepted after a ByeBanned
-	wg        sync.WaitGroup
+	mu       sync.Mutex
+	conns    int
+	pieces   int
+	byes     []GoodbyeCode
+	afterBan int // connections accepted after a ByeBanned
+	wg       sync.WaitGroup
 }
 
 func sealBytes(t *testing.T, name string, data []byte, chunk int) *hcrypto.Sealed {

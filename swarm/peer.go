@@ -28,7 +28,7 @@ type peer struct {
 	conn   net.Conn
 	addr   string // the address we dialed, or the one it announced; "" if unknown
 	dialed bool
-	circ   int // circuit index of a dialed connection
+	circ   int  // circuit index of a dialed connection
 	serves bool // an accepted peer that said (Hello.Serving) it serves the content
 
 	// Owned by the swarm goroutine.
@@ -52,9 +52,9 @@ type peer struct {
 	err    error
 
 	// Guarded by s.up.mu: the remote's requests.
-	reqs       []uint32
-	piecesOut  int
-	uploadedB  int64
+	reqs      []uint32
+	piecesOut int
+	uploadedB int64
 }
 
 func newPeer(s *swarm, conn net.Conn, addr string, dialed bool, circ int) *peer {

@@ -16,14 +16,14 @@ func bitsOf(n int, idx ...int) bitmap {
 func TestPicker(t *testing.T) {
 	none := func(int) bool { return false }
 	tests := []struct {
-		name    string
-		have    []int
-		peers   [][]int // other peers' holdings (availability)
+		name     string
+		have     []int
+		peers    [][]int // other peers' holdings (availability)
 		inflight []int
-		windows []window
-		peerHas []int
-		max     int
-		want    []int
+		windows  []window
+		peerHas  []int
+		max      int
+		want     []int
 	}{
 		{name: "rarest first", peers: [][]int{{0, 1, 2}, {0, 1}, {0}}, peerHas: []int{0, 1, 2, 3}, max: 2, want: []int{3, 2}},
 		{name: "skips held", have: []int{3}, peers: [][]int{{0, 1, 2}}, peerHas: []int{0, 1, 2, 3}, max: 4, want: []int{0, 1, 2}},

@@ -126,6 +126,7 @@ func startChildMode(t *testing.T, mode string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), append([]string{"HYDRE_SWARM_CHILD=" + mode}, env...)...)
+	cmd.SysProcAttr = childAttr()
 	if mode == "seed" {
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

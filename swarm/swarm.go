@@ -18,7 +18,7 @@ import (
 const (
 	minWindow        = 2
 	maxWindow        = 64 // outstanding requests to one peer
-	windowLatency    = 2 * time.Second
+	windowLatency    = 3 * time.Second
 	requestTimeout   = 45 * time.Second
 	stallTimeout     = 90 * time.Second // outstanding requests and no piece: drop the peer
 	maxStoreQueue    = 64               // received chunks waiting for the disk before we stop requesting

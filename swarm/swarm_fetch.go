@@ -215,8 +215,13 @@ func (s *swarm) measure(d time.Duration) {
 		if s.desc != nil {
 			// Keep the circuit full: enough requests to cover the rate over the
 			// latency of a request, plus slack.
-			w := int(p.rate*windowLatency.Seconds())/s.desc.ChunkLen(0) + minWindow + 2
+			// The instant rate lets the window grow as fast as the circuit does
+			// (a window-limited circuit delivers a full window per round trip).
+			w := int(max(p.rate, inst)*windowLatency.Seconds())/s.desc.ChunkLen(0) + minWindow + 2
 			p.window = min(maxWindow, max(minWindow, w, p.window-1))
+			if len(p.outstanding) > 0 {
+				s.log.Debug("peer", "circuit", p.circ, "rate", int(p.rate), "window", p.window, "outstanding", len(p.outstanding))
+			}
 		}
 	}
 	up := float64(s.up.total.Load())

@@ -314,3 +314,44 @@ func TestHostOnlyLink(t *testing.T) {
 	cs := c.get(linkWith(t, st.Link, linkPeers(t, done.Link)...))
 	checkFile(t, c.waitDone(cs.ID, 20*time.Second).Path, data)
 }
+
+func TestTwoReaders(t *testing.T) {
+	n := memnet.New(memnet.WithLatency(5 * time.Millisecond))
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", nil, memnet.WithBandwidth(256<<10))
+	path, data := writeFile(t, t.TempDir(), "two.mkv", 4<<20)
+	st := a.share(path, 16<<10)
+	b.get(st.Link)
+	b.waitFor(st.ID, 10*time.Second, "descriptor", func(s Status) bool { return s.Size > 0 })
+	errc := make(chan error, 2)
+	for _, frac := range []int64{2, 7} {
+		go func() {
+			f, err := b.e.Open(context.Background(), st.ID)
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer f.Close()
+			off := int64(len(data)) * frac / 10
+			f.Seek(off, io.SeekStart)
+			buf := make([]byte, 96<<10)
+			if _, err := io.ReadFull(f, buf); err != nil {
+				errc <- err
+				return
+			}
+			if !bytes.Equal(buf, data[off:off+int64(len(buf))]) {
+				errc <- errors.New("bytes differ")
+				return
+			}
+			errc <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, _ := b.e.Status(st.ID); s.Verified >= int64(len(data))/2 {
+		t.Fatalf("verified %d of %d when both readers were served: windows did not lead", s.Verified, len(data))
+	}
+}

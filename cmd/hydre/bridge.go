@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -339,9 +340,14 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 }
 
 func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge request", "ADDRESS MAGNET",
+	fs := newFlagSet(g, "bridge request", "[--stream] [-o FILE] ADDRESS MAGNET",
 		"Ask the hidden bridge node at ADDRESS (\"<56 chars>.onion:port\") to fetch MAGNET, and print\n"+
-			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre).")
+			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre).\n"+
+			"With --stream the data comes back while the node leeches it, each piece checked\n"+
+			"against the torrent's hashes, written to -o FILE or to stdout (e.g. '| mpv -');\n"+
+			"the link is then printed on stderr at the end.")
+	stream := fs.Bool("stream", false, "stream the data as the node leeches it")
+	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -351,11 +357,32 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	if _, _, err := onion.ParseAddress(fs.Arg(0)); err != nil {
 		return usageError{fmt.Sprintf("bridge address: %v", err)}
 	}
-	tor, err := g.startTor(ctx, !g.JSON)
+	tor, err := g.startTor(ctx, !g.JSON && !*stream)
 	if err != nil {
 		return err
 	}
 	defer tor.Close()
+	if *stream {
+		s, err := bridge.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		var w io.Writer = g.Stdout
+		if *output != "-" {
+			f, err := os.Create(*output)
+			if err != nil {
+				return fmt.Errorf("create output: %w", err)
+			}
+			defer f.Close()
+			w = f
+		}
+		if _, err := io.Copy(w, s); err != nil {
+			return fmt.Errorf("stream from bridge: %w", err)
+		}
+		fmt.Fprintf(g.Stderr, "%s\n", s.Link())
+		return nil
+	}
 	link, err := bridge.Request(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))

@@ -102,6 +102,25 @@ func TestShareGetLs(t *testing.T) {
 	if err := <-shareErr; err != nil {
 		t.Fatalf("share: %v", err)
 	}
+
+	// The share survives: a daemon on A's data directory serves it again at
+	// the same address, and a third node fetches it from there alone.
+	ga.Stdout, ga.Stderr = &syncBuffer{}, &syncBuffer{}
+	daemonCtx, stopDaemon := context.WithCancel(ctx)
+	daemonErr := make(chan error, 1)
+	go func() { daemonErr <- runDaemon(daemonCtx, ga, nil) }()
+	gc, _, cerr := newGlobals()
+	dest2 := t.TempDir()
+	if err := runGet(ctx, gc, []string{"-o", dest2, link}); err != nil {
+		t.Fatalf("get from the daemon: %v\n%s", err, cerr.String())
+	}
+	if got, err := os.ReadFile(filepath.Join(dest2, "report.pdf")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("file from the daemon: %d bytes, %v", len(got), err)
+	}
+	stopDaemon()
+	if err := <-daemonErr; err != nil {
+		t.Fatalf("daemon: %v", err)
+	}
 }
 
 func TestShareGetUsage(t *testing.T) {

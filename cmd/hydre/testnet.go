@@ -38,7 +38,7 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only]] DIR",
 		"Start a private Tor network in DIR, in the background, and return once a fresh onion\n"+
 			"service is reachable through it. Stop it with 'hydre testnet down DIR'.")
-	relays := fs.Int("relays", testnet.DefaultRelays, "plain relays besides the 3 authorities")
+	relays := fs.Int("relays", 0, fmt.Sprintf("plain relays besides the 3 authorities (default %d, or %d with --limit-middles-only)", testnet.DefaultRelays, testnet.DefaultMiddleRelays))
 	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
 	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
 	if err := fs.Parse(args); err != nil {
@@ -51,8 +51,8 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	if *relays < 1 {
-		return usageError{"--relays must be at least 1"}
+	if *relays < 0 {
+		return usageError{"--relays must not be negative"}
 	}
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: fs.Arg(0), Relays: *relays, RelayBandwidth: rate,
 		LimitMiddlesOnly: *middles, Detach: true, Logger: g.Logger})

@@ -44,7 +44,7 @@ func (g *globals) torConfig(o torOptions) (onion.Config, error) {
 		if err != nil {
 			return cfg, err
 		}
-		cfg = nw.TorConfig(filepath.Join(g.DataDir, "tor-testnet"))
+		cfg = nw.TorConfig(filepath.Join(g.DataDir, "tor-testnet-"+nw.ID()))
 	case o.ControlAddr != "":
 		cfg = onion.Config{ControlAddr: o.ControlAddr, ControlCookie: o.Cookie,
 			ControlPassword: os.Getenv("HYDRE_TOR_PASSWORD")}

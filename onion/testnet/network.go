@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -23,8 +22,21 @@ import (
 // services (3 authorities + 1 relay failed once in three tries).
 const DefaultRelays = 2
 
+// DefaultMiddleRelays is the number of plain relays when
+// Options.LimitMiddlesOnly is set and Options.Relays is 0. Onion-service
+// circuits then take every middle hop and the rendezvous or introduction
+// point from the plain relays, all distinct: 2 relays cannot build them,
+// 3 is the minimum (MinMiddleRelays), 4 leaves tor a choice.
+const DefaultMiddleRelays = 4
+
+// MinMiddleRelays is the fewest plain relays LimitMiddlesOnly accepts.
+const MinMiddleRelays = 3
+
 // stateFile is the file in Options.Dir that describes a network to Open.
 const stateFile = "testnet.json"
+
+// errNodeExited marks a start that failed because a node process died.
+var errNodeExited = errors.New("node exited")
 
 // ErrNotRunning is returned by Open for a directory without a live network.
 var ErrNotRunning = errors.New("no private tor network running there")
@@ -33,7 +45,8 @@ var ErrNotRunning = errors.New("no private tor network running there")
 type Options struct {
 	// Dir holds the network's keys, logs and state; created if missing.
 	Dir string
-	// Relays is the number of plain relays; 0 means DefaultRelays.
+	// Relays is the number of plain relays; 0 means DefaultRelays, or
+	// DefaultMiddleRelays with LimitMiddlesOnly.
 	Relays int
 	// RelayBandwidth rate-limits relays (RelayBandwidthRate/Burst) in
 	// bytes per second; 0 means unlimited. Tor's minimum is 76800.
@@ -41,7 +54,8 @@ type Options struct {
 	// LimitMiddlesOnly applies RelayBandwidth only to the plain relays and
 	// makes every member use the (unlimited) authorities as guards and the
 	// plain relays as middles, so the bottleneck is the middle hops, as on
-	// the real network where guards are among the fastest relays. Without it
+	// the real network where guards are among the fastest relays. It needs
+	// at least MinMiddleRelays relays. Without it
 	// every relay is limited and the client's and the service's guards cap
 	// everything.
 	LimitMiddlesOnly bool
@@ -111,20 +125,42 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start testnet: %w", err)
 	}
-	// A fresh start: old keys would not match the new ports.
-	for _, sub := range []string{"nodes", "probe", stateFile} {
-		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+	relays := opts.Relays
+	switch {
+	case relays <= 0 && opts.LimitMiddlesOnly:
+		relays = DefaultMiddleRelays
+	case relays <= 0:
+		relays = DefaultRelays
+	case opts.LimitMiddlesOnly && relays < MinMiddleRelays:
+		return nil, fmt.Errorf("start testnet: LimitMiddlesOnly needs at least %d relays (onion-service circuits take 3 distinct middles), got %d", MinMiddleRelays, relays)
+	}
+	for attempt := 1; ; attempt++ {
+		nw := &Network{dir: dir, log: log, st: state{TorPath: torPath, LimitMiddlesOnly: opts.LimitMiddlesOnly, RelayBandwidth: opts.RelayBandwidth}}
+		err := nw.launch(ctx, opts, relays, gencert, begin)
+		if err == nil {
+			log.Info("testnet usable", "after", nw.st.UsableAfter.Round(time.Millisecond), "relays", relays)
+			return nw, nil
+		}
+		// A node that dies at once has usually lost its port to another
+		// program between our choice and its bind: try again with others.
+		if attempt == 2 || !errors.Is(err, errNodeExited) || ctx.Err() != nil {
 			return nil, fmt.Errorf("start testnet: %w", err)
 		}
+		log.Warn("testnet node exited during start; retrying with other ports", "err", err)
 	}
-	relays := opts.Relays
-	if relays <= 0 {
-		relays = DefaultRelays
+}
+
+// launch makes keys and starts the nodes on fresh ports, then probes.
+func (nw *Network) launch(ctx context.Context, opts Options, relays int, gencert string, begin time.Time) error {
+	// A fresh start: old keys would not match the new ports.
+	for _, sub := range []string{"nodes", "probe", stateFile} {
+		if err := os.RemoveAll(filepath.Join(nw.dir, sub)); err != nil {
+			return err
+		}
 	}
-	nw := &Network{dir: dir, log: log, st: state{TorPath: torPath, LimitMiddlesOnly: opts.LimitMiddlesOnly, RelayBandwidth: opts.RelayBandwidth}}
 	ports, err := freePorts(3*2 + relays)
 	if err != nil {
-		return nil, fmt.Errorf("start testnet: %w", err)
+		return err
 	}
 	for i := range 3 {
 		nw.st.Nodes = append(nw.st.Nodes, &node{Name: fmt.Sprintf("auth%d", i), Authority: true,
@@ -133,28 +169,27 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	for i := range relays {
 		nw.st.Nodes = append(nw.st.Nodes, &node{Name: fmt.Sprintf("relay%d", i), ORPort: ports[6+i], Limited: true})
 	}
-	if err := nw.genKeys(ctx, torPath, gencert); err != nil {
-		return nil, fmt.Errorf("start testnet: %w", err)
+	if err := nw.genKeys(ctx, gencert); err != nil {
+		return err
 	}
-	log.Info("testnet keys ready", "elapsed", time.Since(begin))
+	nw.log.Info("testnet keys ready", "elapsed", time.Since(begin))
 	if err := nw.writeState(); err != nil {
-		return nil, fmt.Errorf("start testnet: %w", err)
+		return err
 	}
 	if err := nw.startNodes(opts); err != nil {
 		nw.Close()
-		return nil, fmt.Errorf("start testnet: %w", err)
+		return err
 	}
 	if err := nw.probe(ctx); err != nil {
 		nw.Close()
-		return nil, fmt.Errorf("start testnet: %w", err)
+		return err
 	}
 	nw.st.UsableAfter = time.Since(begin)
 	if err := nw.writeState(); err != nil {
 		nw.Close()
-		return nil, fmt.Errorf("start testnet: %w", err)
+		return err
 	}
-	log.Info("testnet usable", "after", nw.st.UsableAfter.Round(time.Millisecond), "relays", relays)
-	return nw, nil
+	return nil
 }
 
 func findPrograms(torPath string) (tor, gencert string, err error) {
@@ -174,7 +209,7 @@ func findPrograms(torPath string) (tor, gencert string, err error) {
 	return tor, gencert, nil
 }
 
-func (nw *Network) genKeys(ctx context.Context, torPath, gencert string) error {
+func (nw *Network) genKeys(ctx context.Context, gencert string) error {
 	errs := make([]error, len(nw.st.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range nw.st.Nodes {
@@ -230,6 +265,18 @@ func Open(dir string) (*Network, error) {
 		}
 	}
 	return nw, nil
+}
+
+// ID names this bring-up of the network: it changes at every Start, with
+// the authorities' keys. Clients keep their data per ID, since a tor that
+// knew another network's relays would first try them.
+func (nw *Network) ID() string {
+	for _, n := range nw.st.Nodes {
+		if n.Authority && len(n.V3Ident) >= 12 {
+			return strings.ToLower(n.V3Ident[:12])
+		}
+	}
+	return "unknown"
 }
 
 // Dir returns the network's directory.
@@ -303,6 +350,3 @@ func Stop(dir string) error {
 	}
 	return os.Remove(filepath.Join(dir, stateFile))
 }
-
-// discard is where detached nodes' stdout goes (they log to files).
-var discard io.Writer = io.Discard

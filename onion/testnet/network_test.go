@@ -195,3 +195,21 @@ s Fast Guard HSDir Stable V2Dir Valid
 		t.Fatal("usableNodes of nothing is not empty")
 	}
 }
+
+func TestFreePorts(t *testing.T) {
+	ports, err := freePorts(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	low := ephemeralLow()
+	for _, p := range ports {
+		if seen[p] {
+			t.Fatalf("port %d given twice", p)
+		}
+		seen[p] = true
+		if low > 11000 && p >= low {
+			t.Errorf("port %d is in the ephemeral range (from %d)", p, low)
+		}
+	}
+}

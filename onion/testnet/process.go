@@ -32,10 +32,18 @@ func (nw *Network) startNodes(opts Options) error {
 			return err
 		}
 		cmd := exec.Command(nw.st.TorPath, "-f", torrc, "--defaults-torrc", empty, "--hush")
-		cmd.Stdout = discard // tor logs to notice.log
-		cmd.Stderr = discard
+		// tor logs to notice.log once it has read its torrc; what it says
+		// before (a bad option) goes here.
+		out, err := os.OpenFile(filepath.Join(d, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		cmd.Stdout = out
+		cmd.Stderr = out
 		cmd.SysProcAttr = nodeProcAttr(opts.Detach)
-		if err := cmd.Start(); err != nil {
+		err = cmd.Start()
+		out.Close() // the child holds its own descriptor
+		if err != nil {
 			return fmt.Errorf("start %s: %w", n.Name, err)
 		}
 		if opts.Detach {
@@ -108,10 +116,10 @@ func (nw *Network) probe(ctx context.Context) error {
 	close(watchDone)
 	watch.Wait()
 	if dead != "" {
-		return fmt.Errorf("%s exited: %s", dead, lastLogLine(filepath.Join(nw.dir, "nodes", dead, "notice.log")))
+		return fmt.Errorf("%w: %s: %s", errNodeExited, dead, lastLogLine(filepath.Join(nw.dir, "nodes", dead)))
 	}
 	if err != nil {
-		return fmt.Errorf("probe: %w (authority said: %s)", err, lastLogLine(filepath.Join(nw.dir, "nodes", "auth0", "notice.log")))
+		return fmt.Errorf("probe: %w (authority said: %s)", err, lastLogLine(filepath.Join(nw.dir, "nodes", "auth0")))
 	}
 	return nil
 }
@@ -186,10 +194,13 @@ func echoOnce(ctx context.Context, t *onion.Tor, addr string) error {
 	return nil
 }
 
-// lastLogLine returns the last warning or error of a tor log, else its last line.
-func lastLogLine(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
+// lastLogLine returns the last warning or error of a node's logs (its
+// notice.log, else what it printed before opening it), else their last line.
+func lastLogLine(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "notice.log"))
+	out, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
+	b = append(b, out...)
+	if len(bytes.TrimSpace(b)) == 0 {
 		return "no log"
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")

@@ -1,0 +1,294 @@
+package bridge
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// maxInfoBytes bounds the info dictionary a node may send (a 1 TiB torrent
+// with 256 KiB pieces has 80 MiB of hashes; bridges refuse such sizes).
+const maxInfoBytes = 16 << 20
+
+// handleStream serves "stream <first piece> <magnet>": the info dictionary,
+// then the data from that piece on as the node verifies it, then the link.
+func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
+	first, magnet, _ := strings.Cut(req, " ")
+	start, err := strconv.Atoi(first)
+	if err != nil || start < 0 || !strings.HasPrefix(magnet, "magnet:") {
+		fmt.Fprintf(c, "error bad stream request\n")
+		return
+	}
+	m, err := metainfo.ParseMagnetUri(magnet)
+	if err != nil {
+		fmt.Fprintf(c, "error bad magnet link\n")
+		return
+	}
+	link, call := n.startFetch(ctx, m)
+	// Join the leech (or re-open the finished torrent from the metadata
+	// cache and the data on disk) for as long as this stream lasts.
+	t, err := n.cfg.Client.Add(ctx, "magnet:?xt=urn:btih:"+m.InfoHash.HexString())
+	if err != nil {
+		fmt.Fprintf(c, "error %s\n", err)
+		return
+	}
+	defer t.Drop()
+	if err := t.WaitInfo(ctx); err != nil {
+		fmt.Fprintf(c, "error %s\n", err)
+		return
+	}
+	if start >= t.NumPieces() {
+		fmt.Fprintf(c, "error first piece out of range\n")
+		return
+	}
+	info := t.t.Metainfo().InfoBytes
+	if _, err := fmt.Fprintf(c, "info %d\n", len(info)); err != nil {
+		return
+	}
+	if _, err := c.Write(info); err != nil {
+		return
+	}
+	r := t.NewReader(ctx, 8<<20)
+	defer r.Close()
+	off := int64(start) * t.PieceLength()
+	if _, err := r.Seek(off, io.SeekStart); err != nil {
+		return
+	}
+	if _, err := io.CopyN(c, r, t.Length()-off); err != nil {
+		return
+	}
+	if call != nil {
+		select {
+		case <-call.done:
+			link, err = call.link, call.err
+		case <-ctx.Done():
+			return
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(c, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return
+	}
+	fmt.Fprintf(c, "link %s\n", link)
+}
+
+// Stream reads a torrent's data from a bridge node while the node leeches
+// it. Every piece is checked against the SHA-1 in the info dictionary,
+// itself checked against the magnet's info-hash, so the node need not be
+// trusted. Seeking reconnects from the piece holding the new offset.
+type Stream struct {
+	ctx    context.Context
+	tr     onion.Transport
+	addr   string
+	magnet string
+	ih     metainfo.Hash
+
+	info  *metainfo.Info
+	conn  net.Conn
+	r     *bufio.Reader
+	next  int    // next piece to read from the connection
+	buf   []byte // verified bytes not yet returned
+	piece []byte
+	pos   int64
+	link  string
+	// atEnd is set by a seek to the end: the connection is mid-stream, so
+	// Read ends without reading the link.
+	atEnd bool
+	stop  func() bool // releases the conn's context hook
+}
+
+// ErrBadPiece is returned when a node sends data that fails its hash.
+var ErrBadPiece = errors.New("bridge node sent a piece that fails its hash")
+
+// OpenStream asks the node at addr to stream magnet's data.
+func OpenStream(ctx context.Context, tr onion.Transport, addr, magnet string) (*Stream, error) {
+	m, err := metainfo.ParseMagnetUri(magnet)
+	if err != nil || len(magnet) > maxRequestLine-64 || strings.ContainsAny(magnet, "\r\n") {
+		return nil, errors.New("bridge stream: want a magnet link of at most 4 KiB")
+	}
+	s := &Stream{ctx: ctx, tr: tr, addr: addr, magnet: magnet, ih: m.InfoHash}
+	if err := s.connect(0, 0); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stream) connect(piece int, skip int64) error {
+	if s.conn != nil {
+		s.stop()
+		s.conn.Close()
+	}
+	c, err := s.tr.Dial(s.ctx, s.addr, onion.DialOptions{Isolation: "bridge"})
+	if err != nil {
+		return fmt.Errorf("bridge stream: dial node: %w", err)
+	}
+	s.conn = c
+	s.stop = context.AfterFunc(s.ctx, func() { c.Close() })
+	s.atEnd = false
+	if _, err := fmt.Fprintf(c, "%sstream %d %s\n", bridgeProto, piece, s.magnet); err != nil {
+		return fmt.Errorf("bridge stream: %w", err)
+	}
+	s.r = bufio.NewReaderSize(c, 64<<10)
+	line, err := s.readLine()
+	if err != nil {
+		return err
+	}
+	word, rest, _ := strings.Cut(line, " ")
+	if word == "error" {
+		return fmt.Errorf("bridge node: %s", rest)
+	}
+	size, err := strconv.Atoi(rest)
+	if word != "info" || err != nil || size <= 0 || size > maxInfoBytes {
+		return errors.New("bridge stream: node speaks another protocol")
+	}
+	ib := make([]byte, size)
+	if _, err := io.ReadFull(s.r, ib); err != nil {
+		return fmt.Errorf("bridge stream: read info: %w", err)
+	}
+	if metainfo.Hash(sha1.Sum(ib)) != s.ih {
+		return errors.New("bridge stream: node sent metadata of another torrent")
+	}
+	if s.info == nil {
+		var info metainfo.Info
+		if err := bencode.Unmarshal(ib, &info); err != nil {
+			return fmt.Errorf("bridge stream: bad metadata: %w", err)
+		}
+		if info.PieceLength <= 0 || len(info.Pieces) != 20*info.NumPieces() || info.TotalLength() <= 0 {
+			return errors.New("bridge stream: bad metadata")
+		}
+		s.info = &info
+	}
+	s.next = piece
+	s.buf = nil
+	s.pos = int64(piece)*s.info.PieceLength + skip
+	if skip > 0 {
+		if err := s.fill(); err != nil {
+			return err
+		}
+		s.buf = s.buf[skip:]
+	}
+	return nil
+}
+
+func (s *Stream) readLine() (string, error) {
+	var b bytes.Buffer
+	for b.Len() < maxRequestLine {
+		c, err := s.r.ReadByte()
+		if err != nil {
+			return "", fmt.Errorf("bridge stream: node closed: %w", err)
+		}
+		if c == '\n' {
+			return b.String(), nil
+		}
+		b.WriteByte(c)
+	}
+	return "", errors.New("bridge stream: line too long")
+}
+
+// fill reads and checks the next piece.
+func (s *Stream) fill() error {
+	p := s.info.Piece(s.next)
+	size := int(p.Length())
+	if cap(s.piece) < size {
+		s.piece = make([]byte, size)
+	}
+	s.piece = s.piece[:size]
+	if _, err := io.ReadFull(s.r, s.piece); err != nil {
+		return fmt.Errorf("bridge stream: read piece %d: %w", s.next, err)
+	}
+	want := s.info.Pieces[20*s.next : 20*s.next+20]
+	if sum := sha1.Sum(s.piece); !bytes.Equal(sum[:], want) {
+		return fmt.Errorf("%w: piece %d", ErrBadPiece, s.next)
+	}
+	s.next++
+	s.buf = s.piece
+	return nil
+}
+
+// Read returns verified data; at the end it reads the node's link.
+func (s *Stream) Read(p []byte) (int, error) {
+	if len(s.buf) == 0 {
+		if s.next >= s.info.NumPieces() {
+			if s.link == "" && !s.atEnd {
+				line, err := s.readLine()
+				if err != nil {
+					return 0, err
+				}
+				word, rest, _ := strings.Cut(line, " ")
+				if word != "link" {
+					return 0, fmt.Errorf("bridge node: %s", rest)
+				}
+				if _, err := hcrypto.ParseLink(rest); err != nil {
+					return 0, fmt.Errorf("bridge stream: bad link: %w", err)
+				}
+				s.link = rest
+			}
+			return 0, io.EOF
+		}
+		if err := s.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	s.pos += int64(n)
+	return n, nil
+}
+
+// Seek moves the read position; a move outside the current piece
+// reconnects to the node.
+func (s *Stream) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += s.pos
+	case io.SeekEnd:
+		off += s.info.TotalLength()
+	}
+	if off < 0 || off > s.info.TotalLength() {
+		return s.pos, errors.New("bridge stream: seek out of range")
+	}
+	if off == s.pos {
+		return off, nil
+	}
+	if off == s.info.TotalLength() {
+		s.buf, s.next, s.pos, s.atEnd = nil, s.info.NumPieces(), off, true
+		return off, nil
+	}
+	pl := s.info.PieceLength
+	if err := s.connect(int(off/pl), off%pl); err != nil {
+		return s.pos, err
+	}
+	return off, nil
+}
+
+// Close closes the connection to the node.
+func (s *Stream) Close() error {
+	if s.conn == nil {
+		return nil
+	}
+	s.stop()
+	return s.conn.Close()
+}
+
+// Name returns the torrent's name.
+func (s *Stream) Name() string { return s.info.BestName() }
+
+// Size returns the torrent's total length.
+func (s *Stream) Size() int64 { return s.info.TotalLength() }
+
+// Link returns the hydre link the node sent after the data (empty before
+// the stream reached its end).
+func (s *Stream) Link() string { return s.link }
