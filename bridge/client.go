@@ -170,13 +170,18 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		return nil, fmt.Errorf("start bittorrent client: %w", err)
 	}
-	if ls := cl.ListenAddrs(); len(ls) != 0 {
+	fail := func(err error) (*Client, error) {
 		cl.Close()
-		return nil, fmt.Errorf("start bittorrent client: library opened %d listeners", len(ls))
+		if c.storage != nil {
+			c.storage.Close()
+		}
+		return nil, err
+	}
+	if ls := cl.ListenAddrs(); len(ls) != 0 {
+		return fail(fmt.Errorf("start bittorrent client: library opened %d listeners", len(ls)))
 	}
 	if len(cl.DhtServers()) != 0 {
-		cl.Close()
-		return nil, errors.New("start bittorrent client: library started its own dht")
+		return fail(errors.New("start bittorrent client: library started its own dht"))
 	}
 	cl.AddDialer(&peerDialer{c: c})
 	c.cl = cl

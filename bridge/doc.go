@@ -22,7 +22,11 @@
 // Everything is counted at the socket level (Counters), not from the
 // library's own statistics; the discretion counters must stay at zero.
 //
-// The package is not the hydre swarm and knows nothing of onion services:
-// the engine reads a Torrent's data through Torrent.NewReader as it arrives.
-// docs/bridge.md explains the method and what each property rests on.
+// Node (node.go) is the hidden bridge node: an onion service where hydre
+// users send a magnet link and get back a hydre link to the same data,
+// shared by the node's swarm engine, or the data itself as it is leeched,
+// checked piece by piece against the torrent's hashes (Request, OpenStream).
+// Front ends and the engine read a Torrent's data through Torrent.NewReader
+// as it arrives. docs/bridge.md explains the method, what each property
+// rests on, and what still leaks.
 package bridge

@@ -80,7 +80,6 @@ type wireStats struct {
 	suppressed              atomic.Int64 // messages dropped or rewritten
 	rejectsIn               atomic.Int64
 	trace                   func(remote string, dir byte, typ byte) // test hook: messages as they pass the filter
-	suppressedByType        [256]atomic.Int64
 	metadataAnswersRejected atomic.Int64
 }
 
@@ -152,7 +151,7 @@ func (c *wireConn) filterMsg(out, msg []byte) []byte {
 	typ := msg[0]
 	switch typ {
 	case msgBitfield, msgHaveAll:
-		c.suppress(typ)
+		c.suppress()
 		if c.ourFast && c.peerFast.Load() {
 			// Fast extension peers expect one of Bitfield/HaveAll/HaveNone.
 			return c.emit(out, []byte{msgHaveNone})
@@ -161,7 +160,7 @@ func (c *wireConn) filterMsg(out, msg []byte) []byte {
 	case msgHave, msgPiece, msgSuggest, msgAllowedFast, msgUnchoke, msgPort:
 		// Unchoke is dropped too: a peer we never unchoke never asks us for
 		// data, so there is nothing to reject in the first place.
-		c.suppress(typ)
+		c.suppress()
 		return out
 	case msgInterested:
 		if !c.interested.Swap(true) {
@@ -184,17 +183,17 @@ func (c *wireConn) filterExtended(out, msg []byte) []byte {
 	case id == 0:
 		hs, err := rewriteExtendedHandshake(msg[2:], c.fp)
 		if err != nil {
-			c.suppress(msgExtended)
+			c.suppress()
 			return out
 		}
 		return c.emit(out, append([]byte{msgExtended, 0}, hs...))
 	case id == c.peerPexID.Load() || id == c.peerPunchID.Load():
-		c.suppress(msgExtended)
+		c.suppress()
 		return out
 	case id == c.peerMetaID.Load():
 		rewritten, changed := rejectMetadataData(msg[2:])
 		if changed {
-			c.suppress(msgExtended)
+			c.suppress()
 			c.w.metadataAnswersRejected.Add(1)
 			return c.emit(out, append([]byte{msgExtended, byte(id)}, rewritten...))
 		}
@@ -226,9 +225,8 @@ func (w *wireStats) countOut(ev inEvent) {
 	}
 }
 
-func (c *wireConn) suppress(typ byte) {
+func (c *wireConn) suppress() {
 	c.w.suppressed.Add(1)
-	c.w.suppressedByType[typ].Add(1)
 }
 
 // Read reads from the peer and parses what arrives.

@@ -105,8 +105,12 @@ type UI struct {
 	stop     func()
 	loopDone chan struct{} // closed when the current event loop returns
 	loopQuit chan struct{} // closed to end the current event loop
-	settings Settings
-	started  bool // Share/Get of Options were run
+	// attemptCancel cancels the connection attempt under way;
+	// attemptDone is closed when it has returned.
+	attemptCancel context.CancelFunc
+	attemptDone   chan struct{}
+	settings      Settings
+	started       bool // Share/Get of Options were run
 
 	// UI thread only.
 	items      *itemStore

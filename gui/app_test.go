@@ -412,3 +412,35 @@ func TestEngineErrorsKeepTheAppAlive(t *testing.T) {
 	eventually(t, n.ui, 30*time.Second, func() bool { return count() == 2 && n.ui.tor.state == "connected" },
 		func() string { return "no reconnection: " + n.ui.tor.state })
 }
+
+func TestReconnectWhileConnecting(t *testing.T) {
+	// A person changes the connection settings while tor is still
+	// bootstrapping: the first attempt is cancelled, not left running.
+	app := test.NewTempApp(t)
+	var calls atomic.Int32
+	cancelled := make(chan struct{})
+	n := newNode(t, app, memnet.New(), "a", "", func(o *Options) {
+		start := o.Start
+		o.Start = func(ctx context.Context, s Settings, p func(Progress)) (*swarm.Engine, func(), error) {
+			if calls.Add(1) == 1 {
+				p(Progress{Percent: 10, Summary: "Connecting to a relay"})
+				<-ctx.Done() // a bootstrap that never ends
+				close(cancelled)
+				return nil, nil, fmt.Errorf("bootstrap: %w", ctx.Err())
+			}
+			return start(ctx, s, p)
+		}
+	})
+	eventually(t, n.ui, 10*time.Second, func() bool { return strings.Contains(n.ui.tor.title.Text, "10%") },
+		func() string { return "no progress shown: " + n.ui.tor.title.Text })
+	n.ui.onUI(n.ui.reconnect)
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first connection attempt was not cancelled")
+	}
+	waitConnected(t, n.ui)
+	if c := calls.Load(); c != 2 {
+		t.Errorf("Start called %d times, want 2", c)
+	}
+}

@@ -14,29 +14,39 @@ import (
 const refreshEvery = 250 * time.Millisecond
 
 // connect starts Tor and the engine in the background, showing progress in
-// the status area; on success it starts the event loop.
+// the status area; on success it starts the event loop. A later disconnect
+// cancels an attempt still under way.
 func (u *UI) connect() {
 	s := u.currentSettings()
 	u.tor.connecting()
+	ctx, cancel := context.WithCancel(u.ctx)
+	attempt := make(chan struct{})
+	u.mu.Lock()
+	u.attemptCancel, u.attemptDone = cancel, attempt
+	u.mu.Unlock()
 	u.goOwned(func() {
+		defer close(attempt)
 		progress := func(p Progress) { u.do(func() { u.tor.progress(p) }) }
-		e, stop, err := u.opt.Start(u.ctx, s, progress)
+		e, stop, err := u.opt.Start(ctx, s, progress)
 		if err != nil {
-			u.log.Warn("gui: connect failed", "err", err)
-			u.do(func() { u.tor.failed(err) })
-			return
-		}
-		if u.ctx.Err() != nil {
-			stop()
+			if ctx.Err() == nil {
+				u.log.Warn("gui: connect failed", "err", err)
+				u.do(func() { u.tor.failed(err) })
+			}
 			return
 		}
 		done, quit := make(chan struct{}), make(chan struct{})
 		u.mu.Lock()
+		if ctx.Err() != nil { // disconnected or closing meanwhile
+			u.mu.Unlock()
+			stop()
+			return
+		}
 		u.engine, u.stop, u.loopDone, u.loopQuit = e, stop, done, quit
 		first := !u.started
 		u.started = true
 		u.mu.Unlock()
-		events, cancel := e.Subscribe()
+		events, unsubscribe := e.Subscribe()
 		initial := e.List()
 		u.do(func() {
 			u.tor.connected()
@@ -47,14 +57,23 @@ func (u *UI) connect() {
 		})
 		u.goOwned(func() {
 			defer close(done)
-			defer cancel()
+			defer unsubscribe()
 			u.eventLoop(events, quit)
 		})
 	})
 }
 
-// disconnect stops the engine and Tor, waiting for the event loop.
+// disconnect cancels a connection attempt under way, or stops the engine
+// and Tor, waiting for the event loop.
 func (u *UI) disconnect() {
+	u.mu.Lock()
+	cancel, attempt := u.attemptCancel, u.attemptDone
+	u.attemptCancel, u.attemptDone = nil, nil
+	u.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-attempt
+	}
 	u.mu.Lock()
 	stop, done, quit := u.stop, u.loopDone, u.loopQuit
 	u.engine, u.stop, u.loopDone, u.loopQuit = nil, nil, nil, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/cretz/bine/control"
 )
 
+// dialControl connects to a control port and authenticates.
 func (t *Tor) dialControl(ctx context.Context, addr string) (*control.Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
@@ -81,4 +82,3 @@ func quoteControl(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", `\r`, "\n", `\n`)
 	return `"` + r.Replace(s) + `"`
 }
-

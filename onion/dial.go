@@ -39,7 +39,7 @@ func (t *Tor) Dial(ctx context.Context, addr string, opt DialOptions) (net.Conn,
 	if err != nil {
 		return nil, fmt.Errorf("dial onion: %w", err)
 	}
-	c, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", net.JoinHostPort(host, itoa(port)))
+	c, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("dial onion: %w", explainSOCKS(err))
 	}

@@ -27,6 +27,9 @@ func (t *Tor) Listen(ctx context.Context, cfg ServiceConfig) (Listener, error) {
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("listen onion: bad port %d", port)
 	}
+	if cfg.Key != nil && len(cfg.Key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("listen onion: key has %d bytes, want %d", len(cfg.Key), ed25519.PrivateKeySize)
+	}
 	local, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen onion: %w", err)

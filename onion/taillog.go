@@ -2,7 +2,6 @@ package onion
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -55,5 +54,3 @@ func (b *tailBuffer) last() string {
 	}
 	return b.lines[len(b.lines)-1]
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

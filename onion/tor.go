@@ -393,6 +393,9 @@ func (t *Tor) shutdown() error {
 		}
 	}
 	if t.proc != nil {
+		if t.ctrl == nil { // never reached its control port: nothing to ask
+			t.proc.Process.Kill()
+		}
 		select {
 		case <-t.procDone:
 		case <-time.After(5 * time.Second):
@@ -402,4 +405,3 @@ func (t *Tor) shutdown() error {
 	}
 	return errors.Join(errs...)
 }
-

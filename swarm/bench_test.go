@@ -25,8 +25,9 @@ import (
 //  1. one seeder, relays unlimited: hydre (1 and N circuits) against
 //     onionshare-cli and curl fetching from an HTTP server, through the same
 //     tors, interleaved;
-//  2. middle relays limited to 1 MiB/s (guards fast, as on the real
-//     network): hydre with 1, 2 and 4 seeders, and curl for reference;
+//  2. hydre with 1, 2 and 4 seeders, and curl for reference, where the
+//     network limits: middle relays at 1 MiB/s (guards fast, as on the real
+//     network), then seeders' uplinks at 1 MiB/s;
 //  3. peak memory of a seeder serving 2 GiB to 4 downloaders, and of them.
 func TestBenchSwarm(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
@@ -40,7 +41,9 @@ func TestBenchSwarm(t *testing.T) {
 		benchUnlimited(t, &md, runs)
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_LIMITED") == "" {
-		benchLimited(t, &md, runs)
+		for _, lm := range limitedModels {
+			benchLimited(t, &md, runs, lm)
+		}
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_MEMORY") == "" {
 		benchMemory(t, &md)
@@ -278,9 +281,34 @@ func (nd *node) importShare(t *testing.T, src *node, st Status) Status {
 	return nc.status()
 }
 
-func benchLimited(t *testing.T, md *strings.Builder, runs int) {
-	const relays, rate = 6, 1 << 20
-	nw := startNetwork(t, testnet.Options{Relays: relays, RelayBandwidth: rate, LimitMiddlesOnly: true})
+// limitedModel is a way to make the network, not the machines, the limit.
+type limitedModel struct {
+	title, model string
+	opts         testnet.Options
+	seederTorrc  []string // extra torrc lines of each seeder's tor
+}
+
+var limitedModels = []limitedModel{
+	{
+		title: "Middle relays limited to 1 MiB/s",
+		model: "3 authorities (unlimited, the only guards) + 16 relays at RelayBandwidthRate 1 MiB/s used as middles " +
+			"and HS layer-2 nodes (testnet LimitMiddlesOnly). Limiting every relay instead would make the client's and the service's " +
+			"guards the bottleneck, which no multi-source download can beat and which is not how the real network behaves " +
+			"(guards are among the fastest relays). With few limited relays, all circuits share them and nothing scales: " +
+			"16 relays let circuits of different seeders take different middles.",
+		opts: testnet.Options{Relays: 16, RelayBandwidth: 1 << 20, LimitMiddlesOnly: true},
+	},
+	{
+		title: "Seeders' uplinks limited to 1 MiB/s",
+		model: "Relays unlimited; each seeder's tor has BandwidthRate/BandwidthBurst 1 MiB/s (a home connection's upload, " +
+			"the classic limit of peer-to-peer sharing); the downloader's tor is unlimited.",
+		opts:        testnet.Options{},
+		seederTorrc: []string{"BandwidthRate 1 MBytes", "BandwidthBurst 1 MBytes"},
+	},
+}
+
+func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) {
+	nw := startNetwork(t, lm.opts)
 	sizeMiB := envInt("HYDRE_BENCH_LIMITED_MIB", 32)
 	dir := t.TempDir()
 	path, data := writeFile(t, dir, "benchlim.bin", sizeMiB*mib)
@@ -289,7 +317,7 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int) {
 	var addrs []string
 	var st Status
 	for i := range 4 {
-		nd := torNode(t, torFor(t, nw), fmt.Sprintf("seeder%d", i))
+		nd := torNode(t, torForWith(t, nw, lm.seederTorrc), fmt.Sprintf("seeder%d", i))
 		if i == 0 {
 			st = nd.share(path, 0)
 		} else {
@@ -314,15 +342,13 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int) {
 			s[keys[3+i]] = append(s[keys[3+i]], hydreFetch(t, getTor, linkWith(t, st.Link, addrs[:k]...), size, data, 1))
 		}
 		s[keys[6]] = append(s[keys[6]], curlFetch(t, socks, httpURL, size, 300+r))
-		t.Logf("run %d: %v", r, s)
+		t.Logf("%s, run %d: %v", lm.title, r, s)
 	}
-	fmt.Fprintf(md, "### Middle relays limited to 1 MiB/s (%d MiB)\n\n", sizeMiB)
-	fmt.Fprintf(md, "Model: 3 authorities (unlimited, the only guards) + %d relays at RelayBandwidthRate 1 MiB/s used as middles "+
-		"and HS layer-2 nodes (testnet LimitMiddlesOnly). Limiting every relay instead would make the client's and the service's "+
-		"guards the bottleneck, which no multi-source download can beat and which is not how the real network behaves "+
-		"(guards are among the fastest relays). Each seeder runs its own tor. The first rows use the downloader's default "+
+	fmt.Fprintf(md, "### %s (%d MiB)\n\n", lm.title, sizeMiB)
+	fmt.Fprintf(md, "Model: %s Each seeder runs its own tor. The first rows use the downloader's default "+
 		"(4 isolated circuits, divided among the sources: 4 to one seeder, 1 to each of 4); the \"1 circuit\" rows open one "+
-		"circuit per seeder, so they show the gain of sources alone. %d interleaved runs.\n\n", relays, runs)
+		"circuit per seeder, so they show the gain of sources alone. curl fetches from an HTTP server behind the first "+
+		"seeder's tor. %d interleaved runs.\n\n", lm.model, runs)
 	fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) |\n|---|---|---|---|\n")
 	for i, k := range keys {
 		base := median(s[keys[0]])

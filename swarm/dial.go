@@ -159,6 +159,10 @@ func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
 		c.mu.Unlock()
 		return fmt.Errorf("prepare download: %w", err)
 	}
+	c.mu.Lock()
+	close(c.verifiedCh) // wake Opens waiting for the descriptor
+	c.verifiedCh = make(chan struct{})
+	c.mu.Unlock()
 	return nil
 }
 

@@ -49,8 +49,9 @@ type file struct {
 	once   sync.Once
 }
 
-// Open opens a content for reading. The descriptor must be known (a download
-// whose first peer answered); ctx bounds every read.
+// Open opens a content for reading. For a download whose descriptor is not
+// known yet (no peer has answered), it waits for it; ctx bounds that wait
+// and every read.
 func (e *Engine) Open(ctx context.Context, id hcrypto.ContentID) (File, error) {
 	c, err := e.get(id)
 	if err != nil {
@@ -61,8 +62,22 @@ func (e *Engine) Open(ctx context.Context, id hcrypto.ContentID) (File, error) {
 	if c.key == nil {
 		return nil, fmt.Errorf("open %s: %w", id, ErrNoKey)
 	}
-	if c.desc == nil || c.st == nil {
-		return nil, fmt.Errorf("open %s: no peer has answered yet", id)
+	for c.desc == nil || c.st == nil {
+		if c.state == StateFailed || c.state == StateStopped {
+			return nil, fmt.Errorf("open %s: content %s", id, c.state)
+		}
+		ch := c.verifiedCh
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			c.mu.Lock()
+			return nil, ctx.Err()
+		case <-e.ctx.Done():
+			c.mu.Lock()
+			return nil, ErrClosed
+		}
+		c.mu.Lock()
 	}
 	f := &file{c: c, ctx: ctx, desc: c.desc, header: c.header, st: c.st, closed: make(chan struct{})}
 	c.readers[f] = struct{}{}

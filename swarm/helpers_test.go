@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,3 +147,32 @@ func linkWith(t *testing.T, link string, peers ...string) string {
 }
 
 var _ onion.Transport = (*memnet.Node)(nil)
+
+// logCapture is a slog.Handler that keeps the messages of warnings and errors.
+type logCapture struct {
+	mu   *sync.Mutex
+	msgs *[]string
+}
+
+func newLogCapture() logCapture { return logCapture{mu: &sync.Mutex{}, msgs: new([]string)} }
+
+func (l logCapture) Enabled(_ context.Context, lvl slog.Level) bool { return lvl >= slog.LevelWarn }
+func (l logCapture) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*l.msgs = append(*l.msgs, r.Message)
+	return nil
+}
+func (l logCapture) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logCapture) WithGroup(string) slog.Handler      { return l }
+
+func (l logCapture) contains(sub string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range *l.msgs {
+		if strings.Contains(m, sub) {
+			return true
+		}
+	}
+	return false
+}

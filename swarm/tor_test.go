@@ -16,12 +16,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// torFor starts a tor that joins the shared private network.
-func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
+// torFor starts a tor that joins the private network nw.
+func torFor(t *testing.T, nw *testnet.Network) *onion.Tor { return torForWith(t, nw, nil) }
+
+// torForWith starts a tor that joins nw with extra torrc lines.
+func torForWith(t *testing.T, nw *testnet.Network, torrc []string) *onion.Tor {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := nw.TorConfig(t.TempDir())
+	cfg.Torrc = append(cfg.Torrc, torrc...)
 	cfg.Logger = testLogger(t)
 	tor, err := onion.Start(ctx, cfg)
 	if err != nil {

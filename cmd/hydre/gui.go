@@ -63,6 +63,8 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	}
 	br := newGUIBridge(ctx, g)
 	defer br.Close()
+	player := newGUIStreamer(g.Logger)
+	defer player.Close()
 	start := func(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, func(), error) {
 		e, stop, err := g.guiStart(ctx, s, progress)
 		if err != nil {
@@ -76,6 +78,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		Logger:      g.Logger,
 		Start:       start,
 		Bridge:      br,
+		Stream:      player.URL,
 		Share:       shares,
 		Get:         gets,
 		Screen:      *screen,

@@ -11,12 +11,15 @@ import (
 	"time"
 )
 
-// waitConsensus waits until every authority has published a consensus that
-// lists every node as Running, Valid and HSDir. The first consensus often
-// lacks the plain relays (their descriptors arrive after the first vote); a
-// client that bootstraps on it picks its guards and layer-2 vanguards among
-// the three authorities alone and then cannot build onion-service circuits
-// for minutes, so nothing may use the network before this.
+// waitConsensus waits until every node holds a consensus that lists every
+// node as Running, Valid and HSDir, and the microdescriptors of all. The
+// first consensus often lacks the plain relays (their descriptors arrive
+// after the first vote); a client that bootstraps on it picks its guards and
+// layer-2 vanguards among the three authorities alone and then cannot build
+// onion-service circuits for minutes. And a client asks its guard, often a
+// plain relay, for microdescriptors: if that relay has not fetched them yet,
+// the client waits 10 s before asking again. So nothing may use the network
+// before every node is up to date.
 func (nw *Network) waitConsensus(ctx context.Context) error {
 	want := map[string]bool{}
 	for _, n := range nw.st.Nodes {
@@ -27,13 +30,16 @@ func (nw *Network) waitConsensus(ctx context.Context) error {
 	var missing []string
 	for {
 		missing = missing[:0]
-		for _, a := range nw.st.authorities() {
+		for _, a := range nw.st.Nodes {
 			b, _ := os.ReadFile(filepath.Join(a.dir(nw.dir), "cached-microdesc-consensus"))
 			have := usableNodes(b)
 			for name := range want {
 				if !have[name] {
 					missing = append(missing, a.Name+" lacks "+name)
 				}
+			}
+			if n := countMicrodescs(a.dir(nw.dir)); n < len(want) {
+				missing = append(missing, fmt.Sprintf("%s has %d microdescriptors", a.Name, n))
 			}
 		}
 		if len(missing) == 0 {
@@ -71,4 +77,17 @@ func usableNodes(consensus []byte) map[string]bool {
 		}
 	}
 	return out
+}
+
+// countMicrodescs counts the microdescriptors a node has stored.
+func countMicrodescs(dir string) int {
+	n := 0
+	for _, f := range []string{"cached-microdescs", "cached-microdescs.new"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		n += bytes.Count(b, []byte("\nonion-key"))
+		if bytes.HasPrefix(b, []byte("onion-key")) {
+			n++
+		}
+	}
+	return n
 }

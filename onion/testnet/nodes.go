@@ -121,6 +121,10 @@ func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID in
 		"Log notice file " + filepath.Join(d, "notice.log"),
 		"ShutdownWaitLength 0",
 		"SafeLogging 0",
+		// Caches fetch each consensus as soon as it is published, not at a
+		// random time within its interval: clients ask them for microdescs.
+		"FetchDirInfoEarly 1",
+		"FetchDirInfoExtraEarly 1",
 	}
 	lines = append(lines, commonTorrc(auths)...)
 	if ownerPID > 0 {
