@@ -3,6 +3,7 @@ package gui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -85,6 +86,13 @@ func TestPlayOpensTheStream(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("the stream gave %d bytes that differ from the %d shared", len(got), len(want))
 	}
+
+	// Open folder shows the download folder in the file manager.
+	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "clip.webm").folder) })
+	eventually(t, b.ui, 5*time.Second, func() bool {
+		u := rec.urls()
+		return len(u) == 2 && u[1] == "file://"+b.dlDir
+	}, func() string { return fmt.Sprintf("Open folder opened %q, want file://%s", rec.urls(), b.dlDir) })
 }
 
 func TestPlayHiddenWithoutStreaming(t *testing.T) {

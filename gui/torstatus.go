@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -93,7 +94,11 @@ func (p *torPanel) failed(err error) {
 	p.state = "failed"
 	p.icon.SetResource(theme.ErrorIcon())
 	p.title.SetText("Not connected to " + p.network())
-	p.detail.SetText(plainError(err) + " Check Settings > Connection (an existing tor's control port, or bridges if Tor is blocked where you are), then Retry.")
+	msg := plainError(err)
+	if !errors.Is(err, ErrTorMissing) {
+		msg += " Check Settings > Connection (an existing tor's control port, or bridges if Tor is blocked where you are), then Retry."
+	}
+	p.detail.SetText(msg)
 	p.bar.Hide()
 	p.retry.Show()
 	p.reconnect.Hide()
