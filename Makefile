@@ -6,7 +6,7 @@ BIN       := bin/hydre
 FUZZTIME  ?= 10s
 BENCH_OUT ?= $(CURDIR)/bin/bench
 
-.PHONY: all deps build test vet unit fuzz screenshots bench demo clean
+.PHONY: all deps build test vet unit fuzz screenshots bench demo package clean
 
 all: build
 
@@ -37,6 +37,10 @@ screenshots: build
 bench:
 	@scripts/deps.sh bench
 	@scripts/bench.sh $(BENCH_OUT)
+
+# The Linux desktop package (bin/Hydre.tar.xz), registering the hydre: link scheme.
+package: build
+	@scripts/package.sh
 
 demo: build
 	@scripts/demo.sh $(BIN)

@@ -32,7 +32,7 @@ func TestBenchTor(t *testing.T) {
 
 	// Bring-up from nothing, each in its own directory.
 	var bringUp []time.Duration
-	for i := range 3 {
+	for i := range runs {
 		dir, err := os.MkdirTemp("", "hydre-bench-testnet-")
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,7 @@ core_pkgs=(tor)
 # peers, OnionShare, and Xvfb for GUI screenshots.
 test_pkgs=(ffmpeg mpv curl aria2 transmission-cli transmission-daemon mktorrent
 	onionshare-cli obfs4proxy xvfb xauth x11-apps imagemagick iproute2 procps psmisc
-	python3 python3-cryptography b3sum)
+	python3 python3-cryptography b3sum dbus-daemon)
 gui_pkgs=(libgl1-mesa-dev xorg-dev pkg-config)
 bench_pkgs=(hyperfine b3sum coreutils time)
 
