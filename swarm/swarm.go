@@ -358,11 +358,15 @@ func (s *swarm) sharePEX(now time.Time) {
 	}
 }
 
-// pexFor lists addresses that serve the content, ours first.
+// pexFor lists addresses that serve the content, ours first. A node that
+// serves (and said so in its Hello) sends nothing before its own address is
+// published, so that the first address of its PEX is always its own.
 func (s *swarm) pexFor(p *peer) PEX {
 	var m PEX
 	if s.listener != nil {
 		m.Addrs = append(m.Addrs, s.listener.Address())
+	} else if s.c.serving() {
+		return m
 	}
 	for a, st := range s.addrs {
 		if len(m.Addrs) >= maxPEXAddrs {
