@@ -81,7 +81,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	cf.register(fs)
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -148,7 +148,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 
 func runBridgeStatus(g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge status", "", "Show the counters of the 'hydre bridge fetch' running on this data directory.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -265,7 +265,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	cacheDays := fs.Int("cache-days", 180, "stop sharing a content not asked for in `DAYS`")
 	var auth stringList
 	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -348,7 +348,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 			"the link is then printed on stderr at the end.")
 	stream := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {

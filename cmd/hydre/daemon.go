@@ -12,7 +12,7 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 			"until interrupted. Progress goes to stderr (JSON lines on stdout with --json).")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

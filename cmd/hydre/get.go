@@ -18,7 +18,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	seed := fs.Bool("seed", false, "keep serving the file after it is complete, until interrupted")
 	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

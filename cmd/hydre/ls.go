@@ -14,7 +14,7 @@ func runLs(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "ls", "[--links]",
 		"List the node's shares and downloads (read from its state; no network).")
 	links := fs.Bool("links", false, "print each content's link (a secret) too")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

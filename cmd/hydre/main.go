@@ -173,7 +173,7 @@ func newFlagSet(g *globals, name, synopsis, summary string) *flag.FlagSet {
 
 func runVersion(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "version", "", "Print the version of hydre.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -185,4 +185,28 @@ func runVersion(ctx context.Context, g *globals, args []string) error {
 	}
 	fmt.Fprintf(g.Stdout, "hydre %s\n", version)
 	return nil
+}
+
+// parseArgs parses args with fs, accepting options after the positional
+// arguments too ("hydre get LINK -o DIR"), as people type them. A lone "--"
+// ends the options: what follows is positional even if it starts with "-".
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Re-parse nothing but make fs.Args() return the positional arguments.
+	return fs.Parse(append([]string{"--"}, positional...))
 }

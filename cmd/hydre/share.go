@@ -13,7 +13,7 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.")
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

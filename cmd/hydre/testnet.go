@@ -41,7 +41,7 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 	relays := fs.Int("relays", 0, fmt.Sprintf("plain relays besides the 3 authorities (default %d, or %d with --limit-middles-only)", testnet.DefaultRelays, testnet.DefaultMiddleRelays))
 	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
 	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -74,7 +74,7 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 
 func runTestnetDown(g *globals, args []string) error {
 	fs := newFlagSet(g, "testnet down", "DIR", "Stop every tor process of the private network in DIR.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -91,7 +91,7 @@ func runTestnetDown(g *globals, args []string) error {
 
 func runTestnetStatus(g *globals, args []string) error {
 	fs := newFlagSet(g, "testnet status", "DIR", "Say whether the private network in DIR is running.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -213,7 +213,7 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&o.Cookie, "cookie", o.Cookie, "control-port cookie `FILE` when attaching ($HYDRE_TOR_COOKIE)")
 	fs.Var(&bridges, "bridge", "bridge `LINE` for a managed tor, e.g. \"obfs4 IP:PORT FP cert=... iat-mode=0\" (repeatable)")
 	fs.DurationVar(&o.Timeout, "timeout", onion.DefaultBootstrapTimeout, "give up bootstrapping after `D`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
