@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +18,21 @@ import (
 
 // TestBenchBridge compares the discreet client with a default-config
 // anacrolix client (loopback only) leeching 256 MiB from one aria2 seeder,
-// and measures the time to the first peer through a private DHT with and
-// without the spy finder. Run by `make bench` (HYDRE_BENCH=1).
+// in interleaved pairs (default, discreet, default, discreet, ...) so both
+// see the same machine load, and measures the time to the first peer
+// through a private DHT with and without the spy finder. Run by `make
+// bench` (HYDRE_BENCH=1); HYDRE_BENCH_PAIRS (default 7, at least 5) and
+// HYDRE_BENCH_BRIDGE_MIB (default 256) change the run.
 func TestBenchBridge(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("benchmark: set HYDRE_BENCH=1 (make bench)")
 	}
-	const size = 256 << 20
-	const runs = 5
+	pairs := envInt(t, "HYDRE_BENCH_PAIRS", 7)
+	if pairs < 5 {
+		t.Fatalf("HYDRE_BENCH_PAIRS=%d: want at least 5 pairs", pairs)
+	}
+	size := int64(envInt(t, "HYDRE_BENCH_BRIDGE_MIB", 256)) << 20
+	const runs = 5 // time-to-first-peer runs
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
 	writePayload(t, filepath.Join(seedDir, "bench.bin"), size, 9)
@@ -39,17 +47,16 @@ func TestBenchBridge(t *testing.T) {
 	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 	seeder := fmt.Sprintf("127.0.0.1:%d", port)
 
+	// Interleaved pairs, the same order each time: each discreet run is
+	// compared with the default run just before it, so a change of machine
+	// load (other jobs on the shared cores) hits both halves of a pair.
 	var discreet, normal []time.Duration
-	for i := range runs {
-		// Alternate which goes first, so neither always gets a warm cache.
-		if i%2 == 0 {
-			normal = append(normal, benchNormal(t, tf, seeder))
-			discreet = append(discreet, benchDiscreet(t, tf, seeder))
-		} else {
-			discreet = append(discreet, benchDiscreet(t, tf, seeder))
-			normal = append(normal, benchNormal(t, tf, seeder))
-		}
-		t.Logf("run %d: normal %v, discreet %v", i, normal[i], discreet[i])
+	var ratios []float64
+	for i := range pairs {
+		normal = append(normal, benchNormal(t, tf, seeder))
+		discreet = append(discreet, benchDiscreet(t, tf, seeder))
+		ratios = append(ratios, float64(discreet[i])/float64(normal[i]))
+		t.Logf("pair %d: default %v, discreet %v, ratio %.2f", i, normal[i], discreet[i], ratios[i])
 	}
 
 	// Time to first peer through a private DHT of 8 bittorrent-dht nodes
@@ -68,16 +75,20 @@ func TestBenchBridge(t *testing.T) {
 
 	md := median(normal)
 	dd := median(discreet)
-	ratio := float64(dd) / float64(md)
+	sorted := slices.Clone(ratios)
+	slices.Sort(sorted)
+	ratio := sorted[len(sorted)/2]
+	q1, q3 := sorted[len(sorted)/4], sorted[(3*len(sorted))/4]
 	mbps := func(d time.Duration) float64 { return float64(size) / d.Seconds() / (1 << 20) }
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Bridge\n\n")
-	fmt.Fprintf(&b, "Leech of a 256 MiB torrent (1 MiB pieces) from one aria2 %s seeder on 127.0.0.1, %d runs each, alternating which goes first; ", aria2Version(), runs)
+	fmt.Fprintf(&b, "Leech of a %d MiB torrent (1 MiB pieces) from one aria2 %s seeder on 127.0.0.1, %d interleaved pairs (default then discreet, each pair back to back); ", size>>20, aria2Version(), pairs)
 	fmt.Fprintf(&b, "the peer is anacrolix/torrent v1.61.0 with its default config made loopback-only (no DHT, no port forwarding).\n\n")
-	fmt.Fprintf(&b, "| client | median time | median MiB/s | runs |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| client | median time | median MiB/s | runs, in order |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| anacrolix default | %v | %.1f | %v |\n", md.Round(time.Millisecond), mbps(md), roundAll(normal))
 	fmt.Fprintf(&b, "| hydre bridge (discreet) | %v | %.1f | %v |\n", dd.Round(time.Millisecond), mbps(dd), roundAll(discreet))
-	fmt.Fprintf(&b, "\nRatio discreet/default: **%.2f** (target <= 1.1).\n\n", ratio)
+	fmt.Fprintf(&b, "\nRatio discreet/default, median of the %d per-pair ratios: **%.2f** (target <= 1.1); spread: min %.2f, quartiles %.2f–%.2f, max %.2f; ratio of the medians %.2f. Per-pair ratios: %s.\n\n",
+		pairs, ratio, sorted[0], q1, q3, sorted[len(sorted)-1], float64(dd)/float64(md), fmtRatios(ratios))
 	fmt.Fprintf(&b, "Time to first peer connection through a private DHT (8 bittorrent-dht nodes and one spy node on loopback, seeder announced):\n\n")
 	fmt.Fprintf(&b, "| spy finder | median | runs |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| off | %v | %v |\n", median(withoutSpy).Round(time.Millisecond), roundAll(withoutSpy))
@@ -191,4 +202,24 @@ func aria2Version() string {
 	}
 	first, _, _ := strings.Cut(b, "\n")
 	return strings.TrimPrefix(first, "aria2 version ")
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+func fmtRatios(rs []float64) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(out, ", ")
 }

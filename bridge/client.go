@@ -112,6 +112,9 @@ type Client struct {
 	conns    map[*wireConn]netip.AddrPort
 	torrents map[*Torrent]struct{}
 	swarm    *swarmSeen
+	// admit, when set (by a Node), decides on each torrent once its
+	// metadata is known and before any piece is requested.
+	admit func(*Torrent) error
 
 	ctx       context.Context
 	cancel    context.CancelFunc

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -30,6 +31,14 @@ func newTestClient(t *testing.T, cfg Config) *Client {
 		cfg.Logger = testLogger(t)
 	}
 	cfg.DialFrom = "127.0.0.1"
+	// Tests never reach a public DHT router: look-ups start from loopback
+	// lab nodes only.
+	for _, b := range cfg.DHTBootstrap {
+		host, _, err := net.SplitHostPort(b)
+		if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.IsLoopback() {
+			t.Fatalf("test client bootstraps its DHT from %q: only loopback addresses are allowed", b)
+		}
+	}
 	if cfg.DHTBind == "" {
 		cfg.DHTBind = "127.0.0.1:0"
 	}

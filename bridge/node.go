@@ -3,13 +3,12 @@ package bridge
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,8 +56,19 @@ type NodeConfig struct {
 	// StateDir holds the cache of links by info-hash (secret: 0600).
 	StateDir string
 	// CacheTTL is how long a content stays shared after it was last asked
-	// for; 0 is six months.
+	// for; 0 is six months. Expired contents are removed with their data
+	// at start and then at least hourly.
 	CacheTTL time.Duration
+	// DiskQuota bounds the bytes of torrent data the node keeps (finished
+	// contents plus the fetches in progress); 0: no limit. A fetch that
+	// does not fit evicts expired contents, then the least recently asked
+	// for; if it still does not fit it is refused with ErrNoSpace before
+	// any piece is requested.
+	DiskQuota int64
+	// Peers are "ip:port" BitTorrent peers tried for every request besides
+	// the DHT (an operator's own seedbox, say). A requester's own x.pe
+	// peers are never used.
+	Peers []string
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -74,13 +84,9 @@ type Node struct {
 	mu       sync.Mutex
 	cache    map[string]cachedLink // by hex info-hash
 	inflight map[string]*fetchCall
+	reserved map[string]int64 // bytes held by admitted fetches in progress, by hex info-hash
+	saveMu   sync.Mutex       // serializes writes of links.json
 	wg       sync.WaitGroup
-}
-
-type cachedLink struct {
-	Link      string    `json:"link"` // secret
-	ID        string    `json:"id"`
-	LastAsked time.Time `json:"last_asked"`
 }
 
 type fetchCall struct {
@@ -103,11 +109,19 @@ func NewNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("new bridge node: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, cache: map[string]cachedLink{}, inflight: map[string]*fetchCall{}}
+	if _, err := parsePeers(cfg.Peers); err != nil {
+		return nil, fmt.Errorf("new bridge node: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, cache: map[string]cachedLink{}, inflight: map[string]*fetchCall{},
+		reserved: map[string]int64{}}
 	if err := n.loadCache(); err != nil {
 		return nil, err
 	}
 	n.expire()
+	n.removeOrphans()
+	cfg.Client.mu.Lock()
+	cfg.Client.admit = n.admit
+	cfg.Client.mu.Unlock()
 	l, err := cfg.Transport.Listen(ctx, cfg.Service)
 	if err != nil {
 		return nil, fmt.Errorf("listen for bridge requests: %w", err)
@@ -125,6 +139,11 @@ func (n *Node) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { n.l.Close() })
 	defer stop()
 	defer n.wg.Wait()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.expireEvery(ctx)
+	}()
 	for {
 		c, err := n.l.Accept()
 		if err != nil {
@@ -200,11 +219,15 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) (string, *fetc
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			call.link, call.err = n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m))
+			var path string
+			var size int64
+			call.link, path, size, call.err = n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m))
 			n.mu.Lock()
 			delete(n.inflight, key)
+			delete(n.reserved, key)
 			if call.err == nil {
-				n.cache[key] = cachedLink{Link: call.link, LastAsked: time.Now().UTC(), ID: n.idOf(call.link)}
+				n.cache[key] = cachedLink{Link: call.link, LastAsked: time.Now().UTC(), ID: n.idOf(call.link),
+					Path: path, Size: size}
 			}
 			n.mu.Unlock()
 			if call.err == nil {
@@ -260,30 +283,50 @@ func (n *Node) progressOf(ih metainfo.Hash) (done, size int64) {
 	return 0, 0
 }
 
-func (n *Node) leechAndShare(ctx context.Context, magnet string) (string, error) {
+// leechAndShare leeches magnet and shares its file on the engine; it
+// returns the link, the file's path and its size. The client calls admit
+// before the first piece is requested, so WaitInfo returns the node's
+// refusals (too many files, disk quota).
+func (n *Node) leechAndShare(ctx context.Context, magnet string) (link, path string, size int64, err error) {
 	t, err := n.cfg.Client.Add(ctx, magnet)
 	if err != nil {
-		return "", err
+		return "", "", 0, err
 	}
 	defer t.Drop()
+	if err := t.AddPeers(n.cfg.Peers...); err != nil {
+		return "", "", 0, err
+	}
 	if err := t.WaitInfo(ctx); err != nil {
-		return "", err
+		return "", "", 0, err
 	}
 	files := t.Files()
 	if len(files) != 1 {
-		return "", fmt.Errorf("torrents of %d files are not served yet", len(files))
+		return "", "", 0, multiFileError(len(files))
 	}
 	select {
 	case <-t.Done():
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", "", 0, ctx.Err()
 	}
-	path := filepath.Join(t.Dir(), filepath.FromSlash(files[0].Path))
+	path = filepath.Join(t.Dir(), filepath.FromSlash(files[0].Path))
 	st, err := n.cfg.Engine.Share(ctx, path, swarm.ShareOptions{})
 	if err != nil {
-		return "", fmt.Errorf("share fetched data: %w", err)
+		return "", "", 0, fmt.Errorf("share fetched data: %w", err)
 	}
-	return st.Link, nil
+	return st.Link, path, t.Length(), nil
+}
+
+// parsePeers checks "ip:port" peer addresses.
+func parsePeers(addrs []string) ([]netip.AddrPort, error) {
+	out := make([]netip.AddrPort, 0, len(addrs))
+	for _, a := range addrs {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("peer %q: %w", a, err)
+		}
+		out = append(out, ap)
+	}
+	return out, nil
 }
 
 func (n *Node) idOf(link string) string {
@@ -294,67 +337,10 @@ func (n *Node) idOf(link string) string {
 	return l.ID.String()
 }
 
-func (n *Node) cachePath() string { return filepath.Join(n.cfg.StateDir, "links.json") }
-
-func (n *Node) loadCache() error {
-	b, err := os.ReadFile(n.cachePath())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read bridge link cache: %w", err)
-	}
-	if err := json.Unmarshal(b, &n.cache); err != nil {
-		return fmt.Errorf("read bridge link cache: %w", err)
-	}
-	for k := range n.cache {
-		if _, err := hex.DecodeString(k); err != nil || len(k) != 40 {
-			delete(n.cache, k)
-		}
-	}
-	return nil
-}
-
-func (n *Node) saveCache() {
-	n.mu.Lock()
-	b, err := json.Marshal(n.cache)
-	n.mu.Unlock()
-	if err != nil {
-		return
-	}
-	tmp := n.cachePath() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err == nil {
-		err = os.Rename(tmp, n.cachePath())
-		if err != nil {
-			n.log.Warn("save bridge link cache", "err", err)
-		}
-	}
-}
-
-// expire stops sharing (and deletes) contents not asked for within CacheTTL.
-func (n *Node) expire() {
-	n.mu.Lock()
-	var old []cachedLink
-	for k, cl := range n.cache {
-		if time.Since(cl.LastAsked) > n.cfg.CacheTTL {
-			old = append(old, cl)
-			delete(n.cache, k)
-		}
-	}
-	n.mu.Unlock()
-	for _, cl := range old {
-		id, err := hcrypto.ParseContentID(cl.ID)
-		if err != nil {
-			continue
-		}
-		if err := n.cfg.Engine.Remove(id, true); err != nil {
-			n.log.Warn("expire bridge content", "err", err)
-		}
-	}
-	if len(old) > 0 {
-		n.saveCache()
-	}
-}
+// ErrUnreachable is wrapped by Request and OpenStream when the node's onion
+// service cannot be reached (a fresh service takes seconds to be published:
+// callers may retry).
+var ErrUnreachable = errors.New("bridge node unreachable")
 
 // Request asks the bridge node at addr for magnet and returns the hydre
 // link it answers with; progress, if not nil, gets the node's leech
@@ -365,7 +351,7 @@ func Request(ctx context.Context, tr onion.Transport, addr, magnet string, progr
 	}
 	c, err := tr.Dial(ctx, addr, onion.DialOptions{Isolation: "bridge"})
 	if err != nil {
-		return "", fmt.Errorf("bridge request: dial node: %w", err)
+		return "", fmt.Errorf("bridge request: %w: %w", ErrUnreachable, err)
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })

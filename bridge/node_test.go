@@ -55,8 +55,10 @@ func TestNodeServesMagnet(t *testing.T) {
 	engine := openEngine(t, bridgeNet, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	// The user knows the magnet; the node's operator gives it the seeder
+	// (a stranger's x.pe is never used), standing in for its DHT look-up.
 	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
-		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t)})
+		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,23 +71,7 @@ func TestNodeServesMagnet(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-
-	// The user knows the magnet; the node is told the seeder by the test
-	// (a stranger's x.pe is never used), standing in for its DHT look-up.
 	mi := mustInfoHash(t, tf)
-	go func() {
-		for ctx.Err() == nil {
-			c.mu.Lock()
-			for bt := range c.torrents {
-				bt.AddPeers(fmt.Sprintf("127.0.0.1:%d", port))
-			}
-			c.mu.Unlock()
-			select {
-			case <-ctx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
 	var updates atomic.Int64
 	magnet := "magnet:?xt=urn:btih:" + mi + "&dn=talk.bin&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce"
 	link, err := Request(ctx, userNet, node.Address(), magnet, func(done, size int64) { updates.Add(1) })
@@ -168,7 +154,7 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
-		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t)})
+		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,22 +167,6 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	feedDone := make(chan struct{})
-	go func() {
-		defer close(feedDone)
-		for ctx.Err() == nil {
-			c.mu.Lock()
-			for bt := range c.torrents {
-				bt.AddPeers(fmt.Sprintf("127.0.0.1:%d", port))
-			}
-			c.mu.Unlock()
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	defer func() { cancel(); <-feedDone }()
 
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
 	s, err := OpenStream(ctx, userNet, node.Address(), magnet)

@@ -46,6 +46,7 @@ func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
 		return
 	}
 	defer t.Drop()
+	t.AddPeers(n.cfg.Peers...) // checked by NewNode
 	if err := t.WaitInfo(ctx); err != nil {
 		fmt.Fprintf(c, "error %s\n", err)
 		return
@@ -133,7 +134,7 @@ func (s *Stream) connect(piece int, skip int64) error {
 	}
 	c, err := s.tr.Dial(s.ctx, s.addr, onion.DialOptions{Isolation: "bridge"})
 	if err != nil {
-		return fmt.Errorf("bridge stream: dial node: %w", err)
+		return fmt.Errorf("bridge stream: %w: %w", ErrUnreachable, err)
 	}
 	s.conn = c
 	s.stop = context.AfterFunc(s.ctx, func() { c.Close() })

@@ -135,7 +135,8 @@ func (t *Torrent) InfoHash() string { return hex.EncodeToString(t.ih[:]) }
 func (t *Torrent) Name() string { return t.t.Name() }
 
 // WaitInfo waits for the torrent's metadata (immediate for a .torrent or
-// a cached one). It returns ErrTooLarge for a torrent over Config.MaxSize.
+// a cached one). It returns ErrTooLarge for a torrent over Config.MaxSize,
+// or the reason a bridge node refused it (ErrMultiFile, ErrNoSpace).
 func (t *Torrent) WaitInfo(ctx context.Context) error {
 	select {
 	case <-t.infoDone:
@@ -146,11 +147,25 @@ func (t *Torrent) WaitInfo(ctx context.Context) error {
 }
 
 // Dir returns the directory the torrent's files are written under.
-func (t *Torrent) Dir() string {
-	if t.c.cfg.DirPerInfoHash {
-		return filepath.Join(t.c.cfg.DataDir, t.InfoHash())
+func (t *Torrent) Dir() string { return t.c.torrentDir(t.InfoHash()) }
+
+// torrentDir is where the torrent of hex info-hash key is written.
+func (c *Client) torrentDir(key string) string {
+	if c.cfg.DirPerInfoHash {
+		return filepath.Join(c.cfg.DataDir, key)
 	}
-	return t.c.cfg.DataDir
+	return c.cfg.DataDir
+}
+
+// running reports the hex info-hashes of the torrents being leeched or read.
+func (c *Client) running() map[string]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]bool, len(c.torrents))
+	for t := range c.torrents {
+		out[t.InfoHash()] = true
+	}
+	return out
 }
 
 // HasInfo reports whether the metadata is known.
@@ -318,6 +333,17 @@ func (t *Torrent) watchDone(ctx context.Context) {
 		close(t.infoDone)
 		t.remove()
 		return
+	}
+	t.c.mu.Lock()
+	admit := t.c.admit
+	t.c.mu.Unlock()
+	if admit != nil {
+		if err := admit(t); err != nil {
+			t.err = err
+			close(t.infoDone)
+			t.remove()
+			return
+		}
 	}
 	t.c.cacheInfo(t.ih, t.t.Metainfo().InfoBytes)
 	close(t.infoDone)

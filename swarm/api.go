@@ -131,7 +131,7 @@ type Status struct {
 	MediaType string
 	Size      int64 // plaintext bytes (0 until the descriptor is known)
 	Verified  int64 // plaintext bytes verified and on disk
-	Uploaded  int64 // bytes sent to peers since the engine started
+	Uploaded  int64 // bytes sent to peers since the content last started (engine start or Resume)
 	DownRate  float64
 	UpRate    float64 // bytes/s
 	Peers     int     // open connections

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +31,8 @@ func runBridge(ctx context.Context, g *globals, args []string) error {
 			"serve runs a hidden bridge node: an onion service that leeches magnets for hydre\n"+
 			"users and answers with a hydre link. request asks such a node for a magnet.\n"+
 			"status shows the counters of the fetch or node running on this data directory.\n"+
+			"fetch exposes this computer's IP address to BitTorrent DHT nodes and peers; through a\n"+
+			"bridge node ('hydre get MAGNET --bridge ONION') only the node's address is seen.\n"+
 			"Run 'hydre bridge <subcommand> -h' for options.\n")
 		if len(args) == 0 {
 			return usageError{"missing subcommand (fetch, serve, request or status)"}
@@ -75,7 +79,10 @@ func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
 func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge fetch", "[options] MAGNET|FILE.torrent",
-		"Leech a torrent discreetly into --dir and print where it is.")
+		"Leech a torrent discreetly into --dir and print where it is.\n"+
+			"This computer talks to BitTorrent itself: the DHT nodes asked for peers and the peers it\n"+
+			"downloads from see its IP address (and that it wants this torrent). To stay hidden, ask a\n"+
+			"hidden bridge node instead: 'hydre get MAGNET --bridge ONION'.")
 	dir := fs.String("dir", "", "download into `DIR` (default: <data-dir>/bridge/downloads)")
 	var cf clientFlags
 	cf.register(fs)
@@ -260,9 +267,13 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 			"'hydre bridge request ADDRESS MAGNET'.")
 	var cf clientFlags
 	cf.register(fs)
-	maxSize := fs.Int64("max-size", 0, "refuse torrents over `BYTES` (0: no limit)")
-	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once")
-	cacheDays := fs.Int("cache-days", 180, "stop sharing a content not asked for in `DAYS`")
+	var maxSize, quota sizeFlag
+	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
+	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
+	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
+	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
+	var peers stringList
+	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
 	var auth stringList
 	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
 	if err := parseArgs(fs, args); err != nil {
@@ -270,6 +281,14 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	if *maxFetches < 0 || *cacheDays <= 0 {
+		return usageError{"--max-fetches must be >= 0 and --cache-days > 0"}
+	}
+	for _, p := range peers {
+		if _, err := netip.ParseAddrPort(p); err != nil {
+			return usageError{fmt.Sprintf("--peer %q: want ip:port", p)}
+		}
 	}
 	svc := onion.ServiceConfig{}
 	for _, a := range auth {
@@ -285,7 +304,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	}
 	cfg.DirPerInfoHash = true
 	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
-	cfg.MaxSize = *maxSize
+	cfg.MaxSize = int64(maxSize)
 	cfg.MaxTorrents = *maxFetches
 	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
 	if err != nil {
@@ -309,7 +328,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	}
 	defer c.Close()
 	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
-		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, Logger: g.Logger})
+		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
+		Peers: peers, Logger: g.Logger})
 	if err != nil {
 		return err
 	}
@@ -383,7 +403,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintf(g.Stderr, "%s\n", s.Link())
 		return nil
 	}
-	link, err := bridge.Request(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
+	link, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 		}
@@ -396,4 +416,95 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	}
 	fmt.Fprintf(g.Stdout, "%s\n", link)
 	return nil
+}
+
+// sizeFlag is a byte count given as a number with an optional K, M, G or T
+// suffix (powers of 1024).
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+
+func (f *sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*f = sizeFlag(n)
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "IB"), "B")
+	shift := 0
+	if s != "" {
+		if i := strings.IndexByte("KMGT", s[len(s)-1]); i >= 0 {
+			shift = 10 * (i + 1)
+			s = s[:len(s)-1]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("bad size %q (want e.g. 500M or 20G)", v)
+	}
+	return n << shift, nil
+}
+
+// bridgeLinkFor turns the argument of 'hydre get' into a hydre link: a
+// hydre link is returned as it is; a magnet link is sent to the hidden
+// bridge node at bridgeAddr, which leeches it and answers with a hydre
+// link (its progress is shown on stderr). Tor is started for the request
+// and closed before returning, so the caller can open its engine.
+func bridgeLinkFor(ctx context.Context, g *globals, arg, bridgeAddr string) (string, error) {
+	isMagnet := strings.HasPrefix(arg, "magnet:")
+	switch {
+	case bridgeAddr == "" && !isMagnet:
+		return arg, nil
+	case bridgeAddr == "":
+		return "", usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
+	case !isMagnet:
+		return "", usageError{"--bridge takes a magnet link, not a hydre link"}
+	}
+	if _, _, err := onion.ParseAddress(bridgeAddr); err != nil {
+		return "", usageError{fmt.Sprintf("--bridge: %v", err)}
+	}
+	tor, err := g.startTor(ctx, !g.JSON)
+	if err != nil {
+		return "", fmt.Errorf("start tor: %w", err)
+	}
+	defer tor.Close()
+	shown := false
+	link, err := requestWithRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
+			shown = true
+		}
+	})
+	if shown {
+		fmt.Fprintln(g.Stderr)
+	}
+	if err != nil {
+		return "", err
+	}
+	return link, nil
+}
+
+// requestWithRetry is bridge.Request, retried for a while when the onion
+// service cannot be reached yet (a node's fresh descriptor takes seconds
+// to be published).
+func requestWithRetry(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) (string, error) {
+	var lastErr error
+	for attempt := 0; attempt < 6; attempt++ {
+		link, err := bridge.Request(ctx, tr, addr, magnet, progress)
+		if err == nil || !errors.Is(err, bridge.ErrUnreachable) {
+			return link, err
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 2 * time.Second):
+		}
+	}
+	return "", lastErr
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/hydre-p2p/hydre/onion/testnet"
 )
 
 func needBridgeProgram(t *testing.T, name string) {
@@ -42,21 +47,7 @@ func TestBridgeFetch(t *testing.T) {
 	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "clip.bin")).CombinedOutput(); err != nil {
 		t.Fatalf("mktorrent: %v %s", err, b)
 	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	aria := exec.Command("aria2c", "--no-conf", "--seed-ratio=0.0", "--check-integrity=true",
-		"--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-		"--disable-ipv6=true", "--interface=127.0.0.1", fmt.Sprintf("--listen-port=%d", port),
-		"--summary-interval=0", "--enable-rpc=false", "--dir="+seed, tf)
-	aria.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := aria.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { aria.Process.Kill(); aria.Wait() })
+	port := startAria2Seeder(t, seed, tf)
 
 	var out, errb bytes.Buffer
 	g := &globals{DataDir: filepath.Join(dir, "home"), Stdout: &out, Stderr: &errb,
@@ -64,7 +55,7 @@ func TestBridgeFetch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dl := filepath.Join(dir, "dl")
-	err = runBridge(ctx, g, []string{"fetch", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf})
+	err := runBridge(ctx, g, loopbackDHT(t, "fetch", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf))
 	if err != nil {
 		t.Fatalf("bridge fetch: %v\n%s", err, errb.String())
 	}
@@ -82,4 +73,188 @@ func TestBridgeFetch(t *testing.T) {
 	if err := runBridge(ctx, g, []string{"fetch", "--fingerprint", "nope", tf}); err == nil || !strings.Contains(err.Error(), "fingerprint") {
 		t.Fatalf("bad fingerprint: %v", err)
 	}
+}
+
+// startAria2Seeder seeds torrent tf from dir on a free port of 127.0.0.1
+// (DHT, LPD, PEX, IPv6 and RPC off), kills it when the test ends, and
+// returns the port once aria2 accepts connections.
+func startAria2Seeder(t *testing.T, dir, tf string) int {
+	t.Helper()
+	needBridgeProgram(t, "aria2c")
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	aria := exec.Command("aria2c", "--no-conf", "--seed-ratio=0.0", "--check-integrity=true",
+		"--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+		"--disable-ipv6=true", "--interface=127.0.0.1", fmt.Sprintf("--listen-port=%d", port),
+		"--summary-interval=0", "--enable-rpc=false", "--dir="+dir, tf)
+	aria.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := aria.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-aria.Process.Pid, syscall.SIGKILL)
+		aria.Wait()
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		c, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return port
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("aria2 not listening after 30 s: %v", err)
+		}
+	}
+}
+
+// TestGetMagnetThroughBridge is 'hydre get MAGNET --bridge ONION' on a
+// private Tor network: 'hydre bridge serve' (no DHT; the aria2 seeder is
+// given with --peer) leeches the magnet, and the user's get ends with the
+// exact file, fetched over hydre from the node.
+func TestGetMagnetThroughBridge(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	needBridgeProgram(t, "mktorrent")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed")
+	os.MkdirAll(seed, 0o755)
+	data := make([]byte, 2<<20+11)
+	rand.Read(data)
+	os.WriteFile(filepath.Join(seed, "talk.ogg"), data, 0o644)
+	tf := filepath.Join(dir, "talk.torrent")
+	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "talk.ogg")).CombinedOutput(); err != nil {
+		t.Fatalf("mktorrent: %v %s", err, b)
+	}
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString() + "&dn=talk.ogg"
+	port := startAria2Seeder(t, seed, tf)
+
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Close() })
+	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
+		out, errb := &syncBuffer{}, &syncBuffer{}
+		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
+	}
+
+	gs, sout, serr := newGlobals()
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() {
+		served <- runBridge(serveCtx, gs, loopbackDHT(t, "serve", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port),
+			"--disk-quota", "64M", "--max-size", "32M", "--max-fetches", "2", "--cache-days", "1"))
+	}()
+	defer func() {
+		stopServe()
+		if err := <-served; err != nil {
+			t.Errorf("bridge serve: %v\n%s", err, serr.String())
+		}
+	}()
+	var addr string
+	for deadline := time.Now().Add(3 * time.Minute); addr == ""; time.Sleep(100 * time.Millisecond) {
+		for _, l := range strings.Split(sout.String(), "\n") {
+			if strings.Contains(l, ".onion:") {
+				addr = strings.TrimSpace(l)
+			}
+		}
+		select {
+		case err := <-served:
+			t.Fatalf("bridge serve exited: %v\n%s", err, serr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bridge serve printed no address: %s %s", sout.String(), serr.String())
+		}
+	}
+
+	gu, uout, uerr := newGlobals()
+	link, err := bridgeLinkFor(ctx, gu, magnet, addr)
+	if err != nil {
+		t.Fatalf("bridge request: %v\n%s", err, uerr.String())
+	}
+	dest := t.TempDir()
+	if err := runGet(ctx, gu, []string{"-o", dest, link}); err != nil {
+		t.Fatalf("get: %v\n%s", err, uerr.String())
+	}
+	got, err := os.ReadFile(filepath.Join(dest, "talk.ogg"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("file fetched through the bridge: %d bytes, %v", len(got), err)
+	}
+	if !strings.Contains(uout.String(), filepath.Join(dest, "talk.ogg")) {
+		t.Fatalf("get printed %q", uout.String())
+	}
+}
+
+func TestBridgeLinkForUsage(t *testing.T) {
+	g := &globals{DataDir: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard, Logger: slog.New(slog.DiscardHandler)}
+	const onionAddr = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:7446"
+	tests := []struct {
+		arg, bridge string
+		want        string // "" = a usage error
+	}{
+		{"hydre:abc", "", "hydre:abc"},
+		{"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "", ""},
+		{"hydre:abc", onionAddr, ""},
+		{"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "example.com:80", ""},
+	}
+	for _, tt := range tests {
+		got, err := bridgeLinkFor(context.Background(), g, tt.arg, tt.bridge)
+		var ue usageError
+		if tt.want == "" && !errors.As(err, &ue) {
+			t.Errorf("bridgeLinkFor(%q, %q) = %q, %v; want a usage error", tt.arg, tt.bridge, got, err)
+		}
+		if tt.want != "" && (err != nil || got != tt.want) {
+			t.Errorf("bridgeLinkFor(%q, %q) = %q, %v; want %q", tt.arg, tt.bridge, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"0", 0, false}, {"1234", 1234, false}, {"500M", 500 << 20, false}, {"20G", 20 << 30, false},
+		{"2TiB", 2 << 40, false}, {"8k", 8 << 10, false}, {"1.5G", 0, true}, {"-1", 0, true}, {"G", 0, true}, {"99999999T", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d (error: %v)", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+// loopbackDHT returns args after checking that the command will not start
+// DHT look-ups from the public routers (the default of --dht): tests give
+// --no-dht or loopback nodes only.
+func loopbackDHT(t *testing.T, args ...string) []string {
+	t.Helper()
+	for i, a := range args {
+		if a == "--no-dht" || a == "-no-dht" {
+			return args
+		}
+		if (a == "--dht" || a == "-dht") && i+1 < len(args) {
+			for _, n := range strings.Split(args[i+1], ",") {
+				host, _, err := net.SplitHostPort(n)
+				if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+					t.Fatalf("test bridge command bootstraps its DHT from %q: only loopback nodes allowed", n)
+				}
+			}
+			return args
+		}
+	}
+	t.Fatalf("test bridge command %v would use the public DHT routers: pass --no-dht or --dht 127.0.0.1:PORT", args)
+	return nil
 }

@@ -1,0 +1,230 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/memnet"
+)
+
+// limitsLab is a bridge node on the in-memory onion network whose only
+// BitTorrent peer is one aria2 process seeding every torrent of the test,
+// given to the node as an operator's peer (NodeConfig.Peers).
+type limitsLab struct {
+	dir     string
+	client  *Client
+	node    *Node
+	user    onion.Transport
+	magnets map[string]string // by file name
+}
+
+// startLimitsLab makes one torrent per entry of sizes (a name ending in
+// "/" is a folder of two files), seeds them all with one aria2c and starts
+// a node with cfg's limits.
+func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, cfg NodeConfig) *limitsLab {
+	t.Helper()
+	lab := &limitsLab{dir: t.TempDir(), magnets: map[string]string{}}
+	seedDir := filepath.Join(lab.dir, "seed")
+	var torrents []string
+	seed := uint64(20)
+	for name, size := range sizes {
+		seed++
+		path := filepath.Join(seedDir, strings.TrimSuffix(name, "/"))
+		if strings.HasSuffix(name, "/") {
+			writePayload(t, filepath.Join(path, "part1.bin"), size, seed)
+			writePayload(t, filepath.Join(path, "part2.bin"), size/2, seed+100)
+		} else {
+			writePayload(t, path, size, seed)
+		}
+		tf := filepath.Join(lab.dir, strings.TrimSuffix(name, "/")+".torrent")
+		makeTorrent(t, path, tf, "", 16)
+		torrents = append(torrents, tf)
+		lab.magnets[name] = "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
+	}
+	port := freePort(t)
+	aria := startAria2Seeder(t, torrents[0], seedDir, port, torrents[1:]...)
+	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+
+	mn := memnet.New()
+	bridgeNet := mn.Node("bridge")
+	lab.user = mn.Node("user")
+	lab.client = newTestClient(t, Config{DirPerInfoHash: true, MetadataDir: filepath.Join(lab.dir, "meta")})
+	cfg.Client = lab.client
+	cfg.Engine = openEngine(t, bridgeNet, "bridge")
+	cfg.Transport = bridgeNet
+	cfg.StateDir = filepath.Join(lab.dir, "node")
+	cfg.Peers = []string{fmt.Sprintf("127.0.0.1:%d", port)}
+	cfg.Logger = testLogger(t)
+	node, err := NewNode(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.node = node
+	serveCtx, stopServe := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(serveCtx) }()
+	t.Cleanup(func() {
+		stopServe()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+	return lab
+}
+
+// request asks the node for the torrent of name and returns its link.
+func (lab *limitsLab) request(t *testing.T, ctx context.Context, name string) (string, error) {
+	t.Helper()
+	return Request(ctx, lab.user, lab.node.Address(), lab.magnets[name], nil)
+}
+
+func (lab *limitsLab) cached() map[string]cachedLink {
+	lab.node.mu.Lock()
+	defer lab.node.mu.Unlock()
+	out := map[string]cachedLink{}
+	for k, v := range lab.node.cache {
+		out[k] = v
+	}
+	return out
+}
+
+func (lab *limitsLab) infoHash(name string) string {
+	return strings.TrimPrefix(lab.magnets[name], "magnet:?xt=urn:btih:")
+}
+
+// TestNodeDiskQuota fills a node's disk quota: the least recently asked
+// for content is evicted (its data deleted, no longer shared), a torrent
+// larger than the quota is refused with a clear error before any piece is
+// fetched, and an evicted torrent asked for again is fetched anew.
+func TestNodeDiskQuota(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const mib = 1 << 20
+	lab := startLimitsLab(t, ctx, map[string]int64{"a.bin": mib + 3, "b.bin": mib + 5, "c.bin": 3 * mib, "d.bin": mib + 7},
+		NodeConfig{DiskQuota: 2*mib + mib/2})
+
+	linkA, err := lab.request(t, ctx, "a.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkB, err := lab.request(t, ctx, "b.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ask for a again: b becomes the least recently asked for.
+	if again, err := lab.request(t, ctx, "a.bin"); err != nil || again != linkA {
+		t.Fatalf("a from the cache: %v (same link: %v)", err, again == linkA)
+	}
+	if _, err := lab.request(t, ctx, "d.bin"); err != nil {
+		t.Fatal(err)
+	}
+	cached := lab.cached()
+	if _, ok := cached[lab.infoHash("b.bin")]; ok {
+		t.Fatal("b was not evicted")
+	}
+	if _, ok := cached[lab.infoHash("a.bin")]; !ok {
+		t.Fatal("a, asked for more recently than b, was evicted")
+	}
+	if _, err := os.Stat(filepath.Join(lab.client.cfg.DataDir, lab.infoHash("b.bin"))); !os.IsNotExist(err) {
+		t.Fatalf("b's data still on disk: %v", err)
+	}
+	lb, err := hcrypto.ParseLink(linkB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.node.cfg.Engine.Status(lb.ID); err == nil {
+		t.Fatal("b is still shared by the node's engine")
+	}
+
+	_, err = lab.request(t, ctx, "c.bin")
+	if err == nil || !strings.Contains(err.Error(), ErrNoSpace.Error()) || !strings.Contains(err.Error(), fmt.Sprint(3*mib)) {
+		t.Fatalf("torrent over the quota: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(lab.client.cfg.DataDir, lab.infoHash("c.bin"))); !os.IsNotExist(err) {
+		t.Fatalf("refused torrent wrote data: %v", err)
+	}
+	if lab.client.Counters().BytesDownloaded > 4*mib {
+		t.Fatalf("downloaded %d bytes: the refused torrent was leeched", lab.client.Counters().BytesDownloaded)
+	}
+
+	// b again: fetched anew (evicting a, now the oldest), same data.
+	linkB2, err := lab.request(t, ctx, "b.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb2, err := hcrypto.ParseLink(linkB2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, cl := range lab.cached() {
+		total += cl.Size
+	}
+	if total > 2*mib+mib/2 {
+		t.Fatalf("cache holds %d bytes, over the quota", total)
+	}
+	if st, err := lab.node.cfg.Engine.Status(lb2.ID); err != nil || st.Size != mib+5 {
+		t.Fatalf("b fetched again: %+v %v", st, err)
+	}
+	checkDiscreet(t, lab.client.Counters())
+}
+
+// TestNodeRefusesMultiFile asks a node for a torrent of a folder (made by
+// mktorrent): the node refuses it once it has the metadata, naming the
+// limitation, and fetches none of its data.
+func TestNodeRefusesMultiFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1 << 20}, NodeConfig{})
+	_, err := lab.request(t, ctx, "album/")
+	if err == nil || !strings.Contains(err.Error(), "single-file torrents only") || !strings.Contains(err.Error(), "2 files") {
+		t.Fatalf("multi-file torrent: %v", err)
+	}
+	if _, err := OpenStream(ctx, lab.user, lab.node.Address(), lab.magnets["album/"]); err == nil ||
+		!strings.Contains(err.Error(), "single-file torrents only") {
+		t.Fatalf("multi-file stream: %v", err)
+	}
+	if n := lab.client.Counters().BytesDownloaded; n != 0 {
+		t.Fatalf("node leeched %d bytes of a refused torrent", n)
+	}
+	if _, err := os.Stat(filepath.Join(lab.client.cfg.DataDir, lab.infoHash("album/"))); !os.IsNotExist(err) {
+		t.Fatalf("refused torrent wrote data: %v", err)
+	}
+}
+
+// TestNodeCacheExpiry runs a node with a 2 s cache expiry: a content not
+// asked for again is removed with its data while the node runs.
+func TestNodeCacheExpiry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lab := startLimitsLab(t, ctx, map[string]int64{"old.bin": 512<<10 + 1}, NodeConfig{CacheTTL: 2 * time.Second})
+	link, err := lab.request(t, ctx, "old.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(lab.client.cfg.DataDir, lab.infoHash("old.bin"))
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, cached := lab.cached()[lab.infoHash("old.bin")]
+		_, statErr := os.Stat(dataDir)
+		if !cached && os.IsNotExist(statErr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("content not expired after 20 s (cached %v, data %v)", cached, statErr)
+		}
+	}
+	if _, err := lab.node.cfg.Engine.Status(l.ID); err == nil {
+		t.Fatal("expired content still shared")
+	}
+}

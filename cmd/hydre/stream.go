@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
+	"github.com/hydre-p2p/hydre/swarm/stream"
+)
+
+func runStream(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "stream", "[--player auto|mpv|vlc|none] [--addr HOST:PORT] [-o DIR] LINK",
+		"Fetch the file of a hydre link and play it while it arrives: print a local address\n"+
+			"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n"+
+			"a player on it, and serve it until interrupted. The file is saved into DIR as with\n"+
+			"'hydre get'. The address holds a random token: whoever has it can watch while it runs.")
+	player := fs.String("player", stream.PlayerAuto, "player to start: auto (mpv, VLC or the desktop's), mpv, vlc or none")
+	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
+	out := fs.String("o", ".", "save into `DIR`")
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want exactly one LINK"}
+	}
+	switch *player {
+	case stream.PlayerAuto, stream.PlayerMPV, stream.PlayerVLC, stream.PlayerNone:
+	default:
+		return usageError{fmt.Sprintf("unknown player %q (want auto, mpv, vlc or none)", *player)}
+	}
+	e, stop, err := g.openEngineWith(ctx, engineOptions{DownloadDir: *out})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	st, err := e.Get(ctx, fs.Arg(0), *out)
+	if err != nil {
+		return err
+	}
+	if st.State == swarm.StatePaused {
+		if err := e.Resume(st.ID); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	url, wait, err := startStreamServer(ctx, g, e, st.ID, *addr)
+	if err != nil {
+		return err
+	}
+	defer wait()
+	defer cancel()
+	p, err := stream.LaunchPlayer(ctx, url, *player)
+	switch {
+	case errors.Is(err, stream.ErrNoPlayer):
+		fmt.Fprintf(g.Stderr, "No media player found (install mpv or vlc); open the address above in one.\n")
+	case err != nil:
+		return err
+	case p != nil:
+		defer p.Stop()
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "Started %s; press Ctrl-C to stop serving.\n", p.Name)
+		}
+	default:
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "Press Ctrl-C to stop serving.\n")
+		}
+	}
+	return serveUntilDone(ctx, g, e, func(swarm.Status) (bool, error) { return false, nil })
+}
+
+// startStreamServer serves content id of e on a loopback address until ctx
+// ends: it waits for the content's descriptor (so the address carries the
+// file name), prints the address on stdout (a "stream" JSON object with
+// --json) and returns it with a function that waits for the server to stop.
+func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcrypto.ContentID, addr string) (string, func(), error) {
+	srv, err := stream.New(e, stream.Options{Addr: addr, Logger: g.Logger})
+	if err != nil {
+		return "", nil, err
+	}
+	// Open waits for the descriptor; its reader at 0 also starts the
+	// download at the beginning, where players look first.
+	f, err := e.Open(ctx, id)
+	if err != nil {
+		srv.Close()
+		return "", nil, fmt.Errorf("open the content: %w", err)
+	}
+	f.Close()
+	url, err := srv.URL(id)
+	if err != nil {
+		srv.Close()
+		return "", nil, err
+	}
+	if g.JSON {
+		fmt.Fprintf(g.Stdout, "{\"event\":\"stream\",\"id\":%q,\"url\":%q}\n", id.String(), url)
+	} else {
+		fmt.Fprintf(g.Stdout, "%s\n", url)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ctx); err != nil {
+			g.Logger.Warn("stream server", "err", err)
+		}
+	}()
+	return url, wg.Wait, nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+func TestStreamUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"a", "b"}, {"--player", "winamp", "hydre:x"}} {
+		g := &globals{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, Stderr: io.Discard}
+		var ue usageError
+		if err := runStream(context.Background(), g, args); !errors.As(err, &ue) {
+			t.Errorf("hydre stream %q: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestStreamCommand drives "hydre share" and "hydre stream --player none"
+// on a private Tor network: stream prints a loopback address that serves the
+// file's bytes, by range, and stops serving when interrupted.
+func TestStreamCommand(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Close() })
+	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
+		out, errb := &syncBuffer{}, &syncBuffer{}
+		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
+	}
+	file := filepath.Join(t.TempDir(), "talk.mp4")
+	data := bytes.Repeat([]byte("hydre stream test bytes\n"), 200000)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ga, aout, aerr := newGlobals()
+	shareCtx, stopShare := context.WithCancel(ctx)
+	defer stopShare()
+	shareErr := make(chan error, 1)
+	go func() { shareErr <- runShare(shareCtx, ga, []string{file}) }()
+	defer func() { stopShare(); <-shareErr }()
+	link := waitLine(t, aout, aerr, "hydre:", shareErr)
+
+	gb, bout, berr := newGlobals()
+	streamCtx, stopStream := context.WithCancel(ctx)
+	streamErr := make(chan error, 1)
+	go func() { streamErr <- runStream(streamCtx, gb, []string{"--player", "none", "-o", t.TempDir(), link}) }()
+	u := waitLine(t, bout, berr, "http://127.0.0.1:", streamErr)
+	if !strings.HasSuffix(u, "/talk.mp4") {
+		t.Errorf("address %q does not end with the file name", u)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req.Header.Set("Range", "bytes=1000-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[1000:]) {
+		t.Fatalf("GET %d bytes, status %d, err %v; want %d bytes", len(body), resp.StatusCode, err, len(data)-1000)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "video/mp4" {
+		t.Logf("Content-Type %q (this system's mime.types has no .mp4?)", ct)
+	}
+	stopStream()
+	select {
+	case err := <-streamErr:
+		if err != nil {
+			t.Fatalf("stream: %v\n%s", err, berr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("stream did not stop when interrupted")
+	}
+	if _, err := http.Get(u); err == nil {
+		t.Error("the address still answers after stream stopped")
+	}
+}
+
+// waitLine waits for a line of out starting with prefix.
+func waitLine(t *testing.T, out, errb *syncBuffer, prefix string, exited <-chan error) string {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("command exited: %v\n%s", err, errb.String())
+		default:
+		}
+	}
+	t.Fatalf("no line starting with %q: %s %s", prefix, out.String(), errb.String())
+	return ""
+}

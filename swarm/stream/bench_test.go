@@ -1,0 +1,200 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// timedSource records when the first byte was read from any content.
+type timedSource struct {
+	*swarm.Engine
+	mu    sync.Mutex
+	first time.Time
+}
+
+func (s *timedSource) Open(ctx context.Context, id hcrypto.ContentID) (swarm.File, error) {
+	f, err := s.Engine.Open(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &timedFile{File: f, s: s}, nil
+}
+
+type timedFile struct {
+	swarm.File
+	s *timedSource
+}
+
+func (f *timedFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	if n > 0 {
+		f.s.mu.Lock()
+		if f.s.first.IsZero() {
+			f.s.first = time.Now()
+		}
+		f.s.mu.Unlock()
+	}
+	return n, err
+}
+
+// streamRun is one measurement of streaming a content, from Get.
+type streamRun struct {
+	firstByte, firstFrame, seek, whole time.Duration
+	seekVerified                       float64 // % verified when the seek's frame was decoded
+}
+
+// TestBenchStream measures, on the private Tor network with middle relays
+// at 1 MiB/s, the time from Get to the first byte served, to ffmpeg's first
+// decoded frame and for a seek to 75% of the video, against the time to
+// download the whole file, for a 50 MiB and a 200 MiB video
+// (HYDRE_BENCH=1; writes $HYDRE_BENCH_OUT/stream.md).
+func TestBenchStream(t *testing.T) {
+	if os.Getenv("HYDRE_BENCH") != "1" {
+		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
+	}
+	needPrograms(t, "ffmpeg", "ffprobe")
+	runs := 3
+	if n, err := strconv.Atoi(os.Getenv("HYDRE_BENCH_RUNS")); err == nil && n > 0 {
+		runs = n
+	}
+	nw := limitedNet(t)
+	seeder := openEngine(t, torFor(t, nw), "seeder")
+	leechTor := torFor(t, nw)
+	var md strings.Builder
+	fmt.Fprintf(&md, "## Stream\n\n")
+	fmt.Fprintf(&md, "Private Tor network (3 authorities as fast guards, %d middle relays at 1 MiB/s: the bottleneck\n", 4)
+	fmt.Fprintf(&md, "is the middle hops, as on the real network), one seeder, one downloader (4 circuits), H.264\n")
+	fmt.Fprintf(&md, "720p at 8 Mbit/s with faststart. Times from `Engine.Get` (tor already bootstrapped, for both):\n")
+	fmt.Fprintf(&md, "first byte served by the stream server, first frame decoded by `ffmpeg -i URL -frames:v 1`,\n")
+	fmt.Fprintf(&md, "then a seek (`ffmpeg -ss <75%%>`) timed alone; \"whole\" is a fresh downloader fetching the\n")
+	fmt.Fprintf(&md, "whole file in the same run (what an OnionShare user waits for). Medians of %d runs.\n\n", runs)
+	fmt.Fprintf(&md, "| video | first byte | first frame | seek to 75%% | whole download | first frame / whole | seek / first frame | verified at seek |\n")
+	fmt.Fprintf(&md, "|---|---|---|---|---|---|---|---|\n")
+	for _, mib := range []int{50, 200} {
+		m := media{Seconds: mib * 1048576 / 1000000, Mbps: 8, FastStart: true}
+		path := makeMedia(t, m)
+		st, err := seeder.Share(context.Background(), path, swarm.ShareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs []streamRun
+		for r := range runs {
+			sr := benchStreamOnce(t, leechTor, st.Link, float64(m.Seconds))
+			sr.whole = benchWholeOnce(t, leechTor, st.Link)
+			t.Logf("%d MiB run %d: first byte %v, first frame %v, seek %v (%.1f%% verified), whole %v", mib, r+1,
+				sr.firstByte, sr.firstFrame, sr.seek, sr.seekVerified, sr.whole)
+			rs = append(rs, sr)
+		}
+		med := func(f func(streamRun) time.Duration) time.Duration {
+			var xs []time.Duration
+			for _, r := range rs {
+				xs = append(xs, f(r))
+			}
+			slices.Sort(xs)
+			if len(xs)%2 == 1 {
+				return xs[len(xs)/2]
+			}
+			return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+		}
+		fb := med(func(r streamRun) time.Duration { return r.firstByte })
+		ff := med(func(r streamRun) time.Duration { return r.firstFrame })
+		sk := med(func(r streamRun) time.Duration { return r.seek })
+		wh := med(func(r streamRun) time.Duration { return r.whole })
+		var ver []string
+		for _, r := range rs {
+			ver = append(ver, fmt.Sprintf("%.0f%%", r.seekVerified))
+		}
+		fi, _ := os.Stat(path)
+		fmt.Fprintf(&md, "| %.0f MiB, %d s | %.2f s | %.2f s | %.2f s | %.1f s | %.1f%% | %.2f× | %s |\n",
+			float64(fi.Size())/(1<<20), m.Seconds, fb.Seconds(), ff.Seconds(), sk.Seconds(), wh.Seconds(),
+			100*ff.Seconds()/wh.Seconds(), sk.Seconds()/ff.Seconds(), strings.Join(ver, ", "))
+		if err := seeder.Remove(st.ID, false); err != nil {
+			t.Error(err)
+		}
+	}
+	fmt.Fprintf(&md, "\nTargets: first frame < 10%% of the whole download; seek <= 2× the first frame.\n")
+	t.Log("\n" + md.String())
+	if dir := os.Getenv("HYDRE_BENCH_OUT"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "stream.md"), []byte(md.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// benchStreamOnce streams link with a fresh engine on tor.
+func benchStreamOnce(t *testing.T, tor onion.Transport, link string, seconds float64) streamRun {
+	t.Helper()
+	e, closeEngine := newEngine(t, tor, "stream")
+	defer closeEngine()
+	src := &timedSource{Engine: e}
+	s, err := New(src, Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	defer func() { cancel(); <-served }()
+	start := time.Now()
+	st, err := e.Get(ctx, link, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.URL(st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeFrame(ctx, u, 0); err != nil {
+		t.Fatal(err)
+	}
+	var r streamRun
+	r.firstFrame = time.Since(start)
+	src.mu.Lock()
+	r.firstByte = src.first.Sub(start)
+	src.mu.Unlock()
+	t0 := time.Now()
+	if err := decodeFrame(ctx, u, 0.75*seconds); err != nil {
+		t.Fatal(err)
+	}
+	r.seek = time.Since(t0)
+	v, size := verified(t, e, st.ID)
+	r.seekVerified = pct(v, size)
+	if err := e.Remove(st.ID, true); err != nil {
+		t.Error(err)
+	}
+	return r
+}
+
+// benchWholeOnce downloads link with a fresh engine on tor.
+func benchWholeOnce(t *testing.T, tor onion.Transport, link string) time.Duration {
+	t.Helper()
+	e, closeEngine := newEngine(t, tor, "whole")
+	defer closeEngine()
+	start := time.Now()
+	st, err := e.Get(context.Background(), link, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, e, st.ID, 30*time.Minute)
+	el := time.Since(start)
+	if err := e.Remove(st.ID, true); err != nil {
+		t.Error(err)
+	}
+	return el
+}

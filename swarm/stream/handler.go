@@ -1,0 +1,111 @@
+package stream
+
+import (
+	"errors"
+	"mime"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// ServeHTTP serves GET and HEAD of /TOKEN/NAME with Range and If-Range.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.ownHost(r.Host) {
+		// A page of another site reaching us through DNS rebinding.
+		s.log.Debug("stream: foreign host refused")
+		http.Error(w, "misdirected request", http.StatusMisdirectedRequest)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	tok, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	id, ok := s.lookup(tok)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := s.src.Open(r.Context(), id)
+	if err != nil {
+		switch {
+		case errors.Is(err, swarm.ErrNotFound):
+			http.NotFound(w, r)
+		case r.Context().Err() != nil:
+			// The client left while the descriptor was awaited.
+		default:
+			s.log.Warn("stream: open", "content", id, "err", err)
+			http.Error(w, "content unavailable", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", safeMediaType(f.MediaType(), f.Name()))
+	name := hcrypto.SanitizeName(f.Name())
+	if cd := mime.FormatMediaType("inline", map[string]string{"filename": name}); cd != "" {
+		h.Set("Content-Disposition", cd)
+	}
+	// The content is immutable: its ID is a strong validator for If-Range.
+	h.Set("Etag", `"`+id.String()+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	start := time.Now()
+	http.ServeContent(w, r, name, time.Time{}, f)
+	s.log.Debug("stream: served", "content", id, "method", r.Method, "range", r.Header.Get("Range"),
+		"took", time.Since(start).Round(time.Millisecond))
+}
+
+// ownHost reports whether a Host header names this server: its own loopback
+// address or localhost, with its port.
+func (s *Server) ownHost(host string) bool {
+	if strings.EqualFold(host, s.addr) {
+		return true
+	}
+	h, p, err := net.SplitHostPort(host)
+	return err == nil && p == s.port && strings.EqualFold(h, "localhost")
+}
+
+// inertTypes are media types outside audio/, video/ and image/ that a
+// browser will not run.
+var inertTypes = map[string]bool{
+	"application/ogg":               true,
+	"application/mp4":               true,
+	"application/octet-stream":      true,
+	"application/x-matroska":        true,
+	"application/vnd.apple.mpegurl": true,
+	"application/pdf":               true,
+	"text/plain":                    true,
+}
+
+// safeMediaType returns the Content-Type to serve for a content: its
+// declared media type, or the one of its name's extension, when it is audio,
+// video, an image other than SVG or one of inertTypes; otherwise
+// application/octet-stream. The header comes from the sharer: a type a
+// browser would run (HTML, SVG, script) is never served.
+func safeMediaType(declared, name string) string {
+	for _, t := range []string{declared, mime.TypeByExtension(path.Ext(name))} {
+		mt, _, err := mime.ParseMediaType(t)
+		if err != nil {
+			continue
+		}
+		major, _, _ := strings.Cut(mt, "/")
+		switch {
+		case mt == "image/svg+xml":
+		case major == "audio" || major == "video" || major == "image" || inertTypes[mt]:
+			if mt == "text/plain" {
+				return "text/plain; charset=utf-8"
+			}
+			return mt
+		}
+	}
+	return "application/octet-stream"
+}

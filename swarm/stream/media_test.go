@@ -1,0 +1,157 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// media describes a test video made with ffmpeg: a 720p test pattern with a
+// sine tone, H.264 at a constant bitrate (filler included, so the size is
+// bitrate × duration) and AAC, a keyframe every 2 s.
+type media struct {
+	Seconds   int
+	Mbps      int
+	FastStart bool // moov before mdat; otherwise at the end
+}
+
+func (m media) name() string {
+	fs := "moov-end"
+	if m.FastStart {
+		fs = "faststart"
+	}
+	return fmt.Sprintf("testsrc2-720p30-%ds-%dMbps-%s.mp4", m.Seconds, m.Mbps, fs)
+}
+
+// makeMedia returns the path of m, generating it on first use into
+// os.UserCacheDir()/hydre-test (kept across runs, keyed by the parameters).
+func makeMedia(t testing.TB, m media) string {
+	t.Helper()
+	for _, p := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s is not installed (apt-get install ffmpeg)", p)
+		}
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	dir = filepath.Join(dir, "hydre-test")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, m.name())
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	tmp, err := os.CreateTemp(dir, "gen-*.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	rate := fmt.Sprintf("%dM", m.Mbps)
+	args := []string{"-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", strconv.Itoa(m.Seconds),
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "60",
+		"-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", "2M", "-x264-params", "nal-hrd=cbr",
+		"-c:a", "aac", "-b:a", "128k"}
+	if m.FastStart {
+		args = append(args, "-movflags", "+faststart")
+	}
+	args = append(args, "-f", "mp4", tmp.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput(); err != nil {
+		t.Fatalf("generate %s: %v\n%s", m.name(), err, out)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	t.Logf("generated %s (%.1f MiB) in %v", path, float64(st.Size())/(1<<20), time.Since(start).Round(time.Second))
+	return path
+}
+
+// probe is what ffprobe says of a media.
+type probe struct {
+	Duration float64
+	Codecs   []string
+}
+
+// ffprobe reads the duration and codecs of url.
+func ffprobe(ctx context.Context, url string) (probe, error) {
+	out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_entries",
+		"format=duration:stream=codec_name", "-of", "json", url).Output()
+	if err != nil {
+		return probe{}, fmt.Errorf("ffprobe: %w", err)
+	}
+	var j struct {
+		Streams []struct {
+			CodecName string `json:"codec_name"`
+		} `json:"streams"`
+		Format struct {
+			Duration string `json:"duration"`
+		} `json:"format"`
+	}
+	if err := json.Unmarshal(out, &j); err != nil {
+		return probe{}, fmt.Errorf("ffprobe output: %w", err)
+	}
+	var p probe
+	p.Duration, _ = strconv.ParseFloat(j.Format.Duration, 64)
+	for _, s := range j.Streams {
+		p.Codecs = append(p.Codecs, s.CodecName)
+	}
+	return p, nil
+}
+
+// decodeFrame decodes one video frame of url at second at (0: the first).
+func decodeFrame(ctx context.Context, url string, at float64) error {
+	args := []string{"-hide_banner", "-v", "error", "-xerror"}
+	if at > 0 {
+		args = append(args, "-ss", strconv.FormatFloat(at, 'f', 3, 64))
+	}
+	args = append(args, "-i", url, "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-")
+	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ffmpeg decode at %.1fs: %w\n%s", at, err, out)
+	}
+	// framemd5 prints one line per decoded frame after its comments.
+	frames := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			frames++
+		}
+	}
+	if frames != 1 {
+		return fmt.Errorf("ffmpeg decode at %.1fs: %d frames\n%s", at, frames, out)
+	}
+	return nil
+}
+
+// playMPV plays seconds of url in mpv without video or audio output.
+func playMPV(ctx context.Context, url string, seconds int, start float64) error {
+	args := []string{"--no-config", "--vo=null", "--ao=null", "--really-quiet", "--msg-level=all=error",
+		"--length=" + strconv.Itoa(seconds)}
+	if start > 0 {
+		args = append(args, "--start="+strconv.FormatFloat(start, 'f', 1, 64))
+	}
+	out, err := exec.CommandContext(ctx, "mpv", append(args, url)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("mpv: %w\n%s", err, out)
+	}
+	if s := strings.TrimSpace(string(out)); s != "" {
+		return fmt.Errorf("mpv reported errors:\n%s", s)
+	}
+	return nil
+}
