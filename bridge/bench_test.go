@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ func TestBenchBridge(t *testing.T) {
 	// Interleaved pairs, the same order each time: each discreet run is
 	// compared with the default run just before it, so a change of machine
 	// load (other jobs on the shared cores) hits both halves of a pair.
+	loadBefore := loadAverage()
 	var discreet, normal []time.Duration
 	var ratios []float64
 	for i := range pairs {
@@ -73,6 +75,7 @@ func TestBenchBridge(t *testing.T) {
 		withSpy = append(withSpy, benchFirstPeer(t, mi, boot, false))
 	}
 
+	loadAfter := loadAverage()
 	md := median(normal)
 	dd := median(discreet)
 	sorted := slices.Clone(ratios)
@@ -89,6 +92,8 @@ func TestBenchBridge(t *testing.T) {
 	fmt.Fprintf(&b, "| hydre bridge (discreet) | %v | %.1f | %v |\n", dd.Round(time.Millisecond), mbps(dd), roundAll(discreet))
 	fmt.Fprintf(&b, "\nRatio discreet/default, median of the %d per-pair ratios: **%.2f** (target <= 1.1); spread: min %.2f, quartiles %.2f–%.2f, max %.2f; ratio of the medians %.2f. Per-pair ratios: %s.\n\n",
 		pairs, ratio, sorted[0], q1, q3, sorted[len(sorted)-1], float64(dd)/float64(md), fmtRatios(ratios))
+	fmt.Fprintf(&b, "Machine: %d CPUs, 1-minute load average %s before the pairs and %s after (other jobs share the machine; a spread wider than the target means the ratio cannot be judged from this run).\n\n",
+		runtime.NumCPU(), loadBefore, loadAfter)
 	fmt.Fprintf(&b, "Time to first peer connection through a private DHT (8 bittorrent-dht nodes and one spy node on loopback, seeder announced):\n\n")
 	fmt.Fprintf(&b, "| spy finder | median | runs |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| off | %v | %v |\n", median(withoutSpy).Round(time.Millisecond), roundAll(withoutSpy))
@@ -222,4 +227,14 @@ func fmtRatios(rs []float64) string {
 		out[i] = fmt.Sprintf("%.2f", r)
 	}
 	return strings.Join(out, ", ")
+}
+
+// loadAverage returns the 1-minute load average, or "?" off Linux.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	return first
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh runs hydre's whole-system benchmarks (the TestBench* tests, gated
 # by HYDRE_BENCH=1) and the micro-benchmarks, and assembles BENCHMARKS.md
-# from the fragments each writes, with the machine and the date.
+# from the fragments each writes, with the machine and the date. Packages run
+# one at a time (-p 1) so that no benchmark measures another one's load.
 set -euo pipefail
 out=${1:-bin/bench}
 cd "$(dirname "$0")/.."
@@ -10,8 +11,8 @@ mkdir -p "$out"
 export HYDRE_BENCH=1 HYDRE_BENCH_OUT
 HYDRE_BENCH_OUT=$(cd "$out" && pwd)
 
-go test -count=1 -timeout 0 -run '^TestBench' -v ./... 2>&1 | tee "$out/bench-tests.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' || true
-go test -count=1 -run '^$' -bench . -benchmem -benchtime 2x ./crypto/... ./swarm/... 2>&1 | tee "$out/micro.txt" | grep -E '^(Benchmark|ok|FAIL)' || true
+go test -p 1 -count=1 -timeout 0 -run '^TestBench' -v ./... 2>&1 | tee "$out/bench-tests.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' || true
+go test -count=1 -run '^$' -bench . -benchmem -benchtime 300ms ./crypto/... ./swarm/... 2>&1 | tee "$out/micro.txt" | grep -E '^(Benchmark|ok|FAIL)' || true
 
 {
 	echo "# hydre benchmarks"

@@ -160,7 +160,7 @@ func benchStreamOnce(t *testing.T, tor onion.Transport, link string, seconds flo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := decodeFrame(ctx, u, 0); err != nil {
+	if _, err := decodeFrame(ctx, u, 0); err != nil {
 		t.Fatal(err)
 	}
 	var r streamRun
@@ -169,7 +169,7 @@ func benchStreamOnce(t *testing.T, tor onion.Transport, link string, seconds flo
 	r.firstByte = src.first.Sub(start)
 	src.mu.Unlock()
 	t0 := time.Now()
-	if err := decodeFrame(ctx, u, 0.75*seconds); err != nil {
+	if _, err := decodeFrame(ctx, u, 0.75*seconds); err != nil {
 		t.Fatal(err)
 	}
 	r.seek = time.Since(t0)

@@ -115,8 +115,9 @@ func ffprobe(ctx context.Context, url string) (probe, error) {
 	return p, nil
 }
 
-// decodeFrame decodes one video frame of url at second at (0: the first).
-func decodeFrame(ctx context.Context, url string, at float64) error {
+// decodeFrame decodes one video frame of url at second at (0: the first)
+// and returns its framemd5 line (stream, timestamps, size and MD5).
+func decodeFrame(ctx context.Context, url string, at float64) (string, error) {
 	args := []string{"-hide_banner", "-v", "error", "-xerror"}
 	if at > 0 {
 		args = append(args, "-ss", strconv.FormatFloat(at, 'f', 3, 64))
@@ -124,25 +125,34 @@ func decodeFrame(ctx context.Context, url string, at float64) error {
 	args = append(args, "-i", url, "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-")
 	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("ffmpeg decode at %.1fs: %w\n%s", at, err, out)
+		return "", fmt.Errorf("ffmpeg decode at %.1fs: %w\n%s", at, err, out)
 	}
 	// framemd5 prints one line per decoded frame after its comments.
-	frames := 0
+	var frames []string
 	for _, l := range strings.Split(string(out), "\n") {
 		if l != "" && !strings.HasPrefix(l, "#") {
-			frames++
+			frames = append(frames, l)
 		}
 	}
-	if frames != 1 {
-		return fmt.Errorf("ffmpeg decode at %.1fs: %d frames\n%s", at, frames, out)
+	if len(frames) != 1 {
+		return "", fmt.Errorf("ffmpeg decode at %.1fs: %d frames\n%s", at, len(frames), out)
 	}
-	return nil
+	return frames[0], nil
 }
 
-// playMPV plays seconds of url in mpv without video or audio output.
+// mpvExitSlack is how close to mpv's exit an error may be and still be put
+// down to the exit itself: when --length ends playback while the demuxer
+// is in the middle of a packet from a slow stream, mpv cuts the read and its
+// decoder complains about that last, truncated packet ("Invalid NAL unit
+// size"), even with a server that sends every byte right (seen with a plain
+// in-memory source behind a slow link).
+const mpvExitSlack = 0.25
+
+// playMPV plays seconds of url in mpv without video or audio output, from
+// second start, and fails on any error mpv reports during playback.
 func playMPV(ctx context.Context, url string, seconds int, start float64) error {
-	args := []string{"--no-config", "--vo=null", "--ao=null", "--really-quiet", "--msg-level=all=error",
-		"--length=" + strconv.Itoa(seconds)}
+	args := []string{"--no-config", "--vo=null", "--ao=null", "--msg-time",
+		"--msg-level=all=error,cplayer=info", "--length=" + strconv.Itoa(seconds)}
 	if start > 0 {
 		args = append(args, "--start="+strconv.FormatFloat(start, 'f', 1, 64))
 	}
@@ -150,8 +160,37 @@ func playMPV(ctx context.Context, url string, seconds int, start float64) error 
 	if err != nil {
 		return fmt.Errorf("mpv: %w\n%s", err, out)
 	}
-	if s := strings.TrimSpace(string(out)); s != "" {
-		return fmt.Errorf("mpv reported errors:\n%s", s)
+	// Lines are "[  5.099470] message"; find the exit, then the errors.
+	type line struct {
+		at  float64
+		msg string
+	}
+	var lines []line
+	exit, video := -1.0, false
+	for _, l := range strings.Split(string(out), "\n") {
+		ts, msg, ok := strings.Cut(strings.TrimPrefix(l, "["), "]")
+		at, err := strconv.ParseFloat(strings.TrimSpace(ts), 64)
+		if !ok || err != nil {
+			continue
+		}
+		msg = strings.TrimSpace(msg)
+		switch {
+		case strings.HasPrefix(msg, "Exiting... (End of file)"):
+			exit = at
+		case strings.HasPrefix(msg, "VO:"):
+			video = true
+		}
+		lines = append(lines, line{at, msg})
+	}
+	if exit < 0 || !video {
+		return fmt.Errorf("mpv did not play to the end (video output %v):\n%s", video, out)
+	}
+	for _, l := range lines {
+		info := l.msg == "" || strings.HasPrefix(l.msg, "(+)") || strings.HasPrefix(l.msg, "AO:") ||
+			strings.HasPrefix(l.msg, "VO:") || strings.HasPrefix(l.msg, "Exiting") || strings.HasPrefix(l.msg, "Playing:")
+		if !info && l.at < exit-mpvExitSlack {
+			return fmt.Errorf("mpv reported errors during playback:\n%s", out)
+		}
 	}
 	return nil
 }

@@ -95,7 +95,8 @@ func TestTorPlayers(t *testing.T) {
 
 			at := 0.75 * float64(m.Seconds)
 			t0 := time.Now()
-			if err := decodeFrame(ctx, u, at); err != nil {
+			got, err := decodeFrame(ctx, u, at)
+			if err != nil {
 				t.Fatal(err)
 			}
 			v, _ = verified(t, leech, id)
@@ -104,12 +105,21 @@ func TestTorPlayers(t *testing.T) {
 				t.Errorf("the frame at 75%% came only once %.1f%% had arrived, want < 50%%", pct(v, size))
 			}
 
+			if want, err := decodeFrame(ctx, path, at); err != nil || got != want {
+				t.Errorf("frame at %.0fs over the stream: %q, from the file: %q (%v)", at, got, want, err)
+			}
+
 			t0 = time.Now()
 			if err := playMPV(ctx, u, 5, 0); err != nil {
 				t.Fatal(err)
 			}
 			v, _ = verified(t, leech, id)
 			t.Logf("mpv: 5 s played in %v, %.1f%% verified", time.Since(t0).Round(time.Millisecond), pct(v, size))
+			t0 = time.Now()
+			if err := playMPV(ctx, u, 3, 0.5*float64(m.Seconds)); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("mpv: 3 s played from 50%% in %v", time.Since(t0).Round(time.Millisecond))
 			if err := leech.Remove(id, true); err != nil {
 				t.Error(err)
 			}

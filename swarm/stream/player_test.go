@@ -1,0 +1,75 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakePlayers puts scripts named after players on PATH (and only them);
+// each writes its name and arguments to the file "ran" in dir when run.
+func fakePlayers(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range names {
+		script := "#!/bin/sh\necho \"" + n + " $*\" > \"" + filepath.Join(dir, "ran") + "\"\n"
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the fakes: the real players may be installed.
+	t.Setenv("PATH", dir)
+	return dir
+}
+
+func TestLaunchPlayer(t *testing.T) {
+	const u = "http://127.0.0.1:1/tok/v.mp4"
+	for _, tc := range []struct {
+		name      string
+		installed []string
+		choice    string
+		want      string // program run; "" none
+		err       error
+	}{
+		{"auto prefers mpv", []string{"mpv", "vlc", "xdg-open"}, "auto", "mpv --force-window=immediate --really-quiet -- " + u, nil},
+		{"auto falls back to vlc", []string{"vlc", "xdg-open"}, "auto", "vlc --play-and-exit " + u, nil},
+		{"auto falls back to xdg-open", []string{"xdg-open"}, "auto", "xdg-open " + u, nil},
+		{"vlc asked", []string{"mpv", "vlc"}, "vlc", "vlc --play-and-exit " + u, nil},
+		{"mpv missing", []string{"vlc"}, "mpv", "", ErrNoPlayer},
+		{"none", []string{"mpv"}, "none", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := fakePlayers(t, tc.installed...)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			p, err := LaunchPlayer(ctx, u, tc.choice)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if tc.want == "" {
+				if p != nil {
+					p.Stop()
+					t.Fatalf("started %s", p.Name)
+				}
+				return
+			}
+			if err := p.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "ran"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(string(got)) != tc.want {
+				t.Errorf("ran %q, want %q", strings.TrimSpace(string(got)), tc.want)
+			}
+		})
+	}
+	if _, err := LaunchPlayer(context.Background(), u, "winamp"); err == nil {
+		t.Error("unknown player accepted")
+	}
+}
