@@ -93,8 +93,14 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 		b.counters.Append(name, l)
 	}
 	b.verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	exposure := widget.NewLabel("Bridge mode runs here: your IP address is visible to the BitTorrent peers and DHT nodes " +
+		"this computer talks to, though it announces nothing and uploads nothing. To stay hidden, ask a hidden bridge " +
+		"node instead: hydre get MAGNET --bridge ONION.")
+	exposure.Wrapping = fyne.TextWrapWord
+	exposure.Importance = widget.WarningImportance
 	b.content = container.NewVScroll(container.NewVBox(
 		b.enabled,
+		exposure,
 		container.NewBorder(nil, nil, nil, fetch, b.magnet),
 		b.errBox,
 		section("What the bridge fetches", "", container.NewVBox(b.figures, b.fetches)),

@@ -65,8 +65,6 @@ type Server struct {
 	byID   map[hcrypto.ContentID]string   // token per content
 	byHash map[[32]byte]hcrypto.ContentID // sha256(token) -> content
 	closed bool
-	served chan struct{} // closed when Serve returns
-	once   sync.Once
 }
 
 // New binds the server's address (so URLs are known before Serve runs) and
@@ -87,7 +85,7 @@ func New(src Source, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s := &Server{src: src, log: log, ln: ln, addr: ln.Addr().String(), byID: map[hcrypto.ContentID]string{},
-		byHash: map[[32]byte]hcrypto.ContentID{}, served: make(chan struct{})}
+		byHash: map[[32]byte]hcrypto.ContentID{}}
 	_, s.port, _ = net.SplitHostPort(s.addr)
 	s.srv = &http.Server{
 		Handler:           s,
@@ -128,7 +126,6 @@ func (s *Server) Addr() string { return s.addr }
 // the server, waiting briefly for responses in progress. It returns nil on
 // such a stop.
 func (s *Server) Serve(ctx context.Context) error {
-	defer s.once.Do(func() { close(s.served) })
 	stop := context.AfterFunc(ctx, func() { s.shutdown() })
 	defer stop()
 	err := s.srv.Serve(s.ln)
