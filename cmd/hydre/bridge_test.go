@@ -178,12 +178,8 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	}
 
 	gu, uout, uerr := newGlobals()
-	link, err := bridgeLinkFor(ctx, gu, magnet, addr)
-	if err != nil {
-		t.Fatalf("bridge request: %v\n%s", err, uerr.String())
-	}
 	dest := t.TempDir()
-	if err := runGet(ctx, gu, []string{"-o", dest, link}); err != nil {
+	if err := runGet(ctx, gu, []string{"--bridge", addr, "-o", dest, magnet}); err != nil {
 		t.Fatalf("get: %v\n%s", err, uerr.String())
 	}
 	got, err := os.ReadFile(filepath.Join(dest, "talk.ogg"))

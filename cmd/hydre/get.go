@@ -10,26 +10,33 @@ import (
 )
 
 func runGet(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] LINK",
+	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] LINK|MAGNET",
 		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
+			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
+			"your address to BitTorrent, and handed over as a hydre link.\n"+
 			"Exits 0 only once the whole file is verified. An interrupted download resumes where it\n"+
 			"stopped on the next 'hydre get' of the same link (or under 'hydre daemon').")
 	out := fs.String("o", ".", "save into `DIR`")
 	seed := fs.Bool("seed", false, "keep serving the file after it is complete, until interrupted")
 	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
+	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
+	link, err := bridgeLinkFor(ctx, g, fs.Arg(0), *bridgeAddr)
+	if err != nil {
+		return err
+	}
 	e, stop, err := g.openEngineWith(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits})
 	if err != nil {
 		return err
 	}
 	defer stop()
-	st, err := e.Get(ctx, fs.Arg(0), *out)
+	st, err := e.Get(ctx, link, *out)
 	if err != nil {
 		return err
 	}
