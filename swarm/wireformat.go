@@ -9,7 +9,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
-// ProtocolVersion is the version of the wire protocol in docs/wire.md.
+// ProtocolVersion is the version of the wire protocol in docs/protocol.md (Part II).
 const ProtocolVersion = 1
 
 // Wire-format limits. A frame announcing more than its type allows is refused
@@ -32,7 +32,7 @@ const (
 // MsgType is the type byte of a frame.
 type MsgType uint8
 
-// Message types, in the order of docs/wire.md.
+// Message types, in the order of docs/protocol.md (Part II).
 const (
 	MsgHello     MsgType = 1
 	MsgWelcome   MsgType = 2
