@@ -10,10 +10,13 @@ import (
 )
 
 func runGet(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] LINK|MAGNET",
+	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET",
 		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
 			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
 			"your address to BitTorrent, and handed over as a hydre link.\n"+
+			"With --stream, a local address (http://127.0.0.1:PORT/TOKEN/NAME) is printed beside the\n"+
+			"progress bar: any media player can play and seek in it while the file arrives, and it\n"+
+			"is served, with the file, until interrupted.\n"+
 			"Exits 0 only once the whole file is verified. An interrupted download resumes where it\n"+
 			"stopped on the next 'hydre get' of the same link (or under 'hydre daemon').")
 	out := fs.String("o", ".", "save into `DIR`")
@@ -21,6 +24,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
 	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
+	streamIt := fs.Bool("stream", false, "serve the file to a media player on a local address while it arrives")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +50,17 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	id := st.ID
+	if *streamIt {
+		ctx, cancel := context.WithCancel(ctx)
+		_, wait, err := startStreamServer(ctx, g, e, id, "127.0.0.1:0")
+		if err != nil {
+			cancel()
+			return err
+		}
+		defer wait()
+		defer cancel()
+		*seed = true // the player may still be playing when the download ends
+	}
 	var final swarm.Status
 	check := func(s swarm.Status) (bool, error) {
 		if s.ID != id {

@@ -63,7 +63,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	}
 	br := newGUIBridge(ctx, g)
 	defer br.Close()
-	player := newGUIStreamer(g.Logger)
+	player := newGUIPlayer(ctx, g.Logger)
 	defer player.Close()
 	start := func(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, func(), error) {
 		e, stop, err := g.guiStart(ctx, s, progress)

@@ -2,126 +2,73 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
-	"mime"
-	"net"
-	"net/http"
-	"net/url"
-	"strings"
 	"sync"
-	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/swarm"
+	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
-// guiStreamer backs the app's Play button: a web server on 127.0.0.1 that
-// serves each content, read through the engine's Open (reads wait for
-// verified bytes and steer the piece picker), at an address with a random
-// token, with Range requests for seeking. It refuses any Host header but
-// its own address (DNS rebinding) and any unknown token.
-type guiStreamer struct {
+// guiPlayer backs the app's Play button with the server of 'hydre stream':
+// one stream.Server on 127.0.0.1 (random port) for the app's current engine,
+// started on the first Play and replaced when the app restarts its engine
+// (new connection settings). Its addresses hold a random token and it
+// refuses foreign Host headers, like the command line's.
+type guiPlayer struct {
+	ctx context.Context // bounds every server
 	log *slog.Logger
 
 	mu     sync.Mutex
-	srv    *http.Server
-	addr   string // "127.0.0.1:port" once started
-	byTok  map[string]streamItem
-	served sync.WaitGroup
+	e      *swarm.Engine
+	srv    *stream.Server
+	closed bool
+	wg     sync.WaitGroup
 }
 
-type streamItem struct {
-	e  *swarm.Engine
-	id hcrypto.ContentID
+func newGUIPlayer(ctx context.Context, log *slog.Logger) *guiPlayer {
+	return &guiPlayer{ctx: ctx, log: log}
 }
 
-func newGUIStreamer(log *slog.Logger) *guiStreamer {
-	return &guiStreamer{log: log, byTok: map[string]streamItem{}}
-}
-
-// URL returns the address where id plays, starting the server on first use.
-func (s *guiStreamer) URL(ctx context.Context, e *swarm.Engine, id hcrypto.ContentID) (string, error) {
-	st, err := e.Status(id)
-	if err != nil {
-		return "", err
+// URL is the app's gui.StreamFunc: the local address where id of e plays.
+func (p *guiPlayer) URL(_ context.Context, e *swarm.Engine, id hcrypto.ContentID) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return "", errors.New("the player server is closed")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv == nil {
-		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if p.srv != nil && p.e != e {
+		p.srv.Close()
+		p.srv, p.e = nil, nil
+	}
+	if p.srv == nil {
+		srv, err := stream.New(e, stream.Options{Logger: p.log})
 		if err != nil {
-			return "", fmt.Errorf("start the player server: %w", err)
+			return "", err
 		}
-		s.addr = ln.Addr().String()
-		s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-		s.served.Add(1)
+		p.wg.Add(1)
 		go func() {
-			defer s.served.Done()
-			if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Warn("player server stopped", "err", err)
+			defer p.wg.Done()
+			if err := srv.Serve(p.ctx); err != nil {
+				p.log.Warn("player server stopped", "err", err)
 			}
 		}()
+		p.srv, p.e = srv, e
 	}
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("player token: %w", err)
-	}
-	tok := hex.EncodeToString(b[:])
-	s.byTok[tok] = streamItem{e: e, id: id}
-	name := st.Name
-	if name == "" {
-		name = "stream"
-	}
-	return "http://" + s.addr + "/" + tok + "/" + url.PathEscape(name), nil
+	return p.srv.URL(id)
 }
 
-// ServeHTTP serves one content with Range support.
-func (s *guiStreamer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	addr := s.addr
-	tok, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	it, ok := s.byTok[tok]
-	s.mu.Unlock()
-	if r.Host != addr {
-		http.Error(w, "wrong host", http.StatusMisdirectedRequest)
-		return
+// Close stops the server and waits for it.
+func (p *guiPlayer) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	var err error
+	if p.srv != nil {
+		err = p.srv.Close()
+		p.srv, p.e = nil, nil
 	}
-	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-		http.NotFound(w, r)
-		return
-	}
-	f, err := it.e.Open(r.Context(), it.id)
-	if err != nil {
-		http.Error(w, "content not available", http.StatusServiceUnavailable)
-		return
-	}
-	defer f.Close()
-	if mt := f.MediaType(); mt != "" {
-		w.Header().Set("Content-Type", mt)
-	}
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": f.Name()}))
-	http.ServeContent(w, r, f.Name(), time.Time{}, f)
-}
-
-// Close stops the server.
-func (s *guiStreamer) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		err = srv.Close()
-	}
-	s.served.Wait()
+	p.mu.Unlock()
+	p.wg.Wait()
 	return err
 }

@@ -18,7 +18,10 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func TestGUIStreamer(t *testing.T) {
+// TestGUIPlayer checks the Play button's server: a range near the end is
+// served before the download gets there, the whole file matches, and a
+// wrong token or a foreign Host is refused; a new engine gets a new server.
+func TestGUIPlayer(t *testing.T) {
 	ctx := context.Background()
 	net := memnet.New(memnet.WithBandwidth(1 << 20))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -59,7 +62,7 @@ func TestGUIStreamer(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s := newGUIStreamer(log)
+	s := newGUIPlayer(ctx, log)
 	defer s.Close()
 	u, err := s.URL(ctx, b, st.ID)
 	if err != nil {
@@ -106,5 +109,26 @@ func TestGUIStreamer(t *testing.T) {
 	}
 	if resp, _ := get(u, "", "evil.example:80"); resp.StatusCode != http.StatusMisdirectedRequest {
 		t.Errorf("foreign Host: status %d, want 421", resp.StatusCode)
+	}
+	// The app restarted its engine: the old addresses stop, new ones serve.
+	shA, err := a.Status(sh.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := s.URL(ctx, a, shA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get(u2, "bytes=0-9", ""); resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want[:10]) {
+		t.Errorf("new engine: status %d, %q", resp.StatusCode, body)
+	}
+	if _, err := http.Get(u); err == nil {
+		t.Error("the old engine's address still answers")
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.URL(ctx, a, shA.ID); err == nil {
+		t.Error("URL after Close did not fail")
 	}
 }

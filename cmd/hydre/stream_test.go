@@ -89,6 +89,39 @@ func TestStreamCommand(t *testing.T) {
 	if _, err := http.Get(u); err == nil {
 		t.Error("the address still answers after stream stopped")
 	}
+
+	// hydre get --stream: the address comes beside the progress; the file
+	// is saved, and the address keeps answering after the download ends,
+	// until interrupted.
+	gc, cout, cerr := newGlobals()
+	dir := t.TempDir()
+	getCtx, stopGet := context.WithCancel(ctx)
+	getErr := make(chan error, 1)
+	go func() { getErr <- runGet(getCtx, gc, []string{"--stream", "-o", dir, link}) }()
+	u = waitLine(t, cout, cerr, "http://127.0.0.1:", getErr)
+	saved := filepath.Join(dir, "talk.mp4")
+	waitLine(t, cout, cerr, saved, getErr)
+	if got, err := os.ReadFile(saved); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("get --stream saved %d bytes (%v), want the shared file", len(got), err)
+	}
+	resp, err = http.Get(u)
+	if err != nil {
+		t.Fatalf("the address stopped answering when the download ended: %v", err)
+	}
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("GET after completion: %d bytes, status %d, err %v", len(body), resp.StatusCode, err)
+	}
+	stopGet()
+	select {
+	case err := <-getErr:
+		if err != nil {
+			t.Fatalf("get --stream: %v\n%s", err, cerr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("get --stream did not stop when interrupted")
+	}
 }
 
 // waitLine waits for a line of out starting with prefix.
