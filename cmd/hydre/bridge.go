@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/hydre-p2p/hydre/bridge"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
+	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
 // publicDHTRouters are the well-known DHT entry points used when --dht is
@@ -78,8 +80,10 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
 func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge fetch", "[options] MAGNET|FILE.torrent",
+	fs := newFlagSet(g, "bridge fetch", "[options] [--stream [--player P]] MAGNET|FILE.torrent",
 		"Leech a torrent discreetly into --dir and print where it is.\n"+
+			"With --stream, its (largest) file plays while it arrives: a local address is printed, a\n"+
+			"player started on it, and both are served until interrupted.\n"+
 			"This computer talks to BitTorrent itself: the DHT nodes asked for peers and the peers it\n"+
 			"downloads from see its IP address (and that it wants this torrent). To stay hidden, ask a\n"+
 			"hidden bridge node instead: 'hydre get MAGNET --bridge ONION'.")
@@ -88,11 +92,16 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	cf.register(fs)
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
+	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
+	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: auto, mpv, vlc or none")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one magnet link or .torrent file"}
+	}
+	if err := checkPlayer(*player); err != nil {
+		return err
 	}
 	if *dir == "" {
 		*dir = filepath.Join(bridgeDir(g), "downloads")
@@ -117,7 +126,18 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	defer os.Remove(statusPath)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var stopStream func()
+	defer func() {
+		if stopStream != nil {
+			stopStream()
+		}
+	}()
 	for {
+		if *streamIt && stopStream == nil && t.HasInfo() {
+			if stopStream, err = serveTorrent(ctx, g, t, *player); err != nil {
+				return err
+			}
+		}
 		st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters(),
 			Torrent: bridgeTorrent{InfoHash: t.InfoHash(), Name: t.Name()}}
 		select {
@@ -135,10 +155,17 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 		}
 		if st.Torrent.Done {
 			if g.JSON {
-				return json.NewEncoder(g.Stdout).Encode(st)
+				err = json.NewEncoder(g.Stdout).Encode(st)
+			} else {
+				fmt.Fprintf(g.Stdout, "%s\n", st.Torrent.Path)
 			}
-			fmt.Fprintf(g.Stdout, "%s\n", st.Torrent.Path)
-			return nil
+			if err == nil && stopStream != nil {
+				if !g.JSON {
+					fmt.Fprintf(g.Stderr, "Complete; still serving it to the player until interrupted.\n")
+				}
+				<-ctx.Done()
+			}
+			return err
 		}
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\r%s: %s of %s, %d peers   ", orDash(st.Torrent.Name),
@@ -152,6 +179,70 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 }
+
+// serveTorrent plays t's largest file (the video of a torrent that also
+// holds subtitles or a sample) through the local stream server.
+func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player string) (func(), error) {
+	var f bridge.File
+	for _, x := range t.Files() {
+		if x.Length > f.Length {
+			f = x
+		}
+	}
+	name := path.Base(f.Path)
+	return serveMedia(ctx, g, name, player, func(ctx context.Context) (stream.Media, error) {
+		r := t.NewReader(ctx, 8<<20)
+		if _, err := r.Seek(f.Offset, io.SeekStart); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("read the torrent: %w", err)
+		}
+		return &sectionMedia{r: r, off: f.Offset, size: f.Length, name: name}, nil
+	})
+}
+
+// sectionMedia is the part [off, off+size) of a reader: one file of a
+// torrent's data.
+type sectionMedia struct {
+	r         io.ReadSeekCloser
+	off, size int64
+	pos       int64
+	name      string
+}
+
+func (m *sectionMedia) Read(p []byte) (int, error) {
+	if m.pos >= m.size {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), m.size-m.pos)]
+	n, err := m.r.Read(p)
+	m.pos += int64(n)
+	if err == io.EOF && m.pos < m.size {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (m *sectionMedia) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += m.pos
+	case io.SeekEnd:
+		off += m.size
+	}
+	if off < 0 {
+		return m.pos, errors.New("seek: negative position")
+	}
+	if _, err := m.r.Seek(m.off+off, io.SeekStart); err != nil {
+		return m.pos, err
+	}
+	m.pos = off
+	return off, nil
+}
+
+func (m *sectionMedia) Close() error      { return m.r.Close() }
+func (m *sectionMedia) Name() string      { return m.name }
+func (m *sectionMedia) Size() int64       { return m.size }
+func (m *sectionMedia) MediaType() string { return "" }
 
 func runBridgeStatus(g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge status", "", "Show the counters of the 'hydre bridge fetch' running on this data directory.")
@@ -360,16 +451,26 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 }
 
 func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge request", "[--stream] [-o FILE] ADDRESS MAGNET",
+	fs := newFlagSet(g, "bridge request", "[--stream [--player P | -o FILE]] ADDRESS MAGNET",
 		"Ask the hidden bridge node at ADDRESS (\"<56 chars>.onion:port\") to fetch MAGNET, and print\n"+
 			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre).\n"+
 			"With --stream the data comes back while the node leeches it, each piece checked\n"+
 			"against the torrent's hashes, written to -o FILE or to stdout (e.g. '| mpv -');\n"+
-			"the link is then printed on stderr at the end.")
-	stream := fs.Bool("stream", false, "stream the data as the node leeches it")
+			"the link is then printed on stderr at the end. With --stream --player P it is served\n"+
+			"instead on a local address (printed) that a player, started on it, can seek in.")
+	streamIt := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
+	player := fs.String("player", "", "with --stream, serve on a local address and start this player (auto, mpv, vlc or none)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
+	}
+	if *player != "" {
+		if err := checkPlayer(*player); err != nil {
+			return err
+		}
+		if !*streamIt {
+			return usageError{"--player goes with --stream"}
+		}
 	}
 	if fs.NArg() != 2 {
 		return usageError{"want a bridge address and a magnet link"}
@@ -377,12 +478,15 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	if _, _, err := onion.ParseAddress(fs.Arg(0)); err != nil {
 		return usageError{fmt.Sprintf("bridge address: %v", err)}
 	}
-	tor, err := g.startTor(ctx, !g.JSON && !*stream)
+	tor, err := g.startTor(ctx, !g.JSON && !*streamIt)
 	if err != nil {
 		return err
 	}
 	defer tor.Close()
-	if *stream {
+	if *streamIt && *player != "" {
+		return playFromBridge(ctx, g, tor, fs.Arg(0), fs.Arg(1), *player)
+	}
+	if *streamIt {
 		s, err := bridge.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
 		if err != nil {
 			return err
@@ -415,6 +519,34 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		return json.NewEncoder(g.Stdout).Encode(map[string]string{"link": link})
 	}
 	fmt.Fprintf(g.Stdout, "%s\n", link)
+	return nil
+}
+
+// playFromBridge serves a bridge node's stream of magnet on a local
+// address until interrupted: each request of the player opens its own
+// stream from the node (a seek reconnects from the piece it needs).
+func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, magnet, player string) error {
+	first, err := bridge.OpenStream(ctx, tor, addr, magnet)
+	if err != nil {
+		return err
+	}
+	name, size := first.Name(), first.Size()
+	first.Close()
+	if !g.JSON {
+		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(size))
+	}
+	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
+		s, err := bridge.OpenStream(rctx, tor, addr, magnet)
+		if err != nil {
+			return nil, err
+		}
+		return readerMedia{ReadSeekCloser: s, name: name, size: size}, nil
+	})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	<-ctx.Done()
 	return nil
 }
 

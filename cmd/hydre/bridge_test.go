@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,6 +73,82 @@ func TestBridgeFetch(t *testing.T) {
 	}
 	if err := runBridge(ctx, g, []string{"fetch", "--fingerprint", "nope", tf}); err == nil || !strings.Contains(err.Error(), "fingerprint") {
 		t.Fatalf("bad fingerprint: %v", err)
+	}
+}
+
+// TestBridgeFetchStream runs 'hydre bridge fetch --stream --player none' on
+// a two-file torrent from a local aria2 seeder: the printed address serves
+// the larger file by range, exactly, and keeps serving after the leech ends
+// until interrupted.
+func TestBridgeFetchStream(t *testing.T) {
+	needBridgeProgram(t, "aria2c")
+	needBridgeProgram(t, "mktorrent")
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed")
+	show := filepath.Join(seed, "show")
+	os.MkdirAll(show, 0o755)
+	video := make([]byte, 5<<20+77)
+	rand.Read(video)
+	os.WriteFile(filepath.Join(show, "episode.mkv"), video, 0o644)
+	os.WriteFile(filepath.Join(show, "episode.srt"), []byte("1\n00:00:01,000 --> 00:00:02,000\nhello\n"), 0o644)
+	tf := filepath.Join(dir, "show.torrent")
+	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, show).CombinedOutput(); err != nil {
+		t.Fatalf("mktorrent: %v %s", err, b)
+	}
+	port := startAria2Seeder(t, seed, tf)
+
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	g := &globals{DataDir: filepath.Join(dir, "home"), Stdout: out, Stderr: errb,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dl := filepath.Join(dir, "dl")
+	fetchCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- runBridge(fetchCtx, g, loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "none",
+			"--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf))
+	}()
+	u := waitLine(t, out, errb, "http://127.0.0.1:", done)
+	if !strings.HasSuffix(u, "/episode.mkv") {
+		t.Errorf("address %q does not name the larger file", u)
+	}
+	get := func(rng string) []byte {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if got := get("bytes=-1000"); !bytes.Equal(got, video[len(video)-1000:]) {
+		t.Fatalf("tail: %d bytes, differ", len(got))
+	}
+	if got := get("bytes=1000000-1999999"); !bytes.Equal(got, video[1000000:2000000]) {
+		t.Fatalf("middle: %d bytes, differ", len(got))
+	}
+	waitLine(t, out, errb, filepath.Join(dl, "show"), done)
+	if got := get(""); !bytes.Equal(got, video) {
+		t.Fatalf("after the leech: %d bytes, differ", len(got))
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("bridge fetch --stream: %v\n%s", err, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("bridge fetch --stream did not stop when interrupted")
 	}
 }
 
@@ -188,6 +265,41 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	}
 	if !strings.Contains(uout.String(), filepath.Join(dest, "talk.ogg")) {
 		t.Fatalf("get printed %q", uout.String())
+	}
+
+	// bridge request --stream --player none: a local address that plays the
+	// node's stream, by range, each range a stream of its own from the node.
+	gp, pout, perr := newGlobals()
+	playCtx, stopPlay := context.WithCancel(ctx)
+	played := make(chan error, 1)
+	go func() {
+		played <- runBridge(playCtx, gp, []string{"request", "--stream", "--player", "none", addr, magnet})
+	}()
+	u := waitLine(t, pout, perr, "http://127.0.0.1:", played)
+	if !strings.HasSuffix(u, "/talk.ogg") {
+		t.Errorf("address %q", u)
+	}
+	for _, r := range []struct {
+		rng        string
+		start, end int
+	}{{"bytes=-100", len(data) - 100, len(data)}, {"bytes=70000-1500000", 70000, 1500001}, {"", 0, len(data)}} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if r.rng != "" {
+			req.Header.Set("Range", r.rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(b, data[r.start:r.end]) {
+			t.Fatalf("range %q from the bridge's stream: %d bytes (%v), differ", r.rng, len(b), err)
+		}
+	}
+	stopPlay()
+	if err := <-played; err != nil {
+		t.Fatalf("bridge request --stream --player none: %v\n%s", err, perr.String())
 	}
 }
 

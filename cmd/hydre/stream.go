@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -26,10 +27,8 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
-	switch *player {
-	case stream.PlayerAuto, stream.PlayerMPV, stream.PlayerVLC, stream.PlayerNone:
-	default:
-		return usageError{fmt.Sprintf("unknown player %q (want auto, mpv, vlc or none)", *player)}
+	if err := checkPlayer(*player); err != nil {
+		return err
 	}
 	e, stop, err := g.openEngineWith(ctx, engineOptions{DownloadDir: *out})
 	if err != nil {
@@ -72,6 +71,15 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	return serveUntilDone(ctx, g, e, func(swarm.Status) (bool, error) { return false, nil })
 }
 
+// checkPlayer checks a --player value.
+func checkPlayer(p string) error {
+	switch p {
+	case stream.PlayerAuto, stream.PlayerMPV, stream.PlayerVLC, stream.PlayerNone:
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown player %q (want auto, mpv, vlc or none)", p)}
+}
+
 // startStreamServer serves content id of e on a loopback address until ctx
 // ends: it waits for the content's descriptor (so the address carries the
 // file name), prints the address on stdout (a "stream" JSON object with
@@ -109,3 +117,63 @@ func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcry
 	}()
 	return url, wg.Wait, nil
 }
+
+// serveMedia serves what open returns on a loopback address until ctx ends:
+// it prints the address on stdout (a "stream" JSON object with --json),
+// starts player on it ("none": no player) and returns a function that
+// stops the player and waits for the server. It backs the --stream modes
+// of 'hydre bridge', whose data is not a hydre content.
+func serveMedia(ctx context.Context, g *globals, name, player string, open func(context.Context) (stream.Media, error)) (func(), error) {
+	srv, err := stream.New(nil, stream.Options{Logger: g.Logger})
+	if err != nil {
+		return nil, err
+	}
+	url, err := srv.AddMedia(name, open)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	if g.JSON {
+		fmt.Fprintf(g.Stdout, "{\"event\":\"stream\",\"url\":%q}\n", url)
+	} else {
+		fmt.Fprintf(g.Stdout, "%s\n", url)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ctx); err != nil {
+			g.Logger.Warn("stream server", "err", err)
+		}
+	}()
+	p, err := stream.LaunchPlayer(ctx, url, player)
+	switch {
+	case errors.Is(err, stream.ErrNoPlayer):
+		fmt.Fprintf(g.Stderr, "No media player found (install mpv or vlc); open the address above in one.\n")
+	case err != nil:
+		srv.Close()
+		wg.Wait()
+		return nil, err
+	case p != nil && !g.JSON:
+		fmt.Fprintf(g.Stderr, "Started %s on it.\n", p.Name)
+	}
+	return func() {
+		if p != nil {
+			p.Stop()
+		}
+		srv.Close()
+		wg.Wait()
+	}, nil
+}
+
+// readerMedia is a Media over a reader of known name and size (a
+// torrent's data read through bridge.Torrent.NewReader, a bridge stream).
+type readerMedia struct {
+	io.ReadSeekCloser
+	name string
+	size int64
+}
+
+func (m readerMedia) Name() string      { return m.name }
+func (m readerMedia) Size() int64       { return m.size }
+func (m readerMedia) MediaType() string { return "" }

@@ -1,7 +1,9 @@
 package stream
 
 import (
+	"context"
 	"errors"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -27,12 +29,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	id, ok := s.lookup(tok)
+	e, ok := s.lookup(tok)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := s.src.Open(r.Context(), id)
+	f, err := s.open(r.Context(), e)
 	if err != nil {
 		switch {
 		case errors.Is(err, swarm.ErrNotFound):
@@ -40,7 +42,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case r.Context().Err() != nil:
 			// The client left while the descriptor was awaited.
 		default:
-			s.log.Warn("stream: open", "content", id, "err", err)
+			s.log.Warn("stream: open", "content", e.id, "err", err)
 			http.Error(w, "content unavailable", http.StatusServiceUnavailable)
 		}
 		return
@@ -52,16 +54,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cd := mime.FormatMediaType("inline", map[string]string{"filename": name}); cd != "" {
 		h.Set("Content-Disposition", cd)
 	}
-	// The content is immutable: its ID is a strong validator for If-Range.
-	h.Set("Etag", `"`+id.String()+`"`)
+	h.Set("Etag", e.etag) // for If-Range
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	start := time.Now()
-	http.ServeContent(w, r, name, time.Time{}, f)
-	s.log.Debug("stream: served", "content", id, "method", r.Method, "range", r.Header.Get("Range"),
+	http.ServeContent(w, r, name, time.Time{}, &lazySeeker{m: f, size: f.Size()})
+	s.log.Debug("stream: served", "content", e.id, "method", r.Method, "range", r.Header.Get("Range"),
 		"took", time.Since(start).Round(time.Millisecond))
+}
+
+// open opens what e serves.
+func (s *Server) open(ctx context.Context, e entry) (Media, error) {
+	if e.open != nil {
+		return e.open(ctx)
+	}
+	return s.src.Open(ctx, e.id)
+}
+
+// lazySeeker defers seeks to the next Read: http.ServeContent seeks to the
+// end for the size, back to the start, then to the range, and for a
+// source whose Seek costs a round trip (a bridge stream reconnects) only
+// the last one matters.
+type lazySeeker struct {
+	m         Media
+	size      int64
+	pos, real int64
+}
+
+func (l *lazySeeker) Read(p []byte) (int, error) {
+	if l.pos != l.real {
+		if _, err := l.m.Seek(l.pos, io.SeekStart); err != nil {
+			return 0, err
+		}
+		l.real = l.pos
+	}
+	n, err := l.m.Read(p)
+	l.pos += int64(n)
+	l.real = l.pos
+	return n, err
+}
+
+func (l *lazySeeker) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += l.pos
+	case io.SeekEnd:
+		off += l.size
+	case io.SeekStart:
+	default:
+		return l.pos, errors.New("seek: bad whence")
+	}
+	if off < 0 {
+		return l.pos, errors.New("seek: negative position")
+	}
+	l.pos = off
+	return off, nil
 }
 
 // ownHost reports whether a Host header names this server: its own loopback

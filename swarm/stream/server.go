@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -62,9 +63,29 @@ type Server struct {
 	srv  *http.Server
 
 	mu     sync.Mutex
-	byID   map[hcrypto.ContentID]string   // token per content
-	byHash map[[32]byte]hcrypto.ContentID // sha256(token) -> content
+	byID   map[hcrypto.ContentID]string // token per content
+	byHash map[[32]byte]entry           // sha256(token) -> what it serves
 	closed bool
+}
+
+// Media is a file the server can serve besides the Source's contents (a
+// BitTorrent stream of the bridge, say): reads may block until the bytes
+// are there, and Seek must be cheap until the next Read.
+type Media interface {
+	io.ReadSeekCloser
+	// Name is the file name (sanitized again before use).
+	Name() string
+	// Size is the length in bytes.
+	Size() int64
+	// MediaType is the declared media type ("" to go by the name).
+	MediaType() string
+}
+
+// entry is what one address serves: a content of the Source, or Media.
+type entry struct {
+	id   hcrypto.ContentID                        // for a content
+	open func(ctx context.Context) (Media, error) // for Media
+	etag string
 }
 
 // New binds the server's address (so URLs are known before Serve runs) and
@@ -85,7 +106,7 @@ func New(src Source, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s := &Server{src: src, log: log, ln: ln, addr: ln.Addr().String(), byID: map[hcrypto.ContentID]string{},
-		byHash: map[[32]byte]hcrypto.ContentID{}}
+		byHash: map[[32]byte]entry{}}
 	_, s.port, _ = net.SplitHostPort(s.addr)
 	s.srv = &http.Server{
 		Handler:           s,
@@ -171,17 +192,44 @@ func (s *Server) URL(id hcrypto.ContentID) (string, error) {
 	}
 	tok, ok := s.byID[id]
 	if !ok {
-		b := make([]byte, tokenBytes)
-		rand.Read(b)
-		tok = base64.RawURLEncoding.EncodeToString(b)
+		// The content is immutable: its ID is a strong validator.
+		tok = s.addLocked(entry{id: id, etag: `"` + id.String() + `"`})
 		s.byID[id] = tok
-		s.byHash[sha256.Sum256([]byte(tok))] = id
 	}
+	return s.urlFor(tok, st.Name), nil
+}
+
+// AddMedia serves what open returns (called for each request, with the
+// request's context) at a new address, which it returns; Forget does not
+// apply to it, it is served for the life of the server. The address holds
+// a random token, like a content's.
+func (s *Server) AddMedia(name string, open func(ctx context.Context) (Media, error)) (string, error) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", errors.New("stream server closed")
+	}
+	tok := s.addLocked(entry{open: open, etag: `"m` + base64.RawURLEncoding.EncodeToString(b) + `"`})
+	return s.urlFor(tok, name), nil
+}
+
+// addLocked registers e under a fresh random token and returns the token.
+func (s *Server) addLocked(e entry) string {
+	b := make([]byte, tokenBytes)
+	rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	s.byHash[sha256.Sum256([]byte(tok))] = e
+	return tok
+}
+
+func (s *Server) urlFor(tok, name string) string {
 	u := url.URL{Scheme: "http", Host: s.addr, Path: "/" + tok + "/"}
-	if st.Name != "" {
-		u.Path += hcrypto.SanitizeName(st.Name)
+	if name != "" {
+		u.Path += hcrypto.SanitizeName(name)
 	}
-	return u.String(), nil
+	return u.String()
 }
 
 // Forget stops serving id: its address answers 404 from then on (responses
@@ -195,12 +243,12 @@ func (s *Server) Forget(id hcrypto.ContentID) {
 	}
 }
 
-// lookup finds the content of a token. Tokens are compared through their
+// lookup finds what a token serves. Tokens are compared through their
 // hash, so the map lookup's timing says nothing about a token's bytes.
-func (s *Server) lookup(tok string) (hcrypto.ContentID, bool) {
+func (s *Server) lookup(tok string) (entry, bool) {
 	h := sha256.Sum256([]byte(tok))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.byHash[h]
-	return id, ok
+	e, ok := s.byHash[h]
+	return e, ok
 }

@@ -341,3 +341,60 @@ func TestURLStableAndUnique(t *testing.T) {
 		t.Errorf("other content: status %d %q", resp.StatusCode, body)
 	}
 }
+
+// countingMedia is a Media over bytes that counts the seeks that reach it
+// (a bridge stream reconnects on each).
+type countingMedia struct {
+	*bytes.Reader
+	name  string
+	size  int64
+	seeks *int
+}
+
+func (m countingMedia) Seek(off int64, whence int) (int64, error) {
+	*m.seeks++
+	return m.Reader.Seek(off, whence)
+}
+func (m countingMedia) Close() error      { return nil }
+func (m countingMedia) Name() string      { return m.name }
+func (m countingMedia) Size() int64       { return m.size }
+func (m countingMedia) MediaType() string { return "" }
+
+// TestAddMedia serves a Media (not a content of the Source) by range, with
+// at most one seek reaching it per request, and the type from its name.
+func TestAddMedia(t *testing.T) {
+	data := make([]byte, 1<<20+12345)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	s := startServer(t, fakeSource{})
+	seeks, opens := 0, 0
+	u, err := s.AddMedia("clip.webm", func(context.Context) (Media, error) {
+		opens++
+		return countingMedia{Reader: bytes.NewReader(data), name: "clip.webm", size: int64(len(data)), seeks: &seeks}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(u, "/clip.webm") {
+		t.Errorf("address %q", u)
+	}
+	for _, tc := range rangeCases(int64(len(data))) {
+		seeks, opens = 0, 0
+		checkRange(t, u, data, tc)
+		if seeks > 1 || (tc.status != http.StatusRequestedRangeNotSatisfiable && opens != 1) {
+			t.Errorf("%s: %d opens and %d seeks reached the media, want 1 and at most 1", tc.name, opens, seeks)
+		}
+	}
+	resp, _ := get(t, u, nil)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasSuffix(ct, "/webm") {
+		t.Errorf("Content-Type %q, want the type of .webm", ct)
+	}
+	u2, _ := s.AddMedia("clip.webm", func(context.Context) (Media, error) { return nil, errors.New("unused") })
+	if u2 == u {
+		t.Error("two media got the same address")
+	}
+	if resp2, _ := get(t, u2, nil); resp2.Header.Get("Etag") == resp.Header.Get("Etag") {
+		t.Error("two media share an Etag")
+	}
+}
