@@ -148,6 +148,17 @@ type listener struct {
 
 func (l *listener) Address() string { return l.addr }
 
+// Accept returns the next connection tor made to the service, with a small
+// send buffer (see sendBuffer).
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	limitSendBuffer(c)
+	return c, nil
+}
+
 // Addr returns the onion address (network "onion").
 func (l *listener) Addr() net.Addr { return onionAddr(l.addr) }
 

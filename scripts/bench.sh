@@ -3,16 +3,29 @@
 # by HYDRE_BENCH=1) and the micro-benchmarks, and assembles BENCHMARKS.md
 # from the fragments each writes, with the machine and the date. Packages run
 # one at a time (-p 1) so that no benchmark measures another one's load.
+#
+# HYDRE_BENCH_ONLY=REGEXP (e.g. 'Swarm|Stream') reruns only those
+# TestBench<Area> tests and keeps the other areas' fragments of an earlier
+# run in the output folder.
 set -euo pipefail
 out=${1:-bin/bench}
 cd "$(dirname "$0")/.."
-rm -rf "$out"
+only=${HYDRE_BENCH_ONLY:-}
+if [ -z "$only" ]; then
+	rm -rf "$out"
+fi
 mkdir -p "$out"
 export HYDRE_BENCH=1 HYDRE_BENCH_OUT
 HYDRE_BENCH_OUT=$(cd "$out" && pwd)
 
-go test -p 1 -count=1 -timeout 0 -run '^TestBench' -v ./... 2>&1 | tee "$out/bench-tests.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' || true
-go test -count=1 -run '^$' -bench . -benchmem -benchtime 300ms ./crypto/... ./swarm/... 2>&1 | tee "$out/micro.txt" | grep -E '^(Benchmark|ok|FAIL)' || true
+run='^TestBench'
+if [ -n "$only" ]; then
+	run="^TestBench($only)\$"
+fi
+go test -p 1 -count=1 -timeout 0 -run "$run" -v ./... 2>&1 | tee "$out/bench-tests${only:+-${only//[^A-Za-z0-9]/-}}.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' || true
+if [ -z "$only" ] || [ ! -e "$out/micro.txt" ]; then
+	go test -count=1 -run '^$' -bench . -benchmem -benchtime 300ms ./crypto/... ./swarm/... 2>&1 | tee "$out/micro.txt" | grep -E '^(Benchmark|ok|FAIL)' || true
+fi
 
 {
 	echo "# hydre benchmarks"

@@ -92,29 +92,59 @@ func (b *bus) subscribe() (<-chan Event, func()) {
 }
 
 // forward moves pending statuses to the channel, oldest content first.
+// When the subscription ends, what is still pending goes into the
+// channel's buffer, as far as it has room (a reader that stopped reading
+// never blocks the end), so that the last states before a Close (a pause,
+// say) still reach a reader that drains the channel.
 func (s *subscriber) forward() {
 	for {
-		s.mu.Lock()
-		var ev Event
-		has := len(s.order) > 0
-		if has {
-			id := s.order[0]
-			s.order = s.order[1:]
-			ev = Event{Status: s.pending[id]}
-			delete(s.pending, id)
-		}
-		s.mu.Unlock()
+		ev, has := s.next()
 		if !has {
 			select {
 			case <-s.notify:
 				continue
 			case <-s.done:
+				s.flush()
 				return
 			}
 		}
 		select {
 		case s.out <- ev:
 		case <-s.done:
+			select {
+			case s.out <- ev:
+				s.flush()
+			default:
+			}
+			return
+		}
+	}
+}
+
+// next takes the oldest pending status.
+func (s *subscriber) next() (Event, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.order) == 0 {
+		return Event{}, false
+	}
+	id := s.order[0]
+	s.order = s.order[1:]
+	ev := Event{Status: s.pending[id]}
+	delete(s.pending, id)
+	return ev, true
+}
+
+// flush puts pending statuses into the channel's free buffer.
+func (s *subscriber) flush() {
+	for {
+		ev, has := s.next()
+		if !has {
+			return
+		}
+		select {
+		case s.out <- ev:
+		default:
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 
@@ -23,12 +24,16 @@ type fakeSeeder struct {
 	// unsolicited makes it send a piece nobody asked for right after its
 	// bitfield, then behave.
 	unsolicited bool
+	// fifo makes it queue requests, serve them in order and honour Cancel
+	// for those not yet served, as hydre's own uploader does.
+	fifo bool
 
 	mu       sync.Mutex
 	conns    int
 	pieces   int
 	byes     []GoodbyeCode
-	afterBan int // connections accepted after a ByeBanned
+	afterBan int      // connections accepted after a ByeBanned
+	sent     []uint32 // pieces written, in order (fifo mode)
 	wg       sync.WaitGroup
 }
 
@@ -93,6 +98,10 @@ func (f *fakeSeeder) serve(c net.Conn) {
 		pb, _ := proof.MarshalBinary()
 		WriteFrame(c, Piece{Index: 0, Proof: pb, Data: ct})
 	}
+	if f.fifo {
+		f.serveFIFO(c)
+		return
+	}
 	reqs := make(chan uint32, maxRemoteRequests)
 	go func() { // a separate reader, so a Goodbye is seen even while writing fails
 		defer close(reqs)
@@ -130,6 +139,75 @@ func (f *fakeSeeder) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// serveFIFO serves requests in order from a queue that Cancel edits.
+func (f *fakeSeeder) serveFIFO(c net.Conn) {
+	var (
+		mu    sync.Mutex
+		queue []uint32
+		wake  = make(chan struct{}, 1)
+		gone  = make(chan struct{})
+	)
+	go func() {
+		defer close(gone)
+		for {
+			m, err := ReadFrame(c, 0)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			switch m := m.(type) {
+			case Request:
+				queue = append(queue, m.Index)
+			case Cancel:
+				if i := slices.Index(queue, m.Index); i >= 0 {
+					queue = slices.Delete(queue, i, i+1)
+				}
+			}
+			mu.Unlock()
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	for {
+		mu.Lock()
+		var idx uint32
+		ok := len(queue) > 0
+		if ok {
+			idx, queue = queue[0], queue[1:]
+		}
+		mu.Unlock()
+		if !ok {
+			select {
+			case <-wake:
+				continue
+			case <-gone:
+				return
+			}
+		}
+		ct, proof, err := f.sealed.ReadChunk(bytes.NewReader(f.data), int(idx))
+		if err != nil {
+			return
+		}
+		pb, _ := proof.MarshalBinary()
+		f.mu.Lock()
+		f.pieces++
+		f.sent = append(f.sent, idx)
+		f.mu.Unlock()
+		if WriteFrame(c, Piece{Index: idx, Proof: pb, Data: ct}) != nil {
+			return
+		}
+	}
+}
+
+// sentSince returns the pieces written since the first n.
+func (f *fakeSeeder) sentSince(n int) []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sent[min(n, len(f.sent)):])
 }
 
 func (f *fakeSeeder) stats() (conns, pieces, afterBan int, byes []GoodbyeCode) {

@@ -1,12 +1,15 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
@@ -45,6 +48,8 @@ type file struct {
 	mu     sync.Mutex   // serializes Read and Seek
 	pos    int64        // under mu
 	at     atomic.Int64 // pos, for the picker while a Read blocks
+	jumped atomic.Bool  // opened or seeked since the picker last looked
+	moved  atomic.Int64 // when it last opened or seeked (UnixNano), for the picker
 	closed chan struct{}
 	once   sync.Once
 }
@@ -80,6 +85,8 @@ func (e *Engine) Open(ctx context.Context, id hcrypto.ContentID) (File, error) {
 		c.mu.Lock()
 	}
 	f := &file{c: c, ctx: ctx, desc: c.desc, header: c.header, st: c.st, closed: make(chan struct{})}
+	f.jumped.Store(true)
+	f.moved.Store(time.Now().UnixNano())
 	c.readers[f] = struct{}{}
 	c.pokeReaders()
 	return f, nil
@@ -178,6 +185,10 @@ func (f *file) Seek(offset int64, whence int) (int64, error) {
 	if abs < 0 {
 		return 0, errors.New("seek: negative position")
 	}
+	if abs != f.pos {
+		f.jumped.Store(true)
+		f.moved.Store(time.Now().UnixNano())
+	}
 	f.pos = abs
 	f.at.Store(abs)
 	f.c.pokeReaders()
@@ -203,27 +214,34 @@ func (c *content) pokeReaders() {
 	}
 }
 
-// windows returns the readahead windows of the open Files, for the picker.
-func (c *content) windows(rate float64) []window {
+// windows returns the readahead windows of the open Files, for the picker,
+// the one that opened or seeked last first, and whether any of them opened
+// or seeked since the last call.
+func (c *content) windows(rate float64) ([]window, bool) {
 	c.mu.Lock()
 	files := make([]*file, 0, len(c.readers))
 	for f := range c.readers {
 		files = append(files, f)
 	}
+	slices.SortFunc(files, func(a, b *file) int { return cmp.Compare(b.moved.Load(), a.moved.Load()) })
 	desc := c.desc
 	c.mu.Unlock()
 	if desc == nil {
-		return nil
+		return nil, false
 	}
 	bytes := max(minReadahead, int64(rate*readaheadTime))
 	count := int(min(int64(maxWindowChunks), max(2, bytes/int64(desc.ChunkSize))))
 	var ws []window
+	jumped := false
 	for _, f := range files {
+		if f.jumped.Swap(false) {
+			jumped = true
+		}
 		pos := f.at.Load()
 		if pos >= desc.Size {
 			continue
 		}
 		ws = append(ws, window{start: int(pos / int64(desc.ChunkSize)), count: count})
 	}
-	return ws
+	return ws, jumped
 }

@@ -126,3 +126,85 @@ func isTimeout(err error) bool {
 	var te interface{ Timeout() bool }
 	return errors.As(err, &te) && te.Timeout()
 }
+
+// TestLateCancelledPiecesKeepPeer: a reader that jumps makes the downloader
+// withdraw its queued requests; a peer that serves them anyway (its pieces
+// were on their way, or it ignores Cancel, as this one does) is not taken
+// for a protocol violator, and the download completes, exact.
+func TestLateCancelledPiecesKeepPeer(t *testing.T) {
+	n := memnet.New(memnet.WithBandwidth(2 << 20))
+	_, data := writeFile(t, t.TempDir(), "j", 3<<20)
+	sealed := sealBytes(t, "j.bin", data, 16<<10)
+	deaf := startFakeSeeder(t, n.Node("deaf"), sealed, data, false)
+	b := newNode(t, n, "b", func(c *Config) { c.CircuitsPerPeer = 2 })
+	st := b.get(deaf.link())
+	f, err := b.e.Open(context.Background(), st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1000)
+	for _, at := range []int64{0, int64(len(data)) - 5000, 1 << 20, 2 << 20, 100} {
+		if _, err := f.Seek(at, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(f, buf); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(buf, data[at:at+1000]) {
+			t.Fatalf("read at %d: wrong bytes", at)
+		}
+	}
+	done := b.waitDone(st.ID, time.Minute)
+	checkFile(t, done.Path, data)
+	if _, _, _, byes := deaf.stats(); slices.Contains(byes, ByeProtocol) {
+		t.Fatalf("goodbyes %v: a late cancelled piece was taken for a violation", byes)
+	}
+}
+
+// TestJumpGoesToTheHeadOfTheQueue: a peer serves requests in order (as
+// hydre's uploader does); when a reader jumps, the downloader withdraws its
+// queued requests so that the chunks where the reader now waits are served
+// next, not after everything asked for before the jump.
+func TestJumpGoesToTheHeadOfTheQueue(t *testing.T) {
+	n := memnet.New(memnet.WithBandwidth(512 << 10))
+	_, data := writeFile(t, t.TempDir(), "q", 4<<20)
+	sealed := sealBytes(t, "q.bin", data, 16<<10)
+	peer := startFakeSeeder(t, n.Node("fifo"), sealed, data, false)
+	peer.fifo = true
+	b := newNode(t, n, "b", func(c *Config) { c.CircuitsPerPeer = 1 })
+	st := b.get(peer.link())
+	// Let the download fill its request window with rarest-first chunks.
+	b.waitFor(st.ID, 30*time.Second, "some chunks", func(s Status) bool { return s.Verified >= 256<<10 })
+	f, err := b.e.Open(context.Background(), st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const chunk = 16 << 10
+	for _, at := range []int64{3<<20 + 5*chunk, 1<<20 + 7*chunk, 2<<20 + 3*chunk} {
+		mark := len(peer.sentSince(0))
+		if _, err := f.Seek(at, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 100)
+		if _, err := io.ReadFull(f, buf); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(buf, data[at:at+100]) {
+			t.Fatalf("read at %d: wrong bytes", at)
+		}
+		want := uint32(at / chunk)
+		sent := peer.sentSince(mark)
+		before := slices.Index(sent, want)
+		if before < 0 {
+			// It was already held or arrived before the mark.
+			continue
+		}
+		// Only what was being written when the Cancel frames arrived may
+		// come first: a few chunks, not the whole window.
+		if before > 3 {
+			t.Errorf("jump to chunk %d: %d other chunks served before it: %v", want, before, sent[:before])
+		}
+	}
+}

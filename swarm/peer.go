@@ -35,7 +35,7 @@ type peer struct {
 	has         bitmap
 	gotBitfield bool
 	outstanding map[int]time.Time // our requests to it
-	cancelled   map[int]bool      // cancelled requests whose piece may still come
+	cancelled   map[int]withdrawn // cancelled requests whose piece may still come
 	window      int
 	rate        float64 // bytes/s received, smoothed
 	tickBytes   int64
@@ -59,7 +59,7 @@ type peer struct {
 
 func newPeer(s *swarm, conn net.Conn, addr string, dialed bool, circ int) *peer {
 	return &peer{s: s, conn: conn, addr: addr, dialed: dialed, circ: circ,
-		outstanding: map[int]time.Time{}, cancelled: map[int]bool{}, window: initialWindow,
+		outstanding: map[int]time.Time{}, cancelled: map[int]withdrawn{}, window: initialWindow,
 		wake: make(chan struct{}, 1), done: make(chan struct{}), joined: time.Now()}
 }
 
@@ -76,6 +76,38 @@ func (p *peer) sendPiece(m Piece) {
 	p.pieces = append(p.pieces, m)
 	p.mu.Unlock()
 	p.poke()
+}
+
+// withdrawn counts the cancelled requests for one chunk whose pieces may
+// still come (they may be on their way when the Cancel arrives), and when
+// the last was cancelled.
+type withdrawn struct {
+	n  int
+	at time.Time
+}
+
+// withdraw cancels the request for chunk i, which the caller has removed
+// from p.outstanding. Its piece is still accepted if it comes, once per
+// cancelled request, until cancelledKeep has passed.
+func (p *peer) withdraw(i int) {
+	w := p.cancelled[i]
+	p.cancelled[i] = withdrawn{n: w.n + 1, at: time.Now()}
+	p.send(Cancel{Index: uint32(i)})
+}
+
+// settle accounts for a piece or Reject of chunk i that answers a cancelled
+// request; it reports false if there was none.
+func (p *peer) settle(i int) bool {
+	w, ok := p.cancelled[i]
+	if !ok {
+		return false
+	}
+	if w.n <= 1 {
+		delete(p.cancelled, i)
+	} else {
+		p.cancelled[i] = withdrawn{n: w.n - 1, at: w.at}
+	}
+	return true
 }
 
 func (p *peer) poke() {

@@ -20,6 +20,7 @@ type picker struct {
 	avail    []int32 // connected peers holding the chunk
 	tie      []uint32
 	prio     []int32 // rank in a reader's window; -1 for none
+	windowed bool    // some chunk has a rank
 	left     int     // chunks not in have
 }
 
@@ -64,28 +65,56 @@ func (pk *picker) markHave(i int) bool {
 // window is a range of chunks a reader is about to read, in order.
 type window struct{ start, count int }
 
-// setPriority ranks the chunks of the readers' windows; it reports whether
-// any chunk of a window is missing.
+// recentLead is how many chunks of the window of the reader that moved
+// last rank before any chunk of the other readers' windows: a player that
+// seeks opens a new connection while its old one still reads ahead, and
+// the new place is what the person waits for. Beyond the lead the windows
+// interleave, so that two streams a player reads at once both progress.
+const recentLead = 8
+
+// setPriority ranks the chunks of the readers' windows, given the most
+// recently moved reader's first; it reports whether any chunk of a window
+// is missing.
 func (pk *picker) setPriority(ws []window) bool {
 	for i := range pk.prio {
 		pk.prio[i] = -1
 	}
+	pk.windowed = false
 	any := false
-	for _, w := range ws {
+	for j, w := range ws {
+		lead := int32(min(j, 1) * recentLead)
 		for k := 0; k < w.count && w.start+k < pk.n; k++ {
 			i := w.start + k
 			if i < 0 {
 				continue
 			}
-			if pk.prio[i] < 0 || int32(k) < pk.prio[i] {
-				pk.prio[i] = int32(k)
+			if r := int32(k) + lead; pk.prio[i] < 0 || r < pk.prio[i] {
+				pk.prio[i] = r
 			}
+			pk.windowed = true
 			if pk.missing(i) {
 				any = true
 			}
 		}
 	}
 	return any
+}
+
+// starvedHead is how many chunks at the start of a reader's window must be
+// requested from someone for the reader not to count as starved.
+const starvedHead = 2
+
+// starved reports whether a reader waits, or is about to, for a chunk that
+// a connected peer has but no one was asked for.
+func (pk *picker) starved(ws []window) bool {
+	for _, w := range ws {
+		for k := 0; k < min(starvedHead, w.count) && w.start+k < pk.n; k++ {
+			if i := w.start + k; i >= 0 && pk.missing(i) && pk.inflight[i] == 0 && pk.avail[i] > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // urgentUnrequested counts the chunks of a window that are missing and not

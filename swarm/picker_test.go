@@ -28,6 +28,7 @@ func TestPicker(t *testing.T) {
 		{name: "rarest first", peers: [][]int{{0, 1, 2}, {0, 1}, {0}}, peerHas: []int{0, 1, 2, 3}, max: 2, want: []int{3, 2}},
 		{name: "skips held", have: []int{3}, peers: [][]int{{0, 1, 2}}, peerHas: []int{0, 1, 2, 3}, max: 4, want: []int{0, 1, 2}},
 		{name: "reader window first", peers: [][]int{{5}}, windows: []window{{start: 6, count: 2}}, peerHas: []int{0, 5, 6, 7}, max: 2, want: []int{6, 7}},
+		{name: "latest reader's head first", windows: []window{{start: 6, count: 2}, {start: 0, count: 3}}, peerHas: []int{0, 1, 2, 6, 7}, max: 5, want: []int{6, 7, 0, 1, 2}},
 		{name: "window in order", windows: []window{{start: 4, count: 4}}, peerHas: []int{7, 6, 5, 4}, max: 4, want: []int{4, 5, 6, 7}},
 		{name: "not in flight", inflight: []int{0, 1}, peerHas: []int{0, 1, 2}, max: 3, want: []int{2}},
 		{name: "endgame duplicates", have: []int{2, 3, 4, 5, 6, 7}, inflight: []int{0, 1}, peerHas: []int{0, 1}, max: 3, want: []int{0, 1}},
@@ -51,6 +52,41 @@ func TestPicker(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("picked %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPickerStarved(t *testing.T) {
+	tests := []struct {
+		name     string
+		have     []int
+		inflight []int
+		windows  []window
+		noPeer   bool // no connected peer has any chunk
+		want     bool
+	}{
+		{name: "no reader", want: false},
+		{name: "jumped: head requested from no one", windows: []window{{start: 4, count: 3}}, want: true},
+		{name: "second chunk of the head unrequested", inflight: []int{4}, windows: []window{{start: 4, count: 3}}, want: true},
+		{name: "head requested", inflight: []int{4, 5}, windows: []window{{start: 4, count: 3}}, want: false},
+		{name: "head held", have: []int{4, 5}, windows: []window{{start: 4, count: 3}}, want: false},
+		{name: "one of two readers starved", inflight: []int{0, 1}, windows: []window{{start: 0, count: 2}, {start: 6, count: 2}}, want: true},
+		{name: "window past the end", have: []int{7}, windows: []window{{start: 7, count: 4}}, want: false},
+		{name: "head held by no peer", noPeer: true, windows: []window{{start: 4, count: 3}}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const n = 8
+			pk := newPicker(n, bitsOf(n, tt.have...))
+			if !tt.noPeer {
+				pk.addAvail(bitsOf(n, 0, 1, 2, 3, 4, 5, 6, 7), 1)
+			}
+			for _, i := range tt.inflight {
+				pk.inflight[i]++
+			}
+			if got := pk.starved(tt.windows); got != tt.want {
+				t.Fatalf("starved = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -20,6 +20,7 @@ const (
 	maxWindow        = 64 // outstanding requests to one peer
 	windowLatency    = 3 * time.Second
 	requestTimeout   = 45 * time.Second
+	cancelledKeep    = 3 * time.Minute  // a withdrawn request's piece is still accepted for this long
 	stallTimeout     = 90 * time.Second // outstanding requests and no piece: drop the peer
 	maxStoreQueue    = 64               // received chunks waiting for the disk before we stop requesting
 	maxKnownAddrs    = 256

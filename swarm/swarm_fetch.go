@@ -1,8 +1,10 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -35,8 +37,9 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 			delete(p.outstanding, i)
 			s.pk.inflight[i]--
 			p.window = max(minWindow, p.window/2)
+		} else {
+			p.settle(i)
 		}
-		delete(p.cancelled, i)
 	case PEX:
 		for _, a := range m.Addrs {
 			s.learn(a)
@@ -66,9 +69,7 @@ func (s *swarm) piece(p *peer, m Piece) error {
 	if _, ok := p.outstanding[i]; ok {
 		delete(p.outstanding, i)
 		s.pk.inflight[i]--
-	} else if p.cancelled[i] {
-		delete(p.cancelled, i)
-	} else {
+	} else if !p.settle(i) {
 		return fmt.Errorf("%w: unsolicited piece %d", errProtocol, i)
 	}
 	if len(m.Data) != s.desc.ChunkLen(i) {
@@ -85,8 +86,7 @@ func (s *swarm) piece(p *peer, m Piece) error {
 			if _, dup := q.outstanding[i]; dup && q != p {
 				delete(q.outstanding, i)
 				s.pk.inflight[i]--
-				q.cancelled[i] = true
-				q.send(Cancel{Index: uint32(i)})
+				q.withdraw(i)
 			}
 		}
 	}
@@ -139,42 +139,92 @@ func (s *swarm) stored(ctx context.Context, r storeResult) {
 func (s *swarm) completed(ctx context.Context) {
 	for q := range s.peers {
 		for i := range q.outstanding {
-			q.send(Cancel{Index: uint32(i)})
+			q.withdraw(i)
 		}
 		q.outstanding = map[int]time.Time{}
 	}
 	s.storeQ = append(s.storeQ, storeJob{finish: true})
 }
 
+// scheduleAll fills every peer's request window. While a reader has a
+// window, its chunks are dealt to the peers one at a time, fastest first:
+// each circuit serves its requests in order, so a window handed out in
+// runs would come in at one circuit's rate, where dealt round robin its
+// head comes over every circuit at once.
 func (s *swarm) scheduleAll() {
+	if s.pk == nil || !s.pk.windowed {
+		for p := range s.peers {
+			s.schedule(p)
+		}
+		return
+	}
+	ps := make([]*peer, 0, len(s.peers))
 	for p := range s.peers {
-		s.schedule(p)
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *peer) int { return cmp.Compare(b.rate, a.rate) })
+	for len(ps) > 0 {
+		next := ps[:0]
+		for _, p := range ps {
+			if s.scheduleN(p, 1) > 0 {
+				next = append(next, p)
+			}
+		}
+		ps = next
 	}
 }
 
 // schedule fills p's request window.
-func (s *swarm) schedule(p *peer) {
+func (s *swarm) schedule(p *peer) { s.scheduleN(p, maxWindow) }
+
+// scheduleN requests up to max more chunks from p, within its window, and
+// returns how many it requested.
+func (s *swarm) scheduleN(p *peer, max int) int {
 	if s.pk == nil || s.pk.left == 0 || !p.gotBitfield || len(s.storeQ) >= maxStoreQueue {
-		return
+		return 0
 	}
-	free := p.window - len(p.outstanding)
+	free := min(max, p.window-len(p.outstanding))
 	if free <= 0 {
-		return
+		return 0
 	}
-	for _, i := range s.pk.pick(p.has, func(i int) bool { _, ok := p.outstanding[i]; return ok }, free) {
+	picked := s.pk.pick(p.has, func(i int) bool { _, ok := p.outstanding[i]; return ok }, free)
+	for _, i := range picked {
 		p.outstanding[i] = time.Now()
 		s.pk.inflight[i]++
 		p.send(Request{Index: uint32(i)})
 	}
+	return len(picked)
 }
 
 // reprioritize follows the readers: their windows go first, and requests
 // outside every window are withdrawn when they hold back window chunks.
+// A peer serves requests in the order they came, so when a reader jumps
+// (it opened, or seeked) or is starved (the chunks where it reads are
+// requested from no one), every request but those for the head of the
+// latest reader's window is withdrawn, so that the head is first in the
+// peers' queues rather than behind seconds of other chunks; the rest is
+// asked for again after it, in priority order. Otherwise (a reader moving
+// ahead as it plays) only as many are withdrawn as make room for the
+// window.
 func (s *swarm) reprioritize() {
 	if s.pk == nil {
 		return
 	}
-	if !s.pk.setPriority(s.c.windows(s.rate())) {
+	ws, jumped := s.c.windows(s.rate())
+	if !s.pk.setPriority(ws) {
+		return
+	}
+	if jumped || s.pk.starved(ws) {
+		for p := range s.peers {
+			for i := range p.outstanding {
+				if r := s.pk.prio[i]; r < 0 || r >= recentLead {
+					delete(p.outstanding, i)
+					s.pk.inflight[i]--
+					p.withdraw(i)
+				}
+			}
+		}
+		s.scheduleAll()
 		return
 	}
 	for p := range s.peers {
@@ -188,12 +238,11 @@ func (s *swarm) reprioritize() {
 			}
 			delete(p.outstanding, i)
 			s.pk.inflight[i]--
-			p.cancelled[i] = true
-			p.send(Cancel{Index: uint32(i)})
+			p.withdraw(i)
 			urgent--
 		}
-		s.schedule(p)
 	}
+	s.scheduleAll()
 }
 
 func (s *swarm) rate() float64 {
@@ -242,6 +291,11 @@ func (s *swarm) measure(d time.Duration) {
 // checkStalls withdraws requests that took too long and drops silent peers.
 func (s *swarm) checkStalls(now time.Time) {
 	for p := range s.peers {
+		for i, w := range p.cancelled {
+			if now.Sub(w.at) > cancelledKeep {
+				delete(p.cancelled, i) // the peer honoured the Cancel
+			}
+		}
 		if len(p.outstanding) == 0 {
 			continue
 		}
@@ -254,8 +308,7 @@ func (s *swarm) checkStalls(now time.Time) {
 			if now.Sub(at) > requestTimeout {
 				delete(p.outstanding, i)
 				s.pk.inflight[i]--
-				p.cancelled[i] = true
-				p.send(Cancel{Index: uint32(i)})
+				p.withdraw(i)
 				p.window = max(minWindow, p.window/2)
 			}
 		}

@@ -118,8 +118,22 @@ func ffprobe(ctx context.Context, url string) (probe, error) {
 // decodeFrame decodes one video frame of url at second at (0: the first)
 // and returns its framemd5 line (stream, timestamps, size and MD5).
 func decodeFrame(ctx context.Context, url string, at float64) (string, error) {
+	return decode(ctx, url, at, true)
+}
+
+// decodeKeyframe decodes the first video frame of url from the keyframe at
+// or before second at, as a player's fast seek shows it (ffmpeg
+// -noaccurate_seek), and returns its framemd5 line.
+func decodeKeyframe(ctx context.Context, url string, at float64) (string, error) {
+	return decode(ctx, url, at, false)
+}
+
+func decode(ctx context.Context, url string, at float64, exact bool) (string, error) {
 	args := []string{"-hide_banner", "-v", "error", "-xerror"}
 	if at > 0 {
+		if !exact {
+			args = append(args, "-noaccurate_seek")
+		}
 		args = append(args, "-ss", strconv.FormatFloat(at, 'f', 3, 64))
 	}
 	args = append(args, "-i", url, "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-")
