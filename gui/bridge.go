@@ -3,6 +3,7 @@ package gui
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,9 +19,13 @@ import (
 type Bridge interface {
 	// SetEnabled turns bridge mode on or off.
 	SetEnabled(ctx context.Context, on bool) error
-	// Fetch starts fetching a magnet link; the content then appears in
-	// the engine (and so in the app's lists) as it arrives.
+	// Fetch starts fetching a magnet link here; the content then appears
+	// in the engine (and so in the app's lists) as it arrives.
 	Fetch(ctx context.Context, magnet string) error
+	// Request asks the hidden bridge node at node ("<56 chars>.onion:port")
+	// to fetch a magnet link, reporting the node's progress, and returns
+	// the hydre link it answers with. BitTorrent never sees this computer.
+	Request(ctx context.Context, node, magnet string, progress func(done, size int64)) (string, error)
 	// Status returns the bridge's figures now.
 	Status() BridgeStatus
 }
@@ -54,6 +59,8 @@ type bridgeScreen struct {
 	u        *UI
 	content  fyne.CanvasObject
 	enabled  *widget.Check
+	node     *widget.Entry // hidden bridge node to ask; "" fetches here
+	remote   *widget.Label // the requests to the node
 	magnet   *widget.Entry
 	errLabel *widget.Label
 	errBox   fyne.CanvasObject
@@ -74,7 +81,15 @@ var discretionCounters = []string{
 
 func newBridgeScreen(u *UI) *bridgeScreen {
 	b := &bridgeScreen{u: u, values: map[string]*widget.Label{}}
-	b.enabled = widget.NewCheck("Bridge mode: fetch BitTorrent magnet links discreetly (download only, announced nowhere)", b.setEnabled)
+	b.node = widget.NewEntry()
+	b.node.SetPlaceHolder("hidden bridge node: <56 characters>.onion:7446")
+	b.node.SetText(u.currentSettings().BridgeNode)
+	b.node.OnSubmitted = func(string) { b.saveNode() }
+	b.node.OnChanged = func(string) { b.saveNode() }
+	b.remote = widget.NewLabel("")
+	b.remote.Wrapping = fyne.TextWrapWord
+	b.remote.Hide()
+	b.enabled = widget.NewCheck("Or fetch here: bridge mode (download only, announced nowhere)", b.setEnabled)
 	b.magnet = widget.NewEntry()
 	b.magnet.SetPlaceHolder("magnet:?xt=urn:btih:…")
 	b.magnet.OnSubmitted = func(s string) { b.fetch(s) }
@@ -93,16 +108,20 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 		b.counters.Append(name, l)
 	}
 	b.verdict = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	nodeHelp := widget.NewLabel("A hidden bridge node fetches the torrent for you and hands it over as a hydre link, " +
+		"over Tor: BitTorrent never sees your address. Give its address to have magnet links fetched by it.")
+	nodeHelp.Wrapping = fyne.TextWrapWord
 	exposure := widget.NewLabel("Bridge mode runs here: your IP address is visible to the BitTorrent peers and DHT nodes " +
 		"this computer talks to, though it announces nothing and uploads nothing. To stay hidden, ask a hidden bridge " +
-		"node instead: hydre get MAGNET --bridge ONION.")
+		"node instead (above).")
 	exposure.Wrapping = fyne.TextWrapWord
 	exposure.Importance = widget.WarningImportance
 	b.content = container.NewVScroll(container.NewVBox(
-		b.enabled,
-		exposure,
 		container.NewBorder(nil, nil, nil, fetch, b.magnet),
 		b.errBox,
+		section("Hidden bridge node", "", container.NewVBox(nodeHelp, b.node, b.remote)),
+		b.enabled,
+		exposure,
 		section("What the bridge fetches", "", container.NewVBox(b.figures, b.fetches)),
 		section("Discretion", "These stay at zero: the bridge takes from BitTorrent and gives nothing back to it.",
 			container.NewVBox(b.counters, b.verdict)),
@@ -188,21 +207,89 @@ func (b *bridgeScreen) setEnabled(on bool) {
 	})
 }
 
-// fetch hands a magnet link to the bridge.
+// saveNode remembers the hidden bridge node's address once it is empty or
+// well formed.
+func (b *bridgeScreen) saveNode() {
+	node := strings.TrimSpace(b.node.Text)
+	s := b.u.currentSettings()
+	if node == s.BridgeNode || (node != "" && !validNode(node)) {
+		return
+	}
+	s.BridgeNode = node
+	b.u.goOwned(func() {
+		if err := b.u.saveSettings(s); err != nil {
+			b.u.do(func() { b.u.showError("save the bridge node", err) })
+		}
+	})
+}
+
+// validNode reports whether s looks like "<56 chars>.onion:port".
+func validNode(s string) bool {
+	host, port, ok := strings.Cut(s, ":")
+	return ok && len(host) == 62 && strings.HasSuffix(host, ".onion") && port != "" &&
+		strings.Trim(port, "0123456789") == ""
+}
+
+// fetch hands a magnet link to the hidden bridge node when one is set,
+// else to the bridge here.
 func (b *bridgeScreen) fetch(magnet string) {
 	magnet = strings.TrimSpace(magnet)
 	if !strings.HasPrefix(strings.ToLower(magnet), "magnet:?") {
 		b.setError("This is not a magnet link (they start with magnet:?).")
 		return
 	}
+	node := strings.TrimSpace(b.node.Text)
+	if node != "" && !validNode(node) {
+		b.setError("The hidden bridge node's address is not valid: it looks like <56 characters>.onion:7446.")
+		return
+	}
 	b.setError("")
 	b.magnet.SetText("")
 	b.u.selectScreen(ScreenBridge)
+	if node != "" {
+		b.request(node, magnet)
+		return
+	}
 	b.u.goOwned(func() {
 		if err := b.u.opt.Bridge.Fetch(b.u.ctx, magnet); err != nil {
 			b.u.do(func() { b.setError("Could not fetch: " + plainError(err)) })
 		}
 	})
+}
+
+// request asks the hidden bridge node for magnet, shows its progress, then
+// downloads the link it answers with like any other.
+func (b *bridgeScreen) request(node, magnet string) {
+	name := magnetName(magnet)
+	b.remote.SetText("Asking the bridge node for " + name + "…")
+	b.remote.Show()
+	b.u.goOwned(func() {
+		link, err := b.u.opt.Bridge.Request(b.u.ctx, node, magnet, func(done, size int64) {
+			b.u.do(func() {
+				b.remote.SetText(fmt.Sprintf("The bridge node fetches %s: %s of %s.", name, formatSize(done), sizeOrUnknown(size)))
+			})
+		})
+		b.u.do(func() {
+			if err != nil {
+				b.remote.SetText("")
+				b.remote.Hide()
+				b.setError("The bridge node could not fetch it: " + plainError(err))
+				return
+			}
+			b.remote.SetText("The bridge node fetched " + name + "; it now downloads over hydre (Download screen).")
+			b.u.downloads.get(link)
+		})
+	})
+}
+
+// magnetName is the display name of a magnet link, or "the torrent".
+func magnetName(magnet string) string {
+	if u, err := url.Parse(magnet); err == nil {
+		if dn := strings.TrimSpace(u.Query().Get("dn")); dn != "" {
+			return dn
+		}
+	}
+	return "the torrent"
 }
 
 func (b *bridgeScreen) setError(msg string) {

@@ -1,8 +1,11 @@
 package gui
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // fakeBridge is a Bridge that records what the app asks of it.
@@ -20,6 +24,28 @@ type fakeBridge struct {
 	st      BridgeStatus
 	fetched []string
 	failOn  string
+	// answer is the link Request returns (after reporting progress), and
+	// asked records (node, magnet) pairs.
+	answer string
+	asked  [][2]string
+}
+
+func (b *fakeBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) (string, error) {
+	b.mu.Lock()
+	b.asked = append(b.asked, [2]string{node, magnet})
+	answer, fail := b.answer, magnet == b.failOn
+	b.mu.Unlock()
+	if fail {
+		return "", errors.New("bridge node: no peer has this torrent")
+	}
+	progress(1<<20, 4<<20)
+	return answer, nil
+}
+
+func (b *fakeBridge) requests() [][2]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([][2]string(nil), b.asked...)
 }
 
 func (b *fakeBridge) SetEnabled(_ context.Context, on bool) error {
@@ -102,4 +128,72 @@ func TestBridgeScreen(t *testing.T) {
 	})
 	eventually(t, u, 5*time.Second, func() bool { return strings.Contains(u.bridge.errLabel.Text, "No peer has this torrent") },
 		func() string { return "fetch error not shown: " + u.bridge.errLabel.Text })
+}
+
+// TestBridgeNodeRequest: with a hidden bridge node set, a magnet link goes
+// to the node, not to the local bridge; the link it answers with downloads
+// like any other; the node's address is kept across restarts; a bad
+// address or a failed request is said in plain words.
+func TestBridgeNodeRequest(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	fb := &fakeBridge{failOn: "magnet:?xt=urn:btih:ffffffffffffffffffffffffffffffffffffffff"}
+	dir := t.TempDir()
+	b := newNode(t, app, net, "b", dir, func(o *Options) { o.Bridge = fb })
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	src := writeRandomFile(t, t.TempDir(), "lecture.webm", 1<<20)
+	fb.answer = shareByDrop(t, a, src)
+
+	const node = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:7446"
+	u := b.ui
+	u.onUI(func() {
+		u.bridge.node.SetText("not-an-onion")
+		u.bridge.fetch("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567")
+		if !strings.Contains(u.bridge.errLabel.Text, "not valid") {
+			t.Errorf("bad node address: %q", u.bridge.errLabel.Text)
+		}
+		u.bridge.node.SetText(node)
+	})
+	eventually(t, u, 5*time.Second, func() bool { return u.currentSettings().BridgeNode == node },
+		func() string { return "bridge node not saved" })
+
+	magnet := "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=lecture.webm"
+	u.onUI(func() { u.pasteLink(magnet) })
+	eventually(t, u, time.Minute, func() bool {
+		for _, st := range u.currentEngine().List() {
+			if st.Name == "lecture.webm" && st.Kind == swarm.KindDownload && st.Done() {
+				return true
+			}
+		}
+		return false
+	}, func() string {
+		return "the node's link was not downloaded; " + u.bridge.errLabel.Text + " / " + u.bridge.remote.Text + " / " + u.downloads.errLabel.Text
+	})
+	want, _ := os.ReadFile(src)
+	if got, err := os.ReadFile(filepath.Join(b.dlDir, "lecture.webm")); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("downloaded file differs from the one behind the node's link (%v)", err)
+	}
+	if got := fb.requests(); len(got) != 1 || got[0] != [2]string{node, magnet} {
+		t.Errorf("requests to the node: %v", got)
+	}
+	fb.mu.Lock()
+	fetched := len(fb.fetched)
+	fb.mu.Unlock()
+	if fetched != 0 {
+		t.Errorf("the local bridge fetched %d magnets although a node was set", fetched)
+	}
+	u.onUI(func() {
+		if !strings.Contains(u.bridge.remote.Text, "fetched lecture.webm") {
+			t.Errorf("node status: %q", u.bridge.remote.Text)
+		}
+		u.bridge.fetch(fb.failOn)
+	})
+	eventually(t, u, 5*time.Second, func() bool { return strings.Contains(u.bridge.errLabel.Text, "could not fetch it") },
+		func() string { return "request error not shown: " + u.bridge.errLabel.Text })
+
+	if s, err := LoadSettings(dir); err != nil || s.BridgeNode != node {
+		t.Errorf("saved bridge node %q (%v)", s.BridgeNode, err)
+	}
 }

@@ -50,6 +50,9 @@ type Settings struct {
 	Tor TorSettings `json:"tor"`
 	// BridgeMode runs the discreet BitTorrent bridge (when built in).
 	BridgeMode bool `json:"bridge_mode"`
+	// BridgeNode is the hidden bridge node ("<56 chars>.onion:port") that
+	// fetches magnet links for this app; "" fetches them here (bridge mode).
+	BridgeNode string `json:"bridge_node,omitempty"`
 }
 
 // TorSettings are the connection settings.

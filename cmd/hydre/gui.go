@@ -66,12 +66,12 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	player := newGUIPlayer(ctx, g.Logger)
 	defer player.Close()
 	start := func(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, func(), error) {
-		e, stop, err := g.guiStart(ctx, s, progress)
+		e, tor, stop, err := g.guiStart(ctx, s, progress)
 		if err != nil {
 			return nil, nil, err
 		}
-		br.setEngine(e)
-		return e, func() { br.setEngine(nil); stop() }, nil
+		br.setEngine(e, tor)
+		return e, func() { br.setEngine(nil, nil); stop() }, nil
 	}
 	opt := gui.Options{
 		DataDir:     g.DataDir,
@@ -91,18 +91,19 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 }
 
 // guiStart is the app's gui.StartFunc: tor with the app's connection
-// settings (the --testnet option wins), then the engine over it.
-func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, func(), error) {
+// settings (the --testnet option wins), then the engine over it; it also
+// returns tor, over which the Bridge screen asks hidden bridge nodes.
+func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, onion.Transport, func(), error) {
 	cfg, err := g.guiTorConfig(s)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tor, err := onion.Start(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, onion.ErrNoTor) {
-			return nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)
+			return nil, nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	events := make(chan onion.BootstrapEvent, 16)
 	done := make(chan struct{})
@@ -117,7 +118,7 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 	<-done
 	if err != nil {
 		tor.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	e, err := swarm.Open(ctx, swarm.Config{
 		DataDir:              g.engineDir(),
@@ -131,7 +132,7 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 	})
 	if err != nil {
 		tor.Close()
-		return nil, nil, fmt.Errorf("open the engine: %w", err)
+		return nil, nil, nil, fmt.Errorf("open the engine: %w", err)
 	}
 	stop := func() {
 		if err := e.Close(); err != nil {
@@ -141,7 +142,7 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 			g.Logger.Warn("close tor", "err", err)
 		}
 	}
-	return e, stop, nil
+	return e, tor, stop, nil
 }
 
 // guiTorConfig builds the tor configuration from the app's settings.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/bridge"
 	"github.com/hydre-p2p/hydre/gui"
+	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -29,8 +30,9 @@ type guiBridge struct {
 	mu       sync.Mutex
 	client   *bridge.Client
 	torrents []*bridge.Torrent
-	off      chan struct{} // closed when the current client is turned off
-	engine   *swarm.Engine // the app's current engine, nil while connecting
+	off      chan struct{}   // closed when the current client is turned off
+	engine   *swarm.Engine   // the app's current engine, nil while connecting
+	tor      onion.Transport // the engine's tor, for asking bridge nodes
 	wg       sync.WaitGroup
 }
 
@@ -39,11 +41,27 @@ func newGUIBridge(ctx context.Context, g *globals) *guiBridge {
 	return &guiBridge{g: g, log: g.Logger, ctx: ctx, cancel: cancel}
 }
 
-// setEngine tells the bridge which engine shares what it fetched.
-func (b *guiBridge) setEngine(e *swarm.Engine) {
+// setEngine tells the bridge which engine shares what it fetched, and the
+// tor it runs over.
+func (b *guiBridge) setEngine(e *swarm.Engine, tor onion.Transport) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.engine = e
+	b.engine, b.tor = e, tor
+}
+
+// Request asks the hidden bridge node at node for magnet over the app's
+// tor, as 'hydre get MAGNET --bridge NODE' does, and returns its link.
+func (b *guiBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) (string, error) {
+	if _, _, err := onion.ParseAddress(node); err != nil {
+		return "", fmt.Errorf("bridge node address: %w", err)
+	}
+	b.mu.Lock()
+	tor := b.tor
+	b.mu.Unlock()
+	if tor == nil {
+		return "", errors.New("not connected to Tor yet")
+	}
+	return requestWithRetry(ctx, tor, node, magnet, progress)
 }
 
 // SetEnabled starts or stops the discreet client.
