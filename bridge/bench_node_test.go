@@ -1,0 +1,236 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// nodeRun is one user's fetch of a magnet through a hidden bridge node.
+type nodeRun struct {
+	leech  time.Duration // request to the node's leech complete
+	link   time.Duration // request to the link in the user's hands (leech, seal, share)
+	whole  time.Duration // request to the file verified on the user's disk
+	stream time.Duration // stream request to the first 2 MiB read (a separate request)
+}
+
+// TestBenchBridgeNode measures what a user waits for when a hidden bridge
+// node fetches a torrent for him, on the private Tor network (relays
+// unlimited) with an aria2 seeder on loopback: the node's own leech time,
+// the time until the user holds the hydre link, the end-to-end time of
+// 'hydre get MAGNET --bridge ONION' (link, then the hydre download over
+// Tor), and, as a separate request of a fresh node, the time to the first
+// 2 MiB of the stream mode. Each run starts a fresh node (no cache). Run by
+// `make bench` (HYDRE_BENCH=1); HYDRE_BENCH_BRIDGE_NODE_MIB (default 64)
+// and HYDRE_BENCH_RUNS (default 3) change it.
+func TestBenchBridgeNode(t *testing.T) {
+	if os.Getenv("HYDRE_BENCH") != "1" {
+		t.Skip("benchmark: set HYDRE_BENCH=1 (make bench)")
+	}
+	size := int64(envInt(t, "HYDRE_BENCH_BRIDGE_NODE_MIB", 64)) << 20
+	runs := envInt(t, "HYDRE_BENCH_RUNS", 3)
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	sum := writePayload(t, filepath.Join(seedDir, "film.bin"), size, 11)
+	tf := filepath.Join(dir, "film.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, "", 20)
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port)
+	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf) + "&dn=film.bin"
+	peer := fmt.Sprintf("127.0.0.1:%d", port)
+
+	nw := testnet.Shared(t, testnet.Options{})
+	bridgeTor, userTor := torFor(t, nw), torFor(t, nw)
+	var rs []nodeRun
+	for r := range runs {
+		run := benchNodeOnce(t, bridgeTor, userTor, peer, magnet, sum, size)
+		t.Logf("run %d: leech %v, link %v, whole %v, first 2 MiB of a stream %v", r+1, run.leech, run.link, run.whole, run.stream)
+		rs = append(rs, run)
+	}
+	med := func(f func(nodeRun) time.Duration) time.Duration {
+		var ds []time.Duration
+		for _, r := range rs {
+			ds = append(ds, f(r))
+		}
+		return median(ds)
+	}
+	all := func(f func(nodeRun) time.Duration) string {
+		var ds []time.Duration
+		for _, r := range rs {
+			ds = append(ds, f(r))
+		}
+		return fmt.Sprint(roundAll(ds))
+	}
+	leech, link, whole, stream := med(func(r nodeRun) time.Duration { return r.leech }), med(func(r nodeRun) time.Duration { return r.link }),
+		med(func(r nodeRun) time.Duration { return r.whole }), med(func(r nodeRun) time.Duration { return r.stream })
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Bridge node\n\n")
+	fmt.Fprintf(&b, "A user fetches a %d MiB torrent (1 MiB pieces) through a hidden bridge node: the node leeches it from one aria2 seeder on 127.0.0.1 "+
+		"(given as the operator's peer, no DHT), seals and shares it, and answers with a hydre link, which the user downloads over the private Tor "+
+		"network (3 authorities + 2 relays, unlimited; node and user on their own tor). A fresh node each run (nothing cached); medians of %d runs.\n\n", size>>20, runs)
+	fmt.Fprintf(&b, "| from the request to | median | runs | vs the node's leech |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| the node's leech complete | %v | %s | 1.00× |\n", leech.Round(time.Millisecond), all(func(r nodeRun) time.Duration { return r.leech }))
+	fmt.Fprintf(&b, "| the link in the user's hands (leech, seal, share) | %v | %s | %.2f× |\n", link.Round(time.Millisecond), all(func(r nodeRun) time.Duration { return r.link }), link.Seconds()/leech.Seconds())
+	fmt.Fprintf(&b, "| the file verified on the user's disk (`hydre get MAGNET --bridge ONION`) | %v | %s | %.2f× |\n", whole.Round(time.Millisecond), all(func(r nodeRun) time.Duration { return r.whole }), whole.Seconds()/leech.Seconds())
+	fmt.Fprintf(&b, "| the first 2 MiB of the stream mode (a fresh node) | %v | %s | %.2f× |\n", stream.Round(time.Millisecond), all(func(r nodeRun) time.Duration { return r.stream }), stream.Seconds()/leech.Seconds())
+	fmt.Fprintf(&b, "\nThe user's wait beyond the node's own leech is the sealing pass and the hydre download over Tor; the stream mode hands "+
+		"pieces over as the node verifies them, so the first megabytes come long before the leech ends on a slow swarm (here the seeder is local and fast).\n")
+	t.Log("\n" + b.String())
+	if out := os.Getenv("HYDRE_BENCH_OUT"); out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "bridge-node.md"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// benchNodeOnce runs a fresh node and a fresh user engine for one fetch,
+// then a second fresh node for one stream.
+func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magnet string, sum [32]byte, size int64) nodeRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var r nodeRun
+	node, c, stop := startBenchNode(t, ctx, bridgeTor, peer)
+	start := time.Now()
+	leeched := watchLeech(ctx, c, size, start)
+	link, err := requestRetry(ctx, userTor, node.Address(), magnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.link = time.Since(start)
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := openEngine(t, userTor, "user")
+	if _, err := user.Get(ctx, link, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := user.Status(l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Done() {
+			r.whole = time.Since(start)
+			if fileSHA(t, st.Path) != sum {
+				t.Fatal("the file fetched through the bridge node differs")
+			}
+			break
+		}
+		if st.State == swarm.StateFailed || ctx.Err() != nil {
+			t.Fatalf("user fetch: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.leech = <-leeched
+	checkDiscreet(t, c.Counters())
+	stop()
+
+	node, _, stop = startBenchNode(t, ctx, bridgeTor, peer)
+	defer stop()
+	start = time.Now()
+	var s *Stream
+	for attempt := 0; ; attempt++ {
+		s, err = OpenStream(ctx, userTor, node.Address(), magnet)
+		if err == nil || attempt == 5 || !errors.Is(err, ErrUnreachable) {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	buf := make([]byte, 2<<20)
+	if _, err := io.ReadFull(s, buf); err != nil {
+		t.Fatal(err)
+	}
+	r.stream = time.Since(start)
+	return r
+}
+
+// startBenchNode starts a hidden bridge node with its own client and
+// engine, fetching from peer only; stop ends it.
+func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer string) (*Node, *Client, func()) {
+	t.Helper()
+	dir := t.TempDir()
+	c := newTestClient(t, Config{DirPerInfoHash: true, DataDir: filepath.Join(dir, "data")})
+	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: filepath.Join(dir, "engine"), Transport: tr,
+		DownloadDir: filepath.Join(dir, "dl"), Reshare: true, Logger: testLogger(t).With("engine", "bridge")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
+		Logger: testLogger(t), Peers: []string{peer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := node.Serve(serveCtx); err != nil {
+			t.Error(err)
+		}
+	}()
+	return node, c, func() {
+		cancel()
+		wg.Wait()
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+		c.Close()
+	}
+}
+
+// watchLeech reports how long after start c's torrent had all size bytes.
+func watchLeech(ctx context.Context, c *Client, size int64, start time.Time) <-chan time.Duration {
+	out := make(chan time.Duration, 1)
+	go func() {
+		for ctx.Err() == nil {
+			var done int64
+			c.mu.Lock()
+			for bt := range c.torrents {
+				done = bt.BytesCompleted()
+			}
+			c.mu.Unlock()
+			if done >= size {
+				out <- time.Since(start)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		out <- 0
+	}()
+	return out
+}
+
+// requestRetry is Request, retried while a fresh onion service is not yet
+// reachable.
+func requestRetry(ctx context.Context, tr onion.Transport, addr, magnet string) (string, error) {
+	for attempt := 0; ; attempt++ {
+		link, err := Request(ctx, tr, addr, magnet, nil)
+		if err == nil || attempt == 5 || !errors.Is(err, ErrUnreachable) {
+			return link, err
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
