@@ -146,14 +146,7 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 	node, _, stop = startBenchNode(t, ctx, bridgeTor, peer)
 	defer stop()
 	start = time.Now()
-	var s *Stream
-	for attempt := 0; ; attempt++ {
-		s, err = OpenStream(ctx, userTor, node.Address(), magnet)
-		if err == nil || attempt == 5 || !errors.Is(err, ErrUnreachable) {
-			break
-		}
-		time.Sleep(2 * time.Second)
-	}
+	s, err := openStreamRetry(ctx, userTor, node.Address(), magnet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +214,18 @@ func watchLeech(ctx context.Context, c *Client, size int64, start time.Time) <-c
 		out <- 0
 	}()
 	return out
+}
+
+// openStreamRetry is OpenStream, retried while a fresh onion service is not
+// yet reachable.
+func openStreamRetry(ctx context.Context, tr onion.Transport, addr, magnet string) (*Stream, error) {
+	for attempt := 0; ; attempt++ {
+		s, err := OpenStream(ctx, tr, addr, magnet)
+		if err == nil || attempt == 5 || !errors.Is(err, ErrUnreachable) {
+			return s, err
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
 
 // requestRetry is Request, retried while a fresh onion service is not yet

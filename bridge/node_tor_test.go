@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,14 +80,7 @@ func TestNodeOverTor(t *testing.T) {
 
 	start := time.Now()
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
-	var stream *Stream
-	for attempt := 0; ; attempt++ { // a fresh onion can take a few seconds to answer
-		stream, err = OpenStream(ctx, userTor, node.Address(), magnet)
-		if err == nil || attempt == 5 || !errors.Is(err, ErrUnreachable) {
-			break
-		}
-		time.Sleep(2 * time.Second)
-	}
+	stream, err := openStreamRetry(ctx, userTor, node.Address(), magnet)
 	if err != nil {
 		t.Fatal(err)
 	}

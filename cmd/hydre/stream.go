@@ -102,9 +102,19 @@ func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcry
 		srv.Close()
 		return "", nil, err
 	}
-	if g.JSON {
-		fmt.Fprintf(g.Stdout, "{\"event\":\"stream\",\"id\":%q,\"url\":%q}\n", id.String(), url)
-	} else {
+	return url, announceAndServe(ctx, g, srv, url, id.String()), nil
+}
+
+// announceAndServe prints url on stdout (a "stream" JSON object with
+// --json, naming content id if not "") and serves srv until ctx ends; it
+// returns a function that waits for the server to stop.
+func announceAndServe(ctx context.Context, g *globals, srv *stream.Server, url, id string) func() {
+	switch {
+	case g.JSON && id != "":
+		fmt.Fprintf(g.Stdout, "{\"event\":\"stream\",\"id\":%q,\"url\":%q}\n", id, url)
+	case g.JSON:
+		fmt.Fprintf(g.Stdout, "{\"event\":\"stream\",\"url\":%q}\n", url)
+	default:
 		fmt.Fprintf(g.Stdout, "%s\n", url)
 	}
 	var wg sync.WaitGroup
@@ -115,7 +125,7 @@ func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcry
 			g.Logger.Warn("stream server", "err", err)
 		}
 	}()
-	return url, wg.Wait, nil
+	return wg.Wait
 }
 
 // serveMedia serves what open returns on a loopback address until ctx ends:
@@ -133,26 +143,14 @@ func serveMedia(ctx context.Context, g *globals, name, player string, open func(
 		srv.Close()
 		return nil, err
 	}
-	if g.JSON {
-		fmt.Fprintf(g.Stdout, "{\"event\":\"stream\",\"url\":%q}\n", url)
-	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", url)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ctx); err != nil {
-			g.Logger.Warn("stream server", "err", err)
-		}
-	}()
+	wait := announceAndServe(ctx, g, srv, url, "")
 	p, err := stream.LaunchPlayer(ctx, url, player)
 	switch {
 	case errors.Is(err, stream.ErrNoPlayer):
 		fmt.Fprintf(g.Stderr, "No media player found (install mpv or vlc); open the address above in one.\n")
 	case err != nil:
 		srv.Close()
-		wg.Wait()
+		wait()
 		return nil, err
 	case p != nil && !g.JSON:
 		fmt.Fprintf(g.Stderr, "Started %s on it.\n", p.Name)
@@ -162,7 +160,7 @@ func serveMedia(ctx context.Context, g *globals, name, player string, open func(
 			p.Stop()
 		}
 		srv.Close()
-		wg.Wait()
+		wait()
 	}, nil
 }
 
