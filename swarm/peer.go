@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -107,6 +108,19 @@ func (p *peer) settle(i int) bool {
 	} else {
 		p.cancelled[i] = withdrawn{n: w.n - 1, at: w.at}
 	}
+	return true
+}
+
+// dropPiece removes the piece for chunk idx from the writer's queue, if it
+// is there.
+func (p *peer) dropPiece(idx uint32) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.IndexFunc(p.pieces, func(m Piece) bool { return m.Index == idx })
+	if i < 0 {
+		return false
+	}
+	p.pieces = slices.Delete(p.pieces, i, i+1)
 	return true
 }
 

@@ -111,3 +111,32 @@ func TestBitmapValidFor(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelDropsQueuedWork: a Cancel drops the request while it is queued,
+// and the sealed piece while it waits for the writer, freeing its slot; a
+// piece already handed to the writer is not affected.
+func TestCancelDropsQueuedWork(t *testing.T) {
+	u := newUploader(nil)
+	p := &peer{reqs: []uint32{7, 8}, pieces: []Piece{{Index: 3}, {Index: 5}}, piecesOut: 2}
+	tests := []struct {
+		idx       uint32
+		reqs      []uint32
+		pieces    []uint32
+		piecesOut int
+	}{
+		{idx: 8, reqs: []uint32{7}, pieces: []uint32{3, 5}, piecesOut: 2},
+		{idx: 5, reqs: []uint32{7}, pieces: []uint32{3}, piecesOut: 1},
+		{idx: 9, reqs: []uint32{7}, pieces: []uint32{3}, piecesOut: 1},
+	}
+	for _, tt := range tests {
+		u.cancel(p, tt.idx)
+		var pieces []uint32
+		for _, m := range p.pieces {
+			pieces = append(pieces, m.Index)
+		}
+		if !slices.Equal(p.reqs, tt.reqs) || !slices.Equal(pieces, tt.pieces) || p.piecesOut != tt.piecesOut {
+			t.Errorf("after cancel %d: reqs %v, pieces %v, out %d; want %v, %v, %d",
+				tt.idx, p.reqs, pieces, p.piecesOut, tt.reqs, tt.pieces, tt.piecesOut)
+		}
+	}
+}

@@ -66,12 +66,23 @@ func (u *uploader) request(p *peer, idx uint32) {
 	u.cond.Signal()
 }
 
+// cancel withdraws a peer's request: still queued, it is dropped; sealed
+// and waiting for the peer's writer, it is dropped too (what is being
+// written, or was, goes out anyway).
 func (u *uploader) cancel(p *peer, idx uint32) {
 	u.mu.Lock()
 	if i := slices.Index(p.reqs, idx); i >= 0 {
 		p.reqs = slices.Delete(p.reqs, i, i+1)
+		u.mu.Unlock()
+		return
 	}
 	u.mu.Unlock()
+	if p.dropPiece(idx) {
+		u.mu.Lock()
+		p.piecesOut--
+		u.mu.Unlock()
+		u.cond.Signal()
+	}
 }
 
 // sent is called by a peer's writer after a piece went out.
