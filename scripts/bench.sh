@@ -6,7 +6,7 @@
 #
 # HYDRE_BENCH_ONLY=REGEXP (e.g. 'Swarm|Stream') reruns only those
 # TestBench<Area> tests and keeps the other areas' fragments of an earlier
-# run in the output folder.
+# run in the output folder ('none' only assembles BENCHMARKS.md again).
 set -euo pipefail
 out=${1:-bin/bench}
 cd "$(dirname "$0")/.."
@@ -33,6 +33,15 @@ fi
 	echo "Written by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(go version | cut -d' ' -f3), tor $(tor --version 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)."
 	echo "Absolute times on these shared 2-core machines are noisy: read the medians and the ratios against the peer measured in the same run."
+	echo
+	printf 'Each section, when it was measured (UTC):'
+	sep=' '
+	for f in "$out"/*.md; do
+		[ -e "$f" ] || continue
+		printf '%s%s %s' "$sep" "$(basename "$f" .md)" "$(date -u -r "$f" '+%Y-%m-%d %H:%M')"
+		sep=', '
+	done
+	echo "."
 	echo
 	for f in "$out"/*.md; do
 		[ -e "$f" ] || continue

@@ -129,10 +129,12 @@ func TestBenchStream(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(&md, "\nTargets: first frame < 10%% of the whole download; seek <= 2× the first frame.\n")
-	fmt.Fprintf(&md, "The engine withdraws its queued requests when a reader opens or seeks, deals the new window's\n")
-	fmt.Fprintf(&md, "chunks round robin over its circuits, and keeps the kernel's send buffer to tor small; what\n")
-	fmt.Fprintf(&md, "still separates a seek from the first frame is the data already inside tor on each circuit\n")
-	fmt.Fprintf(&md, "(a few hundred KB, a second or two at a circuit's rate) and, for an exact seek, the GOP.\n")
+	fmt.Fprintf(&md, "The engine withdraws its queued requests when a reader opens or seeks, ranks the reader that\n")
+	fmt.Fprintf(&md, "moved last first, deals its window's chunks round robin over the circuits, and keeps the kernel's\n")
+	fmt.Fprintf(&md, "send buffer to tor small (it held 2-4 MB per stream before). A seek still needs several times the\n")
+	fmt.Fprintf(&md, "first frame's time, with a wide spread between runs: a read trace shows the seek's first chunk\n")
+	fmt.Fprintf(&md, "sometimes waiting seconds while the player's previous connection is still being served; the\n")
+	fmt.Fprintf(&md, "cause is not established yet.\n")
 	t.Log("\n" + md.String())
 	if dir := os.Getenv("HYDRE_BENCH_OUT"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
