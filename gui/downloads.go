@@ -42,25 +42,7 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.errLabel.Importance = widget.DangerImportance
 	d.errLabel.Hide()
-	d.list = widget.NewList(
-		func() int { return len(d.rows) },
-		func() fyne.CanvasObject {
-			r := newDownloadRow(d)
-			d.made = append(d.made, r)
-			return r
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(d.rows) {
-				o.(*downloadRow).set(d.rows[i])
-			}
-		})
-	d.list.OnSelected = func(i widget.ListItemID) {
-		if i < len(d.rows) {
-			id := d.rows[i].ID
-			d.selected = &id
-		}
-	}
-	d.list.OnUnselected = func(widget.ListItemID) { d.selected = nil }
+	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) })
 	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
 		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	d.empty = container.NewCenter(hint)

@@ -39,25 +39,7 @@ func newShareScreen(u *UI) *shareScreen {
 	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
 	add.Importance = widget.HighImportance
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
-	s.list = widget.NewList(
-		func() int { return len(s.rows) },
-		func() fyne.CanvasObject {
-			r := newShareRow(s)
-			s.made = append(s.made, r)
-			return r
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(s.rows) {
-				o.(*shareRow).set(s.rows[i])
-			}
-		})
-	s.list.OnSelected = func(i widget.ListItemID) {
-		if i < len(s.rows) {
-			id := s.rows[i].ID
-			s.selected = &id
-		}
-	}
-	s.list.OnUnselected = func(widget.ListItemID) { s.selected = nil }
+	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) })
 	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
 		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
@@ -218,6 +200,38 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.ExtendBaseWidget(r)
 	return r
+}
+
+// statusRow is a row of a list of contents.
+type statusRow interface {
+	fyne.CanvasObject
+	set(st swarm.Status)
+}
+
+// newStatusList is the list of a screen of contents: it shows *rows with
+// rows made by newRow (remembered in *made, for theme changes) and keeps
+// the ID of the selected one in *selected. UI thread only.
+func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcrypto.ContentID, newRow func() R) *widget.List {
+	l := widget.NewList(
+		func() int { return len(*rows) },
+		func() fyne.CanvasObject {
+			r := newRow()
+			*made = append(*made, r)
+			return r
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(*rows) {
+				o.(R).set((*rows)[i])
+			}
+		})
+	l.OnSelected = func(i widget.ListItemID) {
+		if i < len(*rows) {
+			id := (*rows)[i].ID
+			*selected = &id
+		}
+	}
+	l.OnUnselected = func(widget.ListItemID) { *selected = nil }
+	return l
 }
 
 func (r *shareRow) set(st swarm.Status) {
