@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -170,23 +169,10 @@ func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer 
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
+	node, stopNode := serveNode(t, ctx, NodeConfig{Client: c, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
 		Logger: testLogger(t), Peers: []string{peer}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := node.Serve(serveCtx); err != nil {
-			t.Error(err)
-		}
-	}()
 	return node, c, func() {
-		cancel()
-		wg.Wait()
+		stopNode()
 		if err := e.Close(); err != nil {
 			t.Error(err)
 		}

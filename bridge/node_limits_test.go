@@ -62,20 +62,7 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 	cfg.StateDir = filepath.Join(lab.dir, "node")
 	cfg.Peers = []string{fmt.Sprintf("127.0.0.1:%d", port)}
 	cfg.Logger = testLogger(t)
-	node, err := NewNode(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab.node = node
-	serveCtx, stopServe := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
-	t.Cleanup(func() {
-		stopServe()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	})
+	lab.node, _ = serveNode(t, ctx, cfg)
 	return lab
 }
 

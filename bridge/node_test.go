@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +36,30 @@ func openEngine(t *testing.T, tr onion.Transport, name string) *swarm.Engine {
 	return e
 }
 
+// serveNode starts a hidden bridge node and serves it until stop, which
+// the end of the test also runs, and which reports Serve's error.
+func serveNode(t testing.TB, ctx context.Context, cfg NodeConfig) (node *Node, stop func()) {
+	t.Helper()
+	node, err := NewNode(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-served; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return node, stop
+}
+
 // TestNodeServesMagnet runs a hidden bridge node on the in-memory onion
 // network: a hydre user asks it for a magnet whose only seeder is aria2,
 // gets a hydre link, and fetches the exact file from the node over the
@@ -57,20 +82,9 @@ func TestNodeServesMagnet(t *testing.T) {
 	defer cancel()
 	// The user knows the magnet; the node's operator gives it the seeder
 	// (a stranger's x.pe is never used), standing in for its DHT look-up.
-	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
+	node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
 		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveCtx, stopServe := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
-	defer func() {
-		stopServe()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer stop()
 	mi := mustInfoHash(t, tf)
 	var updates atomic.Int64
 	magnet := "magnet:?xt=urn:btih:" + mi + "&dn=talk.bin&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce"
@@ -153,20 +167,9 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	engine := openEngine(t, bridgeNet, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
+	node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
 		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveCtx, stopServe := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
-	defer func() {
-		stopServe()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer stop()
 
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
 	s, err := OpenStream(ctx, userNet, node.Address(), magnet)

@@ -63,20 +63,9 @@ func TestNodeOverTor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	// The operator's peer stands in for the node's DHT look-up.
-	node, err := NewNode(ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeTor,
+	node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeTor,
 		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveCtx, stopServe := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
-	defer func() {
-		stopServe()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer stop()
 
 	start := time.Now()
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
