@@ -218,7 +218,7 @@ func openStreamRetry(ctx context.Context, tr onion.Transport, addr, magnet strin
 // reachable.
 func requestRetry(ctx context.Context, tr onion.Transport, addr, magnet string) (string, error) {
 	for attempt := 0; ; attempt++ {
-		link, err := Request(ctx, tr, addr, magnet, nil)
+		link, err := singleLink(Request(ctx, tr, addr, magnet, nil))
 		if err == nil || attempt == 5 || !errors.Is(err, ErrUnreachable) {
 			return link, err
 		}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -25,28 +24,59 @@ var (
 	// ErrNoSpace is returned when a torrent does not fit in the node's
 	// disk quota.
 	ErrNoSpace = errors.New("bridge disk quota exceeded")
-	// ErrMultiFile is returned for a torrent of more than one file: a
-	// hydre content is one file, and a node shares one content per request.
-	ErrMultiFile = errors.New("bridge nodes serve single-file torrents only")
+	// ErrTooManyFiles is returned for a torrent of more files than the
+	// node's MaxFiles: every file becomes a hydre content of its own.
+	ErrTooManyFiles = errors.New("torrent has too many files for this bridge node")
 )
 
+// cachedLink is a node's answer for one info-hash, with the data behind it.
 type cachedLink struct {
-	Link      string    `json:"link"` // secret
-	ID        string    `json:"id"`
-	Path      string    `json:"path,omitempty"` // the shared file, under the client's DataDir
-	Size      int64     `json:"size,omitempty"`
-	LastAsked time.Time `json:"last_asked"`
+	Files     []cachedFile `json:"files"`
+	LastAsked time.Time    `json:"last_asked"`
+	// Link, ID and Path are the one file of an entry written before nodes
+	// served multi-file torrents; loadCache moves them into Files.
+	Link string `json:"link,omitempty"`
+	ID   string `json:"id,omitempty"`
+	Path string `json:"path,omitempty"`
+	Size int64  `json:"size,omitempty"`
 }
 
-func multiFileError(files int) error {
-	return fmt.Errorf("%w: this torrent has %d files; ask for a torrent of one file", ErrMultiFile, files)
+// cachedFile is one shared file of a cached torrent.
+type cachedFile struct {
+	TorrentPath string `json:"torrent_path,omitempty"` // FileLink.Path: "" for a single-file torrent
+	Link        string `json:"link"`                   // secret
+	ID          string `json:"id"`
+	Path        string `json:"path"` // the shared file, under the client's DataDir
+	Size        int64  `json:"size"`
+}
+
+// size returns the bytes of data the entry keeps on disk.
+func (cl cachedLink) size() int64 {
+	var n int64
+	for _, f := range cl.Files {
+		n += f.Size
+	}
+	return n
+}
+
+// answer returns the links to send for the entry.
+func (cl cachedLink) answer() []FileLink {
+	out := make([]FileLink, len(cl.Files))
+	for i, f := range cl.Files {
+		out[i] = FileLink{Path: f.TorrentPath, Link: f.Link}
+	}
+	return out
+}
+
+func tooManyFiles(files, limit int) error {
+	return fmt.Errorf("%w: it has %d files, the node shares at most %d per torrent", ErrTooManyFiles, files, limit)
 }
 
 // admit is the client's hook: it runs once a torrent's metadata is known,
 // before any piece is requested, and refuses what the node does not serve.
 func (n *Node) admit(t *Torrent) error {
-	if files := t.Files(); len(files) != 1 {
-		return multiFileError(len(files))
+	if files := t.Files(); len(files) > n.cfg.MaxFiles {
+		return tooManyFiles(len(files), n.cfg.MaxFiles)
 	}
 	return n.reserve(t.InfoHash(), t.Length())
 }
@@ -75,7 +105,7 @@ func (n *Node) reserve(key string, size int64) error {
 	var cached, held int64
 	var cands []string
 	for k, cl := range n.cache {
-		cached += cl.Size
+		cached += cl.size()
 		if !inUse[k] {
 			cands = append(cands, k)
 		}
@@ -102,7 +132,7 @@ func (n *Node) reserve(key string, size int64) error {
 			break
 		}
 		victims = append(victims, k)
-		used -= n.cache[k].Size
+		used -= n.cache[k].size()
 	}
 	if used+size > quota {
 		n.mu.Unlock()
@@ -117,7 +147,7 @@ func (n *Node) reserve(key string, size int64) error {
 	n.reserved[key] = size
 	n.mu.Unlock()
 	for i, cl := range evicted {
-		n.log.Info("evicting bridge content for disk quota", "info_hash", victims[i], "bytes", cl.Size)
+		n.log.Info("evicting bridge content for disk quota", "info_hash", victims[i], "bytes", cl.size())
 		n.removeContent(victims[i], cl)
 	}
 	if len(evicted) > 0 {
@@ -126,11 +156,14 @@ func (n *Node) reserve(key string, size int64) error {
 	return nil
 }
 
-// removeContent stops sharing a cached content and deletes its data.
+// removeContent stops sharing a cached torrent's contents and deletes
+// their data.
 func (n *Node) removeContent(key string, cl cachedLink) {
-	if id, err := hcrypto.ParseContentID(cl.ID); err == nil {
-		if err := n.cfg.Engine.Remove(id, false); err != nil {
-			n.log.Warn("stop sharing bridge content", "err", err)
+	for _, f := range cl.Files {
+		if id, err := hcrypto.ParseContentID(f.ID); err == nil {
+			if err := n.cfg.Engine.Remove(id, false); err != nil {
+				n.log.Warn("stop sharing bridge content", "err", err)
+			}
 		}
 	}
 	base := n.cfg.Client.cfg.DataDir
@@ -140,9 +173,11 @@ func (n *Node) removeContent(key string, cl cachedLink) {
 		}
 		return
 	}
-	if rel, err := filepath.Rel(base, cl.Path); err == nil && cl.Path != "" && !strings.HasPrefix(rel, "..") {
-		if err := os.Remove(cl.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			n.log.Warn("remove bridge content data", "err", err)
+	for _, f := range cl.Files {
+		if rel, err := filepath.Rel(base, f.Path); err == nil && f.Path != "" && filepath.IsLocal(rel) {
+			if err := os.Remove(f.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				n.log.Warn("remove bridge content data", "err", err)
+			}
 		}
 	}
 }
@@ -230,12 +265,19 @@ func (n *Node) loadCache() error {
 			delete(n.cache, k)
 			continue
 		}
-		if cl.Size == 0 && cl.Path != "" {
-			if st, err := os.Stat(cl.Path); err == nil {
-				cl.Size = st.Size()
-				n.cache[k] = cl
+		if len(cl.Files) == 0 && cl.Link != "" {
+			f := cachedFile{Link: cl.Link, ID: cl.ID, Path: cl.Path, Size: cl.Size}
+			if st, err := os.Stat(cl.Path); err == nil && f.Size == 0 {
+				f.Size = st.Size()
 			}
+			cl.Files = []cachedFile{f}
 		}
+		cl.Link, cl.ID, cl.Path, cl.Size = "", "", "", 0
+		if len(cl.Files) == 0 {
+			delete(n.cache, k)
+			continue
+		}
+		n.cache[k] = cl
 	}
 	return nil
 }

@@ -28,19 +28,24 @@ import (
 //
 //	user -> node: "hydre-bridge 1 <magnet>\n"            (one line, at most 4 KiB)
 //	node -> user: "wait <verified> <size>\n"              (every 2 s while leeching; size 0 until known)
-//	              then "link <hydre link>\n" or "error <reason>\n", and the node closes.
+//	              then the answer, or "error <reason>\n", and the node closes.
+//
+// The answer is "link <hydre link>\n" for a single-file torrent; for a
+// torrent of several files it is one "link <hydre link> <quoted path>\n" per
+// file (its path in the torrent, Go-quoted) and then "end <count>\n".
 //
 // or, to stream the data while the node leeches it (stream.go):
 //
 //	user -> node: "hydre-bridge 1 stream <first piece> <magnet>\n"
 //	node -> user: "info <n>\n" and the n bytes of the info dictionary, then the
 //	              torrent's data from the first piece to the end, then the
-//	              "link"/"error" line.
+//	              answer or the "error" line.
 const (
 	bridgeProto     = "hydre-bridge 1 "
 	maxRequestLine  = 4 << 10
 	progressEvery   = 2 * time.Second
 	defaultCacheTTL = 180 * 24 * time.Hour // Torrage kept entries six months
+	defaultMaxFiles = 100
 )
 
 // NodeConfig configures a hidden bridge node.
@@ -65,6 +70,11 @@ type NodeConfig struct {
 	// for; if it still does not fit it is refused with ErrNoSpace before
 	// any piece is requested.
 	DiskQuota int64
+	// MaxFiles bounds the files of a torrent the node fetches (each file is
+	// shared as a content, with an onion service of its own unless the
+	// engine uses one identity); 0 is 100. A torrent of more files is
+	// refused with ErrTooManyFiles before any piece is requested.
+	MaxFiles int
 	// Peers are "ip:port" BitTorrent peers tried for every request besides
 	// the DHT (an operator's own seedbox, say). A requester's own x.pe
 	// peers are never used.
@@ -90,9 +100,9 @@ type Node struct {
 }
 
 type fetchCall struct {
-	done chan struct{}
-	link string
-	err  error
+	done  chan struct{}
+	files []FileLink
+	err   error
 }
 
 // NewNode opens the node's onion service.
@@ -105,6 +115,9 @@ func NewNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = defaultCacheTTL
+	}
+	if cfg.MaxFiles <= 0 {
+		cfg.MaxFiles = defaultMaxFiles
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("new bridge node: %w", err)
@@ -185,7 +198,7 @@ func (n *Node) handle(ctx context.Context, c net.Conn) {
 		fmt.Fprintf(c, "error bad magnet link\n")
 		return
 	}
-	link, err := n.fetch(ctx, m, func(done, size int64) error {
+	files, err := n.fetch(ctx, m, func(done, size int64) error {
 		_, err := fmt.Fprintf(c, "wait %d %d\n", done, size)
 		return err
 	})
@@ -194,12 +207,12 @@ func (n *Node) handle(ctx context.Context, c net.Conn) {
 		fmt.Fprintf(c, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return
 	}
-	fmt.Fprintf(c, "link %s\n", link)
+	writeAnswer(c, files)
 }
 
-// startFetch returns the cached link for m, or the running fetch of m,
+// startFetch returns the cached answer for m, or the running fetch of m,
 // starting it if needed: concurrent requests for one info-hash share it.
-func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) (string, *fetchCall) {
+func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *fetchCall) {
 	key := m.InfoHash.HexString()
 	n.mu.Lock()
 	if cl, ok := n.cache[key]; ok {
@@ -207,7 +220,7 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) (string, *fetc
 		n.cache[key] = cl
 		n.mu.Unlock()
 		n.saveCache()
-		return cl.Link, nil
+		return cl.answer(), nil
 	}
 	call, running := n.inflight[key]
 	if !running {
@@ -219,15 +232,15 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) (string, *fetc
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			var path string
-			var size int64
-			call.link, path, size, call.err = n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m))
+			var cl cachedLink
+			cl, call.err = n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m))
 			n.mu.Lock()
 			delete(n.inflight, key)
 			delete(n.reserved, key)
 			if call.err == nil {
-				n.cache[key] = cachedLink{Link: call.link, LastAsked: time.Now().UTC(), ID: n.idOf(call.link),
-					Path: path, Size: size}
+				cl.LastAsked = time.Now().UTC()
+				n.cache[key] = cl
+				call.files = cl.answer()
 			}
 			n.mu.Unlock()
 			if call.err == nil {
@@ -236,28 +249,28 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) (string, *fetc
 			close(call.done)
 		}()
 	}
-	return "", call
+	return nil, call
 }
 
-// fetch returns the link for m, from the cache or by leeching and sharing,
-// reporting progress meanwhile.
-func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done, size int64) error) (string, error) {
-	link, call := n.startFetch(ctx, m)
+// fetch returns the answer for m, from the cache or by leeching and
+// sharing, reporting progress meanwhile.
+func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done, size int64) error) ([]FileLink, error) {
+	files, call := n.startFetch(ctx, m)
 	if call == nil {
-		return link, nil
+		return files, nil
 	}
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-call.done:
-			return call.link, call.err
+			return call.files, call.err
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return nil, ctx.Err()
 		case <-tick.C:
 			done, size := n.progressOf(m.InfoHash)
 			if err := progress(done, size); err != nil {
-				return "", fmt.Errorf("requester gone: %w", err)
+				return nil, fmt.Errorf("requester gone: %w", err)
 			}
 		}
 	}
@@ -283,37 +296,60 @@ func (n *Node) progressOf(ih metainfo.Hash) (done, size int64) {
 	return 0, 0
 }
 
-// leechAndShare leeches magnet and shares its file on the engine; it
-// returns the link, the file's path and its size. The client calls admit
-// before the first piece is requested, so WaitInfo returns the node's
-// refusals (too many files, disk quota).
-func (n *Node) leechAndShare(ctx context.Context, magnet string) (link, path string, size int64, err error) {
+// leechAndShare leeches magnet and shares each of its files on the engine.
+// The client calls admit before the first piece is requested, so WaitInfo
+// returns the node's refusals (too many files, disk quota).
+func (n *Node) leechAndShare(ctx context.Context, magnet string) (cachedLink, error) {
 	t, err := n.cfg.Client.Add(ctx, magnet)
 	if err != nil {
-		return "", "", 0, err
+		return cachedLink{}, err
 	}
 	defer t.Drop()
 	if err := t.AddPeers(n.cfg.Peers...); err != nil {
-		return "", "", 0, err
+		return cachedLink{}, err
 	}
 	if err := t.WaitInfo(ctx); err != nil {
-		return "", "", 0, err
-	}
-	files := t.Files()
-	if len(files) != 1 {
-		return "", "", 0, multiFileError(len(files))
+		return cachedLink{}, err
 	}
 	select {
 	case <-t.Done():
 	case <-ctx.Done():
-		return "", "", 0, ctx.Err()
+		return cachedLink{}, ctx.Err()
 	}
-	path = filepath.Join(t.Dir(), filepath.FromSlash(files[0].Path))
-	st, err := n.cfg.Engine.Share(ctx, path, swarm.ShareOptions{})
-	if err != nil {
-		return "", "", 0, fmt.Errorf("share fetched data: %w", err)
+	files := t.Files()
+	multi := t.t.Info().IsDir()
+	var cl cachedLink
+	for _, f := range files {
+		path := filepath.Join(t.Dir(), filepath.FromSlash(f.Path))
+		if rel, err := filepath.Rel(t.Dir(), path); err != nil || !filepath.IsLocal(rel) {
+			err = fmt.Errorf("share fetched data: file path %q leaves the torrent's folder", f.Path)
+			n.unshare(cl)
+			return cachedLink{}, err
+		}
+		st, err := n.cfg.Engine.Share(ctx, path, swarm.ShareOptions{})
+		if err != nil {
+			n.unshare(cl)
+			return cachedLink{}, fmt.Errorf("share fetched data: %s: %w", f.Path, err)
+		}
+		cf := cachedFile{Link: st.Link, ID: st.ID.String(), Path: path, Size: f.Length}
+		if multi {
+			cf.TorrentPath = f.Path
+		}
+		cl.Files = append(cl.Files, cf)
 	}
-	return st.Link, path, t.Length(), nil
+	return cl, nil
+}
+
+// unshare stops sharing the contents of a fetch that failed midway (their
+// data stays with the torrent's).
+func (n *Node) unshare(cl cachedLink) {
+	for _, f := range cl.Files {
+		if id, err := hcrypto.ParseContentID(f.ID); err == nil {
+			if err := n.cfg.Engine.Remove(id, false); err != nil {
+				n.log.Warn("stop sharing bridge content", "err", err)
+			}
+		}
+	}
 }
 
 // parsePeers checks "ip:port" peer addresses.
@@ -329,63 +365,56 @@ func parsePeers(addrs []string) ([]netip.AddrPort, error) {
 	return out, nil
 }
 
-func (n *Node) idOf(link string) string {
-	l, err := hcrypto.ParseLink(link)
-	if err != nil {
-		return ""
-	}
-	return l.ID.String()
-}
-
 // ErrUnreachable is wrapped by Request and OpenStream when the node's onion
 // service cannot be reached (a fresh service takes seconds to be published:
 // callers may retry).
 var ErrUnreachable = errors.New("bridge node unreachable")
 
-// Request asks the bridge node at addr for magnet and returns the hydre
-// link it answers with; progress, if not nil, gets the node's leech
-// progress (size is 0 until the node has the metadata).
-func Request(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) (string, error) {
+// Request asks the bridge node at addr for magnet and returns its answer:
+// one hydre link per file of the torrent. progress, if not nil, gets the
+// node's leech progress (size is 0 until the node has the metadata).
+func Request(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) ([]FileLink, error) {
 	if !strings.HasPrefix(magnet, "magnet:") || len(magnet) > maxRequestLine-len(bridgeProto)-1 || strings.ContainsAny(magnet, "\r\n") {
-		return "", errors.New("bridge request: want a magnet link of at most 4 KiB")
+		return nil, errors.New("bridge request: want a magnet link of at most 4 KiB")
 	}
 	c, err := tr.Dial(ctx, addr, onion.DialOptions{Isolation: "bridge"})
 	if err != nil {
-		return "", fmt.Errorf("bridge request: %w: %w", ErrUnreachable, err)
+		return nil, fmt.Errorf("bridge request: %w: %w", ErrUnreachable, err)
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if _, err := fmt.Fprintf(c, "%s%s\n", bridgeProto, magnet); err != nil {
-		return "", fmt.Errorf("bridge request: %w", err)
+		return nil, fmt.Errorf("bridge request: %w", err)
 	}
-	r := bufio.NewReaderSize(io.LimitReader(c, 1<<20), maxRequestLine)
+	r := bufio.NewReaderSize(io.LimitReader(c, 4<<20), maxRequestLine)
+	var ans answerReader
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			if ctx.Err() != nil {
-				return "", ctx.Err()
+				return nil, ctx.Err()
 			}
-			return "", fmt.Errorf("bridge request: node closed without an answer: %w", err)
+			return nil, fmt.Errorf("bridge request: node closed without a complete answer: %w", err)
+		}
+		files, err := ans.add(line)
+		switch {
+		case files != nil:
+			return files, nil
+		case err == nil:
+			continue
+		case !errors.Is(err, errNotAnswer):
+			return nil, fmt.Errorf("bridge request: %w", err)
 		}
 		word, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-		switch word {
-		case "wait":
-			a, b, _ := strings.Cut(rest, " ")
-			done, err1 := strconv.ParseInt(a, 10, 64)
-			size, err2 := strconv.ParseInt(b, 10, 64)
-			if err1 == nil && err2 == nil && progress != nil {
-				progress(done, size)
-			}
-		case "link":
-			if _, err := hcrypto.ParseLink(rest); err != nil {
-				return "", fmt.Errorf("bridge request: node sent a bad link: %w", err)
-			}
-			return rest, nil
-		case "error":
-			return "", fmt.Errorf("bridge node: %s", rest)
-		default:
-			return "", errors.New("bridge request: node speaks another protocol")
+		if word != "wait" {
+			return nil, errors.New("bridge request: node speaks another protocol")
+		}
+		a, b, _ := strings.Cut(rest, " ")
+		done, err1 := strconv.ParseInt(a, 10, 64)
+		size, err2 := strconv.ParseInt(b, 10, 64)
+		if err1 == nil && err2 == nil && progress != nil {
+			progress(done, size)
 		}
 	}
 }

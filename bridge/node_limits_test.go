@@ -1,10 +1,13 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +72,21 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 // request asks the node for the torrent of name and returns its link.
 func (lab *limitsLab) request(t *testing.T, ctx context.Context, name string) (string, error) {
 	t.Helper()
-	return Request(ctx, lab.user, lab.node.Address(), lab.magnets[name], nil)
+	return singleLink(Request(ctx, lab.user, lab.node.Address(), lab.magnets[name], nil))
+}
+
+// singleLink returns the link of a single-file torrent's answer.
+func singleLink(files []FileLink, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	if len(files) != 1 || files[0].Path != "" {
+		return "", fmt.Errorf("want the answer for a single-file torrent, got %d files", len(files))
+	}
+	if _, err := hcrypto.ParseLink(files[0].Link); err != nil {
+		return "", err
+	}
+	return files[0].Link, nil
 }
 
 func (lab *limitsLab) cached() map[string]cachedLink {
@@ -152,7 +169,7 @@ func TestNodeDiskQuota(t *testing.T) {
 	}
 	var total int64
 	for _, cl := range lab.cached() {
-		total += cl.Size
+		total += cl.size()
 	}
 	if total > 2*mib+mib/2 {
 		t.Fatalf("cache holds %d bytes, over the quota", total)
@@ -163,20 +180,86 @@ func TestNodeDiskQuota(t *testing.T) {
 	checkDiscreet(t, lab.client.Counters())
 }
 
-// TestNodeRefusesMultiFile asks a node for a torrent of a folder (made by
-// mktorrent): the node refuses it once it has the metadata, naming the
-// limitation, and fetches none of its data.
-func TestNodeRefusesMultiFile(t *testing.T) {
+// TestNodeMultiFile asks a node for a torrent of a folder (made by
+// mktorrent, seeded by aria2): the node answers with one link per file and
+// its path in the torrent; a user fetches each into the same folder tree,
+// bit for bit; the stream of the torrent lists both files, carries their
+// data in order and ends with the same answer; a second request is
+// answered from the cache.
+func TestNodeMultiFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1 << 20}, NodeConfig{})
-	_, err := lab.request(t, ctx, "album/")
-	if err == nil || !strings.Contains(err.Error(), "single-file torrents only") || !strings.Contains(err.Error(), "2 files") {
-		t.Fatalf("multi-file torrent: %v", err)
+	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1<<20 + 11}, NodeConfig{})
+	files, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+	}
+	if want := []string{"album/part1.bin", "album/part2.bin"}; !slices.Equal(paths, want) {
+		t.Fatalf("answer paths %q, want %q", paths, want)
+	}
+	user := openEngine(t, lab.user, "user")
+	dest := t.TempDir()
+	for _, f := range files {
+		got := fetchLink(t, ctx, user, f.Link, filepath.Join(dest, f.LocalDir()))
+		if want := filepath.Join(dest, filepath.FromSlash(f.Path)); got != want {
+			t.Fatalf("%s saved as %s, want %s", f.Path, got, want)
+		}
+		if fileSHA(t, got) != fileSHA(t, filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path))) {
+			t.Fatalf("%s differs from the seeded file", f.Path)
+		}
+	}
+	again, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
+	if err != nil || !slices.Equal(again, files) {
+		t.Fatalf("second request: %v (same answer: %v)", err, slices.Equal(again, files))
+	}
+
+	s, err := OpenStream(ctx, lab.user, lab.node.Address(), lab.magnets["album/"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	listed := s.Files()
+	if len(listed) != 2 || listed[0].Path != "album/part1.bin" || listed[1].Offset != 1<<20+11 ||
+		listed[1].Length != (1<<20+11)/2 {
+		t.Fatalf("stream lists %+v", listed)
+	}
+	data, err := io.ReadAll(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range listed {
+		want, err := os.ReadFile(filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data[f.Offset:f.Offset+f.Length], want) {
+			t.Fatalf("streamed %s differs", f.Path)
+		}
+	}
+	if !slices.Equal(s.Links(), files) {
+		t.Fatalf("stream answer %v, want the request's", s.Links())
+	}
+	checkDiscreet(t, lab.client.Counters())
+}
+
+// TestNodeMaxFiles asks a node that shares at most one file per torrent
+// for a torrent of two: it refuses once it has the metadata, naming the
+// limit, and fetches none of the data.
+func TestNodeMaxFiles(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1 << 20}, NodeConfig{MaxFiles: 1})
+	_, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
+	if err == nil || !strings.Contains(err.Error(), "too many files") || !strings.Contains(err.Error(), "2 files") {
+		t.Fatalf("torrent over the file limit: %v", err)
 	}
 	if _, err := OpenStream(ctx, lab.user, lab.node.Address(), lab.magnets["album/"]); err == nil ||
-		!strings.Contains(err.Error(), "single-file torrents only") {
-		t.Fatalf("multi-file stream: %v", err)
+		!strings.Contains(err.Error(), "too many files") {
+		t.Fatalf("stream over the file limit: %v", err)
 	}
 	if n := lab.client.Counters().BytesDownloaded; n != 0 {
 		t.Fatalf("node leeched %d bytes of a refused torrent", n)

@@ -36,6 +36,29 @@ func openEngine(t *testing.T, tr onion.Transport, name string) *swarm.Engine {
 	return e
 }
 
+// fetchLink downloads link with user into dest and returns the file's path
+// once it is verified.
+func fetchLink(t *testing.T, ctx context.Context, user *swarm.Engine, link, dest string) string {
+	t.Helper()
+	st, err := user.Get(ctx, link, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for st.State != swarm.StateDone && st.State != swarm.StateSeeding {
+		if st.State == swarm.StateFailed {
+			t.Fatalf("user fetch failed: %s", st.Err)
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("user fetch incomplete: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if st, err = user.Status(st.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st.Path
+}
+
 // serveNode starts a hidden bridge node and serves it until stop, which
 // the end of the test also runs, and which reports Serve's error.
 func serveNode(t testing.TB, ctx context.Context, cfg NodeConfig) (node *Node, stop func()) {
@@ -88,7 +111,7 @@ func TestNodeServesMagnet(t *testing.T) {
 	mi := mustInfoHash(t, tf)
 	var updates atomic.Int64
 	magnet := "magnet:?xt=urn:btih:" + mi + "&dn=talk.bin&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce"
-	link, err := Request(ctx, userNet, node.Address(), magnet, func(done, size int64) { updates.Add(1) })
+	link, err := singleLink(Request(ctx, userNet, node.Address(), magnet, func(done, size int64) { updates.Add(1) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,32 +121,12 @@ func TestNodeServesMagnet(t *testing.T) {
 	}
 
 	user := openEngine(t, userNet, "user")
-	dest := t.TempDir()
-	st, err := user.Get(ctx, link, dest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		st, err = user.Status(l.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.State == swarm.StateDone || st.State == swarm.StateSeeding {
-			break
-		}
-		if st.State == swarm.StateFailed {
-			t.Fatalf("user fetch failed: %s", st.Err)
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("user fetch incomplete: %+v", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := fileSHA(t, st.Path); got != sum {
+	path := fetchLink(t, ctx, user, link, t.TempDir())
+	if got := fileSHA(t, path); got != sum {
 		t.Fatal("file fetched through the bridge differs from the seeded one")
 	}
 
-	again, err := Request(ctx, userNet, node.Address(), magnet, nil)
+	again, err := singleLink(Request(ctx, userNet, node.Address(), magnet, nil))
 	if err != nil || again != link {
 		t.Fatalf("second request: %v (same link: %v)", err, again == link)
 	}
@@ -223,7 +226,7 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	if [32]byte(h.Sum(nil)) != sum {
 		t.Fatal("streamed data differs from the seeded file")
 	}
-	if _, err := hcrypto.ParseLink(s.Link()); err != nil {
+	if _, err := singleLink(s.Links(), nil); err != nil {
 		t.Fatalf("no link at the end of the stream: %v", err)
 	}
 	checkDiscreet(t, c.Counters())

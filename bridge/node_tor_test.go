@@ -97,7 +97,10 @@ func TestNodeOverTor(t *testing.T) {
 		t.Fatal("file streamed through the bridge over tor differs")
 	}
 	streamed := time.Since(start)
-	link := stream.Link()
+	link, err := singleLink(stream.Links(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := hcrypto.ParseLink(link)
 	if err != nil {
 		t.Fatal(err)

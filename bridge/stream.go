@@ -15,7 +15,6 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
-	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 )
 
@@ -24,7 +23,7 @@ import (
 const maxInfoBytes = 16 << 20
 
 // handleStream serves "stream <first piece> <magnet>": the info dictionary,
-// then the data from that piece on as the node verifies it, then the link.
+// then the data from that piece on as the node verifies it, then the answer.
 func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
 	first, magnet, _ := strings.Cut(req, " ")
 	start, err := strconv.Atoi(first)
@@ -37,7 +36,7 @@ func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
 		fmt.Fprintf(c, "error bad magnet link\n")
 		return
 	}
-	link, call := n.startFetch(ctx, m)
+	files, call := n.startFetch(ctx, m)
 	// Join the leech (or re-open the finished torrent from the metadata
 	// cache and the data on disk) for as long as this stream lasts.
 	t, err := n.cfg.Client.Add(ctx, "magnet:?xt=urn:btih:"+m.InfoHash.HexString())
@@ -74,7 +73,7 @@ func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
 	if call != nil {
 		select {
 		case <-call.done:
-			link, err = call.link, call.err
+			files, err = call.files, call.err
 		case <-ctx.Done():
 			return
 		}
@@ -83,7 +82,7 @@ func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
 		fmt.Fprintf(c, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return
 	}
-	fmt.Fprintf(c, "link %s\n", link)
+	writeAnswer(c, files)
 }
 
 // Stream reads a torrent's data from a bridge node while the node leeches
@@ -104,7 +103,7 @@ type Stream struct {
 	buf   []byte // verified bytes not yet returned
 	piece []byte
 	pos   int64
-	link  string
+	links []FileLink
 	// atEnd is set by a seek to the end: the connection is mid-stream, so
 	// Read ends without reading the link.
 	atEnd bool
@@ -219,23 +218,21 @@ func (s *Stream) fill() error {
 	return nil
 }
 
-// Read returns verified data; at the end it reads the node's link.
+// Read returns verified data; at the end it reads the node's answer.
 func (s *Stream) Read(p []byte) (int, error) {
 	if len(s.buf) == 0 {
 		if s.next >= s.info.NumPieces() {
-			if s.link == "" && !s.atEnd {
-				line, err := s.readLine()
-				if err != nil {
-					return 0, err
+			if s.links == nil && !s.atEnd {
+				var ans answerReader
+				for s.links == nil {
+					line, err := s.readLine()
+					if err != nil {
+						return 0, err
+					}
+					if s.links, err = ans.add(line); err != nil {
+						return 0, fmt.Errorf("bridge stream: %w", err)
+					}
 				}
-				word, rest, _ := strings.Cut(line, " ")
-				if word != "link" {
-					return 0, fmt.Errorf("bridge node: %s", rest)
-				}
-				if _, err := hcrypto.ParseLink(rest); err != nil {
-					return 0, fmt.Errorf("bridge stream: bad link: %w", err)
-				}
-				s.link = rest
 			}
 			return 0, io.EOF
 		}
@@ -290,6 +287,22 @@ func (s *Stream) Name() string { return s.info.BestName() }
 // Size returns the torrent's total length.
 func (s *Stream) Size() int64 { return s.info.TotalLength() }
 
-// Link returns the hydre link the node sent after the data (empty before
-// the stream reached its end).
-func (s *Stream) Link() string { return s.link }
+// Files lists the torrent's files: a multi-file torrent's data is its
+// files one after the other, in this order.
+func (s *Stream) Files() []File {
+	if !s.info.IsDir() {
+		return []File{{Path: s.info.BestName(), Length: s.info.TotalLength()}}
+	}
+	var out []File
+	var off int64
+	for _, f := range s.info.UpvertedFiles() {
+		path := strings.Join(append([]string{s.info.BestName()}, f.BestPath()...), "/")
+		out = append(out, File{Path: path, Offset: off, Length: f.Length})
+		off += f.Length
+	}
+	return out
+}
+
+// Links returns the node's answer, sent after the data: one hydre link per
+// file (nil before the stream reached its end).
+func (s *Stream) Links() []FileLink { return s.links }

@@ -136,7 +136,7 @@ func (t *Torrent) Name() string { return t.t.Name() }
 
 // WaitInfo waits for the torrent's metadata (immediate for a .torrent or
 // a cached one). It returns ErrTooLarge for a torrent over Config.MaxSize,
-// or the reason a bridge node refused it (ErrMultiFile, ErrNoSpace).
+// or the reason a bridge node refused it (ErrTooManyFiles, ErrNoSpace).
 func (t *Torrent) WaitInfo(ctx context.Context) error {
 	select {
 	case <-t.infoDone:

@@ -24,10 +24,20 @@ type Bridge interface {
 	Fetch(ctx context.Context, magnet string) error
 	// Request asks the hidden bridge node at node ("<56 chars>.onion:port")
 	// to fetch a magnet link, reporting the node's progress, and returns
-	// the hydre link it answers with. BitTorrent never sees this computer.
-	Request(ctx context.Context, node, magnet string, progress func(done, size int64)) (string, error)
+	// the hydre links it answers with, one per file of the torrent.
+	// BitTorrent never sees this computer.
+	Request(ctx context.Context, node, magnet string, progress func(done, size int64)) ([]RemoteFile, error)
 	// Status returns the bridge's figures now.
 	Status() BridgeStatus
+}
+
+// A RemoteFile is one file a bridge node fetched for the user.
+type RemoteFile struct {
+	Link string
+	// Dir is the folder, relative to the download folder, the file goes
+	// into ("" for the download folder itself): the file's folder in a
+	// multi-file torrent. The Bridge has made it a local path.
+	Dir string
 }
 
 // BridgeStatus is a snapshot of the bridge.
@@ -258,13 +268,14 @@ func (b *bridgeScreen) fetch(magnet string) {
 }
 
 // request asks the hidden bridge node for magnet, shows its progress, then
-// downloads the link it answers with like any other.
+// downloads the links it answers with like any other, each file of a
+// multi-file torrent into its folder.
 func (b *bridgeScreen) request(node, magnet string) {
 	name := magnetName(magnet)
 	b.remote.SetText("Asking the bridge node for " + name + "…")
 	b.remote.Show()
 	b.u.goOwned(func() {
-		link, err := b.u.opt.Bridge.Request(b.u.ctx, node, magnet, func(done, size int64) {
+		files, err := b.u.opt.Bridge.Request(b.u.ctx, node, magnet, func(done, size int64) {
 			b.u.do(func() {
 				b.remote.SetText(fmt.Sprintf("The bridge node fetches %s: %s of %s.", name, formatSize(done), sizeOrUnknown(size)))
 			})
@@ -276,8 +287,14 @@ func (b *bridgeScreen) request(node, magnet string) {
 				b.setError("The bridge node could not fetch it: " + plainError(err))
 				return
 			}
-			b.remote.SetText("The bridge node fetched " + name + "; it now downloads over hydre (Download screen).")
-			b.u.downloads.get(link)
+			what := "it now downloads"
+			if len(files) > 1 {
+				what = fmt.Sprintf("its %d files now download", len(files))
+			}
+			b.remote.SetText("The bridge node fetched " + name + "; " + what + " over hydre (Download screen).")
+			for _, f := range files {
+				b.u.downloads.getInto(f.Link, f.Dir)
+			}
 		})
 	})
 }

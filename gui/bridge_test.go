@@ -24,19 +24,19 @@ type fakeBridge struct {
 	st      BridgeStatus
 	fetched []string
 	failOn  string
-	// answer is the link Request returns (after reporting progress), and
+	// answer is what Request returns (after reporting progress), and
 	// asked records (node, magnet) pairs.
-	answer string
+	answer []RemoteFile
 	asked  [][2]string
 }
 
-func (b *fakeBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) (string, error) {
+func (b *fakeBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) ([]RemoteFile, error) {
 	b.mu.Lock()
 	b.asked = append(b.asked, [2]string{node, magnet})
 	answer, fail := b.answer, magnet == b.failOn
 	b.mu.Unlock()
 	if fail {
-		return "", errors.New("bridge node: no peer has this torrent")
+		return nil, errors.New("bridge node: no peer has this torrent")
 	}
 	progress(1<<20, 4<<20)
 	return answer, nil
@@ -131,8 +131,9 @@ func TestBridgeScreen(t *testing.T) {
 }
 
 // TestBridgeNodeRequest: with a hidden bridge node set, a magnet link goes
-// to the node, not to the local bridge; the link it answers with downloads
-// like any other; the node's address is kept across restarts; a bad
+// to the node, not to the local bridge; the links it answers with (a
+// torrent of two files in two folders) download like any other, each into
+// its folder; the node's address is kept across restarts; a bad
 // address or a failed request is said in plain words.
 func TestBridgeNodeRequest(t *testing.T) {
 	app := test.NewTempApp(t)
@@ -144,7 +145,9 @@ func TestBridgeNodeRequest(t *testing.T) {
 	waitConnected(t, a.ui)
 	waitConnected(t, b.ui)
 	src := writeRandomFile(t, t.TempDir(), "lecture.webm", 1<<20)
-	fb.answer = shareByDrop(t, a, src)
+	notes := writeRandomFile(t, t.TempDir(), "notes.txt", 100<<10)
+	fb.answer = []RemoteFile{{Link: shareByDrop(t, a, src), Dir: "course"},
+		{Link: shareByDrop(t, a, notes), Dir: filepath.Join("course", "extra")}}
 
 	const node = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:7446"
 	u := b.ui
@@ -162,18 +165,21 @@ func TestBridgeNodeRequest(t *testing.T) {
 	magnet := "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=lecture.webm"
 	u.onUI(func() { u.pasteLink(magnet) })
 	eventually(t, u, time.Minute, func() bool {
+		done := 0
 		for _, st := range u.currentEngine().List() {
-			if st.Name == "lecture.webm" && st.Kind == swarm.KindDownload && st.Done() {
-				return true
+			if (st.Name == "lecture.webm" || st.Name == "notes.txt") && st.Kind == swarm.KindDownload && st.Done() {
+				done++
 			}
 		}
-		return false
+		return done == 2
 	}, func() string {
 		return "the node's link was not downloaded; " + u.bridge.errLabel.Text + " / " + u.bridge.remote.Text + " / " + u.downloads.errLabel.Text
 	})
-	want, _ := os.ReadFile(src)
-	if got, err := os.ReadFile(filepath.Join(b.dlDir, "lecture.webm")); err != nil || !bytes.Equal(got, want) {
-		t.Errorf("downloaded file differs from the one behind the node's link (%v)", err)
+	for src, dst := range map[string]string{src: "course/lecture.webm", notes: "course/extra/notes.txt"} {
+		want, _ := os.ReadFile(src)
+		if got, err := os.ReadFile(filepath.Join(b.dlDir, filepath.FromSlash(dst))); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the file behind the node's link (%v)", dst, err)
+		}
 	}
 	if got := fb.requests(); len(got) != 1 || got[0] != [2]string{node, magnet} {
 		t.Errorf("requests to the node: %v", got)
@@ -185,7 +191,7 @@ func TestBridgeNodeRequest(t *testing.T) {
 		t.Errorf("the local bridge fetched %d magnets although a node was set", fetched)
 	}
 	u.onUI(func() {
-		if !strings.Contains(u.bridge.remote.Text, "fetched lecture.webm") {
+		if !strings.Contains(u.bridge.remote.Text, "fetched lecture.webm; its 2 files") {
 			t.Errorf("node status: %q", u.bridge.remote.Text)
 		}
 		u.bridge.fetch(fb.failOn)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -103,7 +104,11 @@ func (d *downloadScreen) submit() {
 }
 
 // get starts a download; errors show under the entry.
-func (d *downloadScreen) get(link string) {
+func (d *downloadScreen) get(link string) { d.getInto(link, "") }
+
+// getInto downloads link into the folder sub of the download folder (a
+// local relative path, "" for the download folder itself).
+func (d *downloadScreen) getInto(link, sub string) {
 	e := d.u.currentEngine()
 	if e == nil {
 		d.setError("hydre is not connected to Tor yet: wait for the status bar above, then try again.")
@@ -112,7 +117,7 @@ func (d *downloadScreen) get(link string) {
 	}
 	s := d.u.currentSettings()
 	d.u.goOwned(func() {
-		st, err := d.fetch(d.u.ctx, e, link, s)
+		st, err := d.fetch(d.u.ctx, e, link, filepath.Join(s.DownloadDir, sub), s)
 		d.u.do(func() {
 			if err != nil {
 				d.setError("Could not download: " + plainError(err))
@@ -124,11 +129,11 @@ func (d *downloadScreen) get(link string) {
 	})
 }
 
-func (d *downloadScreen) fetch(ctx context.Context, e *swarm.Engine, link string, s Settings) (swarm.Status, error) {
-	if err := os.MkdirAll(s.DownloadDir, 0o755); err != nil {
+func (d *downloadScreen) fetch(ctx context.Context, e *swarm.Engine, link, dir string, s Settings) (swarm.Status, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return swarm.Status{}, fmt.Errorf("create the download folder: %w", err)
 	}
-	st, err := e.Get(ctx, link, s.DownloadDir)
+	st, err := e.Get(ctx, link, dir)
 	if err != nil {
 		return swarm.Status{}, err
 	}

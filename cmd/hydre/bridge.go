@@ -180,15 +180,9 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	}
 }
 
-// serveTorrent plays t's largest file (the video of a torrent that also
-// holds subtitles or a sample) through the local stream server.
+// serveTorrent plays t's largest file through the local stream server.
 func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player string) (func(), error) {
-	var f bridge.File
-	for _, x := range t.Files() {
-		if x.Length > f.Length {
-			f = x
-		}
-	}
+	f := largestFile(t.Files())
 	name := path.Base(f.Path)
 	return serveMedia(ctx, g, name, player, func(ctx context.Context) (stream.Media, error) {
 		r := t.NewReader(ctx, 8<<20)
@@ -354,14 +348,15 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge serve", "[options]",
 		"Run a hidden bridge node: an onion service (its address is printed) that leeches the\n"+
 			"magnet links hydre users send it with the discreet client, and answers each with a\n"+
-			"hydre link to the same data, shared by this node. Users ask with\n"+
-			"'hydre bridge request ADDRESS MAGNET'.")
+			"hydre link per file of the torrent, shared by this node. Users ask with\n"+
+			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
 	var cf clientFlags
 	cf.register(fs)
 	var maxSize, quota sizeFlag
 	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
 	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
 	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
+	maxFiles := fs.Int("max-files", 100, "refuse torrents of more than `N` files (each file is shared as a content of its own)")
 	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
@@ -373,8 +368,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
-	if *maxFetches < 0 || *cacheDays <= 0 {
-		return usageError{"--max-fetches must be >= 0 and --cache-days > 0"}
+	if *maxFetches < 0 || *cacheDays <= 0 || *maxFiles <= 0 {
+		return usageError{"--max-fetches must be >= 0, --cache-days and --max-files > 0"}
 	}
 	for _, p := range peers {
 		if _, err := netip.ParseAddrPort(p); err != nil {
@@ -420,7 +415,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	defer c.Close()
 	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
 		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
-		Peers: peers, Logger: g.Logger})
+		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
 	if err != nil {
 		return err
 	}
@@ -453,7 +448,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge request", "[--stream [--player P | -o FILE]] ADDRESS MAGNET",
 		"Ask the hidden bridge node at ADDRESS (\"<56 chars>.onion:port\") to fetch MAGNET, and print\n"+
-			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre).\n"+
+			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre); for a\n"+
+			"torrent of several files, one line per file: its link, a tab, its path in the torrent.\n"+
 			"With --stream the data comes back while the node leeches it, each piece checked\n"+
 			"against the torrent's hashes, written to -o FILE or to stdout (e.g. '| mpv -');\n"+
 			"the link is then printed on stderr at the end. With --stream --player P it is served\n"+
@@ -504,10 +500,10 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		if _, err := io.Copy(w, s); err != nil {
 			return fmt.Errorf("stream from bridge: %w", err)
 		}
-		fmt.Fprintf(g.Stderr, "%s\n", s.Link())
+		printAnswer(g.Stderr, s.Links())
 		return nil
 	}
-	link, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
+	files, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 		}
@@ -516,10 +512,36 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if g.JSON {
-		return json.NewEncoder(g.Stdout).Encode(map[string]string{"link": link})
+		type file struct {
+			Path string `json:"path,omitempty"`
+			Link string `json:"link"`
+		}
+		out := struct {
+			Link  string `json:"link,omitempty"` // a single-file torrent's
+			Files []file `json:"files"`
+		}{}
+		for _, f := range files {
+			out.Files = append(out.Files, file{f.Path, f.Link})
+		}
+		if len(files) == 1 && files[0].Path == "" {
+			out.Link = files[0].Link
+		}
+		return json.NewEncoder(g.Stdout).Encode(out)
 	}
-	fmt.Fprintf(g.Stdout, "%s\n", link)
+	printAnswer(g.Stdout, files)
 	return nil
+}
+
+// printAnswer prints a bridge node's answer: the link of a single-file
+// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent.
+func printAnswer(w io.Writer, files []bridge.FileLink) {
+	for _, f := range files {
+		if f.Path == "" {
+			fmt.Fprintf(w, "%s\n", f.Link)
+		} else {
+			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.Path)
+		}
+	}
 }
 
 // playFromBridge serves a bridge node's stream of magnet on a local
@@ -530,17 +552,22 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 	if err != nil {
 		return err
 	}
-	name, size := first.Name(), first.Size()
+	f := largestFile(first.Files())
 	first.Close()
+	name := path.Base(f.Path)
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(size))
+		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(f.Length))
 	}
 	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
 		s, err := bridge.OpenStream(rctx, tor, addr, magnet)
 		if err != nil {
 			return nil, err
 		}
-		return readerMedia{ReadSeekCloser: s, name: name, size: size}, nil
+		if _, err := s.Seek(f.Offset, io.SeekStart); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("stream from bridge: %w", err)
+		}
+		return &sectionMedia{r: s, off: f.Offset, size: f.Length, name: name}, nil
 	})
 	if err != nil {
 		return err
@@ -548,6 +575,18 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 	defer stop()
 	<-ctx.Done()
 	return nil
+}
+
+// largestFile returns the largest of a torrent's files: the video of a
+// torrent that also holds subtitles or a sample.
+func largestFile(files []bridge.File) bridge.File {
+	var f bridge.File
+	for _, x := range files {
+		if x.Length > f.Length {
+			f = x
+		}
+	}
+	return f
 }
 
 // sizeFlag is a byte count given as a number with an optional K, M, G or T
@@ -582,31 +621,31 @@ func parseSize(v string) (int64, error) {
 	return n << shift, nil
 }
 
-// bridgeLinkFor turns the argument of 'hydre get' into a hydre link: a
+// bridgeLinksFor turns the argument of 'hydre get' into hydre links: a
 // hydre link is returned as it is; a magnet link is sent to the hidden
 // bridge node at bridgeAddr, which leeches it and answers with a hydre
-// link (its progress is shown on stderr). Tor is started for the request
-// and closed before returning, so the caller can open its engine.
-func bridgeLinkFor(ctx context.Context, g *globals, arg, bridgeAddr string) (string, error) {
+// link per file (its progress is shown on stderr). Tor is started for the
+// request and closed before returning, so the caller can open its engine.
+func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]bridge.FileLink, error) {
 	isMagnet := strings.HasPrefix(arg, "magnet:")
 	switch {
 	case bridgeAddr == "" && !isMagnet:
-		return arg, nil
+		return []bridge.FileLink{{Link: arg}}, nil
 	case bridgeAddr == "":
-		return "", usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
+		return nil, usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
 	case !isMagnet:
-		return "", usageError{"--bridge takes a magnet link, not a hydre link"}
+		return nil, usageError{"--bridge takes a magnet link, not a hydre link"}
 	}
 	if _, _, err := onion.ParseAddress(bridgeAddr); err != nil {
-		return "", usageError{fmt.Sprintf("--bridge: %v", err)}
+		return nil, usageError{fmt.Sprintf("--bridge: %v", err)}
 	}
 	tor, err := g.startTor(ctx, !g.JSON)
 	if err != nil {
-		return "", fmt.Errorf("start tor: %w", err)
+		return nil, fmt.Errorf("start tor: %w", err)
 	}
 	defer tor.Close()
 	shown := false
-	link, err := requestWithRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
+	files, err := requestWithRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 			shown = true
@@ -615,28 +654,25 @@ func bridgeLinkFor(ctx context.Context, g *globals, arg, bridgeAddr string) (str
 	if shown {
 		fmt.Fprintln(g.Stderr)
 	}
-	if err != nil {
-		return "", err
-	}
-	return link, nil
+	return files, err
 }
 
 // requestWithRetry is bridge.Request, retried for a while when the onion
 // service cannot be reached yet (a node's fresh descriptor takes seconds
 // to be published).
-func requestWithRetry(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) (string, error) {
+func requestWithRetry(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) ([]bridge.FileLink, error) {
 	var lastErr error
 	for attempt := 0; attempt < 6; attempt++ {
-		link, err := bridge.Request(ctx, tr, addr, magnet, progress)
+		files, err := bridge.Request(ctx, tr, addr, magnet, progress)
 		if err == nil || !errors.Is(err, bridge.ErrUnreachable) {
-			return link, err
+			return files, err
 		}
 		lastErr = err
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(time.Duration(attempt+1) * 2 * time.Second):
 		}
 	}
-	return "", lastErr
+	return nil, lastErr
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/hydre-p2p/hydre/bridge"
 	"github.com/hydre-p2p/hydre/onion/testnet"
 )
 
@@ -190,8 +191,9 @@ func startAria2Seeder(t *testing.T, dir, tf string) int {
 
 // TestGetMagnetThroughBridge is 'hydre get MAGNET --bridge ONION' on a
 // private Tor network: 'hydre bridge serve' (no DHT; the aria2 seeder is
-// given with --peer) leeches the magnet, and the user's get ends with the
-// exact file, fetched over hydre from the node.
+// given with --peer) leeches the magnet of a two-file torrent, and the
+// user's get ends with both exact files in the torrent's folder, fetched
+// over hydre from the node.
 func TestGetMagnetThroughBridge(t *testing.T) {
 	testnet.SkipWithoutTor(t)
 	needBridgeProgram(t, "mktorrent")
@@ -199,19 +201,23 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed")
-	os.MkdirAll(seed, 0o755)
+	// A torrent of two files: the talk and its slides, in a folder.
+	os.MkdirAll(filepath.Join(seed, "talk"), 0o755)
 	data := make([]byte, 2<<20+11)
 	rand.Read(data)
-	os.WriteFile(filepath.Join(seed, "talk.ogg"), data, 0o644)
+	slides := make([]byte, 300<<10+5)
+	rand.Read(slides)
+	os.WriteFile(filepath.Join(seed, "talk", "talk.ogg"), data, 0o644)
+	os.WriteFile(filepath.Join(seed, "talk", "slides.pdf"), slides, 0o644)
 	tf := filepath.Join(dir, "talk.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "talk.ogg")).CombinedOutput(); err != nil {
+	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "talk")).CombinedOutput(); err != nil {
 		t.Fatalf("mktorrent: %v %s", err, b)
 	}
 	mi, err := metainfo.LoadFromFile(tf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString() + "&dn=talk.ogg"
+	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString() + "&dn=talk"
 	port := startAria2Seeder(t, seed, tf)
 
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
@@ -259,16 +265,20 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	if err := runGet(ctx, gu, []string{"--bridge", addr, "-o", dest, magnet}); err != nil {
 		t.Fatalf("get: %v\n%s", err, uerr.String())
 	}
-	got, err := os.ReadFile(filepath.Join(dest, "talk.ogg"))
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("file fetched through the bridge: %d bytes, %v", len(got), err)
-	}
-	if !strings.Contains(uout.String(), filepath.Join(dest, "talk.ogg")) {
-		t.Fatalf("get printed %q", uout.String())
+	for name, want := range map[string][]byte{"talk.ogg": data, "slides.pdf": slides} {
+		path := filepath.Join(dest, "talk", name)
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s fetched through the bridge: %d bytes, %v", name, len(got), err)
+		}
+		if !strings.Contains(uout.String(), path+"\n") {
+			t.Fatalf("get printed %q", uout.String())
+		}
 	}
 
 	// bridge request --stream --player none: a local address that plays the
-	// node's stream, by range, each range a stream of its own from the node.
+	// torrent's largest file from the node's stream, by range, each range a
+	// stream of its own from the node.
 	gp, pout, perr := newGlobals()
 	playCtx, stopPlay := context.WithCancel(ctx)
 	played := make(chan error, 1)
@@ -316,13 +326,13 @@ func TestBridgeLinkForUsage(t *testing.T) {
 		{"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "example.com:80", ""},
 	}
 	for _, tt := range tests {
-		got, err := bridgeLinkFor(context.Background(), g, tt.arg, tt.bridge)
+		got, err := bridgeLinksFor(context.Background(), g, tt.arg, tt.bridge)
 		var ue usageError
 		if tt.want == "" && !errors.As(err, &ue) {
-			t.Errorf("bridgeLinkFor(%q, %q) = %q, %v; want a usage error", tt.arg, tt.bridge, got, err)
+			t.Errorf("bridgeLinksFor(%q, %q) = %v, %v; want a usage error", tt.arg, tt.bridge, got, err)
 		}
-		if tt.want != "" && (err != nil || got != tt.want) {
-			t.Errorf("bridgeLinkFor(%q, %q) = %q, %v; want %q", tt.arg, tt.bridge, got, err, tt.want)
+		if tt.want != "" && (err != nil || len(got) != 1 || got[0] != (bridge.FileLink{Link: tt.want})) {
+			t.Errorf("bridgeLinksFor(%q, %q) = %v, %v; want %q", tt.arg, tt.bridge, got, err, tt.want)
 		}
 	}
 }

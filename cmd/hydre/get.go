@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"time"
 
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -13,7 +16,8 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET",
 		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
 			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
-			"your address to BitTorrent, and handed over as a hydre link.\n"+
+			"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n"+
+			"is saved in its folders under DIR, and the path of each file printed.\n"+
 			"With --stream, a local address (http://127.0.0.1:PORT/TOKEN/NAME) is printed beside the\n"+
 			"progress bar: any media player can play and seek in it while the file arrives, and it\n"+
 			"is served, with the file, until interrupted.\n"+
@@ -31,7 +35,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
-	link, err := bridgeLinkFor(ctx, g, fs.Arg(0), *bridgeAddr)
+	files, err := bridgeLinksFor(ctx, g, fs.Arg(0), *bridgeAddr)
 	if err != nil {
 		return err
 	}
@@ -40,30 +44,36 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer stop()
-	st, err := e.Get(ctx, link, *out)
-	if err != nil {
-		return err
-	}
-	if st.State == swarm.StatePaused {
-		if err := e.Resume(st.ID); err != nil {
-			return err
+	// A multi-file torrent from a bridge node comes as one link per file,
+	// each saved in its folder of the torrent under DIR.
+	var ids []hcrypto.ContentID
+	for _, f := range files {
+		st, err := e.Get(ctx, f.Link, filepath.Join(*out, f.LocalDir()))
+		if err != nil {
+			return fmt.Errorf("%s: %w", orDash(f.Path), err)
 		}
+		if st.State == swarm.StatePaused {
+			if err := e.Resume(st.ID); err != nil {
+				return err
+			}
+		}
+		ids = append(ids, st.ID)
 	}
-	id := st.ID
 	if *streamIt {
 		ctx, cancel := context.WithCancel(ctx)
-		_, wait, err := startStreamServer(ctx, g, e, id, "127.0.0.1:0")
-		if err != nil {
-			cancel()
-			return err
-		}
-		defer wait()
 		defer cancel()
+		for _, id := range ids {
+			_, wait, err := startStreamServer(ctx, g, e, id, "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			defer wait()
+		}
 		*seed = true // the player may still be playing when the download ends
 	}
-	var final swarm.Status
+	finals := map[hcrypto.ContentID]swarm.Status{}
 	check := func(s swarm.Status) (bool, error) {
-		if s.ID != id {
+		if !slices.Contains(ids, s.ID) {
 			return false, nil
 		}
 		switch s.State {
@@ -71,36 +81,40 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 			return true, fmt.Errorf("download failed: %s", s.Err)
 		case swarm.StateSeeding, swarm.StateDone:
 			if s.Size == s.Verified {
-				final = s
-				return true, nil
+				finals[s.ID] = s
 			}
 		case swarm.StateStopped:
 			return true, errors.New("download stopped")
 		}
-		return false, nil
+		return len(finals) == len(ids), nil
 	}
-	// The download may have completed before the subscription.
-	if s, err := e.Status(id); err == nil {
-		if ok, err := check(s); ok || err != nil {
-			return report(ctx, g, e, s, err, *seed)
+	// Downloads may have completed before the subscription.
+	for _, id := range ids {
+		if s, err := e.Status(id); err == nil {
+			if ok, err := check(s); ok || err != nil {
+				return report(ctx, g, ids, finals, err, *seed)
+			}
 		}
 	}
 	err = serveUntilDone(ctx, g, e, check)
-	if err == nil && final.ID != id {
+	if err == nil && len(finals) != len(ids) {
 		return ctx.Err()
 	}
-	return report(ctx, g, e, final, err, *seed)
+	return report(ctx, g, ids, finals, err, *seed)
 }
 
-// report prints the outcome of a get and, with seed, serves until interrupted.
-func report(ctx context.Context, g *globals, e *swarm.Engine, s swarm.Status, err error, seed bool) error {
+// report prints the outcome of a get (the path of each file, in order)
+// and, with seed, serves until interrupted.
+func report(ctx context.Context, g *globals, ids []hcrypto.ContentID, finals map[hcrypto.ContentID]swarm.Status, err error, seed bool) error {
 	if err != nil {
 		return err
 	}
-	if g.JSON {
-		fmt.Fprintf(g.Stdout, "%s\n", toJSON("done", s, false))
-	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", s.Path)
+	for _, id := range ids {
+		if g.JSON {
+			fmt.Fprintf(g.Stdout, "%s\n", toJSON("done", finals[id], false))
+		} else {
+			fmt.Fprintf(g.Stdout, "%s\n", finals[id].Path)
+		}
 	}
 	if seed {
 		if !g.JSON {

@@ -51,17 +51,25 @@ func (b *guiBridge) setEngine(e *swarm.Engine, tor onion.Transport) {
 
 // Request asks the hidden bridge node at node for magnet over the app's
 // tor, as 'hydre get MAGNET --bridge NODE' does, and returns its link.
-func (b *guiBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) (string, error) {
+func (b *guiBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) ([]gui.RemoteFile, error) {
 	if _, _, err := onion.ParseAddress(node); err != nil {
-		return "", fmt.Errorf("bridge node address: %w", err)
+		return nil, fmt.Errorf("bridge node address: %w", err)
 	}
 	b.mu.Lock()
 	tor := b.tor
 	b.mu.Unlock()
 	if tor == nil {
-		return "", errors.New("not connected to Tor yet")
+		return nil, errors.New("not connected to Tor yet")
 	}
-	return requestWithRetry(ctx, tor, node, magnet, progress)
+	files, err := requestWithRetry(ctx, tor, node, magnet, progress)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]gui.RemoteFile, len(files))
+	for i, f := range files {
+		out[i] = gui.RemoteFile{Link: f.Link, Dir: f.LocalDir()}
+	}
+	return out, nil
 }
 
 // SetEnabled starts or stops the discreet client.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -163,15 +162,3 @@ func serveMedia(ctx context.Context, g *globals, name, player string, open func(
 		wait()
 	}, nil
 }
-
-// readerMedia is a Media over a reader of known name and size (a
-// torrent's data read through bridge.Torrent.NewReader, a bridge stream).
-type readerMedia struct {
-	io.ReadSeekCloser
-	name string
-	size int64
-}
-
-func (m readerMedia) Name() string      { return m.name }
-func (m readerMedia) Size() int64       { return m.size }
-func (m readerMedia) MediaType() string { return "" }
