@@ -6,15 +6,49 @@
 #
 # HYDRE_BENCH_ONLY=REGEXP (e.g. 'Swarm|Stream') reruns only those
 # TestBench<Area> tests and keeps the other areas' fragments of an earlier
-# run in the output folder ('none' only assembles BENCHMARKS.md again).
+# run in the output folder ('none' only assembles BENCHMARKS.md again). In a
+# fresh clone, where the output folder is empty, the other areas' fragments
+# and the micro-benchmarks are first recovered from BENCHMARKS.md, with the
+# dates it gives them, and the machine each was measured on.
 set -euo pipefail
 out=${1:-bin/bench}
 cd "$(dirname "$0")/.."
 only=${HYDRE_BENCH_ONLY:-}
+machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(go version | cut -d' ' -f3), tor $(tor --version 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)"
 if [ -z "$only" ]; then
 	rm -rf "$out"
 fi
 mkdir -p "$out"
+if [ -n "$only" ] && [ -e BENCHMARKS.md ] && ! ls "$out"/*.md >/dev/null 2>&1; then
+	# The sections appear in the order of the names in the "when it was
+	# measured" line (the fragments' file names, sorted).
+	awk -v out="$out" '
+		/^Each section, when it was measured/ {
+			sub(/^[^:]*: /, ""); sub(/\.$/, "")
+			n = split($0, parts, ", ")
+			for (i = 1; i <= n; i++) { split(parts[i], w, " "); name[i] = w[1]; when[i] = w[2] " " w[3] }
+			next
+		}
+		/^## Micro-benchmarks/ { k = 0; micro = 1; next }
+		micro && /^```/ { next }
+		micro { print > (out "/micro.txt"); next }
+		/^## / && n > 0 { k++; if (k <= n) { file = out "/" name[k] ".md"; stamp[k] = when[k] } }
+		k > 0 && k <= n { print > file }
+		END { for (i = 1; i <= n; i++) print out "/" name[i] ".md\t" when[i] }
+	' BENCHMARKS.md | while IFS="$(printf '\t')" read -r f when; do
+		name=$(basename "$f" .md)
+		other=$(grep '^Measured on another machine (' BENCHMARKS.md | grep -E "[:,] $name(,|\.$)" | head -1 || true)
+		if [ -n "$other" ]; then
+			echo "$other" | sed 's/^Measured on another machine (//; s/): .*//' >"${f%.md}.machine"
+		else
+			grep -m1 '^Machine: ' BENCHMARKS.md | sed 's/^Machine: //; s/\.$//' >"${f%.md}.machine"
+		fi
+		# Drop the blank line the assembly adds after each fragment.
+		sed -i '$ { /^$/d }' "$f"
+		touch -d "$when UTC" "$f"
+	done
+	echo "bench: recovered the other areas' figures from BENCHMARKS.md"
+fi
 export HYDRE_BENCH=1 HYDRE_BENCH_OUT
 HYDRE_BENCH_OUT=$(cd "$out" && pwd)
 
@@ -22,7 +56,14 @@ run='^TestBench'
 if [ -n "$only" ]; then
 	run="^TestBench($only)\$"
 fi
+start=$(mktemp)
 go test -p 1 -count=1 -timeout 0 -run "$run" -v ./... 2>&1 | tee "$out/bench-tests${only:+-${only//[^A-Za-z0-9]/-}}.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' || true
+for f in "$out"/*.md; do
+	if [ -e "$f" ] && [ "$f" -nt "$start" ]; then
+		echo "$machine" >"${f%.md}.machine"
+	fi
+done
+rm -f "$start"
 if [ -z "$only" ] || [ ! -e "$out/micro.txt" ]; then
 	go test -count=1 -run '^$' -bench . -benchmem -benchtime 300ms ./crypto/... ./swarm/... 2>&1 | tee "$out/micro.txt" | grep -E '^(Benchmark|ok|FAIL)' || true
 fi
@@ -31,7 +72,18 @@ fi
 	echo "# hydre benchmarks"
 	echo
 	echo "Written by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
-	echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(go version | cut -d' ' -f3), tor $(tor --version 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)."
+	echo "Machine: $machine."
+	declare -A others=()
+	for f in "$out"/*.machine; do
+		[ -e "$f" ] || continue
+		m=$(cat "$f")
+		if [ "$m" != "$machine" ]; then
+			others[$m]+="${others[$m]:+, }$(basename "$f" .machine)"
+		fi
+	done
+	for m in "${!others[@]}"; do
+		echo "Measured on another machine ($m): ${others[$m]}."
+	done
 	echo "Absolute times on these shared 2-core machines are noisy: read the medians and the ratios against the peer measured in the same run."
 	echo
 	printf 'Each section, when it was measured (UTC):'
