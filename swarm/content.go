@@ -39,6 +39,7 @@ type content struct {
 	upRate     float64
 	uploaded   int64
 	readers    map[*file]struct{}
+	readerLeft time.Time     // when the last reader closed (players reopen to seek)
 	readersCh  chan struct{} // poked when a reader moves
 	listenAddr string
 	run        *swarm // nil while stopped

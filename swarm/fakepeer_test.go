@@ -34,6 +34,7 @@ type fakeSeeder struct {
 	byes     []GoodbyeCode
 	afterBan int      // connections accepted after a ByeBanned
 	sent     []uint32 // pieces written, in order (fifo mode)
+	asked    []uint32 // requests received, in order (fifo mode)
 	wg       sync.WaitGroup
 }
 
@@ -160,6 +161,9 @@ func (f *fakeSeeder) serveFIFO(c net.Conn) {
 			switch m := m.(type) {
 			case Request:
 				queue = append(queue, m.Index)
+				f.mu.Lock()
+				f.asked = append(f.asked, m.Index)
+				f.mu.Unlock()
 			case Cancel:
 				if i := slices.Index(queue, m.Index); i >= 0 {
 					queue = slices.Delete(queue, i, i+1)
@@ -201,6 +205,13 @@ func (f *fakeSeeder) serveFIFO(c net.Conn) {
 			return
 		}
 	}
+}
+
+// askedSince returns the requests received since the first n.
+func (f *fakeSeeder) askedSince(n int) []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked[min(n, len(f.asked)):])
 }
 
 // sentSince returns the pieces written since the first n.

@@ -201,10 +201,20 @@ func (f *file) Close() error {
 		close(f.closed)
 		f.c.mu.Lock()
 		delete(f.c.readers, f)
+		f.c.readerLeft = time.Now()
 		f.c.mu.Unlock()
 		f.c.pokeReaders()
 	})
 	return nil
+}
+
+// playing reports whether a reader has the content open, or had it less
+// than playHold ago: a player between two connections (many reopen to
+// seek) still counts.
+func (c *content) playing(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.readers) > 0 || now.Sub(c.readerLeft) < playHold
 }
 
 func (c *content) pokeReaders() {
@@ -215,9 +225,9 @@ func (c *content) pokeReaders() {
 }
 
 // windows returns the readahead windows of the open Files, for the picker,
-// the one that opened or seeked last first, and whether any of them opened
-// or seeked since the last call.
-func (c *content) windows(rate float64) ([]window, bool) {
+// the one that opened or seeked last first, whether any of them opened or
+// seeked since the last call, and when the last one did.
+func (c *content) windows(rate float64) (ws []window, jumped bool, moved time.Time) {
 	c.mu.Lock()
 	files := make([]*file, 0, len(c.readers))
 	for f := range c.readers {
@@ -227,12 +237,13 @@ func (c *content) windows(rate float64) ([]window, bool) {
 	desc := c.desc
 	c.mu.Unlock()
 	if desc == nil {
-		return nil, false
+		return nil, false, time.Time{}
+	}
+	if len(files) > 0 {
+		moved = time.Unix(0, files[0].moved.Load())
 	}
 	bytes := max(minReadahead, int64(rate*readaheadTime))
 	count := int(min(int64(maxWindowChunks), max(2, bytes/int64(desc.ChunkSize))))
-	var ws []window
-	jumped := false
 	for _, f := range files {
 		if f.jumped.Swap(false) {
 			jumped = true
@@ -243,5 +254,5 @@ func (c *content) windows(rate float64) ([]window, bool) {
 		}
 		ws = append(ws, window{start: int(pos / int64(desc.ChunkSize)), count: count})
 	}
-	return ws, jumped
+	return ws, jumped, moved
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
 )
@@ -205,6 +206,52 @@ func TestJumpGoesToTheHeadOfTheQueue(t *testing.T) {
 		// come first: a few chunks, not the whole window.
 		if before > 3 {
 			t.Errorf("jump to chunk %d: %d other chunks served before it: %v", want, before, sent[:before])
+		}
+	}
+}
+
+// TestSeekAsksEveryPeerForTheHead seeks while two peers each have a
+// window of requests queued: the chunk at the new place is asked of both,
+// ahead of anything else asked after the seek, since what a circuit
+// carries already cannot be recalled and the first copy wins.
+func TestSeekAsksEveryPeerForTheHead(t *testing.T) {
+	n := memnet.New(memnet.WithBandwidth(128 << 10)) // 4 MiB take 16 s: the seeks land on missing chunks
+	_, data := writeFile(t, t.TempDir(), "h", 4<<20)
+	sealed := sealBytes(t, "h.bin", data, 16<<10)
+	seeders := []*fakeSeeder{startFakeSeeder(t, n.Node("s1"), sealed, data, false),
+		startFakeSeeder(t, n.Node("s2"), sealed, data, false)}
+	for _, s := range seeders {
+		s.fifo = true
+	}
+	link := hcrypto.Link{ID: sealed.Descriptor.ID(), Key: &sealed.Key,
+		Peers: []string{seeders[0].l.Address(), seeders[1].l.Address()}}.Encode()
+	b := newNode(t, n, "b", func(c *Config) { c.CircuitsPerPeer = 1 })
+	st := b.get(link)
+	b.waitFor(st.ID, 30*time.Second, "some chunks", func(s Status) bool { return s.Verified >= 64<<10 && s.Peers == 2 })
+	f, err := b.e.Open(context.Background(), st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const chunk = 16 << 10
+	for _, at := range []int64{3<<20 + 5*chunk, 1<<20 + 9*chunk} {
+		marks := []int{len(seeders[0].askedSince(0)), len(seeders[1].askedSince(0))}
+		if _, err := f.Seek(at, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 100)
+		if _, err := io.ReadFull(f, buf); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(buf, data[at:at+100]) {
+			t.Fatalf("read at %d: wrong bytes", at)
+		}
+		head := uint32(at / chunk)
+		for k, s := range seeders {
+			asked := s.askedSince(marks[k])
+			if i := slices.Index(asked, head); i < 0 || i > 1 {
+				t.Errorf("seek to chunk %d: peer %d was asked %v", head, k+1, asked[:min(len(asked), 8)])
+			}
 		}
 	}
 }

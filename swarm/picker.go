@@ -21,11 +21,16 @@ type picker struct {
 	tie      []uint32
 	prio     []int32 // rank in a reader's window; -1 for none
 	windowed bool    // some chunk has a rank
+	dupHead  bool    // the head of the latest reader's window may be asked twice
 	left     int     // chunks not in have
 }
 
 // maxDuplicates bounds the requests for one chunk in the endgame.
 const maxDuplicates = 2
+
+// headCopies is how many chunks at the head of a reader's window may be
+// asked of a second peer while the first still owes them, when dupHead.
+const headCopies = 4
 
 func newPicker(n int, have bitmap) *picker {
 	pk := &picker{n: n, have: have, pending: make([]bool, n), inflight: make([]uint8, n),
@@ -154,6 +159,16 @@ func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int 
 	if len(cands) == 0 && pk.endgame() {
 		for i := range pk.n {
 			if pk.inflight[i] < maxDuplicates && pk.missing(i) && peerHas.get(i) && !requested(i) {
+				cands = append(cands, i)
+			}
+		}
+	} else if pk.windowed && pk.dupHead {
+		// A reader waits for the head of its window: a chunk there that
+		// another circuit still owes is asked of this one too, and the
+		// first copy wins (a slow circuit must not hold the player).
+		for i, r := range pk.prio {
+			if r >= 0 && r < headCopies && pk.inflight[i] > 0 && pk.inflight[i] < maxDuplicates && pk.missing(i) &&
+				peerHas.get(i) && !requested(i) {
 				cands = append(cands, i)
 			}
 		}

@@ -23,6 +23,7 @@ func TestPicker(t *testing.T) {
 		windows  []window
 		peerHas  []int
 		max      int
+		noCopies bool // a reader that moved long ago: no copies of its head
 		want     []int
 	}{
 		{name: "rarest first", peers: [][]int{{0, 1, 2}, {0, 1}, {0}}, peerHas: []int{0, 1, 2, 3}, max: 2, want: []int{3, 2}},
@@ -34,6 +35,11 @@ func TestPicker(t *testing.T) {
 		{name: "endgame duplicates", have: []int{2, 3, 4, 5, 6, 7}, inflight: []int{0, 1}, peerHas: []int{0, 1}, max: 3, want: []int{0, 1}},
 		{name: "no endgame while some unrequested", inflight: []int{0}, peerHas: []int{0}, max: 1, want: nil},
 		{name: "nothing to give", peerHas: nil, max: 4, want: nil},
+		{name: "window head asked twice", inflight: []int{2, 3}, windows: []window{{start: 2, count: 6}}, peerHas: []int{0, 1, 2, 3, 4, 5, 6, 7}, max: 3, want: []int{2, 3, 4}},
+		{name: "head asked at most twice", inflight: []int{2, 2, 3}, windows: []window{{start: 2, count: 6}}, peerHas: []int{2, 3}, max: 2, want: []int{3}},
+		{name: "beyond the head asked once", inflight: []int{4, 5}, windows: []window{{start: 0, count: 8}}, have: []int{0, 1, 2, 3}, peerHas: []int{4, 5, 6}, max: 3, want: []int{6}},
+		{name: "no duplicates without a reader", inflight: []int{2, 3}, peerHas: []int{2, 3}, max: 2, want: nil},
+		{name: "no copies long after a move", inflight: []int{2, 3}, windows: []window{{start: 2, count: 6}}, peerHas: []int{2, 3}, max: 2, noCopies: true, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +51,7 @@ func TestPicker(t *testing.T) {
 			for _, i := range tt.inflight {
 				pk.inflight[i]++
 			}
+			pk.dupHead = !tt.noCopies
 			pk.setPriority(tt.windows)
 			got := pk.pick(bitsOf(n, tt.peerHas...), none, tt.max)
 			if tt.name == "endgame duplicates" || tt.name == "skips held" {

@@ -31,6 +31,16 @@ const (
 	pexInterval      = time.Second
 )
 
+// While a content plays, a circuit's requests cover playLatency of its
+// rate plus one: what a circuit carries when the player seeks is ahead of
+// the new place, inside tor, where cancels cannot reach it (seeks took 6-11
+// times the first frame with windowLatency and a slack of 4). A content
+// plays while a reader has it open and for playHold after.
+const (
+	playLatency = time.Second
+	playHold    = 2 * time.Minute
+)
+
 // Events from peers and helpers to the swarm goroutine.
 type (
 	peerMsg struct {
@@ -281,6 +291,11 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		s.inbound++
 	}
 	s.peers[p] = true
+	if s.c.playing(time.Now()) {
+		// A player may seek at any moment: a new circuit's requests stay few
+		// until its rate is known (see playLatency).
+		p.window = minWindow
+	}
 	s.up.add(p)
 	s.c.mu.Lock()
 	bits := append(Bitfield{}.Bits, s.c.have...)

@@ -210,7 +210,8 @@ func (s *swarm) reprioritize() {
 	if s.pk == nil {
 		return
 	}
-	ws, jumped := s.c.windows(s.rate())
+	ws, jumped, moved := s.c.windows(s.rate())
+	s.pk.dupHead = time.Since(moved) < hedgeFor
 	if !s.pk.setPriority(ws) {
 		return
 	}
@@ -223,6 +224,9 @@ func (s *swarm) reprioritize() {
 					p.withdraw(i)
 				}
 			}
+		}
+		if jumped && len(ws) > 0 {
+			s.hedge(ws[0].start)
 		}
 		s.scheduleAll()
 		return
@@ -245,6 +249,37 @@ func (s *swarm) reprioritize() {
 	s.scheduleAll()
 }
 
+// hedgeChunks is how many chunks at the new place of a reader that jumped
+// are asked of every peer that has them: what a circuit was sent before
+// the jump is inside tor, where no Cancel reaches it, so which circuit
+// brings the new place first is not known. The first copy wins; the
+// others are withdrawn when it comes.
+const hedgeChunks = 2
+
+// hedgeFor is how long after a reader opened or seeked the head of its
+// window may be asked of a second peer (picker.dupHead). Later, a reader
+// that waits is one that caught up with the download, where copies would
+// only halve the rate.
+const hedgeFor = 5 * time.Second
+
+// hedge requests the chunks from start on from every peer that has them,
+// ahead of anything asked of it afterwards.
+func (s *swarm) hedge(start int) {
+	for i := start; i < min(start+hedgeChunks, s.pk.n); i++ {
+		if !s.pk.missing(i) {
+			continue
+		}
+		for p := range s.peers {
+			if _, ok := p.outstanding[i]; ok || !p.gotBitfield || !p.has.get(i) || len(s.storeQ) >= maxStoreQueue {
+				continue
+			}
+			p.outstanding[i] = time.Now()
+			s.pk.inflight[i]++
+			p.send(Request{Index: uint32(i)})
+		}
+	}
+}
+
 func (s *swarm) rate() float64 {
 	var r float64
 	for p := range s.peers {
@@ -256,6 +291,10 @@ func (s *swarm) rate() float64 {
 // measure updates rates and windows once a second.
 func (s *swarm) measure(d time.Duration) {
 	var down float64
+	latency, slack, floor, decay := windowLatency, minWindow+2, minWindow, 1
+	if s.c.playing(time.Now()) {
+		latency, slack, floor, decay = playLatency, 1, 1, maxWindow // shrink at once
+	}
 	for p := range s.peers {
 		inst := float64(p.tickBytes) / d.Seconds()
 		p.tickBytes = 0
@@ -266,8 +305,8 @@ func (s *swarm) measure(d time.Duration) {
 			// latency of a request, plus slack.
 			// The instant rate lets the window grow as fast as the circuit does
 			// (a window-limited circuit delivers a full window per round trip).
-			w := int(max(p.rate, inst)*windowLatency.Seconds())/s.desc.ChunkLen(0) + minWindow + 2
-			p.window = min(maxWindow, max(minWindow, w, p.window-1))
+			w := int(max(p.rate, inst)*latency.Seconds())/s.desc.ChunkLen(0) + slack
+			p.window = min(maxWindow, max(floor, w, p.window-decay))
 			if len(p.outstanding) > 0 {
 				s.log.Debug("peer", "circuit", p.circ, "rate", int(p.rate), "window", p.window, "outstanding", len(p.outstanding))
 			}
