@@ -129,14 +129,13 @@ func TestBenchStream(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(&md, "\nTargets: first frame < 10%% of the whole download; seek <= 2× the first frame.\n")
-	fmt.Fprintf(&md, "The engine withdraws its queued requests when a reader opens or seeks, ranks the reader that\n")
-	fmt.Fprintf(&md, "moved last first, deals its window's chunks round robin over the circuits, and keeps the kernel's\n")
-	fmt.Fprintf(&md, "send buffer to tor small (it held 2-4 MB per stream before). A seek still needs several times the\n")
-	fmt.Fprintf(&md, "first frame's time, with a wide spread between runs. A per-chunk trace (a separate run, same\n")
-	fmt.Fprintf(&md, "network) shows why: after the seek, each circuit's first request, at the head of its queue,\n")
-	fmt.Fprintf(&md, "arrives 1.3-4.9 s later, where an idle circuit brings a chunk in 0.3 s: the circuits still\n")
-	fmt.Fprintf(&md, "carry what was sent before the seek, inside tor (stream and circuit windows, tor's socket\n")
-	fmt.Fprintf(&md, "buffer). Next step: fewer bytes in flight per circuit while a reader plays.\n")
+	fmt.Fprintf(&md, "The seek starts right after the first frame, while the download ramps up. What a seeder has\n")
+	fmt.Fprintf(&md, "written is inside tor, where no Cancel reaches it, so while a content plays the engine keeps each\n")
+	fmt.Fprintf(&md, "circuit's requests to about a second of its rate (two for a new circuit), asks every peer for the\n")
+	fmt.Fprintf(&md, "first two chunks at the new place when a reader opens or seeks, and for five seconds asks a second\n")
+	fmt.Fprintf(&md, "circuit for any of the first four that another still owes; the first copy wins (docs/protocol.md,\n")
+	fmt.Fprintf(&md, "W8). Before that, seeks took 6-11 times the first frame: a per-chunk trace showed the new place\n")
+	fmt.Fprintf(&md, "arriving 3-8 s late, behind what every circuit still carried, a slow circuit holding it longest.\n")
 	t.Log("\n" + md.String())
 	if dir := os.Getenv("HYDRE_BENCH_OUT"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
