@@ -185,16 +185,7 @@ func TestJumpGoesToTheHeadOfTheQueue(t *testing.T) {
 	const chunk = 16 << 10
 	for _, at := range []int64{3<<20 + 5*chunk, 1<<20 + 7*chunk, 2<<20 + 3*chunk} {
 		mark := len(peer.sentSince(0))
-		if _, err := f.Seek(at, io.SeekStart); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 100)
-		if _, err := io.ReadFull(f, buf); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(buf, data[at:at+100]) {
-			t.Fatalf("read at %d: wrong bytes", at)
-		}
+		seekRead(t, f, data, at)
 		want := uint32(at / chunk)
 		sent := peer.sentSince(mark)
 		before := slices.Index(sent, want)
@@ -236,16 +227,7 @@ func TestSeekAsksEveryPeerForTheHead(t *testing.T) {
 	const chunk = 16 << 10
 	for _, at := range []int64{3<<20 + 5*chunk, 1<<20 + 9*chunk} {
 		marks := []int{len(seeders[0].askedSince(0)), len(seeders[1].askedSince(0))}
-		if _, err := f.Seek(at, io.SeekStart); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 100)
-		if _, err := io.ReadFull(f, buf); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(buf, data[at:at+100]) {
-			t.Fatalf("read at %d: wrong bytes", at)
-		}
+		seekRead(t, f, data, at)
 		head := uint32(at / chunk)
 		for k, s := range seeders {
 			asked := s.askedSince(marks[k])
@@ -253,5 +235,20 @@ func TestSeekAsksEveryPeerForTheHead(t *testing.T) {
 				t.Errorf("seek to chunk %d: peer %d was asked %v", head, k+1, asked[:min(len(asked), 8)])
 			}
 		}
+	}
+}
+
+// seekRead seeks f to at and checks the 100 bytes read there against data.
+func seekRead(t *testing.T, f File, data []byte, at int64) {
+	t.Helper()
+	if _, err := f.Seek(at, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(buf, data[at:at+100]) {
+		t.Fatalf("read at %d: wrong bytes", at)
 	}
 }
