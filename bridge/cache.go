@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
 // A bridge node's cache: the links it answered with, by info-hash, in
@@ -159,13 +157,7 @@ func (n *Node) reserve(key string, size int64) error {
 // removeContent stops sharing a cached torrent's contents and deletes
 // their data.
 func (n *Node) removeContent(key string, cl cachedLink) {
-	for _, f := range cl.Files {
-		if id, err := hcrypto.ParseContentID(f.ID); err == nil {
-			if err := n.cfg.Engine.Remove(id, false); err != nil {
-				n.log.Warn("stop sharing bridge content", "err", err)
-			}
-		}
-	}
+	n.unshare(cl)
 	base := n.cfg.Client.cfg.DataDir
 	if n.cfg.Client.cfg.DirPerInfoHash {
 		if err := os.RemoveAll(n.cfg.Client.torrentDir(key)); err != nil {

@@ -340,8 +340,7 @@ func (n *Node) leechAndShare(ctx context.Context, magnet string) (cachedLink, er
 	return cl, nil
 }
 
-// unshare stops sharing the contents of a fetch that failed midway (their
-// data stays with the torrent's).
+// unshare stops sharing the contents of cl; their data stays.
 func (n *Node) unshare(cl cachedLink) {
 	for _, f := range cl.Files {
 		if id, err := hcrypto.ParseContentID(f.ID); err == nil {
