@@ -84,9 +84,7 @@ func (s *swarm) piece(p *peer, m Piece) error {
 		s.storeQ = append(s.storeQ, storeJob{i: i, ct: m.Data, proof: m.Proof, from: p})
 		for q := range s.peers { // endgame: withdraw the duplicates
 			if _, dup := q.outstanding[i]; dup && q != p {
-				delete(q.outstanding, i)
-				s.pk.inflight[i]--
-				q.withdraw(i)
+				s.withdraw(q, i)
 			}
 		}
 	}
@@ -189,9 +187,7 @@ func (s *swarm) scheduleN(p *peer, max int) int {
 	}
 	picked := s.pk.pick(p.has, func(i int) bool { _, ok := p.outstanding[i]; return ok }, free)
 	for _, i := range picked {
-		p.outstanding[i] = time.Now()
-		s.pk.inflight[i]++
-		p.send(Request{Index: uint32(i)})
+		s.request(p, i)
 	}
 	return len(picked)
 }
@@ -219,9 +215,7 @@ func (s *swarm) reprioritize() {
 		for p := range s.peers {
 			for i := range p.outstanding {
 				if r := s.pk.prio[i]; r < 0 || r >= recentLead {
-					delete(p.outstanding, i)
-					s.pk.inflight[i]--
-					p.withdraw(i)
+					s.withdraw(p, i)
 				}
 			}
 		}
@@ -240,9 +234,7 @@ func (s *swarm) reprioritize() {
 			if s.pk.prio[i] >= 0 {
 				continue
 			}
-			delete(p.outstanding, i)
-			s.pk.inflight[i]--
-			p.withdraw(i)
+			s.withdraw(p, i)
 			urgent--
 		}
 	}
@@ -273,11 +265,23 @@ func (s *swarm) hedge(start int) {
 			if _, ok := p.outstanding[i]; ok || !p.gotBitfield || !p.has.get(i) || len(s.storeQ) >= maxStoreQueue {
 				continue
 			}
-			p.outstanding[i] = time.Now()
-			s.pk.inflight[i]++
-			p.send(Request{Index: uint32(i)})
+			s.request(p, i)
 		}
 	}
+}
+
+// request asks p for chunk i.
+func (s *swarm) request(p *peer, i int) {
+	p.outstanding[i] = time.Now()
+	s.pk.inflight[i]++
+	p.send(Request{Index: uint32(i)})
+}
+
+// withdraw cancels the request for chunk i outstanding at p.
+func (s *swarm) withdraw(p *peer, i int) {
+	delete(p.outstanding, i)
+	s.pk.inflight[i]--
+	p.withdraw(i)
 }
 
 func (s *swarm) rate() float64 {
@@ -345,9 +349,7 @@ func (s *swarm) checkStalls(now time.Time) {
 		}
 		for i, at := range p.outstanding {
 			if now.Sub(at) > requestTimeout {
-				delete(p.outstanding, i)
-				s.pk.inflight[i]--
-				p.withdraw(i)
+				s.withdraw(p, i)
 				p.window = max(minWindow, p.window/2)
 			}
 		}
