@@ -108,6 +108,10 @@ type Client struct {
 	stalls     atomic.Int64
 	spiesFound atomic.Int64
 
+	// addMu serialises Add, so that two Adds of one info-hash share one
+	// Torrent: the library hands both the same torrent, and two wrappers
+	// would each drop it.
+	addMu    sync.Mutex
 	mu       sync.Mutex
 	conns    map[*wireConn]netip.AddrPort
 	torrents map[*Torrent]struct{}

@@ -86,6 +86,8 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 	if opts.InfoHash == (metainfo.Hash{}) {
 		return nil, fmt.Errorf("add torrent: %w: no v1 info-hash", ErrBadSource)
 	}
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
 	c.mu.Lock()
 	for bt := range c.torrents {
 		if bt.ih == opts.InfoHash {
@@ -420,12 +422,20 @@ func (c *Client) cacheInfo(ih metainfo.Hash, b []byte) {
 		c.log.Warn("cache torrent metadata", "err", err)
 		return
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	f, err := os.CreateTemp(c.cfg.MetadataDir, filepath.Base(p)+".*.tmp")
+	if err != nil {
 		c.log.Warn("cache torrent metadata", "err", err)
 		return
 	}
-	if err := os.Rename(tmp, p); err != nil {
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		c.log.Warn("cache torrent metadata", "err", err)
 	}
 }
