@@ -9,6 +9,12 @@ import (
 // Version is the format version of descriptors, headers and links.
 const Version = 1
 
+// VersionLive is the descriptor version of a live content: one whose chunks
+// are sealed one by one as the data arrives (a bridge node's leech), each
+// signed by a key the descriptor names instead of proven against a Merkle
+// root known in advance (docs/protocol.md §10).
+const VersionLive = 2
+
 // Chunk sizes. A chunk size is a power of two between MinChunkSize and
 // MaxChunkSize.
 const (
@@ -37,10 +43,12 @@ const (
 // Descriptor is the public description of a sealed content: what blind hosts
 // hold and serve beside the ciphertext chunks. Its hash is the ContentID.
 type Descriptor struct {
-	Version      uint8    // format version, Version
-	ChunkSize    uint32   // plaintext bytes per chunk (the last may be shorter)
-	Size         int64    // plaintext size in bytes
-	Root         [32]byte // Merkle root over the ciphertext chunks
+	Version   uint8  // format version: Version, or VersionLive
+	ChunkSize uint32 // plaintext bytes per chunk (the last may be shorter)
+	Size      int64  // plaintext size in bytes
+	// Root is the Merkle root over the ciphertext chunks; in a live content
+	// (VersionLive) it is the Ed25519 public key that signs each chunk.
+	Root         [32]byte
 	SealedHeader []byte   // the encrypted header (see OpenHeader)
 }
 
@@ -54,6 +62,9 @@ func (d *Descriptor) ID() ContentID {
 	}
 	return ContentID(hashDomain(domainDescriptor, b))
 }
+
+// Live reports whether d describes a live content (VersionLive).
+func (d *Descriptor) Live() bool { return d.Version == VersionLive }
 
 // NumChunks returns the number of chunks: ceil(Size/ChunkSize), and 1 for an
 // empty file (whose only chunk is empty and encrypts to a bare tag).
@@ -88,7 +99,7 @@ func (d *Descriptor) ChunkLen(i int) int {
 
 // validate checks every field but the sealed header's content.
 func (d *Descriptor) validate() error {
-	if d.Version != Version {
+	if d.Version != Version && d.Version != VersionLive {
 		return fmt.Errorf("unknown version %d: %w", d.Version, ErrBadDescriptor)
 	}
 	if err := checkChunkSize(int64(d.ChunkSize)); err != nil {
@@ -143,7 +154,7 @@ func UnmarshalDescriptor(b []byte, want ContentID) (*Descriptor, error) {
 	if len(b) < descriptorFixedLen || len(b) > MaxDescriptorLen {
 		return nil, fmt.Errorf("unmarshal descriptor: bad length %d: %w", len(b), ErrBadDescriptor)
 	}
-	if b[0] != Version {
+	if b[0] != Version && b[0] != VersionLive {
 		return nil, fmt.Errorf("unmarshal descriptor: unknown version %d: %w", b[0], ErrBadDescriptor)
 	}
 	d := &Descriptor{

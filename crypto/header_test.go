@@ -174,7 +174,7 @@ func TestDescriptorCodec(t *testing.T) {
 	}
 	// Invalid descriptors do not marshal and have the zero ID.
 	for name, mutate := range map[string]func(*Descriptor){
-		"version":    func(x *Descriptor) { x.Version = 2 },
+		"version":    func(x *Descriptor) { x.Version = 3 },
 		"chunk size": func(x *Descriptor) { x.ChunkSize = 1000 },
 		"size":       func(x *Descriptor) { x.Size = -1 },
 		"huge":       func(x *Descriptor) { x.Size = MaxSize + 1 },

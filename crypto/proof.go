@@ -8,13 +8,29 @@ const MaxProofDepth = 64
 // Proof proves that a ciphertext chunk belongs to a content: the sibling
 // hashes on the path from the chunk's leaf to the root, bottom up, skipping
 // the levels where the path's node has no sibling (it is promoted as is).
+// The proof of a live content's chunk is instead the signature of the key
+// its descriptor names (Sig, SignatureSize bytes).
 type Proof struct {
 	Siblings [][32]byte
+	Sig      []byte
 }
 
+// SignatureSize is the length of a live content's chunk signature.
+const SignatureSize = 64
+
+// proofSigned marks a signature proof: a count byte no Merkle proof uses.
+const proofSigned = 0x80
+
 // MarshalBinary encodes the proof: count (1 byte, <= MaxProofDepth) followed
-// by count 32-byte hashes.
+// by count 32-byte hashes; or, for a signature, 0x80 followed by the 64-byte
+// signature.
 func (p Proof) MarshalBinary() ([]byte, error) {
+	if p.Sig != nil {
+		if len(p.Sig) != SignatureSize || len(p.Siblings) != 0 {
+			return nil, fmt.Errorf("marshal proof: a signature of %d bytes: %w", len(p.Sig), ErrBadProof)
+		}
+		return append([]byte{proofSigned}, p.Sig...), nil
+	}
 	if len(p.Siblings) > MaxProofDepth {
 		return nil, fmt.Errorf("marshal proof: %d siblings is more than %d: %w", len(p.Siblings), MaxProofDepth, ErrBadProof)
 	}
@@ -31,6 +47,12 @@ func (p Proof) MarshalBinary() ([]byte, error) {
 func UnmarshalProof(b []byte) (Proof, error) {
 	if len(b) == 0 {
 		return Proof{}, fmt.Errorf("unmarshal proof: empty: %w", ErrBadProof)
+	}
+	if b[0] == proofSigned {
+		if len(b) != 1+SignatureSize {
+			return Proof{}, fmt.Errorf("unmarshal proof: %d bytes for a signature: %w", len(b), ErrBadProof)
+		}
+		return Proof{Sig: append([]byte(nil), b[1:]...)}, nil
 	}
 	n := int(b[0])
 	if n > MaxProofDepth {

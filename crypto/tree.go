@@ -26,6 +26,7 @@ type Tree struct {
 	known    [][]uint64   // per level bitset of known nodes; nil for a full tree
 	have     []uint64     // bitset of held chunks; nil for a full tree
 	held     int          // number of bits set in have
+	live     *liveTree    // a live content's signatures; nil for a Merkle tree
 }
 
 // newFullTree builds the full tree of d's shape over the given leaves
@@ -54,6 +55,9 @@ func newFullTree(d *Descriptor, leaves [][32]byte) *Tree {
 // must be valid (from UnmarshalDescriptor or Seal): its size bounds the
 // tree's memory, at most 64 bytes per chunk.
 func NewPartialTree(d *Descriptor) *Tree {
+	if d.Live() {
+		return newLiveTree(d)
+	}
 	n := d.NumChunks()
 	t := &Tree{n: n, sizes: levelSizes(n)}
 	t.setLens(d)
@@ -70,8 +74,13 @@ func NewPartialTree(d *Descriptor) *Tree {
 	return t
 }
 
-// Root returns the root hash.
-func (t *Tree) Root() [32]byte { return t.levels[len(t.levels)-1][0] }
+// Root returns the root hash (a live content's signing key).
+func (t *Tree) Root() [32]byte {
+	if t.live != nil {
+		return t.live.key
+	}
+	return t.levels[len(t.levels)-1][0]
+}
 
 // NumChunks returns the number of leaves.
 func (t *Tree) NumChunks() int { return t.n }
@@ -111,6 +120,9 @@ func (t *Tree) Verify(i int, ct []byte, p Proof) error {
 	leaf := leafHash(ct)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if t.live != nil {
+		return t.verifySigned(i, leaf, len(ct), p)
+	}
 	_, err := t.verify(i, leaf, len(ct), p)
 	return err
 }
@@ -175,6 +187,9 @@ func (t *Tree) Add(i int, ct []byte, p Proof) error {
 	leaf := leafHash(ct)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.live != nil {
+		return t.addSigned(i, leaf, len(ct), p)
+	}
 	return t.addLeaf(i, leaf, len(ct), p)
 }
 
@@ -218,6 +233,9 @@ func (t *Tree) Proof(i int) (Proof, error) {
 	defer t.mu.RUnlock()
 	if t.have != nil && !bit(t.have, i) {
 		return Proof{}, fmt.Errorf("proof of chunk %d: %w", i, ErrNoChunk)
+	}
+	if t.live != nil {
+		return Proof{Sig: append([]byte(nil), t.live.sigs[i][:]...)}, nil
 	}
 	return t.proof(i), nil
 }

@@ -16,6 +16,7 @@ const (
 	treeFormat      = 1
 	treeKindFull    = 0
 	treeKindPartial = 1
+	treeKindLive    = 2 // held-chunks bitset, then leaf (32) || signature (64) of each held chunk
 	treeHeaderLen   = 1 + 1 + 4
 )
 
@@ -27,6 +28,17 @@ func (t *Tree) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, treeHeaderLen+32*t.n)
 	b = append(b, treeFormat, treeKindFull)
 	b = binary.BigEndian.AppendUint32(b, uint32(t.n))
+	if t.live != nil {
+		b[1] = treeKindLive
+		b = appendBits(b, t.have, t.n)
+		for i := range t.n {
+			if bit(t.have, i) {
+				b = append(b, t.levels[0][i][:]...)
+				b = append(b, t.live.sigs[i][:]...)
+			}
+		}
+		return b, nil
+	}
 	if t.have == nil {
 		for _, l := range t.levels[0] {
 			b = append(b, l[:]...)
@@ -93,7 +105,12 @@ func UnmarshalTree(d *Descriptor, b []byte) (*Tree, error) {
 		return nil, fmt.Errorf("unmarshal tree: %d leaves, descriptor has %d chunks: %w", got, n, ErrBadTree)
 	}
 	rest := b[treeHeaderLen:]
+	if d.Live() != (b[1] == treeKindLive) {
+		return nil, fmt.Errorf("unmarshal tree: kind %d for a descriptor of version %d: %w", b[1], d.Version, ErrBadTree)
+	}
 	switch b[1] {
+	case treeKindLive:
+		return unmarshalLive(d, rest)
 	case treeKindFull:
 		if len(rest) != 32*n {
 			return nil, fmt.Errorf("unmarshal tree: %d bytes for %d leaves: %w", len(rest), n, ErrBadTree)
