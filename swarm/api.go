@@ -140,10 +140,16 @@ type Status struct {
 	Link    string
 	Reshare bool
 	Err     string
+	// Growing is set for a live share whose data is still arriving
+	// (Engine.ShareLive): it serves what it has and gains chunks.
+	Growing bool
 }
 
 // Done reports whether the content is complete on disk.
 func (s Status) Done() bool {
+	if s.Growing {
+		return false
+	}
 	return s.Size > 0 && s.Verified == s.Size || s.State == StateSeeding || s.State == StateDone
 }
 

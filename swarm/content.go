@@ -45,7 +45,8 @@ type content struct {
 	run        *swarm // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
-	fetched    atomic.Int64 // chunks received and queued for verification
+	fetched    atomic.Int64  // chunks received and queued for verification
+	live       *hcrypto.Live // a growing live share's sealer (live.go)
 }
 
 func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) {
@@ -88,7 +89,7 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 		}
 	}
 	have := newBitmap(n)
-	if c.rec.Kind == KindShare {
+	if c.rec.Kind == KindShare && !c.rec.growing() {
 		for i := range n {
 			have.set(i)
 		}
@@ -122,7 +123,7 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 			c.verified += int64(l)
 		}
 	}
-	if c.rec.Kind == KindShare {
+	if c.rec.Kind == KindShare && !c.rec.growing() {
 		c.verified = d.Size
 	}
 	return nil
@@ -318,7 +319,7 @@ func (c *content) status() Status {
 	defer c.mu.Unlock()
 	s := Status{ID: c.id, Kind: c.rec.Kind, State: c.state, Path: c.rec.Path, Verified: c.verified,
 		Uploaded: c.uploaded, DownRate: c.downRate, UpRate: c.upRate, Peers: c.peers, Link: link,
-		Reshare: c.rec.Reshare, Err: c.err}
+		Reshare: c.rec.Reshare, Err: c.err, Growing: c.rec.growing()}
 	if c.rec.Kind == KindDownload && !c.rec.Complete {
 		s.Path = c.rec.PartPath
 	}

@@ -37,6 +37,8 @@ type record struct {
 	Reshare    bool      `json:"reshare"`
 	Paused     bool      `json:"paused,omitempty"`
 	Complete   bool      `json:"complete,omitempty"`
+	Live       bool      `json:"live,omitempty"`      // share: a live content (growing until Complete)
+	SignSeed   []byte    `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
 	Created    time.Time `json:"created"`
 }
 

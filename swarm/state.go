@@ -50,7 +50,7 @@ func ReadState(dataDir string) ([]Status, error) {
 }
 
 func (d *db) offlineStatus(id hcrypto.ContentID, r *record) Status {
-	s := Status{ID: id, Kind: r.Kind, Path: r.Path, Reshare: r.Reshare}
+	s := Status{ID: id, Kind: r.Kind, Path: r.Path, Reshare: r.Reshare, Growing: r.growing()}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}
@@ -86,7 +86,7 @@ func (d *db) offlineStatus(id hcrypto.ContentID, r *record) Status {
 			}
 			bits, _, _ := d.loadProgress(id)
 			for i := range desc.NumChunks() {
-				if r.Kind == KindShare || bitmap(bits).get(i) {
+				if r.Kind == KindShare && !r.growing() || bitmap(bits).get(i) {
 					_, n := desc.PlainRange(i)
 					s.Verified += int64(n)
 				}

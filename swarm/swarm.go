@@ -85,6 +85,7 @@ type swarm struct {
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
 	quit    chan struct{} // closed when the swarm stops
+	origin  bool          // the content is this node's share: it never fetches (a live one gains chunks from its feeder)
 	session string        // random, in isolation tags
 
 	peers    map[*peer]bool
@@ -110,6 +111,7 @@ func newSwarm(c *content) *swarm {
 	s.up = newUploader(s)
 	s.session = strconv.FormatUint(rand.Uint64(), 36)
 	s.desc = c.desc
+	s.origin = c.rec.Kind == KindShare
 	for _, a := range c.rec.Peers {
 		s.learn(a)
 	}
@@ -195,9 +197,12 @@ func (s *swarm) ready(ctx context.Context) {
 	for range uploadWorkers {
 		go func() { defer s.wg.Done(); s.up.work(ctx) }()
 	}
-	if s.pk.left == 0 {
+	switch {
+	case s.pk.left == 0:
 		s.completed(ctx)
-	} else {
+	case s.origin:
+		s.c.setState(StateSeeding, nil) // a live share, growing
+	default:
 		s.c.setState(StateFetching, nil)
 	}
 	s.ensureListener(ctx, time.Now())
@@ -253,6 +258,8 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 		}
 	case listening:
 		s.listened(ev)
+	case liveChunk:
+		s.gained(ctx, ev.i)
 	case peerMsg:
 		if !s.peers[ev.p] {
 			return

@@ -119,12 +119,18 @@ func (s *swarm) stored(ctx context.Context, r storeResult) {
 		s.failure = r.err
 		return
 	}
-	if !s.pk.markHave(r.i) {
+	s.gained(ctx, r.i)
+}
+
+// gained announces chunk i, verified and stored, or added by a live share's
+// feeder, to every peer.
+func (s *swarm) gained(ctx context.Context, i int) {
+	if s.pk == nil || !s.pk.markHave(i) {
 		return
 	}
-	s.c.markHave(r.i)
+	s.c.markHave(i)
 	for q := range s.peers {
-		q.send(Have{Index: uint32(r.i)})
+		q.send(Have{Index: uint32(i)})
 	}
 	if s.pk.left == 0 {
 		s.completed(ctx)
@@ -178,7 +184,7 @@ func (s *swarm) schedule(p *peer) { s.scheduleN(p, maxWindow) }
 // scheduleN requests up to max more chunks from p, within its window, and
 // returns how many it requested.
 func (s *swarm) scheduleN(p *peer, max int) int {
-	if s.pk == nil || s.pk.left == 0 || !p.gotBitfield || len(s.storeQ) >= maxStoreQueue {
+	if s.pk == nil || s.pk.left == 0 || !p.gotBitfield || len(s.storeQ) >= maxStoreQueue || s.origin {
 		return 0
 	}
 	free := min(max, p.window-len(p.outstanding))
