@@ -31,6 +31,10 @@ var (
 type cachedLink struct {
 	Files     []cachedFile `json:"files"`
 	LastAsked time.Time    `json:"last_asked"`
+	// Growing is set while the leech runs: the links were given out and
+	// the files are live shares fed as pieces arrive. A node that stops
+	// meanwhile resumes the leech when it starts again.
+	Growing bool `json:"growing,omitempty"`
 	// Link, ID and Path are the one file of an entry written before nodes
 	// served multi-file torrents; loadCache moves them into Files.
 	Link string `json:"link,omitempty"`

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/anacrolix/torrent/storage"
@@ -203,15 +204,18 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc := torrent.NewDefaultClientConfig()
 	cc.DataDir = c.cfg.DataDir
+	// Pieces are written in place, not into "<name>.part" files renamed at
+	// the end: a bridge node shares each file while it arrives (a live
+	// share reads the pieces the client verified), so the file must keep
+	// its name from the first piece on.
+	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false)}
 	if c.cfg.DirPerInfoHash {
-		c.storage = storage.NewFileOpts(storage.NewFileClientOpts{
-			ClientBaseDir: c.cfg.DataDir,
-			TorrentDirMaker: func(base string, _ *metainfo.Info, ih metainfo.Hash) string {
-				return filepath.Join(base, ih.HexString())
-			},
-		})
-		cc.DefaultStorage = c.storage
+		opts.TorrentDirMaker = func(base string, _ *metainfo.Info, ih metainfo.Hash) string {
+			return filepath.Join(base, ih.HexString())
+		}
 	}
+	c.storage = storage.NewFileOpts(opts)
+	cc.DefaultStorage = c.storage
 	cc.Slogger = c.log.With("part", "anacrolix")
 	// No socket of the library's own: with TCP, uTP and DHT all off,
 	// NewClient opens nothing; peers are dialed through peerDialer.

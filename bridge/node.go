@@ -3,10 +3,12 @@ package bridge
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/netip"
 	"os"
@@ -46,6 +48,9 @@ const (
 	progressEvery   = 2 * time.Second
 	defaultCacheTTL = 180 * 24 * time.Hour // Torrage kept entries six months
 	defaultMaxFiles = 100
+	// sequentialReadahead is how far ahead of the in-order position a
+	// node's leech asks for pieces first.
+	sequentialReadahead = 4 << 20
 )
 
 // NodeConfig configures a hidden bridge node.
@@ -100,10 +105,14 @@ type Node struct {
 }
 
 type fetchCall struct {
-	done  chan struct{}
-	files []FileLink
-	err   error
+	ready     chan struct{} // closed once files is set (the links exist), or at done
+	readyOnce sync.Once
+	done      chan struct{}
+	files     []FileLink
+	err       error
 }
+
+func (c *fetchCall) markReady() { c.readyOnce.Do(func() { close(c.ready) }) }
 
 // NewNode opens the node's onion service.
 func NewNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
@@ -157,6 +166,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		defer n.wg.Done()
 		n.expireEvery(ctx)
 	}()
+	n.resumeGrowing(ctx)
 	for {
 		c, err := n.l.Accept()
 		if err != nil {
@@ -218,13 +228,16 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *
 	if cl, ok := n.cache[key]; ok {
 		cl.LastAsked = time.Now().UTC()
 		n.cache[key] = cl
-		n.mu.Unlock()
-		n.saveCache()
-		return cl.answer(), nil
+		if !cl.Growing {
+			n.mu.Unlock()
+			n.saveCache()
+			return cl.answer(), nil
+		}
+		// A leech whose links are out: join it, or resume it after a stop.
 	}
 	call, running := n.inflight[key]
 	if !running {
-		call = &fetchCall{done: make(chan struct{})}
+		call = &fetchCall{ready: make(chan struct{}), done: make(chan struct{})}
 		n.inflight[key] = call
 	}
 	n.mu.Unlock()
@@ -232,24 +245,58 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			var cl cachedLink
-			cl, call.err = n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m))
+			cl, err := n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m), key, call)
 			n.mu.Lock()
 			delete(n.inflight, key)
 			delete(n.reserved, key)
-			if call.err == nil {
+			var lost cachedLink
+			switch {
+			case err == nil:
 				cl.LastAsked = time.Now().UTC()
+				if prev, ok := n.cache[key]; ok && prev.LastAsked.After(cl.LastAsked) {
+					cl.LastAsked = prev.LastAsked
+				}
 				n.cache[key] = cl
 				call.files = cl.answer()
+			case ctx.Err() == nil && cl.Files != nil:
+				// The links are out but the data will not come: withdraw them.
+				lost = cl
+				delete(n.cache, key)
 			}
+			// A node that stops keeps a growing entry: it resumes at start.
+			call.err = err
 			n.mu.Unlock()
-			if call.err == nil {
-				n.saveCache()
+			if lost.Files != nil {
+				n.log.Warn("bridge fetch failed after its links were given out", "info_hash", key, "err", err)
+				n.removeContent(key, lost)
 			}
+			n.saveCache()
+			call.markReady()
 			close(call.done)
 		}()
 	}
 	return nil, call
+}
+
+// resumeGrowing restarts, at start, the leeches whose links were given out
+// before the node stopped.
+func (n *Node) resumeGrowing(ctx context.Context) {
+	n.mu.Lock()
+	var keys []string
+	for k, cl := range n.cache {
+		if cl.Growing {
+			keys = append(keys, k)
+		}
+	}
+	n.mu.Unlock()
+	for _, k := range keys {
+		ih, err := hex.DecodeString(k)
+		if err != nil || len(ih) != 20 {
+			continue
+		}
+		n.log.Info("resuming a bridge fetch whose links were given out", "info_hash", k)
+		n.startFetch(ctx, metainfo.Magnet{InfoHash: metainfo.Hash(ih)})
+	}
 }
 
 // fetch returns the answer for m, from the cache or by leeching and
@@ -263,8 +310,15 @@ func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done,
 	defer tick.Stop()
 	for {
 		select {
-		case <-call.done:
-			return call.files, call.err
+		case <-call.ready:
+			n.mu.Lock()
+			files := call.files
+			n.mu.Unlock()
+			if files != nil {
+				return files, nil
+			}
+			<-call.done
+			return nil, call.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-tick.C:
@@ -296,10 +350,14 @@ func (n *Node) progressOf(ih metainfo.Hash) (done, size int64) {
 	return 0, 0
 }
 
-// leechAndShare leeches magnet and shares each of its files on the engine.
-// The client calls admit before the first piece is requested, so WaitInfo
-// returns the node's refusals (too many files, disk quota).
-func (n *Node) leechAndShare(ctx context.Context, magnet string) (cachedLink, error) {
+// leechAndShare leeches magnet and shares each of its files on the engine
+// as a live share: the links are given out (call becomes ready) as soon as
+// the metadata is known and admitted, and each chunk is added as the pieces
+// under it are verified. The client calls admit before the first piece is
+// requested, so WaitInfo returns the node's refusals (too many files, disk
+// quota). A growing cache entry of key (the node stopped mid-leech) is
+// resumed with its links.
+func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetchCall) (cachedLink, error) {
 	t, err := n.cfg.Client.Add(ctx, magnet)
 	if err != nil {
 		return cachedLink{}, err
@@ -311,33 +369,214 @@ func (n *Node) leechAndShare(ctx context.Context, magnet string) (cachedLink, er
 	if err := t.WaitInfo(ctx); err != nil {
 		return cachedLink{}, err
 	}
-	select {
-	case <-t.Done():
-	case <-ctx.Done():
-		return cachedLink{}, ctx.Err()
-	}
 	files := t.Files()
+	n.mu.Lock()
+	prev, resuming := n.cache[key]
+	n.mu.Unlock()
+	var (
+		cl      cachedLink
+		feeders []*swarm.LiveShare
+	)
+	if resuming {
+		cl, feeders, err = n.reattach(prev, files)
+		if err != nil {
+			n.log.Warn("resuming bridge fetch: sharing again under new links", "info_hash", key, "err", err)
+			n.unshare(prev)
+			resuming = false
+		}
+	}
+	if !resuming {
+		cl, feeders, err = n.shareLive(ctx, t, files)
+		if err != nil {
+			return cachedLink{}, err
+		}
+	}
+	defer func() {
+		for _, ls := range feeders {
+			if ls != nil {
+				if err := ls.Close(); err != nil {
+					n.log.Warn("close live share", "err", err)
+				}
+			}
+		}
+	}()
+	cl.Growing = true
+	cl.LastAsked = time.Now().UTC()
+	n.mu.Lock()
+	n.cache[key] = cl
+	delete(n.reserved, key) // the entry counts its files' sizes now
+	call.files = cl.answer()
+	n.mu.Unlock()
+	n.saveCache()
+	call.markReady()
+	// Leech in order, a few MiB ahead: users play from the start while
+	// the rest comes; a chunk is served only once every piece under it is
+	// in, and pieces in random order would complete almost none early.
+	seqCtx, stopSeq := context.WithCancel(ctx)
+	defer stopSeq()
+	r := t.NewReader(seqCtx, sequentialReadahead)
+	defer r.Close()
+	go io.Copy(io.Discard, r) // ends with seqCtx
+	if err := n.feed(ctx, t, files, feeders); err != nil {
+		return cl, err
+	}
+	cl.Growing = false
+	return cl, nil
+}
+
+// shareLive creates a live share for each file of t.
+func (n *Node) shareLive(ctx context.Context, t *Torrent, files []File) (cachedLink, []*swarm.LiveShare, error) {
 	multi := t.t.Info().IsDir()
-	var cl cachedLink
+	var (
+		cl      cachedLink
+		feeders []*swarm.LiveShare
+	)
+	fail := func(err error) (cachedLink, []*swarm.LiveShare, error) {
+		for _, ls := range feeders {
+			ls.Close()
+		}
+		n.unshare(cl)
+		return cachedLink{}, nil, err
+	}
 	for _, f := range files {
 		path := filepath.Join(t.Dir(), filepath.FromSlash(f.Path))
 		if rel, err := filepath.Rel(t.Dir(), path); err != nil || !filepath.IsLocal(rel) {
-			err = fmt.Errorf("share fetched data: file path %q leaves the torrent's folder", f.Path)
-			n.unshare(cl)
-			return cachedLink{}, err
+			return fail(fmt.Errorf("share fetched data: file path %q leaves the torrent's folder", f.Path))
 		}
-		st, err := n.cfg.Engine.Share(ctx, path, swarm.ShareOptions{})
+		// The live share needs the file now; the client writes into it in
+		// place, at its full length (sparse until the pieces come: the
+		// client maps files of their final size), and never truncates it.
+		// The live share reads only the pieces the client verified.
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fail(fmt.Errorf("share fetched data: %w", err))
+		}
+		fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
-			n.unshare(cl)
-			return cachedLink{}, fmt.Errorf("share fetched data: %s: %w", f.Path, err)
+			return fail(fmt.Errorf("share fetched data: %w", err))
 		}
+		if fi, err := fh.Stat(); err == nil && fi.Size() != f.Length {
+			err = fh.Truncate(f.Length)
+			if err != nil {
+				fh.Close()
+				return fail(fmt.Errorf("share fetched data: %w", err))
+			}
+		}
+		fh.Close()
+		ls, err := n.cfg.Engine.ShareLive(ctx, path, swarm.LiveOptions{Size: f.Length,
+			MediaType: mime.TypeByExtension(filepath.Ext(path))})
+		if err != nil {
+			return fail(fmt.Errorf("share fetched data: %s: %w", f.Path, err))
+		}
+		st := ls.Status()
+		feeders = append(feeders, ls)
 		cf := cachedFile{Link: st.Link, ID: st.ID.String(), Path: path, Size: f.Length}
 		if multi {
 			cf.TorrentPath = f.Path
 		}
 		cl.Files = append(cl.Files, cf)
 	}
-	return cl, nil
+	return cl, feeders, nil
+}
+
+// reattach finds the live shares of a growing entry after a restart; a
+// file whose share is complete already has no feeder.
+func (n *Node) reattach(prev cachedLink, files []File) (cachedLink, []*swarm.LiveShare, error) {
+	if len(prev.Files) != len(files) {
+		return cachedLink{}, nil, fmt.Errorf("%d files cached, the torrent has %d", len(prev.Files), len(files))
+	}
+	feeders := make([]*swarm.LiveShare, len(files))
+	for i, f := range prev.Files {
+		id, err := hcrypto.ParseContentID(f.ID)
+		if err != nil {
+			return cachedLink{}, nil, err
+		}
+		ls, err := n.cfg.Engine.LiveShare(id)
+		if errors.Is(err, swarm.ErrNotLive) {
+			continue
+		}
+		if err != nil {
+			for _, ls := range feeders {
+				if ls != nil {
+					ls.Close()
+				}
+			}
+			return cachedLink{}, nil, err
+		}
+		feeders[i] = ls
+	}
+	return prev, feeders, nil
+}
+
+// feed adds each chunk of the files' live shares once every piece under it
+// is verified, until all are added.
+func (n *Node) feed(ctx context.Context, t *Torrent, files []File, feeders []*swarm.LiveShare) error {
+	type chunk struct {
+		ls          *swarm.LiveShare
+		i           int
+		first, last int // pieces under it
+	}
+	pl := t.PieceLength()
+	var left []chunk
+	for k, ls := range feeders {
+		if ls == nil {
+			continue
+		}
+		for i := range ls.NumChunks() {
+			if ls.Has(i) {
+				continue
+			}
+			off, size := ls.ChunkRange(i)
+			start := files[k].Offset + off
+			c := chunk{ls: ls, i: i, first: int(start / pl), last: int((start + int64(max(size, 1)) - 1) / pl)}
+			if size == 0 {
+				c.first, c.last = 0, -1 // an empty file: nothing to wait for
+			}
+			left = append(left, c)
+		}
+	}
+	done := make([]bool, t.NumPieces()) // pieces seen complete (they stay so)
+	complete := func(p int) bool {
+		if !done[p] {
+			done[p] = t.PieceComplete(p)
+		}
+		return done[p]
+	}
+	verified := t.Verified(ctx)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		kept := left[:0]
+		for _, c := range left {
+			ready := true
+			for p := c.first; p <= c.last && ready; p++ {
+				ready = complete(p)
+			}
+			if !ready {
+				kept = append(kept, c)
+				continue
+			}
+			if err := c.ls.Add(c.i); err != nil {
+				return fmt.Errorf("share fetched data: %w", err)
+			}
+		}
+		left = kept
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-verified:
+			for drained := false; !drained; { // one scan for a burst of pieces
+				select {
+				case <-verified:
+				default:
+					drained = true
+				}
+			}
+		case <-tick.C: // pieces verified before the subscription
+		}
+	}
 }
 
 // unshare stops sharing the contents of cl; their data stays.

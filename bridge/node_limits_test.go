@@ -69,10 +69,32 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 	return lab
 }
 
-// request asks the node for the torrent of name and returns its link.
+// request asks the node for the torrent of name and returns its link once
+// the node has the whole torrent (the link comes before: these tests are
+// about what the node keeps).
 func (lab *limitsLab) request(t *testing.T, ctx context.Context, name string) (string, error) {
 	t.Helper()
-	return singleLink(Request(ctx, lab.user, lab.node.Address(), lab.magnets[name], nil))
+	link, err := singleLink(Request(ctx, lab.user, lab.node.Address(), lab.magnets[name], nil))
+	if err != nil {
+		return "", err
+	}
+	lab.waitFetched(t, ctx, name)
+	return link, nil
+}
+
+// waitFetched waits until the node's leech of name has ended.
+func (lab *limitsLab) waitFetched(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	for {
+		if cl, ok := lab.cached()[lab.infoHash(name)]; ok && !cl.Growing {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the node's fetch of %s did not end", name)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // singleLink returns the link of a single-file torrent's answer.

@@ -231,3 +231,102 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	}
 	checkDiscreet(t, c.Counters())
 }
+
+// TestNodeLinkBeforeLeechEnds asks a node for a torrent that a slow aria2
+// seeder (512 KiB/s) has: the hydre link comes back while the node has
+// almost none of it, the user's engine reads the first bytes over the hydre
+// swarm while the node still leeches, the node stops mid-leech and starts
+// again (same state), resumes the leech under the same link by itself, and
+// the user ends with the exact file.
+func TestNodeLinkBeforeLeechEnds(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	const size = 5<<20 + 4321
+	sum := writePayload(t, filepath.Join(seedDir, "talk.mkv"), size, 11)
+	tf := filepath.Join(dir, "talk.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "talk.mkv"), tf, "", 16)
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port, "--max-overall-upload-limit=512K")
+	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := memnet.New()
+	bridgeNet, userNet := n.Node("bridge"), n.Node("user")
+	clientCfg := Config{DirPerInfoHash: true, DataDir: filepath.Join(dir, "leech"), MetadataDir: filepath.Join(dir, "meta")}
+	engineDir := filepath.Join(dir, "engine")
+	start := func() (*Client, *swarm.Engine, *Node, func()) {
+		c := newTestClient(t, clientCfg)
+		e, err := swarm.Open(ctx, swarm.Config{DataDir: engineDir, Transport: bridgeNet, Reshare: true,
+			Logger: testLogger(t).With("engine", "bridge")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: e, Transport: bridgeNet,
+			StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+		return c, e, node, func() {
+			stop()
+			if err := e.Close(); err != nil {
+				t.Error(err)
+			}
+			if err := c.Close(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	c, _, node, stop := start()
+	link, err := singleLink(Request(ctx, userNet, node.Address(), magnet, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Counters().BytesDownloaded; got >= size/2 {
+		t.Fatalf("the link came after the node leeched %d of %d bytes", got, size)
+	}
+	user := openEngine(t, userNet, "user")
+	dest := t.TempDir()
+	st, err := user.Get(ctx, link, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := user.Open(ctx, st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	head := make([]byte, 512<<10)
+	if _, err := io.ReadFull(r, head); err != nil {
+		t.Fatal(err)
+	}
+	seed, err := os.ReadFile(filepath.Join(seedDir, "talk.mkv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(head, seed[:len(head)]) {
+		t.Fatal("first bytes read over the hydre swarm differ")
+	}
+	leeched := c.Counters().BytesDownloaded
+	if leeched >= size {
+		t.Fatal("the node had the whole torrent before the user read its first bytes")
+	}
+	t.Logf("user read the first 512 KiB when the node had leeched %d of %d bytes", leeched, size)
+
+	// The node stops mid-leech and starts again: it resumes by itself.
+	stop()
+	c, _, node, _ = start()
+	path := fetchLink(t, ctx, user, link, dest)
+	if fileSHA(t, path) != sum {
+		t.Fatal("the user's file differs from the seeded one")
+	}
+	again, err := singleLink(Request(ctx, userNet, node.Address(), magnet, nil))
+	if err != nil || again != link {
+		t.Fatalf("after the restart the node answers another link (%v)", err)
+	}
+	node.mu.Lock()
+	growing := node.cache[mustInfoHash(t, tf)].Growing
+	node.mu.Unlock()
+	if growing {
+		t.Fatal("the cache entry is still growing after the leech")
+	}
+	checkDiscreet(t, c.Counters())
+}

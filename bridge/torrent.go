@@ -231,6 +231,9 @@ func (t *Torrent) Verified(ctx context.Context) <-chan int {
 	return out
 }
 
+// PieceComplete reports whether piece i is verified and in storage.
+func (t *Torrent) PieceComplete(i int) bool { return t.t.PieceState(i).Complete }
+
 // NewReader returns a reader over the whole torrent's data; reads block
 // until the data is verified and return ctx's error once ctx ends. Reading
 // drives which pieces are fetched first (readahead bytes ahead of the read
