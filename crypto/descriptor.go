@@ -12,7 +12,7 @@ const Version = 1
 // VersionLive is the descriptor version of a live content: one whose chunks
 // are sealed one by one as the data arrives (a bridge node's leech), each
 // signed by a key the descriptor names instead of proven against a Merkle
-// root known in advance (docs/protocol.md §10).
+// root known in advance (docs/protocol.md §12).
 const VersionLive = 2
 
 // Chunk sizes. A chunk size is a power of two between MinChunkSize and

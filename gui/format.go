@@ -72,6 +72,9 @@ func stateText(st swarm.Status) string {
 		if st.Kind == swarm.KindDownload {
 			return "Done, sharing"
 		}
+		if st.Growing {
+			return "Sharing as it arrives"
+		}
 		return "Sharing"
 	case swarm.StateDone:
 		return "Done"

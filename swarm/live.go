@@ -27,7 +27,7 @@ type LiveOptions struct {
 	Private bool
 }
 
-// LiveShare is the feeder of a live content (docs/protocol.md §10): a file
+// LiveShare is the feeder of a live content (docs/protocol.md §12): a file
 // shared, with its link, before its data exists. Whoever writes the file
 // calls Add for each chunk whose bytes are final; the engine seals and
 // signs it, serves it at once and tells the connected peers. When every

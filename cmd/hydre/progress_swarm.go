@@ -52,12 +52,13 @@ type jsonStatus struct {
 	Reshare  bool    `json:"reshare"`
 	Link     string  `json:"link,omitempty"`
 	Error    string  `json:"error,omitempty"`
+	Growing  bool    `json:"growing,omitempty"` // a live share whose data is still arriving
 }
 
 func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
 		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded, DownRate: s.DownRate,
-		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err}
+		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing}
 	if withLink {
 		j.Link = s.Link
 	}
