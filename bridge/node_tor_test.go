@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -41,18 +42,20 @@ func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a
 // hydre user asks a hidden bridge node for a magnet whose seeder is
-// Transmission (rate-limited to 1 MiB/s), streams the first megabytes
-// before the node's leech ends, reads the exact file to the end, and gets
-// the same content again by the hydre link the node sends last.
+// Transmission (rate-limited to 512 KiB/s), streams the first megabytes
+// before the node's leech ends, both through the node's stream mode and
+// through the hydre link the node answers with at once (the live content,
+// over the hydre swarm protocol), reads the exact file to the end, and the
+// link's download ends with the exact file too.
 func TestNodeOverTor(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "lecture.bin"), 6<<20+5, 6)
+	sum := writePayload(t, filepath.Join(seedDir, "lecture.bin"), 12<<20+5, 6)
 	tf := filepath.Join(dir, "lecture.torrent")
 	makeTorrent(t, filepath.Join(seedDir, "lecture.bin"), tf, "", 16)
 	port := freePort(t)
 	trd := startTransmission(t, filepath.Join(dir, "tr"), port,
-		map[string]any{"speed-limit-up-enabled": true, "speed-limit-up": 1024})
+		map[string]any{"speed-limit-up-enabled": true, "speed-limit-up": 512})
 	trd.add(t, tf, seedDir)
 	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
@@ -88,6 +91,46 @@ func TestNodeOverTor(t *testing.T) {
 	if leeched >= stream.Size() {
 		t.Fatal("the node had the whole file before the user streamed 2 MiB")
 	}
+
+	// The hydre link: answered at once, read over the hydre swarm while
+	// the node still leeches.
+	link, err := requestRetry(ctx, userTor, node.Address(), magnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkAfter := time.Since(start)
+	user := openEngine(t, userTor, "user")
+	if _, err := user.Get(ctx, link, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := user.Open(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	viaLink := make([]byte, 2<<20)
+	if _, err := io.ReadFull(f, viaLink); err != nil {
+		t.Fatal(err)
+	}
+	viaLinkAfter := time.Since(start)
+	c.mu.Lock()
+	for bt := range c.torrents {
+		leeched = bt.BytesCompleted()
+	}
+	c.mu.Unlock()
+	if leeched >= stream.Size() {
+		t.Fatal("the node had the whole file before the user read 2 MiB through the hydre link")
+	}
+	if !bytes.Equal(viaLink, first) {
+		t.Fatal("the first 2 MiB through the link differ from the stream's")
+	}
+	t.Logf("link after %v, its first 2 MiB over hydre after %v (node had %d of %d bytes)",
+		linkAfter.Round(time.Millisecond), viaLinkAfter.Round(time.Millisecond), leeched, stream.Size())
+
 	h := sha256.New()
 	h.Write(first)
 	if _, err := io.Copy(h, stream); err != nil {
@@ -97,17 +140,8 @@ func TestNodeOverTor(t *testing.T) {
 		t.Fatal("file streamed through the bridge over tor differs")
 	}
 	streamed := time.Since(start)
-	link, err := singleLink(stream.Links(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := hcrypto.ParseLink(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := openEngine(t, userTor, "user")
-	if _, err := user.Get(ctx, link, t.TempDir()); err != nil {
-		t.Fatal(err)
+	if again, err := singleLink(stream.Links(), nil); err != nil || again != link {
+		t.Fatalf("the stream ends with another link (%v)", err)
 	}
 	var st swarm.Status
 	for {

@@ -89,10 +89,15 @@ func TestBenchStream(t *testing.T) {
 	fmt.Fprintf(&md, "Medians of %d runs.\n\n", runs)
 	fmt.Fprintf(&md, "| video | first byte | first frame | seek to 75%% | exact seek to 55%% | seek to 90%% after %.0f s | whole download | first frame / whole | seek / first frame | later seek / first frame | verified at seek / later seek |\n", lateSeekAfter.Seconds())
 	fmt.Fprintf(&md, "|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, mib := range []int{50, 200} {
+	sizes := []int{50, 200}
+	if n, err := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_MIB")); err == nil && n > 0 {
+		sizes = []int{n}
+	}
+	chunk, _ := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_CHUNK_KIB")) // 0: the default
+	for _, mib := range sizes {
 		m := media{Seconds: mib * 1048576 / 1000000, Mbps: 8, FastStart: true}
 		path := makeMedia(t, m)
-		st, err := seeder.Share(context.Background(), path, swarm.ShareOptions{})
+		st, err := seeder.Share(context.Background(), path, swarm.ShareOptions{ChunkSize: chunk << 10})
 		if err != nil {
 			t.Fatal(err)
 		}
