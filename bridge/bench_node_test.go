@@ -204,12 +204,7 @@ func watchLeech(ctx context.Context, c *Client, size int64, start time.Time) <-c
 	out := make(chan time.Duration, 1)
 	go func() {
 		for ctx.Err() == nil {
-			var done int64
-			c.mu.Lock()
-			for bt := range c.torrents {
-				done = bt.BytesCompleted()
-			}
-			c.mu.Unlock()
+			done := leechedBytes(c)
 			if done >= size {
 				out <- time.Since(start)
 				return

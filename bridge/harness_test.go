@@ -407,3 +407,15 @@ func execOutput(name string, args ...string) (string, error) {
 	b, err := exec.Command(name, args...).Output()
 	return string(b), err
 }
+
+// leechedBytes returns the verified bytes of the torrent c leeches (the
+// tests' clients leech one at a time), 0 when none runs.
+func leechedBytes(c *Client) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for bt := range c.torrents {
+		n = bt.BytesCompleted()
+	}
+	return n
+}

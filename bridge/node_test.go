@@ -187,12 +187,7 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	if _, err := io.ReadFull(s, first); err != nil {
 		t.Fatal(err)
 	}
-	leeched := int64(0)
-	c.mu.Lock()
-	for bt := range c.torrents {
-		leeched = bt.BytesCompleted()
-	}
-	c.mu.Unlock()
+	leeched := leechedBytes(c)
 	if leeched >= size {
 		t.Fatalf("the node had the whole file before the first megabyte was streamed")
 	}

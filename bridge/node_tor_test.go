@@ -82,12 +82,7 @@ func TestNodeOverTor(t *testing.T) {
 		t.Fatal(err)
 	}
 	firstAfter := time.Since(start)
-	var leeched int64
-	c.mu.Lock()
-	for bt := range c.torrents {
-		leeched = bt.BytesCompleted()
-	}
-	c.mu.Unlock()
+	leeched := leechedBytes(c)
 	if leeched >= stream.Size() {
 		t.Fatal("the node had the whole file before the user streamed 2 MiB")
 	}
@@ -117,11 +112,7 @@ func TestNodeOverTor(t *testing.T) {
 		t.Fatal(err)
 	}
 	viaLinkAfter := time.Since(start)
-	c.mu.Lock()
-	for bt := range c.torrents {
-		leeched = bt.BytesCompleted()
-	}
-	c.mu.Unlock()
+	leeched = leechedBytes(c)
 	if leeched >= stream.Size() {
 		t.Fatal("the node had the whole file before the user read 2 MiB through the hydre link")
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"time"
 )
 
 // A live content is sealed chunk by chunk while its data arrives, so that
@@ -133,22 +132,9 @@ func NewLive(h Header) (*Live, error) {
 	if _, err := io.ReadFull(rand.Reader, seed); err != nil {
 		return nil, fmt.Errorf("new live content: signing key: %w", err)
 	}
-	if h.Size < 0 || h.Size > MaxSize {
-		return nil, fmt.Errorf("new live content: size %d out of range [0, %d]", h.Size, MaxSize)
-	}
-	if h.ChunkSize == 0 {
-		h.ChunkSize = chooseChunkSize(h.Size)
-	}
-	if err := checkChunkSize(int64(h.ChunkSize)); err != nil {
+	h, err = prepareHeader(h)
+	if err != nil {
 		return nil, fmt.Errorf("new live content: %w", err)
-	}
-	if n := numChunks(h.Size, int64(h.ChunkSize)); n > MaxChunks {
-		return nil, fmt.Errorf("new live content: %d chunks is more than %d: use a larger chunk size", n, MaxChunks)
-	}
-	h.Name = SanitizeName(h.Name)
-	h.MediaType = SanitizeMediaType(h.MediaType)
-	if !h.Created.IsZero() {
-		h.Created = time.Unix(h.Created.Unix(), 0).UTC()
 	}
 	priv := ed25519.NewKeyFromSeed(seed)
 	d := &Descriptor{Version: VersionLive, ChunkSize: uint32(h.ChunkSize), Size: h.Size,

@@ -53,23 +53,9 @@ func chooseChunkSize(size int64) int {
 // sealWith is Seal with a given key and number of workers. The key must be
 // fresh: sealing two different files with one key reuses nonces.
 func sealWith(ctx context.Context, r io.ReaderAt, h Header, k Key, workers int) (*Sealed, error) {
-	if h.Size < 0 || h.Size > MaxSize {
-		return nil, fmt.Errorf("seal: size %d out of range [0, %d]", h.Size, MaxSize)
-	}
-	if h.ChunkSize == 0 {
-		h.ChunkSize = chooseChunkSize(h.Size)
-	}
-	if err := checkChunkSize(int64(h.ChunkSize)); err != nil {
+	h, err := prepareHeader(h)
+	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
-	}
-	n := numChunks(h.Size, int64(h.ChunkSize))
-	if n > MaxChunks {
-		return nil, fmt.Errorf("seal: %d chunks is more than %d: use a larger chunk size", n, MaxChunks)
-	}
-	h.Name = SanitizeName(h.Name)
-	h.MediaType = SanitizeMediaType(h.MediaType)
-	if !h.Created.IsZero() {
-		h.Created = time.Unix(h.Created.Unix(), 0).UTC()
 	}
 	d := &Descriptor{Version: Version, ChunkSize: uint32(h.ChunkSize), Size: h.Size}
 
@@ -84,6 +70,29 @@ func sealWith(ctx context.Context, r io.ReaderAt, h Header, k Key, workers int) 
 		return nil, fmt.Errorf("seal: %w", err)
 	}
 	return &Sealed{Key: k, Descriptor: d, Tree: t}, nil
+}
+
+// prepareHeader checks a header's size, picks the default chunk size for
+// 0, and sanitizes the name and media type, as every sealer does.
+func prepareHeader(h Header) (Header, error) {
+	if h.Size < 0 || h.Size > MaxSize {
+		return h, fmt.Errorf("size %d out of range [0, %d]", h.Size, MaxSize)
+	}
+	if h.ChunkSize == 0 {
+		h.ChunkSize = chooseChunkSize(h.Size)
+	}
+	if err := checkChunkSize(int64(h.ChunkSize)); err != nil {
+		return h, err
+	}
+	if n := numChunks(h.Size, int64(h.ChunkSize)); n > MaxChunks {
+		return h, fmt.Errorf("%d chunks is more than %d: use a larger chunk size", n, MaxChunks)
+	}
+	h.Name = SanitizeName(h.Name)
+	h.MediaType = SanitizeMediaType(h.MediaType)
+	if !h.Created.IsZero() {
+		h.Created = time.Unix(h.Created.Unix(), 0).UTC()
+	}
+	return h, nil
 }
 
 // sealChunks encrypts and hashes every chunk with a pool of workers taking
