@@ -49,7 +49,7 @@ type Descriptor struct {
 	// Root is the Merkle root over the ciphertext chunks; in a live content
 	// (VersionLive) it is the Ed25519 public key that signs each chunk.
 	Root         [32]byte
-	SealedHeader []byte   // the encrypted header (see OpenHeader)
+	SealedHeader []byte // the encrypted header (see OpenHeader)
 }
 
 // ID returns the content ID: BLAKE3(0x02 || descriptor encoding). The
