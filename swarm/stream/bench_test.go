@@ -59,7 +59,10 @@ type streamRun struct {
 // at 1 MiB/s, the time from Get to the first byte served, to ffmpeg's first
 // decoded frame and for a seek to 75% of the video, against the time to
 // download the whole file, for a 50 MiB and a 200 MiB video
-// (HYDRE_BENCH=1; writes $HYDRE_BENCH_OUT/stream.md).
+// (HYDRE_BENCH=1; writes $HYDRE_BENCH_OUT/stream.md). For experiments,
+// HYDRE_BENCH_STREAM_MIB picks one video size and
+// HYDRE_BENCH_STREAM_CHUNK_KIB the seeder's chunk size (default: the
+// format's); HYDRE_BENCH_RUNS the number of runs (3).
 func TestBenchStream(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
