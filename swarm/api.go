@@ -33,9 +33,9 @@ type Config struct {
 	// MaxUploadsPerContent bounds the peers one content serves at once
 	// (accepted connections); 0 means 16.
 	MaxUploadsPerContent int
-	// CircuitsPerPeer is the number of isolated circuits opened to a peer
-	// when it is the only source of a content (divided among sources when
-	// there are a few); 0 means 4, 1 disables multi-circuit download.
+	// CircuitsPerPeer is the number of isolated circuits opened to each
+	// source of a content, fewer when MaxPeersPerContent would not hold
+	// them all; 0 means 4, 1 disables multi-circuit download.
 	CircuitsPerPeer int
 }
 

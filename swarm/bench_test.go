@@ -346,7 +346,7 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	}
 	fmt.Fprintf(md, "### %s (%d MiB)\n\n", lm.title, sizeMiB)
 	fmt.Fprintf(md, "Model: %s Each seeder runs its own tor. The first rows use the downloader's default "+
-		"(4 isolated circuits, divided among the sources: 4 to one seeder, 1 to each of 4); the \"1 circuit\" rows open one "+
+		"(4 isolated circuits to each seeder: 4 to one, 16 to four); the \"1 circuit\" rows open one "+
 		"circuit per seeder, so they show the gain of sources alone. curl fetches from an HTTP server behind the first "+
 		"seeder's tor. %d interleaved runs.\n\n", lm.model, runs)
 	fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) |\n|---|---|---|---|\n")

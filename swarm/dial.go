@@ -13,7 +13,12 @@ import (
 )
 
 // dialMore opens connections while the content is incomplete: to every known
-// source, with several isolated circuits to each when there are few sources.
+// source, with CircuitsPerPeer isolated circuits to each as long as
+// MaxPeersPerContent holds them (fewer each when there are many sources).
+// Circuits of different sources take different relays, so where the relays
+// are the bottleneck more sources only help if each keeps its circuits:
+// dividing four circuits among four seeders made four seeders no faster
+// than one (BENCHMARKS.md, Swarm).
 func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	if s.finished || (s.pk != nil && s.pk.left == 0) {
 		return
@@ -29,11 +34,11 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	if len(sources) == 0 {
 		return
 	}
-	perSource := max(1, s.e.cfg.CircuitsPerPeer/len(sources))
+	limit := s.e.cfg.MaxPeersPerContent - s.inbound
+	perSource := max(1, min(s.e.cfg.CircuitsPerPeer, limit/len(sources)))
 	if s.desc == nil {
 		perSource = 1 // learn the descriptor first
 	}
-	limit := s.e.cfg.MaxPeersPerContent - s.inbound
 	for _, a := range sources {
 		st := s.addrs[a]
 		if now.Before(st.retryAt) {
