@@ -124,7 +124,8 @@ func TestPastedLinkDownloadsWithProgress(t *testing.T) {
 		if len(seen) == 0 || seen[len(seen)-1] != r.bar.Value {
 			seen = append(seen, r.bar.Value)
 		}
-		return r.bar.Value == 1 && r.st.Done()
+		// Seeding: at its final name (Done comes a moment before the rename).
+		return r.bar.Value == 1 && r.st.Done() && r.st.State == swarm.StateSeeding
 	}, func() string {
 		return fmt.Sprintf("download not complete; progress seen %v; error %q %q", seen, b.ui.downloads.errLabel.Text, b.ui.lastError)
 	})

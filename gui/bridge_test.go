@@ -167,7 +167,10 @@ func TestBridgeNodeRequest(t *testing.T) {
 	eventually(t, u, time.Minute, func() bool {
 		done := 0
 		for _, st := range u.currentEngine().List() {
-			if (st.Name == "lecture.webm" || st.Name == "notes.txt") && st.Kind == swarm.KindDownload && st.Done() {
+			// Seeding or done: moved to its final name (Verified == Size
+			// comes a moment before the file is renamed).
+			final := st.State == swarm.StateSeeding || st.State == swarm.StateDone
+			if (st.Name == "lecture.webm" || st.Name == "notes.txt") && st.Kind == swarm.KindDownload && final {
 				done++
 			}
 		}
