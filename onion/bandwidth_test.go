@@ -102,6 +102,33 @@ func TestLimitMiddlesOnly(t *testing.T) {
 	if checked == 0 {
 		t.Fatalf("no built circuit for the stream in:\n%s", status)
 	}
+
+	// Every relay weighs the same in the consensus, as measured by the
+	// authorities, not by what each relay happened to observe. (The
+	// authorities are only guards here, through EntryNodes.)
+	ns, err := b.GetInfo("ns/all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := map[string]string{}
+	var nick string
+	for _, line := range strings.Split(ns, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 1 && f[0] == "r":
+			nick = f[1]
+		case len(f) > 1 && f[0] == "w" && strings.HasPrefix(nick, "relay"):
+			weights[nick] = strings.Join(f[1:], " ")
+		}
+	}
+	if len(weights) != testnet.DefaultMiddleRelays {
+		t.Fatalf("consensus weights of %d relays, want %d: %v", len(weights), testnet.DefaultMiddleRelays, weights)
+	}
+	for n, w := range weights {
+		if w != weights["relay0"] || strings.Contains(w, "Unmeasured") {
+			t.Errorf("%s weighs %q in the consensus, relay0 %q: want the same measured weight", n, w, weights["relay0"])
+		}
+	}
 }
 
 type zeros struct{}

@@ -116,7 +116,9 @@ func TestNodeTorrc(t *testing.T) {
 			[]string{"AuthoritativeDirectory 1", "V3AuthoritativeDirectory 1", "DirPort 127.0.0.1:2", "TestingTorNetwork 1",
 				"UseDefaultFallbackDirs 0", "ExitPolicy reject *:*", "Address 127.0.0.1",
 				"DirAuthority auth0 orport=1 no-v2 v3ident=" + strings.Repeat("B", 40) + " 127.0.0.1:2 " + strings.Repeat("A", 40)},
-			[]string{"RelayBandwidthRate", "__OwningControllerProcess"}},
+			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile"}},
+		{"authority of a limited network", auths[0], 1 << 20, 0,
+			[]string{"V3BandwidthsFile /root/bandwidths"}, []string{"RelayBandwidthRate"}},
 		{"limited relay", relay, 1 << 20, 77,
 			[]string{"RelayBandwidthRate 1048576 bytes", "RelayBandwidthBurst 1048576 bytes", "ORPort 127.0.0.1:3", "__OwningControllerProcess 77"},
 			[]string{"AuthoritativeDirectory", "DirPort"}},
@@ -149,6 +151,22 @@ func TestNodeTorrc(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWriteBandwidths(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bw")
+	nodes := []*node{{Name: "auth0", Fingerprint: "A0"}, {Name: "relay0", Fingerprint: "R0"}}
+	if err := writeBandwidths(path, nodes, 1<<20, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "1700000000\nnode_id=$A0 bw=1048 nick=auth0\nnode_id=$R0 bw=1048 nick=relay0\n"
+	if string(got) != want {
+		t.Errorf("bandwidth file:\n%s\nwant:\n%s", got, want)
 	}
 }
 

@@ -24,6 +24,11 @@ func (nw *Network) startNodes(opts Options) error {
 	if opts.Detach {
 		owner = 0
 	}
+	if opts.RelayBandwidth > 0 {
+		if err := writeBandwidths(filepath.Join(nw.dir, bandwidthsFile), nw.st.Nodes, opts.RelayBandwidth, time.Now()); err != nil {
+			return err
+		}
+	}
 	for _, n := range nw.st.Nodes {
 		d := n.dir(nw.dir)
 		torrc := filepath.Join(d, "torrc")
