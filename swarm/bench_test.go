@@ -2,9 +2,12 @@ package swarm
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -167,6 +170,45 @@ func curlFetch(t *testing.T, socks, url string, size int64, run int) float64 {
 	return float64(size) / mib / secs
 }
 
+// curlRanges downloads want from urls (copies of one file) as
+// parts byte ranges per URL, each by its own curl on its own isolated circuit,
+// all at once, checks every byte and returns MiB/s over the whole. It measures
+// what the network gives a client that opens as many circuits as hydre does,
+// without hydre.
+func curlRanges(t *testing.T, socks string, urls []string, parts int, want []byte, run int) float64 {
+	t.Helper()
+	dir := t.TempDir()
+	n := len(urls) * parts
+	size := int64(len(want))
+	type result struct {
+		i   int
+		err error
+	}
+	done := make(chan result, n)
+	start := time.Now()
+	for i := range n {
+		from, to := size*int64(i)/int64(n), size*int64(i+1)/int64(n)-1
+		out := filepath.Join(dir, strconv.Itoa(i))
+		cmd := exec.Command("curl", "-sS", "--fail", "--max-time", "1800", "--socks5-hostname", socks,
+			"--proxy-user", fmt.Sprintf("ranges%d-%d:x", run, i), "-r", fmt.Sprintf("%d-%d", from, to), "-o", out, urls[i%len(urls)])
+		go func() {
+			b, err := cmd.CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("curl part %d: %w: %s", i, err, b)
+			} else if got, rerr := os.ReadFile(out); rerr != nil || !bytes.Equal(got, want[from:to+1]) {
+				err = fmt.Errorf("curl part %d: %d bytes, not bytes %d-%d of the file (%v)", i, len(got), from, to, rerr)
+			}
+			done <- result{i, err}
+		}()
+	}
+	for range n {
+		if r := <-done; r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	return float64(size) / mib / time.Since(start).Seconds()
+}
+
 // startOnionShare shares path with onionshare-cli attached to the tor whose
 // control port is ctrl, and returns its download URL.
 func startOnionShare(t *testing.T, ctrl, path string) string {
@@ -285,7 +327,8 @@ func (nd *node) importShare(t *testing.T, src *node, st Status) Status {
 type limitedModel struct {
 	title, model string
 	opts         testnet.Options
-	seederTorrc  []string // extra torrc lines of each seeder's tor
+	seederTorrc  []string      // extra torrc lines of each seeder's tor
+	note         func() string // what the figures say about the model; nil: nothing
 }
 
 var limitedModels = []limitedModel{
@@ -297,6 +340,7 @@ var limitedModels = []limitedModel{
 			"(guards are among the fastest relays). With few limited relays, all circuits share them and nothing scales: " +
 			"16 relays let circuits of different seeders take different middles.",
 		opts: testnet.Options{Relays: 16, RelayBandwidth: 1 << 20, LimitMiddlesOnly: true},
+		note: middleRelaysNote,
 	},
 	{
 		title: "Seeders' uplinks limited to 1 MiB/s",
@@ -305,6 +349,99 @@ var limitedModels = []limitedModel{
 		opts:        testnet.Options{},
 		seederTorrc: []string{"BandwidthRate 1 MBytes", "BandwidthBurst 1 MBytes"},
 	},
+}
+
+// middleRelaysNote explains, from relayPathModel, what the middle-relays
+// model allows any client.
+func middleRelaysNote() string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const draws = 400
+	one, four, sixteen := relayPathModel(16, 1, draws, rng), relayPathModel(16, 4, draws, rng), relayPathModel(16, 16, draws, rng)
+	var bigger []string
+	need := 0
+	for _, r := range []int{64, 100, 200, 500, 1000} {
+		g := relayPathModel(r, 16, draws, rng) / relayPathModel(r, 4, draws, rng)
+		bigger = append(bigger, fmt.Sprintf("%.1fx with %d", g, r))
+		if g >= 3 && need == 0 {
+			need = r
+		}
+	}
+	return fmt.Sprintf("Every circuit, whoever its seeder, crosses three or four of the same 16 limited relays (the service's "+
+		"layer-2 and middle, the rendezvous point, the client's layer-2), so four seeders add little capacity that one "+
+		"seeder's four circuits do not already reach for. Max-min-fair sharing of such paths (relayPathModel: each relay "+
+		"one unit, mean of %d random draws) gives 1 circuit %.2f, 4 circuits %.2f, 16 circuits %.2f units: at best %.2fx for 16 "+
+		"circuits over 4, whoever serves them; it is %s relays, and 3x needs about %d. The curl rows measure the "+
+		"same ceiling without hydre.", draws, one, four, sixteen, sixteen/four, strings.Join(bigger, ", "), need)
+}
+
+// relayPathModel returns the mean aggregate rate, in units of one relay's
+// capacity, that max-min-fair sharing gives n circuits on a network of
+// relays equal limited relays and 3 unlimited authorities, each path drawn as
+// tor draws it under testnet.LimitMiddlesOnly: the service's layer-2 and
+// middle (two distinct relays), a rendezvous point among every node, the
+// client's layer-2; authorities are the (unlimited) guards.
+func relayPathModel(relays, n, draws int, rng *rand.Rand) float64 {
+	total := 0.0
+	for range draws {
+		paths := make([][]int, n)
+		for c := range paths {
+			a := rng.IntN(relays)
+			b := (a + 1 + rng.IntN(relays-1)) % relays
+			paths[c] = []int{a, b, rng.IntN(relays)}
+			if rp := rng.IntN(relays + 3); rp < relays {
+				paths[c] = append(paths[c], rp)
+			}
+		}
+		total += maxMinTotal(paths, relays)
+	}
+	return total / float64(draws)
+}
+
+// maxMinTotal fills the circuits' rates evenly until each meets a saturated
+// relay (progressive filling) and returns their sum; a circuit that crosses
+// a relay twice uses it twice.
+func maxMinTotal(paths [][]int, relays int) float64 {
+	capLeft := make([]float64, relays)
+	for i := range capLeft {
+		capLeft[i] = 1
+	}
+	active := make([]bool, len(paths))
+	for i := range active {
+		active[i] = true
+	}
+	total := 0.0
+	for {
+		count := make([]int, relays)
+		n := 0
+		for c, p := range paths {
+			if active[c] {
+				n++
+				for _, r := range p {
+					count[r]++
+				}
+			}
+		}
+		if n == 0 {
+			return total
+		}
+		inc := math.Inf(1)
+		for r, k := range count {
+			if k > 0 {
+				inc = min(inc, capLeft[r]/float64(k))
+			}
+		}
+		total += inc * float64(n)
+		for r, k := range count {
+			capLeft[r] -= inc * float64(k)
+		}
+		for c, p := range paths {
+			for _, r := range p {
+				if active[c] && count[r] > 0 && capLeft[r] < 1e-9 {
+					active[c] = false
+				}
+			}
+		}
+	}
 }
 
 func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) {
@@ -332,30 +469,66 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpURL := httpOnion(t, seeders[0].e.cfg.Transport, dir) + "/benchlim.bin"
+	var httpURLs []string
+	for _, nd := range seeders {
+		httpURLs = append(httpURLs, httpOnion(t, nd.e.cfg.Transport, dir)+"/benchlim.bin")
+	}
+	httpURL := httpURLs[0]
 	s := series{}
 	keys := []string{"hydre, 1 seeder", "hydre, 2 seeders", "hydre, 4 seeders",
-		"hydre, 1 seeder, 1 circuit", "hydre, 2 seeders, 1 circuit each", "hydre, 4 seeders, 1 circuit each", "curl, 1 circuit"}
+		"hydre, 1 seeder, 1 circuit", "hydre, 2 seeders, 1 circuit each", "hydre, 4 seeders, 1 circuit each", "curl, 1 circuit",
+		"curl, 4 circuits to 1 server (byte ranges)", "curl, 16 circuits to 4 servers (byte ranges)"}
 	for r := range runs {
 		for i, k := range []int{1, 2, 4} {
 			s[keys[i]] = append(s[keys[i]], hydreFetch(t, getTor, linkWith(t, st.Link, addrs[:k]...), size, data, 0))
 			s[keys[3+i]] = append(s[keys[3+i]], hydreFetch(t, getTor, linkWith(t, st.Link, addrs[:k]...), size, data, 1))
 		}
 		s[keys[6]] = append(s[keys[6]], curlFetch(t, socks, httpURL, size, 300+r))
+		s[keys[7]] = append(s[keys[7]], curlRanges(t, socks, httpURLs[:1], 4, data, 2*r))
+		s[keys[8]] = append(s[keys[8]], curlRanges(t, socks, httpURLs, 4, data, 2*r+1))
 		t.Logf("%s, run %d: %v", lm.title, r, s)
 	}
 	fmt.Fprintf(md, "### %s (%d MiB)\n\n", lm.title, sizeMiB)
 	fmt.Fprintf(md, "Model: %s Each seeder runs its own tor. The first rows use the downloader's default "+
 		"(4 isolated circuits to each seeder: 4 to one, 16 to four); the \"1 circuit\" rows open one "+
-		"circuit per seeder, so they show the gain of sources alone. curl fetches from an HTTP server behind the first "+
-		"seeder's tor. %d interleaved runs.\n\n", lm.model, runs)
+		"circuit per seeder, so they show the gain of sources alone. curl fetches from an HTTP server behind each "+
+		"seeder's tor: one circuit to the first, then byte ranges on as many isolated circuits as hydre opens "+
+		"(4 to the first server; 4 to each of the four), each range checked: what the same network gives "+
+		"a client that is not hydre. %d interleaved runs.\n\n", lm.model, runs)
 	fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) |\n|---|---|---|---|\n")
 	for i, k := range keys {
 		base := median(s[keys[0]])
-		if i >= 3 && i < 6 {
+		switch {
+		case i >= 3 && i < 6:
 			base = median(s[keys[3]])
+		case i == 8:
+			base = median(s[keys[7]])
 		}
 		fmt.Fprintf(md, "| %s | %s | %.2f | %.2f× |\n", k, fmtRuns(s[k]), median(s[k]), median(s[k])/base)
 	}
-	fmt.Fprintf(md, "\n")
+	fmt.Fprintf(md, "\nThe curl rows compare with hydre's 1-seeder row, except the 16-circuit one, which compares with curl's 4 circuits to one server.")
+	if lm.note != nil {
+		fmt.Fprintf(md, " %s", lm.note())
+	}
+	fmt.Fprintf(md, "\n\n")
+}
+
+func TestMaxMinTotal(t *testing.T) {
+	tests := []struct {
+		name   string
+		paths  [][]int
+		relays int
+		want   float64
+	}{
+		{"one circuit", [][]int{{0, 1}}, 2, 1},
+		{"two circuits share a relay", [][]int{{0, 1}, {1, 2}}, 3, 1},
+		{"disjoint circuits", [][]int{{0, 1}, {2, 3}}, 4, 2},
+		{"a relay crossed twice", [][]int{{0, 0}}, 1, 0.5},
+		{"a shared bottleneck frees the rest", [][]int{{0}, {0}, {1}}, 2, 2},
+	}
+	for _, tt := range tests {
+		if got := maxMinTotal(tt.paths, tt.relays); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
