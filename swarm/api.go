@@ -35,9 +35,14 @@ type Config struct {
 	MaxUploadsPerContent int
 	// CircuitsPerPeer is the number of isolated circuits opened to each
 	// source of a content, fewer when MaxPeersPerContent would not hold
-	// them all; 0 means 4, 1 disables multi-circuit download.
+	// them all; 0 means DefaultCircuitsPerPeer, 1 disables multi-circuit
+	// download.
 	CircuitsPerPeer int
 }
+
+// DefaultCircuitsPerPeer is the number of isolated circuits a download opens
+// to each source unless Config.CircuitsPerPeer says otherwise.
+const DefaultCircuitsPerPeer = 4
 
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
@@ -50,7 +55,7 @@ func (c *Config) setDefaults() {
 		c.MaxUploadsPerContent = 16
 	}
 	if c.CircuitsPerPeer <= 0 {
-		c.CircuitsPerPeer = 4
+		c.CircuitsPerPeer = DefaultCircuitsPerPeer
 	}
 }
 

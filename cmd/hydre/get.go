@@ -88,15 +88,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		}
 		return len(finals) == len(ids), nil
 	}
-	// Downloads may have completed before the subscription.
-	for _, id := range ids {
-		if s, err := e.Status(id); err == nil {
-			if ok, err := check(s); ok || err != nil {
-				return report(ctx, g, ids, finals, err, *seed)
-			}
-		}
-	}
-	err = serveUntilDone(ctx, g, e, check)
+	err = serveUntilDone(ctx, g, e, ids, check)
 	if err == nil && len(finals) != len(ids) {
 		return ctx.Err()
 	}

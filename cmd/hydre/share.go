@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -40,14 +41,26 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 	if !g.JSON {
 		fmt.Fprintf(g.Stderr, "Serving %d file(s); press Ctrl-C to stop.\n", len(ids))
 	}
-	return serveUntilDone(ctx, g, e, nil)
+	return serveUntilDone(ctx, g, e, nil, nil)
 }
 
 // serveUntilDone shows events until ctx ends (or until done returns true for
 // a status), then returns nil on an interrupt.
-func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, done func(swarm.Status) (bool, error)) error {
+func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcrypto.ContentID, done func(swarm.Status) (bool, error)) error {
 	events, cancel := e.Subscribe()
 	defer cancel()
+	// The contents' states now, read after subscribing: a download that
+	// ended before the subscription sends no more events, and one that ends
+	// after it cannot be missed.
+	if done != nil {
+		for _, id := range ids {
+			if s, err := e.Status(id); err == nil {
+				if stop, err := done(s); stop || err != nil {
+					return err
+				}
+			}
+		}
+	}
 	v := newStatusView(g.Stderr, false)
 	if g.JSON {
 		v = newStatusView(g.Stdout, true)

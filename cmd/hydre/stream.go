@@ -67,7 +67,7 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 			fmt.Fprintf(g.Stderr, "Press Ctrl-C to stop serving.\n")
 		}
 	}
-	return serveUntilDone(ctx, g, e, func(swarm.Status) (bool, error) { return false, nil })
+	return serveUntilDone(ctx, g, e, nil, func(swarm.Status) (bool, error) { return false, nil })
 }
 
 // checkPlayer checks a --player value.

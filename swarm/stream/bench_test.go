@@ -62,7 +62,8 @@ type streamRun struct {
 // (HYDRE_BENCH=1; writes $HYDRE_BENCH_OUT/stream.md). For experiments,
 // HYDRE_BENCH_STREAM_MIB picks one video size and
 // HYDRE_BENCH_STREAM_CHUNK_KIB the seeder's chunk size (default: the
-// format's); HYDRE_BENCH_RUNS the number of runs (3).
+// format's), HYDRE_BENCH_STREAM_CIRCUITS the streaming downloader's circuits
+// per peer (default: the engine's); HYDRE_BENCH_RUNS the number of runs (3).
 func TestBenchStream(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
@@ -77,8 +78,8 @@ func TestBenchStream(t *testing.T) {
 	leechTor := torFor(t, nw)
 	var md strings.Builder
 	fmt.Fprintf(&md, "## Stream\n\n")
-	fmt.Fprintf(&md, "Private Tor network (3 authorities as fast guards, %d middle relays at 1 MiB/s: the bottleneck\n", 4)
-	fmt.Fprintf(&md, "is the middle hops, as on the real network), one seeder, one downloader (4 circuits), H.264\n")
+	fmt.Fprintf(&md, "Private Tor network (3 authorities as fast guards, %d middle relays at 1 MiB/s with equal consensus\n", 4)
+	fmt.Fprintf(&md, "weights: the bottleneck is the middle hops, as on the real network), one seeder, one downloader (%s), H.264\n", circuitsText())
 	fmt.Fprintf(&md, "720p at 8 Mbit/s with faststart. Times from `Engine.Get` (tor already bootstrapped, for both):\n")
 	fmt.Fprintf(&md, "first byte served by the stream server, first frame decoded by `ffmpeg -i URL -frames:v 1`;\n")
 	fmt.Fprintf(&md, "then, each timed alone, a seek to 75%% as a player's fast seek shows it (`ffmpeg -noaccurate_seek\n")
@@ -160,10 +161,19 @@ func TestBenchStream(t *testing.T) {
 	}
 }
 
+// circuitsText says how many circuits the streaming downloader opens.
+func circuitsText() string {
+	if n, _ := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_CIRCUITS")); n > 0 {
+		return fmt.Sprintf("%d circuits, set by HYDRE_BENCH_STREAM_CIRCUITS", n)
+	}
+	return fmt.Sprintf("%d circuits", swarm.DefaultCircuitsPerPeer)
+}
+
 // benchStreamOnce streams link with a fresh engine on tor.
 func benchStreamOnce(t *testing.T, tor onion.Transport, link string, seconds float64) streamRun {
 	t.Helper()
-	e, closeEngine := newEngine(t, tor, "stream")
+	circuits, _ := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_CIRCUITS")) // 0: the default
+	e, closeEngine := newEngineWith(t, tor, "stream", circuits)
 	defer closeEngine()
 	src := &timedSource{Engine: e}
 	s, err := New(src, Options{Logger: testLogger(t)})

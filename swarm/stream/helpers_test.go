@@ -42,8 +42,14 @@ func openEngine(t testing.TB, tr onion.Transport, name string) *swarm.Engine {
 // newEngine opens an engine on tr; the caller closes it.
 func newEngine(t testing.TB, tr onion.Transport, name string) (*swarm.Engine, func()) {
 	t.Helper()
+	return newEngineWith(t, tr, name, 0)
+}
+
+// newEngineWith is newEngine with circuits per peer (0: the default).
+func newEngineWith(t testing.TB, tr onion.Transport, name string, circuits int) (*swarm.Engine, func()) {
+	t.Helper()
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: t.TempDir(), Transport: tr,
-		DownloadDir: t.TempDir(), Reshare: true, Logger: testLogger(t).With("node", name)})
+		DownloadDir: t.TempDir(), Reshare: true, CircuitsPerPeer: circuits, Logger: testLogger(t).With("node", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
