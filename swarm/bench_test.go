@@ -445,11 +445,8 @@ func maxMinTotal(paths [][]int, relays int) float64 {
 			capLeft[r] -= inc * float64(k)
 		}
 		for c, p := range paths {
-			for _, r := range p {
-				if active[c] && count[r] > 0 && capLeft[r] < 1e-9 {
-					active[c] = false
-				}
-			}
+			// A circuit stops growing at its first saturated relay.
+			active[c] = active[c] && !slices.ContainsFunc(p, func(r int) bool { return capLeft[r] < 1e-9 })
 		}
 	}
 }
