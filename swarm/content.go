@@ -320,6 +320,11 @@ func (c *content) status() Status {
 	s := Status{ID: c.id, Kind: c.rec.Kind, State: c.state, Path: c.rec.Path, Verified: c.verified,
 		Uploaded: c.uploaded, DownRate: c.downRate, UpRate: c.upRate, Peers: c.peers, Link: link,
 		Reshare: c.rec.Reshare, Err: c.err, Growing: c.rec.growing()}
+	if c.run != nil {
+		// The running swarm's counter, not the once-a-second sample: a peer
+		// can fetch a whole chunk run between two samples.
+		s.Uploaded = c.run.up.total.Load()
+	}
 	if c.rec.Kind == KindDownload && !c.rec.Complete {
 		s.Path = c.rec.PartPath
 	}

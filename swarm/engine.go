@@ -145,6 +145,7 @@ func (e *Engine) start(c *content) {
 		defer close(done)
 		s.run(ctx)
 		c.mu.Lock()
+		c.uploaded = s.up.total.Load()
 		c.run = nil
 		if e.ctx.Err() != nil && c.state != StateFailed {
 			c.state = StateStopped
