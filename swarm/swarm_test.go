@@ -271,6 +271,21 @@ func TestMultiCircuitSingleSource(t *testing.T) {
 	}
 }
 
+// TestUploadedIsCurrent checks that a seeder's status counts what it sent
+// as soon as the downloader has it, not at the next rate sample.
+func TestUploadedIsCurrent(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", func(c *Config) { c.Reshare = false })
+	path, data := writeFile(t, t.TempDir(), "u", 256<<10)
+	st := a.share(path, 16<<10)
+	b.get(st.Link)
+	checkFile(t, b.waitDone(st.ID, 30*time.Second).Path, data)
+	if got := upload(a, st); got < int64(len(data)) {
+		t.Fatalf("seeder reports %d bytes uploaded right after a %d-byte download", got, len(data))
+	}
+}
+
 func TestChangedFileIsNeverServed(t *testing.T) {
 	n := memnet.New()
 	a := newNode(t, n, "a", nil)
