@@ -46,6 +46,7 @@ type content struct {
 	runDone    chan struct{}
 	cancel     context.CancelFunc
 	fetched    atomic.Int64  // chunks received and queued for verification
+	duplicate  atomic.Int64  // bytes of pieces received for chunks already held or on their way to the store
 	live       *hcrypto.Live // a growing live share's sealer (live.go)
 }
 

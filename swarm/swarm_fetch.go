@@ -87,6 +87,8 @@ func (s *swarm) piece(p *peer, m Piece) error {
 				s.withdraw(q, i)
 			}
 		}
+	} else {
+		s.c.duplicate.Add(int64(len(m.Data)))
 	}
 	s.schedule(p)
 	return nil

@@ -75,7 +75,9 @@ func TestTorSwarm(t *testing.T) {
 	if da, db := upload(a, st)-aUp, upload(b, st)-bUp; da == 0 || db == 0 {
 		t.Errorf("c fetched %d bytes from a and %d from b: want both", da, db)
 	} else {
-		t.Logf("c fetched %.1f MiB from a and %.1f MiB from b", float64(da)/(1<<20), float64(db)/(1<<20))
+		cc, _ := c.e.get(st.ID)
+		t.Logf("c fetched %.1f MiB from a and %.1f MiB from b, %.1f MiB of it twice", float64(da)/(1<<20),
+			float64(db)/(1<<20), float64(cc.duplicate.Load())/(1<<20))
 	}
 
 	d := torNode(t, tor1, "d")
