@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -62,6 +63,14 @@ func newPeer(s *swarm, conn net.Conn, addr string, dialed bool, circ int) *peer 
 	return &peer{s: s, conn: conn, addr: addr, dialed: dialed, circ: circ,
 		outstanding: map[int]time.Time{}, cancelled: map[int]withdrawn{}, window: initialWindow,
 		wake: make(chan struct{}, 1), done: make(chan struct{}), joined: time.Now()}
+}
+
+// queue returns the chunks outstanding at p in the order they were asked
+// for, which is the order p answers them.
+func (p *peer) queue() []int {
+	q := slices.Collect(maps.Keys(p.outstanding))
+	slices.SortFunc(q, func(a, b int) int { return p.outstanding[a].Compare(p.outstanding[b]) })
+	return q
 }
 
 // send queues a control frame; it never blocks.

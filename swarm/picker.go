@@ -9,9 +9,9 @@ import (
 // picker chooses which chunks to request from which peer: chunks just ahead
 // of an open reader first (in reading order), then the rarest chunks among
 // the connected peers (ties broken by a per-node random order, so that
-// downloaders spread over the swarm), and in the endgame, when every missing
-// chunk is already requested, a second request for the same chunk from
-// another peer. It is owned by the swarm goroutine.
+// downloaders spread over the swarm). Once every missing chunk is requested
+// the swarm moves requests between circuits instead (swarm.steal). It is
+// owned by the swarm goroutine.
 type picker struct {
 	n        int
 	have     bitmap  // verified and written
@@ -25,7 +25,7 @@ type picker struct {
 	left     int     // chunks not in have
 }
 
-// maxDuplicates bounds the requests for one chunk in the endgame.
+// maxDuplicates bounds the requests for one chunk.
 const maxDuplicates = 2
 
 // headCopies is how many chunks at the head of a reader's window may be
@@ -134,16 +134,6 @@ func (pk *picker) urgentUnrequested(peerHas bitmap) int {
 	return n
 }
 
-// endgame reports whether every missing chunk is requested from someone.
-func (pk *picker) endgame() bool {
-	for i := range pk.n {
-		if pk.inflight[i] == 0 && pk.missing(i) {
-			return false
-		}
-	}
-	return true
-}
-
 // pick returns up to max chunks to request from a peer holding peerHas,
 // excluding those already requested from it.
 func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int {
@@ -156,13 +146,7 @@ func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int 
 			cands = append(cands, i)
 		}
 	}
-	if len(cands) == 0 && pk.endgame() {
-		for i := range pk.n {
-			if pk.inflight[i] < maxDuplicates && pk.missing(i) && peerHas.get(i) && !requested(i) {
-				cands = append(cands, i)
-			}
-		}
-	} else if pk.windowed && pk.dupHead {
+	if pk.windowed && pk.dupHead {
 		// A reader waits for the head of its window: a chunk there that
 		// another circuit still owes is asked of this one too, and the
 		// first copy wins (a slow circuit must not hold the player).

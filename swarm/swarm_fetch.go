@@ -197,7 +197,84 @@ func (s *swarm) scheduleN(p *peer, max int) int {
 	for _, i := range picked {
 		s.request(p, i)
 	}
+	if len(picked) < free {
+		return len(picked) + s.steal(p, free-len(picked))
+	}
 	return len(picked)
+}
+
+// In the endgame a circuit that has room takes over a request another
+// circuit would answer later than it (steal). A circuit's oldest
+// endgameCommitted requests count as on their way: the seeder has
+// encrypted them, or they are in its socket or in tor, where a Cancel does
+// not reach; those are asked for a second time, and only of a circuit at
+// least copyGain times sooner, since on shared relays the copy slows the
+// original. A later request is moved instead: its Cancel reaches the
+// seeder before it is sent, so nothing crosses the network twice.
+const (
+	endgameCommitted = 2
+	stealGain        = 4.0 / 3 // a move must make a chunk come this much sooner
+	copyGain         = 2.0
+)
+
+// steal gives q up to n requests that other circuits owe and would answer
+// enough later than q, latest first, and returns how many.
+func (s *swarm) steal(q *peer, n int) int {
+	if !q.gotBitfield {
+		return 0
+	}
+	chunk := float64(s.desc.ChunkLen(0))
+	known, sum := 0, 0.0
+	for p := range s.peers {
+		if p.rate > 0 {
+			known++
+			sum += p.rate
+		}
+	}
+	rateOf := func(p *peer) float64 {
+		switch {
+		case p.rate > 0:
+			return p.rate
+		case known > 0:
+			return sum / float64(known) // a new circuit: assume the mean
+		}
+		return 1
+	}
+	got := 0
+	for got < n {
+		etaQ := float64(len(q.outstanding)+1) * chunk / rateOf(q)
+		var from *peer
+		idx, rank, eta := -1, 0, 0.0
+		for p := range s.peers {
+			if p == q || len(p.outstanding) == 0 {
+				continue
+			}
+			for k, i := range p.queue() {
+				if s.pk.inflight[i] != 1 || !s.pk.missing(i) || !q.has.get(i) {
+					continue
+				}
+				if _, ok := q.outstanding[i]; ok {
+					continue
+				}
+				gain := stealGain
+				if k < endgameCommitted {
+					gain = copyGain
+				}
+				if e := float64(k+1) * chunk / rateOf(p); e > etaQ*gain && e > eta {
+					from, idx, rank, eta = p, i, k, e
+				}
+			}
+		}
+		if from == nil {
+			break
+		}
+		if rank >= endgameCommitted {
+			s.withdraw(from, idx)
+		}
+		s.request(q, idx)
+		got++
+	}
+	return got
 }
 
 // reprioritize follows the readers: their windows go first, and requests
