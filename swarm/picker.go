@@ -134,6 +134,16 @@ func (pk *picker) urgentUnrequested(peerHas bitmap) int {
 	return n
 }
 
+// endgame reports whether every missing chunk is requested from someone.
+func (pk *picker) endgame() bool {
+	for i := range pk.n {
+		if pk.inflight[i] == 0 && pk.missing(i) {
+			return false
+		}
+	}
+	return true
+}
+
 // pick returns up to max chunks to request from a peer holding peerHas,
 // excluding those already requested from it.
 func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int {

@@ -128,3 +128,32 @@ func TestSteal(t *testing.T) {
 		})
 	}
 }
+
+// TestStealOnlyInEndgame checks that a circuit whose peer lacks what is
+// left unrequested takes nothing over until every missing chunk is asked
+// for.
+func TestStealOnlyInEndgame(t *testing.T) {
+	const chunk, n = 16 << 10, 10
+	sealed := sealBytes(t, "s", make([]byte, n*chunk), chunk)
+	s := &swarm{desc: sealed.Descriptor, peers: map[*peer]bool{}, pk: newPicker(n, newBitmap(n))}
+	slow := newPeer(s, nil, "", true, 0)
+	slow.rate, slow.gotBitfield, slow.has, slow.window = 10e3, true, bitsOf(n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), maxWindow
+	q := newPeer(s, nil, "", true, 1)
+	q.rate, q.gotBitfield, q.has, q.window = 100e3, true, bitsOf(n, 1, 2, 3, 4, 5), 4
+	s.peers[slow], s.peers[q] = true, true
+	base := time.Now()
+	for k, i := range []int{1, 2, 3, 4, 5} {
+		slow.outstanding[i] = base.Add(time.Duration(k) * time.Millisecond)
+		s.pk.inflight[i]++
+	}
+	if got := s.scheduleN(q, 4); got != 0 || len(slow.outstanding) != 5 {
+		t.Fatalf("before the endgame: %d requests taken, the slow circuit owes %d of 5", got, len(slow.outstanding))
+	}
+	for k, i := range []int{0, 6, 7, 8, 9} {
+		slow.outstanding[i] = base.Add(time.Duration(10+k) * time.Millisecond)
+		s.pk.inflight[i]++
+	}
+	if got := s.scheduleN(q, 4); got == 0 {
+		t.Fatal("in the endgame the fast circuit took nothing over")
+	}
+}
