@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// TestSteal checks which requests a circuit with room takes over in the
+// endgame, and that the in-flight counts stay those of the queues.
 func TestSteal(t *testing.T) {
 	const chunk = 16 << 10
 	type circ struct {
@@ -74,23 +76,17 @@ func TestSteal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sealed := sealBytes(t, "s", make([]byte, 10*chunk), chunk)
-			s := &swarm{desc: sealed.Descriptor, peers: map[*peer]bool{}, pk: newPicker(10, newBitmap(10))}
+			const n = 10
+			s := stealSwarm(t, n, chunk)
 			base := time.Now()
 			add := func(c circ) *peer {
-				p := newPeer(s, nil, "", true, 0)
-				p.rate, p.gotBitfield, p.has = c.rate, true, newBitmap(10)
-				for i := range 10 {
+				has := newBitmap(n)
+				for i := range n {
 					if !slices.Contains(c.lack, i) {
-						p.has.set(i)
+						has.set(i)
 					}
 				}
-				for k, i := range c.out {
-					p.outstanding[i] = base.Add(time.Duration(k) * time.Millisecond)
-					s.pk.inflight[i]++
-				}
-				s.peers[p] = true
-				return p
+				return addCircuit(s, c.rate, has, c.out, base)
 			}
 			var others []*peer
 			for _, c := range tt.others {
@@ -114,15 +110,15 @@ func TestSteal(t *testing.T) {
 			if moved != tt.wantMoved {
 				t.Errorf("%d requests withdrawn, want %d", moved, tt.wantMoved)
 			}
-			for i := range 10 {
-				n := 0
+			for i := range n {
+				owe := 0
 				for p := range s.peers {
 					if _, ok := p.outstanding[i]; ok {
-						n++
+						owe++
 					}
 				}
-				if int(s.pk.inflight[i]) != n {
-					t.Errorf("chunk %d: inflight %d, %d circuits owe it", i, s.pk.inflight[i], n)
+				if int(s.pk.inflight[i]) != owe {
+					t.Errorf("chunk %d: inflight %d, %d circuits owe it", i, s.pk.inflight[i], owe)
 				}
 			}
 		})
@@ -134,18 +130,11 @@ func TestSteal(t *testing.T) {
 // for.
 func TestStealOnlyInEndgame(t *testing.T) {
 	const chunk, n = 16 << 10, 10
-	sealed := sealBytes(t, "s", make([]byte, n*chunk), chunk)
-	s := &swarm{desc: sealed.Descriptor, peers: map[*peer]bool{}, pk: newPicker(n, newBitmap(n))}
-	slow := newPeer(s, nil, "", true, 0)
-	slow.rate, slow.gotBitfield, slow.has, slow.window = 10e3, true, bitsOf(n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), maxWindow
-	q := newPeer(s, nil, "", true, 1)
-	q.rate, q.gotBitfield, q.has, q.window = 100e3, true, bitsOf(n, 1, 2, 3, 4, 5), 4
-	s.peers[slow], s.peers[q] = true, true
+	s := stealSwarm(t, n, chunk)
 	base := time.Now()
-	for k, i := range []int{1, 2, 3, 4, 5} {
-		slow.outstanding[i] = base.Add(time.Duration(k) * time.Millisecond)
-		s.pk.inflight[i]++
-	}
+	slow := addCircuit(s, 10e3, bitsOf(n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), []int{1, 2, 3, 4, 5}, base)
+	q := addCircuit(s, 100e3, bitsOf(n, 1, 2, 3, 4, 5), nil, base)
+	slow.window, q.window = maxWindow, 4
 	if got := s.scheduleN(q, 4); got != 0 || len(slow.outstanding) != 5 {
 		t.Fatalf("before the endgame: %d requests taken, the slow circuit owes %d of 5", got, len(slow.outstanding))
 	}
@@ -156,4 +145,24 @@ func TestStealOnlyInEndgame(t *testing.T) {
 	if got := s.scheduleN(q, 4); got == 0 {
 		t.Fatal("in the endgame the fast circuit took nothing over")
 	}
+}
+
+// stealSwarm is a swarm of n chunks with no circuit yet.
+func stealSwarm(t *testing.T, n, chunk int) *swarm {
+	t.Helper()
+	sealed := sealBytes(t, "s", make([]byte, n*chunk), chunk)
+	return &swarm{desc: sealed.Descriptor, peers: map[*peer]bool{}, pk: newPicker(n, newBitmap(n))}
+}
+
+// addCircuit adds a circuit to s whose peer holds has and owes out, asked
+// for in that order from base on.
+func addCircuit(s *swarm, rate float64, has bitmap, out []int, base time.Time) *peer {
+	p := newPeer(s, nil, "", true, len(s.peers))
+	p.rate, p.gotBitfield, p.has = rate, true, has
+	for k, i := range out {
+		p.outstanding[i] = base.Add(time.Duration(k) * time.Millisecond)
+		s.pk.inflight[i]++
+	}
+	s.peers[p] = true
+	return p
 }
