@@ -120,7 +120,7 @@ func hydreFetch(t *testing.T, tor onion.Transport, link string, size int64, want
 	el := time.Since(start)
 	checkFile(t, done.Path, want)
 	if c, err := nd.e.get(st.ID); err == nil {
-		t.Logf("hydre %d circuits/peer: %.2f MiB/s, %.1f%% of the file received twice", circuits,
+		t.Logf("hydre %d circuits/peer: %.2f MiB/s, %.1f%% of the file received twice", nd.e.cfg.CircuitsPerPeer,
 			float64(size)/mib/el.Seconds(), 100*float64(c.duplicate.Load())/float64(size))
 	}
 	nd.close()

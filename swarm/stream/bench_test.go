@@ -161,9 +161,16 @@ func TestBenchStream(t *testing.T) {
 	}
 }
 
+// streamCircuits is HYDRE_BENCH_STREAM_CIRCUITS: the streaming
+// downloader's circuits per peer, 0 for the engine's default.
+func streamCircuits() int {
+	n, _ := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_CIRCUITS"))
+	return max(n, 0)
+}
+
 // circuitsText says how many circuits the streaming downloader opens.
 func circuitsText() string {
-	if n, _ := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_CIRCUITS")); n > 0 {
+	if n := streamCircuits(); n > 0 {
 		return fmt.Sprintf("%d circuits, set by HYDRE_BENCH_STREAM_CIRCUITS", n)
 	}
 	return fmt.Sprintf("%d circuits", swarm.DefaultCircuitsPerPeer)
@@ -172,8 +179,7 @@ func circuitsText() string {
 // benchStreamOnce streams link with a fresh engine on tor.
 func benchStreamOnce(t *testing.T, tor onion.Transport, link string, seconds float64) streamRun {
 	t.Helper()
-	circuits, _ := strconv.Atoi(os.Getenv("HYDRE_BENCH_STREAM_CIRCUITS")) // 0: the default
-	e, closeEngine := newEngineWith(t, tor, "stream", circuits)
+	e, closeEngine := newEngineWith(t, tor, "stream", streamCircuits())
 	defer closeEngine()
 	src := &timedSource{Engine: e}
 	s, err := New(src, Options{Logger: testLogger(t)})
