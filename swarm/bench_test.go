@@ -3,6 +3,7 @@ package swarm
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,8 +31,13 @@ import (
 //     tors, interleaved;
 //  2. hydre with 1, 2 and 4 seeders, and curl for reference, where the
 //     network limits: middle relays at 1 MiB/s (guards fast, as on the real
-//     network), then seeders' uplinks at 1 MiB/s;
+//     network), idle and then busy with other users' downloads, then
+//     seeders' uplinks at 1 MiB/s;
 //  3. peak memory of a seeder serving 2 GiB to 4 downloaders, and of them.
+//
+// For experiments, HYDRE_BENCH_SWARM_SKIP_UNLIMITED, _LIMITED and _MEMORY
+// skip a part, HYDRE_BENCH_LIMITED_ONLY keeps the limited models whose
+// title contains it, and HYDRE_BENCH_LIMITED_MIB sets their file size.
 func TestBenchSwarm(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
@@ -45,7 +51,9 @@ func TestBenchSwarm(t *testing.T) {
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_LIMITED") == "" {
 		for _, lm := range limitedModels {
-			benchLimited(t, &md, runs, lm)
+			if only := os.Getenv("HYDRE_BENCH_LIMITED_ONLY"); only == "" || strings.Contains(lm.title, only) {
+				benchLimited(t, &md, runs, lm)
+			}
 		}
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_MEMORY") == "" {
@@ -342,6 +350,8 @@ type limitedModel struct {
 	title, model string
 	opts         testnet.Options
 	seederTorrc  []string      // extra torrc lines of each seeder's tor
+	others       int           // other users' bulk downloads during the runs (otherUsers)
+	sizeMiB      int           // the file; 0: 32 MiB
 	note         func() string // what the figures say about the model; nil: nothing
 }
 
@@ -357,6 +367,17 @@ var limitedModels = []limitedModel{
 		note: middleRelaysNote,
 	},
 	{
+		title: "Middle relays limited to 1 MiB/s, busy with other users",
+		model: fmt.Sprintf("the middle-relays network (3 authorities as the only guards, 16 relays at 1 MiB/s as middles "+
+			"and HS layer-2 nodes), and other users on it: %d bulk downloads from another onion service to another "+
+			"client, each on its own circuit, run through every measurement (otherUsers), so that the limited relays are busy "+
+			"as relays of the real network are, and a circuit gets a share of each relay it crosses rather than all of it.", busyOthers),
+		opts:    testnet.Options{Relays: 16, RelayBandwidth: 1 << 20, LimitMiddlesOnly: true},
+		others:  busyOthers,
+		sizeMiB: 8,
+		note:    busyRelaysNote,
+	},
+	{
 		title: "Seeders' uplinks limited to 1 MiB/s",
 		model: "Relays unlimited; each seeder's tor has BandwidthRate/BandwidthBurst 1 MiB/s (a home connection's upload, " +
 			"the classic limit of peer-to-peer sharing); the downloader's tor is unlimited.",
@@ -365,16 +386,34 @@ var limitedModels = []limitedModel{
 	},
 }
 
+// busyOthers is the number of other users' downloads in the busy-relays
+// model: with 32 on 16 relays, max-min-fair sharing gives 16 circuits
+// about 3x the rate of 4 (busyRelaysNote).
+const busyOthers = 32
+
+// busyRelaysNote explains, from relayPathModel, what the busy-relays model
+// allows any client.
+func busyRelaysNote() string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const draws = 400
+	one, four, sixteen := relayPathModel(16, busyOthers, 1, draws, rng), relayPathModel(16, busyOthers, 4, draws, rng),
+		relayPathModel(16, busyOthers, 16, draws, rng)
+	idle := relayPathModel(16, 0, 16, draws, rng) / relayPathModel(16, 0, 4, draws, rng)
+	return fmt.Sprintf("Max-min-fair sharing of these paths with %d other circuits (relayPathModel, mean of %d draws) gives "+
+		"1 circuit %.2f, 4 circuits %.2f, 16 circuits %.2f units of one relay: %.2fx for 16 circuits over 4, where the idle "+
+		"network allows %.1fx.", busyOthers, draws, one, four, sixteen, sixteen/four, idle)
+}
+
 // middleRelaysNote explains, from relayPathModel, what the middle-relays
 // model allows any client.
 func middleRelaysNote() string {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const draws = 400
-	one, four, sixteen := relayPathModel(16, 1, draws, rng), relayPathModel(16, 4, draws, rng), relayPathModel(16, 16, draws, rng)
+	one, four, sixteen := relayPathModel(16, 0, 1, draws, rng), relayPathModel(16, 0, 4, draws, rng), relayPathModel(16, 0, 16, draws, rng)
 	var bigger []string
 	need := 0
 	for _, r := range []int{64, 100, 200, 500, 1000} {
-		g := relayPathModel(r, 16, draws, rng) / relayPathModel(r, 4, draws, rng)
+		g := relayPathModel(r, 0, 16, draws, rng) / relayPathModel(r, 0, 4, draws, rng)
 		bigger = append(bigger, fmt.Sprintf("%.1fx with %d", g, r))
 		if g >= 3 && need == 0 {
 			need = r
@@ -390,14 +429,16 @@ func middleRelaysNote() string {
 
 // relayPathModel returns the mean aggregate rate, in units of one relay's
 // capacity, that max-min-fair sharing gives n circuits on a network of
-// relays equal limited relays and 3 unlimited authorities, each path drawn as
-// tor draws it under testnet.LimitMiddlesOnly: the service's layer-2 and
-// middle (two distinct relays), a rendezvous point among every node, the
-// client's layer-2; authorities are the (unlimited) guards.
-func relayPathModel(relays, n, draws int, rng *rand.Rand) float64 {
+// relays equal limited relays and 3 unlimited authorities, while background
+// circuits of other users, drawn alike, share the relays with them. Each
+// path is drawn as tor draws it under testnet.LimitMiddlesOnly: the
+// service's layer-2 and middle (two distinct relays), a rendezvous point
+// among every node, the client's layer-2; authorities are the (unlimited)
+// guards.
+func relayPathModel(relays, background, n, draws int, rng *rand.Rand) float64 {
 	total := 0.0
 	for range draws {
-		paths := make([][]int, n)
+		paths := make([][]int, background+n)
 		for c := range paths {
 			a := rng.IntN(relays)
 			b := (a + 1 + rng.IntN(relays-1)) % relays
@@ -406,24 +447,26 @@ func relayPathModel(relays, n, draws int, rng *rand.Rand) float64 {
 				paths[c] = append(paths[c], rp)
 			}
 		}
-		total += maxMinTotal(paths, relays)
+		for _, r := range maxMinRates(paths, relays)[background:] {
+			total += r
+		}
 	}
 	return total / float64(draws)
 }
 
-// maxMinTotal fills the circuits' rates evenly until each meets a saturated
-// relay (progressive filling) and returns their sum; a circuit that crosses
-// a relay twice uses it twice.
-func maxMinTotal(paths [][]int, relays int) float64 {
+// maxMinRates fills the circuits' rates evenly until each meets a saturated
+// relay (progressive filling) and returns them; a circuit that crosses a
+// relay twice uses it twice.
+func maxMinRates(paths [][]int, relays int) []float64 {
 	capLeft := make([]float64, relays)
 	for i := range capLeft {
 		capLeft[i] = 1
 	}
+	rates := make([]float64, len(paths))
 	active := make([]bool, len(paths))
 	for i := range active {
 		active[i] = true
 	}
-	total := 0.0
 	for {
 		count := make([]int, relays)
 		n := 0
@@ -436,7 +479,7 @@ func maxMinTotal(paths [][]int, relays int) float64 {
 			}
 		}
 		if n == 0 {
-			return total
+			return rates
 		}
 		inc := math.Inf(1)
 		for r, k := range count {
@@ -444,7 +487,11 @@ func maxMinTotal(paths [][]int, relays int) float64 {
 				inc = min(inc, capLeft[r]/float64(k))
 			}
 		}
-		total += inc * float64(n)
+		for c := range paths {
+			if active[c] {
+				rates[c] += inc
+			}
+		}
 		for r, k := range count {
 			capLeft[r] -= inc * float64(k)
 		}
@@ -457,7 +504,7 @@ func maxMinTotal(paths [][]int, relays int) float64 {
 
 func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) {
 	nw := startNetwork(t, lm.opts)
-	sizeMiB := envInt("HYDRE_BENCH_LIMITED_MIB", 32)
+	sizeMiB := envInt("HYDRE_BENCH_LIMITED_MIB", cmp.Or(lm.sizeMiB, 32))
 	dir := t.TempDir()
 	path, data := writeFile(t, dir, "benchlim.bin", sizeMiB*mib)
 	size := int64(len(data))
@@ -485,6 +532,12 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 		httpURLs = append(httpURLs, httpOnion(t, nd.e.cfg.Transport, dir)+"/benchlim.bin")
 	}
 	httpURL := httpURLs[0]
+	var others *otherUsers
+	if lm.others > 0 {
+		others = startOtherUsers(t, nw, lm.others)
+		time.Sleep(othersRampUp)
+		others.reset()
+	}
 	s := series{}
 	keys := []string{"hydre, 1 seeder", "hydre, 2 seeders", "hydre, 4 seeders",
 		"hydre, 1 seeder, 1 circuit", "hydre, 2 seeders, 1 circuit each", "hydre, 4 seeders, 1 circuit each", "curl, 1 circuit",
@@ -505,7 +558,11 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 		"circuit per seeder, so they show the gain of sources alone. curl fetches from an HTTP server behind each "+
 		"seeder's tor: one circuit to the first, then byte ranges on as many isolated circuits as hydre opens "+
 		"(4 to the first server; 4 to each of the four), each range checked: what the same network gives "+
-		"a client that is not hydre. %d interleaved runs.\n\n", lm.model, runs)
+		"a client that is not hydre. %d interleaved runs.", lm.model, runs)
+	if others != nil {
+		fmt.Fprintf(md, " The other users received %.2f MiB/s in all while the runs went on.", others.rate()/mib)
+	}
+	fmt.Fprintf(md, "\n\n")
 	fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) |\n|---|---|---|---|\n")
 	for i, k := range keys {
 		base := median(s[keys[0]])
@@ -521,25 +578,55 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	if lm.note != nil {
 		fmt.Fprintf(md, " %s", lm.note())
 	}
+	if others != nil {
+		per := others.rate() / mib / float64(lm.others)
+		fmt.Fprintf(md, " Measured per circuit: each of the other users' circuits %.3f MiB/s; hydre's 4 circuits to one seeder "+
+			"%.3f each, its 16 to four seeders %.3f each, its 1 circuit to each of four %.3f each.", per,
+			median(s[keys[0]])/4, median(s[keys[2]])/16, median(s[keys[5]])/4)
+	}
 	fmt.Fprintf(md, "\n\n")
 }
 
-func TestMaxMinTotal(t *testing.T) {
+func TestMaxMinRates(t *testing.T) {
 	tests := []struct {
 		name   string
 		paths  [][]int
 		relays int
-		want   float64
+		want   []float64
 	}{
-		{"one circuit", [][]int{{0, 1}}, 2, 1},
-		{"two circuits share a relay", [][]int{{0, 1}, {1, 2}}, 3, 1},
-		{"disjoint circuits", [][]int{{0, 1}, {2, 3}}, 4, 2},
-		{"a relay crossed twice", [][]int{{0, 0}}, 1, 0.5},
-		{"a shared bottleneck frees the rest", [][]int{{0}, {0}, {1}}, 2, 2},
+		{"one circuit", [][]int{{0, 1}}, 2, []float64{1}},
+		{"two circuits share a relay", [][]int{{0, 1}, {1, 2}}, 3, []float64{0.5, 0.5}},
+		{"disjoint circuits", [][]int{{0, 1}, {2, 3}}, 4, []float64{1, 1}},
+		{"a relay crossed twice", [][]int{{0, 0}}, 1, []float64{0.5}},
+		{"a shared bottleneck frees the rest", [][]int{{0}, {0}, {0, 1}, {1}}, 2, []float64{1. / 3, 1. / 3, 1. / 3, 2. / 3}},
 	}
 	for _, tt := range tests {
-		if got := maxMinTotal(tt.paths, tt.relays); math.Abs(got-tt.want) > 1e-9 {
-			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		got := maxMinRates(tt.paths, tt.relays)
+		if len(got) != len(tt.want) {
+			t.Fatalf("%s: %d rates, want %d", tt.name, len(got), len(tt.want))
 		}
+		for c := range got {
+			if math.Abs(got[c]-tt.want[c]) > 1e-9 {
+				t.Errorf("%s: rates %v, want %v", tt.name, got, tt.want)
+				break
+			}
+		}
+	}
+}
+
+// TestRelayPathModelOthers checks what the busy-relays model rests on: other
+// users' circuits take most of each relay, so that 16 circuits of ours get
+// a larger multiple of 4 circuits' rate than on an idle network, and less
+// of it in all.
+func TestRelayPathModelOthers(t *testing.T) {
+	rate := func(others, n int) float64 {
+		return relayPathModel(16, others, n, 200, rand.New(rand.NewPCG(7, uint64(n))))
+	}
+	idle4, idle16, busy4, busy16 := rate(0, 4), rate(0, 16), rate(busyOthers, 4), rate(busyOthers, 16)
+	if busy16 >= idle16 || busy4 >= idle4 {
+		t.Errorf("busy relays gave more than idle ones: 4 circuits %.2f vs %.2f, 16 circuits %.2f vs %.2f", busy4, idle4, busy16, idle16)
+	}
+	if busy16/busy4 <= idle16/idle4 {
+		t.Errorf("16 circuits over 4: %.2fx on busy relays, %.2fx on idle ones; want more on busy ones", busy16/busy4, idle16/idle4)
 	}
 }

@@ -1,0 +1,137 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
+)
+
+// otherUsers is the traffic of other people on a private network's relays:
+// bulk downloads, each on its own circuit, that run for as long as the
+// benchmark does. On the real network a relay carries thousands of
+// circuits, and one more circuit of ours gets about one more share of it;
+// on an idle private network our circuits only share the relays among
+// themselves, so a client's extra circuits find no capacity that its first
+// ones did not already take.
+type otherUsers struct {
+	received atomic.Int64
+	start    time.Time
+	stop     func()
+}
+
+// othersRampUp is how long the other users run before the first
+// measurement, so that their circuits are built and busy.
+const othersRampUp = 20 * time.Second
+
+// startOtherUsers keeps n downloads running between a service and a client,
+// each on its own tor joined to nw, until the test ends. Every download
+// reads an endless stream; one that breaks is started again on a new
+// circuit.
+func startOtherUsers(t *testing.T, nw *testnet.Network, n int) *otherUsers {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	server, client := torFor(t, nw), torFor(t, nw)
+	l, err := server.Listen(ctx, onion.ServiceConfig{})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	u := &otherUsers{start: time.Now()}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		serveEndless(ctx, l)
+	}()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; ctx.Err() == nil; round++ {
+				c, err := client.Dial(ctx, l.Address(), onion.DialOptions{Isolation: fmt.Sprintf("other-%d-%d", i, round)})
+				if err != nil {
+					sleepCtx(ctx, time.Second)
+					continue
+				}
+				stop := context.AfterFunc(ctx, func() { c.Close() })
+				u.drain(c)
+				stop()
+				c.Close()
+			}
+		}()
+	}
+	u.stop = func() {
+		cancel()
+		l.Close()
+		wg.Wait()
+	}
+	t.Cleanup(u.stop)
+	return u
+}
+
+// drain reads c to its end, counting.
+func (u *otherUsers) drain(c net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		k, err := c.Read(buf)
+		u.received.Add(int64(k))
+		if err != nil {
+			return
+		}
+	}
+}
+
+// reset starts counting afresh.
+func (u *otherUsers) reset() {
+	u.received.Store(0)
+	u.start = time.Now()
+}
+
+// rate returns what the other users have received per second so far.
+func (u *otherUsers) rate() float64 {
+	return float64(u.received.Load()) / time.Since(u.start).Seconds()
+}
+
+// serveEndless writes zeros to every connection l accepts until ctx ends.
+func serveEndless(ctx context.Context, l net.Listener) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	buf := make([]byte, 32<<10)
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			stop := context.AfterFunc(ctx, func() { c.Close() })
+			defer stop()
+			for {
+				if _, err := c.Write(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
