@@ -24,7 +24,6 @@ import (
 type otherUsers struct {
 	received atomic.Int64
 	start    time.Time
-	stop     func()
 }
 
 // othersRampUp is how long the other users run before the first
@@ -68,12 +67,11 @@ func startOtherUsers(t *testing.T, nw *testnet.Network, n int) *otherUsers {
 			}
 		}()
 	}
-	u.stop = func() {
+	t.Cleanup(func() {
 		cancel()
 		l.Close()
 		wg.Wait()
-	}
-	t.Cleanup(u.stop)
+	})
 	return u
 }
 
