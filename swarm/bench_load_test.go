@@ -31,9 +31,10 @@ type otherUsers struct {
 const othersRampUp = 20 * time.Second
 
 // startOtherUsers keeps n downloads running between a service and a client,
-// each on its own tor joined to nw, until the test ends. Every download
-// reads an endless stream; one that breaks is started again on a new
-// circuit.
+// each on its own tor joined to nw, until the test ends, and returns once
+// they have run for othersRampUp; it counts what they receive from then.
+// Every download reads an endless stream; one that breaks is started again
+// on a new circuit.
 func startOtherUsers(t *testing.T, nw *testnet.Network, n int) *otherUsers {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -43,7 +44,7 @@ func startOtherUsers(t *testing.T, nw *testnet.Network, n int) *otherUsers {
 		cancel()
 		t.Fatal(err)
 	}
-	u := &otherUsers{start: time.Now()}
+	u := &otherUsers{}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -72,6 +73,9 @@ func startOtherUsers(t *testing.T, nw *testnet.Network, n int) *otherUsers {
 		l.Close()
 		wg.Wait()
 	})
+	time.Sleep(othersRampUp)
+	u.received.Store(0)
+	u.start = time.Now()
 	return u
 }
 
@@ -85,12 +89,6 @@ func (u *otherUsers) drain(c net.Conn) {
 			return
 		}
 	}
-}
-
-// reset starts counting afresh.
-func (u *otherUsers) reset() {
-	u.received.Store(0)
-	u.start = time.Now()
 }
 
 // rate returns what the other users have received per second so far.
@@ -109,6 +107,7 @@ func serveEndless(ctx context.Context, l net.Listener) {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
+			sleepCtx(ctx, 100*time.Millisecond) // do not spin on a failing Accept
 			continue
 		}
 		wg.Add(1)

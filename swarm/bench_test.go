@@ -537,8 +537,6 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	var others *otherUsers
 	if lm.others > 0 {
 		others = startOtherUsers(t, nw, lm.others)
-		time.Sleep(othersRampUp)
-		others.reset()
 	}
 	s := series{}
 	keys := []string{"hydre, 1 seeder", "hydre, 2 seeders", "hydre, 4 seeders",
