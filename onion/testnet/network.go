@@ -38,6 +38,13 @@ const stateFile = "testnet.json"
 // errNodeExited marks a start that failed because a node process died.
 var errNodeExited = errors.New("node exited")
 
+// errProbeFailed marks a start whose nodes ran but whose probe client could
+// not reach a fresh onion service through them (once in CI, a client stuck
+// at "Establishing a Tor circuit" for its whole bootstrap timeout, on a
+// network that lists every node): a second bring-up with new keys and ports
+// is cheaper than finding which node refused.
+var errProbeFailed = errors.New("probe failed")
+
 // ErrNotRunning is returned by Open for a directory without a live network.
 var ErrNotRunning = errors.New("no private tor network running there")
 
@@ -142,12 +149,19 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 			return nw, nil
 		}
 		// A node that dies at once has usually lost its port to another
-		// program between our choice and its bind: try again with others.
-		if attempt == 2 || !errors.Is(err, errNodeExited) || ctx.Err() != nil {
+		// program between our choice and its bind, and a probe that fails
+		// on live nodes is rare (errProbeFailed): try again with others.
+		if attempt == 2 || !retryStart(err) || ctx.Err() != nil {
 			return nil, fmt.Errorf("start testnet: %w", err)
 		}
-		log.Warn("testnet node exited during start; retrying with other ports", "err", err)
+		log.Warn("testnet start failed; retrying with new keys and ports", "err", err)
 	}
+}
+
+// retryStart reports whether a failed bring-up may succeed with new keys
+// and ports.
+func retryStart(err error) bool {
+	return errors.Is(err, errNodeExited) || errors.Is(err, errProbeFailed)
 }
 
 // launch makes keys and starts the nodes on fresh ports, then probes.

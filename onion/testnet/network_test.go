@@ -3,6 +3,7 @@ package testnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -228,6 +229,24 @@ func TestFreePorts(t *testing.T) {
 		seen[p] = true
 		if low > 11000 && p >= low {
 			t.Errorf("port %d is in the ephemeral range (from %d)", p, low)
+		}
+	}
+}
+
+func TestRetryStart(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"a node died", fmt.Errorf("%w: relay0: bind failed", errNodeExited), true},
+		{"the probe failed on live nodes", fmt.Errorf("%w: tor did not bootstrap (authority said: x)", errProbeFailed), true},
+		{"tor-gencert failed", errors.New("gencert: exit status 1"), false},
+		{"no free ports", fmt.Errorf("free ports: %w", errors.New("too many open files")), false},
+	}
+	for _, tt := range tests {
+		if got := retryStart(tt.err); got != tt.want {
+			t.Errorf("%s: retryStart = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -124,7 +124,7 @@ func (nw *Network) probe(ctx context.Context) error {
 		return fmt.Errorf("%w: %s: %s", errNodeExited, dead, lastLogLine(filepath.Join(nw.dir, "nodes", dead)))
 	}
 	if err != nil {
-		return fmt.Errorf("probe: %w (authority said: %s)", err, lastLogLine(filepath.Join(nw.dir, "nodes", "auth0")))
+		return fmt.Errorf("%w: %w (authority said: %s)", errProbeFailed, err, lastLogLine(filepath.Join(nw.dir, "nodes", "auth0")))
 	}
 	return nil
 }
