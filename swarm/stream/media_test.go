@@ -121,9 +121,12 @@ func decodeFrame(ctx context.Context, url string, at float64) (string, error) {
 	return decode(ctx, url, at, true)
 }
 
-// decodeKeyframe decodes the first video frame of url from the keyframe at
-// or before second at, as a player's fast seek shows it (ffmpeg
-// -noaccurate_seek), and returns its framemd5 line.
+// decodeKeyframe decodes the keyframe at or before second at of url, the
+// frame a player's fast seek shows (mpv's arrow keys, or --hr-seek=no), and
+// returns its framemd5 line. ffmpeg -noaccurate_seek alone is not enough:
+// the frames between the keyframe and at get negative output timestamps and
+// ffmpeg's frame-rate logic drops them, so it would decode up to at, as an
+// exact seek does; -fps_mode passthrough keeps them.
 func decodeKeyframe(ctx context.Context, url string, at float64) (string, error) {
 	return decode(ctx, url, at, false)
 }
@@ -136,7 +139,11 @@ func decode(ctx context.Context, url string, at float64, exact bool) (string, er
 		}
 		args = append(args, "-ss", strconv.FormatFloat(at, 'f', 3, 64))
 	}
-	args = append(args, "-i", url, "-map", "0:v:0", "-frames:v", "1", "-f", "framemd5", "-")
+	args = append(args, "-i", url, "-map", "0:v:0", "-frames:v", "1")
+	if !exact {
+		args = append(args, "-fps_mode", "passthrough")
+	}
+	args = append(args, "-f", "framemd5", "-")
 	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("ffmpeg decode at %.1fs: %w\n%s", at, err, out)
@@ -207,4 +214,30 @@ func playMPV(ctx context.Context, url string, seconds int, start float64) error 
 		}
 	}
 	return nil
+}
+
+// TestDecodeKeyframe checks the benchmark's two kinds of seek on a local
+// file: a keyframe seek to 5 s shows the keyframe at 4 s (one every 2 s),
+// an exact seek the frame at 5 s.
+func TestDecodeKeyframe(t *testing.T) {
+	needPrograms(t, "ffmpeg", "ffprobe")
+	path := makeMedia(t, media{Seconds: 8, Mbps: 2, FastStart: true})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	frame := func(f func(context.Context, string, float64) (string, error), at float64) string {
+		t.Helper()
+		line, err := f(ctx, path, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields := strings.Split(line, ",") // framemd5: stream, dts, pts, duration, size, MD5
+		return strings.TrimSpace(fields[len(fields)-1])
+	}
+	key, at4, at5 := frame(decodeKeyframe, 5), frame(decodeFrame, 4), frame(decodeFrame, 5)
+	if at4 == at5 {
+		t.Fatalf("the frames at 4 s and 5 s are the same (%s): the test pattern does not move", at4)
+	}
+	if key != at4 {
+		t.Errorf("keyframe seek to 5 s shows %s, want the keyframe at 4 s (%s); the frame at 5 s is %s", key, at4, at5)
+	}
 }
