@@ -335,31 +335,56 @@ func (s *swarm) reprioritize() {
 	s.scheduleAll()
 }
 
-// hedgeChunks is how many chunks at the new place of a reader that jumped
-// are asked of every peer that has them: what a circuit was sent before
-// the jump is inside tor, where no Cancel reaches it, so which circuit
-// brings the new place first is not known. The first copy wins; the
-// others are withdrawn when it comes.
-const hedgeChunks = 2
-
 // hedgeFor is how long after a reader opened or seeked the head of its
 // window may be asked of a second peer (picker.dupHead). Later, a reader
 // that waits is one that caught up with the download, where copies would
 // only halve the rate.
 const hedgeFor = 5 * time.Second
 
-// hedge requests the chunks from start on from every peer that has them,
-// ahead of anything asked of it afterwards.
+// hedge puts the new place of a reader that jumped ahead of everything else:
+// the chunk at start is asked of every peer that has it, then each peer,
+// fastest first, is asked for one of the chunks after it. What a circuit
+// was sent before the jump is inside tor, where no Cancel reaches it, so
+// which circuit brings the first chunk soonest is not known: the first copy
+// wins and the others are withdrawn when it comes. The chunks after it are
+// not copied: a player that decodes on to an exact time reads them at once,
+// and copies of them on every circuit would each take a circuit's whole
+// throughput for a chunk another circuit is already bringing.
 func (s *swarm) hedge(start int) {
-	for i := start; i < min(start+hedgeChunks, s.pk.n); i++ {
-		if !s.pk.missing(i) {
-			continue
+	peers := make([]*peer, 0, len(s.peers))
+	for p := range s.peers {
+		if p.gotBitfield {
+			peers = append(peers, p)
 		}
-		for p := range s.peers {
-			if _, ok := p.outstanding[i]; ok || !p.gotBitfield || !p.has.get(i) || len(s.storeQ) >= maxStoreQueue {
-				continue
-			}
-			s.request(p, i)
+	}
+	slices.SortFunc(peers, func(a, b *peer) int {
+		if c := cmp.Compare(b.rate, a.rate); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.circ, b.circ)
+	})
+	ask := func(p *peer, i int) bool {
+		if _, ok := p.outstanding[i]; ok || !p.has.get(i) || len(s.storeQ) >= maxStoreQueue {
+			return false
+		}
+		s.request(p, i)
+		return true
+	}
+	if s.pk.missing(start) {
+		for _, p := range peers {
+			ask(p, start)
+		}
+	}
+	next, end := start+1, min(s.pk.n, start+1+len(peers))
+	for _, p := range peers {
+		for next < end && (!s.pk.missing(next) || s.pk.inflight[next] > 0) {
+			next++
+		}
+		if next >= end {
+			return
+		}
+		if ask(p, next) {
+			next++
 		}
 	}
 }

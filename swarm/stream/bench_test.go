@@ -153,11 +153,12 @@ func TestBenchStream(t *testing.T) {
 	fmt.Fprintf(&md, "\nTargets: first frame < 10%% of the whole download; seek <= 2× the first frame.\n")
 	fmt.Fprintf(&md, "The seek starts right after the first frame, while the download ramps up. What a seeder has\n")
 	fmt.Fprintf(&md, "written is inside tor, where no Cancel reaches it, so while a content plays the engine keeps each\n")
-	fmt.Fprintf(&md, "circuit's requests to about a second of its rate (two for a new circuit), asks every peer for the\n")
-	fmt.Fprintf(&md, "first two chunks at the new place when a reader opens or seeks, and for five seconds asks a second\n")
-	fmt.Fprintf(&md, "circuit for any of the first four that another still owes; the first copy wins (docs/protocol.md,\n")
-	fmt.Fprintf(&md, "W8). Before that, seeks took 6-11 times the first frame: a per-chunk trace showed the new place\n")
-	fmt.Fprintf(&md, "arriving 3-8 s late, behind what every circuit still carried, a slow circuit holding it longest.\n")
+	fmt.Fprintf(&md, "circuit's requests to about a second of its rate (two for a new circuit); when a reader opens or\n")
+	fmt.Fprintf(&md, "seeks it asks every circuit for the chunk at the new place and each circuit, fastest first, for one\n")
+	fmt.Fprintf(&md, "of the chunks after it, and for five seconds asks a second circuit for any of the first four that\n")
+	fmt.Fprintf(&md, "another still owes; the first copy wins (docs/protocol.md, W8). Asking every circuit for the\n")
+	fmt.Fprintf(&md, "first two chunks instead (200 MiB, 10 and 9 interleaved runs, medians): seek 1.92 s against 0.82 s, exact seek\n")
+	fmt.Fprintf(&md, "6.40 s against 4.84 s.\n")
 	t.Log("\n" + md.String())
 	if dir := os.Getenv("HYDRE_BENCH_OUT"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
