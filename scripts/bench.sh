@@ -5,11 +5,12 @@
 # one at a time (-p 1) so that no benchmark measures another one's load.
 #
 # HYDRE_BENCH_ONLY=REGEXP (e.g. 'Swarm|Stream') reruns only those
-# TestBench<Area> tests and keeps the other areas' fragments of an earlier
-# run in the output folder ('none' only assembles BENCHMARKS.md again). In a
-# fresh clone, where the output folder is empty, the other areas' fragments
-# and the micro-benchmarks are first recovered from BENCHMARKS.md, with the
-# dates it gives them, and the machine each was measured on.
+# TestBench<Area> tests and keeps the other areas' figures ('none' only
+# assembles BENCHMARKS.md again): their fragments and the micro-benchmarks
+# are recovered from BENCHMARKS.md, the last assembled result, with the
+# dates it gives them (and any remark after a date), and the machine each
+# was measured on. Fragments an earlier run left in the output folder are
+# not used: they may be older than BENCHMARKS.md.
 set -euo pipefail
 out=${1:-bin/bench}
 cd "$(dirname "$0")/.."
@@ -19,14 +20,19 @@ if [ -z "$only" ]; then
 	rm -rf "$out"
 fi
 mkdir -p "$out"
-if [ -n "$only" ] && [ -e BENCHMARKS.md ] && ! ls "$out"/*.md >/dev/null 2>&1; then
+if [ -n "$only" ] && [ -e BENCHMARKS.md ]; then
+	rm -f "$out"/*.md "$out"/*.machine "$out"/*.remark "$out/micro.txt"
 	# The sections appear in the order of the names in the "when it was
 	# measured" line (the fragments' file names, sorted).
 	awk -v out="$out" '
 		/^Each section, when it was measured/ {
 			sub(/^[^:]*: /, ""); sub(/\.$/, "")
 			n = split($0, parts, ", ")
-			for (i = 1; i <= n; i++) { split(parts[i], w, " "); name[i] = w[1]; when[i] = w[2] " " w[3] }
+			for (i = 1; i <= n; i++) {
+				m = split(parts[i], w, " "); name[i] = w[1]; when[i] = w[2] " " w[3]
+				remark[i] = ""
+				for (j = 4; j <= m; j++) remark[i] = remark[i] (j > 4 ? " " : "") w[j]
+			}
 			next
 		}
 		/^## Micro-benchmarks/ { k = 0; micro = 1; next }
@@ -34,7 +40,12 @@ if [ -n "$only" ] && [ -e BENCHMARKS.md ] && ! ls "$out"/*.md >/dev/null 2>&1; t
 		micro { print > (out "/micro.txt"); next }
 		/^## / && n > 0 { k++; if (k <= n) { file = out "/" name[k] ".md"; stamp[k] = when[k] } }
 		k > 0 && k <= n { print > file }
-		END { for (i = 1; i <= n; i++) print out "/" name[i] ".md\t" when[i] }
+		END {
+			for (i = 1; i <= n; i++) {
+				if (remark[i] != "") print remark[i] > (out "/" name[i] ".remark")
+				print out "/" name[i] ".md\t" when[i]
+			}
+		}
 	' BENCHMARKS.md | while IFS="$(printf '\t')" read -r f when; do
 		name=$(basename "$f" .md)
 		other=$(grep '^Measured on another machine (' BENCHMARKS.md | grep -E "[:,] $name(,|\.$)" | head -1 || true)
@@ -61,6 +72,7 @@ go test -p 1 -count=1 -timeout 0 -run "$run" -v ./... 2>&1 | tee "$out/bench-tes
 for f in "$out"/*.md; do
 	if [ -e "$f" ] && [ "$f" -nt "$start" ]; then
 		echo "$machine" >"${f%.md}.machine"
+		rm -f "${f%.md}.remark"
 	fi
 done
 rm -f "$start"
@@ -91,6 +103,9 @@ fi
 	for f in "$out"/*.md; do
 		[ -e "$f" ] || continue
 		printf '%s%s %s' "$sep" "$(basename "$f" .md)" "$(date -u -r "$f" '+%Y-%m-%d %H:%M')"
+		if [ -e "${f%.md}.remark" ]; then
+			printf ' %s' "$(cat "${f%.md}.remark")"
+		fi
 		sep=', '
 	done
 	echo "."
