@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -164,11 +165,7 @@ func (s *swarm) scheduleAll() {
 		}
 		return
 	}
-	ps := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		ps = append(ps, p)
-	}
-	slices.SortFunc(ps, func(a, b *peer) int { return cmp.Compare(b.rate, a.rate) })
+	ps := s.fastestFirst()
 	for len(ps) > 0 {
 		next := ps[:0]
 		for _, p := range ps {
@@ -178,6 +175,19 @@ func (s *swarm) scheduleAll() {
 		}
 		ps = next
 	}
+}
+
+// fastestFirst returns the peers by falling rate (then by circuit, so
+// that equal rates come in a fixed order).
+func (s *swarm) fastestFirst() []*peer {
+	ps := slices.Collect(maps.Keys(s.peers))
+	slices.SortFunc(ps, func(a, b *peer) int {
+		if c := cmp.Compare(b.rate, a.rate); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.circ, b.circ)
+	})
+	return ps
 }
 
 // schedule fills p's request window.
@@ -351,18 +361,7 @@ const hedgeFor = 5 * time.Second
 // and copies of them on every circuit would each take a circuit's whole
 // throughput for a chunk another circuit is already bringing.
 func (s *swarm) hedge(start int) {
-	peers := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		if p.gotBitfield {
-			peers = append(peers, p)
-		}
-	}
-	slices.SortFunc(peers, func(a, b *peer) int {
-		if c := cmp.Compare(b.rate, a.rate); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.circ, b.circ)
-	})
+	peers := slices.DeleteFunc(s.fastestFirst(), func(p *peer) bool { return !p.gotBitfield })
 	ask := func(p *peer, i int) bool {
 		if _, ok := p.outstanding[i]; ok || !p.has.get(i) || len(s.storeQ) >= maxStoreQueue {
 			return false
