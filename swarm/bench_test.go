@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,6 +162,29 @@ func httpOnion(t *testing.T, tor onion.Transport, dir string) string {
 	return "http://" + host + ":" + port
 }
 
+// warmUp has tor open one connection to each onion address (host:port or
+// an http URL) and close it, so that no measured client pays for tor's first
+// descriptor fetches: on the busy network, the first connection of a fresh
+// tor once took 43 s where later ones take one or two.
+func warmUp(t *testing.T, tor onion.Transport, addrs ...string) {
+	t.Helper()
+	for i, a := range addrs {
+		if u, err := url.Parse(a); err == nil && u.Scheme == "http" {
+			a = u.Host
+			if u.Port() == "" {
+				a += ":80"
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		c, err := tor.Dial(ctx, a, onion.DialOptions{Isolation: fmt.Sprintf("warm-up-%d", i)})
+		cancel()
+		if err != nil {
+			t.Fatalf("warm-up: %v", err)
+		}
+		c.Close()
+	}
+}
+
 // curlFetch downloads url through tor's SOCKS port on a fresh circuit and
 // returns MiB/s, checking the size.
 func curlFetch(t *testing.T, socks, url string, size int64, run int) float64 {
@@ -303,6 +327,7 @@ func benchUnlimited(t *testing.T, md *strings.Builder, runs int) {
 	}
 	httpURL := httpOnion(t, seedTor, dir) + "/bench64.bin"
 	osURL := startOnionShare(t, seedTor.ControlAddr(), path)
+	warmUp(t, getTor, append(linkPeers(t, st.Link), httpURL, osURL)...)
 	s := series{}
 	for r := range runs {
 		s["hydre, 1 circuit"] = append(s["hydre, 1 circuit"], hydreFetch(t, getTor, st.Link, size, data, 1))
@@ -538,6 +563,7 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	if lm.others > 0 {
 		others = startOtherUsers(t, nw, lm.others)
 	}
+	warmUp(t, getTor, append(slices.Clone(addrs), httpURLs...)...)
 	s := series{}
 	keys := []string{"hydre, 1 seeder", "hydre, 2 seeders", "hydre, 4 seeders",
 		"hydre, 1 seeder, 1 circuit", "hydre, 2 seeders, 1 circuit each", "hydre, 4 seeders, 1 circuit each", "curl, 1 circuit",

@@ -19,6 +19,13 @@ import (
 // are the bottleneck more sources only help if each keeps its circuits:
 // dividing four circuits among four seeders made four seeders no faster
 // than one (BENCHMARKS.md, Swarm).
+//
+// The link's own peers get all their circuits at once; an address learned
+// from a peer (PEX), or a link's peer that failed to answer, gets one
+// circuit until a handshake proves it serves the content, so that a
+// hostile peer's made-up addresses cost one circuit each. Waiting for the
+// first handshake before dialing the link's peers' other circuits put a
+// second rendezvous, seconds long on busy relays, before most of them.
 func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	if s.finished || (s.pk != nil && s.pk.left == 0) {
 		return
@@ -36,17 +43,14 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 	limit := s.e.cfg.MaxPeersPerContent - s.inbound
 	perSource := max(1, min(s.e.cfg.CircuitsPerPeer, limit/len(sources)))
-	if s.desc == nil {
-		perSource = 1 // learn the descriptor first
-	}
 	for _, a := range sources {
 		st := s.addrs[a]
 		if now.Before(st.retryAt) {
 			continue
 		}
 		want := perSource
-		if !st.good {
-			want = 1 // prove it answers before opening more circuits
+		if !st.good && (!st.hint || st.fails > 0) || st.full > 0 {
+			want = 1 // prove it answers (or has room) before opening more circuits
 		}
 		for circ := 0; len(st.conns) < want && conns < limit; circ++ {
 			if st.conns[circ] {

@@ -161,6 +161,9 @@ func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
 // errProtocol marks a peer that broke the protocol.
 var errProtocol = errors.New("protocol violation")
 
+// errPeerFull is a peer's Goodbye 3: it has no room for this connection.
+var errPeerFull = errors.New("peer full")
+
 // readLoop decodes frames until the connection ends, then reports the peer
 // gone to the swarm.
 func (p *peer) readLoop(ctx context.Context) {
@@ -191,6 +194,9 @@ func (p *peer) readFrames(ctx context.Context) error {
 		switch m := m.(type) {
 		case KeepAlive:
 		case Goodbye:
+			if m.Code == ByeFull {
+				return errPeerFull
+			}
 			return nil
 		case Request:
 			p.s.up.request(p, m.Index)

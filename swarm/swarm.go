@@ -71,6 +71,8 @@ type addrState struct {
 	retryAt time.Time
 	banned  bool
 	good    bool // a handshake succeeded, or a peer announced it as its own
+	hint    bool // the link names it
+	full    int  // refusals for a full connection table since its last chunk
 }
 
 // swarm runs one content between Resume and Pause: it owns the peer table,
@@ -114,6 +116,9 @@ func newSwarm(c *content) *swarm {
 	s.origin = c.rec.Kind == KindShare
 	for _, a := range c.rec.Peers {
 		s.learn(a)
+		if st := s.addrs[a]; st != nil {
+			st.hint = true
+		}
 	}
 	return s
 }
@@ -283,6 +288,12 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		s.ready(ctx)
 	}
 	if len(s.peers) >= s.e.cfg.MaxPeersPerContent || (!p.dialed && s.inbound >= s.e.cfg.MaxUploadsPerContent) {
+		if pex := s.pexFor(p); !p.dialed && len(pex.Addrs) > 0 {
+			// Where else to get it: the refused downloader need not wait
+			// for a slot here.
+			p.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			WriteFrame(p.conn, pex)
+		}
 		p.closeWith(ByeFull, "", nil)
 		if p.dialed {
 			s.release(p)
@@ -325,6 +336,15 @@ func (s *swarm) release(p *peer) {
 	}
 }
 
+// refused backs off from a peer that said it is full: it answered, so it
+// is no dial failure, but dialing it again at once would be refused again.
+func (s *swarm) refused(p *peer) {
+	if a := s.addrs[p.addr]; a != nil && p.dialed {
+		a.full++
+		a.retryAt = time.Now().Add(min(dialBackoffMax, dialBackoffFirst<<min(a.full-1, 10)))
+	}
+}
+
 func (s *swarm) drop(p *peer, err error) {
 	if !s.peers[p] {
 		return
@@ -334,6 +354,9 @@ func (s *swarm) drop(p *peer, err error) {
 		s.inbound--
 	}
 	s.release(p)
+	if errors.Is(err, errPeerFull) {
+		s.refused(p)
+	}
 	s.up.remove(p)
 	if s.pk != nil {
 		if p.gotBitfield {

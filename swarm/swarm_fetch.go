@@ -23,6 +23,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		p.has = append(bitmap(nil), b...)
 		p.gotBitfield = true
 		s.pk.addAvail(p.has, 1)
+		s.closeIfDone(p)
 	case Have:
 		i := int(m.Index)
 		if !p.gotBitfield || i >= n {
@@ -31,6 +32,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		if !p.has.get(i) {
 			p.has.set(i)
 			s.pk.avail[i]++
+			s.closeIfDone(p)
 		}
 	case Reject:
 		i := int(m.Index)
@@ -78,6 +80,9 @@ func (s *swarm) piece(p *peer, m Piece) error {
 	}
 	p.tickBytes += int64(len(m.Data))
 	p.lastPiece = time.Now()
+	if a := s.addrs[p.addr]; a != nil && p.dialed {
+		a.full = 0
+	}
 	if s.pk.missing(i) {
 		s.pk.pending[i] = true
 		s.c.fetched.Add(1)
@@ -95,6 +100,16 @@ func (s *swarm) piece(p *peer, m Piece) error {
 	return nil
 }
 
+// closeIfDone closes the connection to p when neither side can give the
+// other anything: both hold every chunk. Kept open (keep-alives hold it
+// forever), such connections kept a seeder's connection slots from the
+// downloaders that came after.
+func (s *swarm) closeIfDone(p *peer) {
+	if s.finished && p.gotBitfield && p.has.count() == s.desc.NumChunks() {
+		p.closeWith(ByeNormal, "both complete", nil)
+	}
+}
+
 // stored handles the verdict of the store goroutine on one chunk.
 func (s *swarm) stored(ctx context.Context, r storeResult) {
 	switch {
@@ -104,6 +119,9 @@ func (s *swarm) stored(ctx context.Context, r storeResult) {
 			return
 		}
 		s.finished = true
+		for p := range s.peers {
+			s.closeIfDone(p)
+		}
 		if s.c.serving() {
 			s.c.setState(StateSeeding, nil)
 		} else {
