@@ -39,8 +39,10 @@ type peer struct {
 	outstanding map[int]time.Time // our requests to it
 	cancelled   map[int]withdrawn // cancelled requests whose piece may still come
 	window      int
-	rate        float64 // bytes/s received, smoothed
+	rate        float64 // bytes/s received, smoothed over a few seconds
 	tickBytes   int64
+	history     [10]rateSample // the last measures, for sustainedRate
+	measures    int
 	lastPiece   time.Time
 	joined      time.Time
 
@@ -267,4 +269,32 @@ func (p *peer) writeLoop() {
 		}
 		keep.Reset(keepAliveInterval)
 	}
+}
+
+// rateSample is what a peer sent during one measure (about a second).
+type rateSample struct {
+	bytes int64
+	d     time.Duration
+}
+
+// sample records a measure of d in which the peer sent b bytes.
+func (p *peer) sample(b int64, d time.Duration) {
+	p.history[p.measures%len(p.history)] = rateSample{b, d}
+	p.measures++
+}
+
+// sustainedRate is the peer's throughput over its last ten measures, 0
+// before the first. A Tor circuit at a fraction of a megabyte per second
+// brings a chunk every few seconds, so its rate smoothed over a second or
+// two swings between nothing and a chunk a second.
+func (p *peer) sustainedRate() float64 {
+	var b int64
+	var d time.Duration
+	for _, s := range p.history[:min(p.measures, len(p.history))] {
+		b, d = b+s.bytes, d+s.d
+	}
+	if d <= 0 {
+		return 0
+	}
+	return float64(b) / d.Seconds()
 }

@@ -12,9 +12,10 @@ import (
 func TestSteal(t *testing.T) {
 	const chunk = 16 << 10
 	type circ struct {
-		rate float64
-		out  []int // outstanding, oldest first
-		lack []int // chunks its peer does not have
+		rate float64 // over the last ten seconds
+		now  float64 // over the last second or two, if not rate
+		out  []int   // outstanding, oldest first
+		lack []int   // chunks its peer does not have
 	}
 	tests := []struct {
 		name      string
@@ -68,6 +69,12 @@ func TestSteal(t *testing.T) {
 			wantQ: []int{3}, wantLeft: [][]int{{1, 2, 4, 5}}, wantMoved: 1,
 		},
 		{
+			name:   "a circuit that just brought a chunk is no faster for it",
+			others: []circ{{rate: 100e3, now: 20e3, out: []int{1, 2}}},
+			q:      circ{rate: 100e3, now: 300e3}, n: 1,
+			wantLeft: [][]int{{1, 2}},
+		},
+		{
 			name:   "a new circuit counts at the mean rate",
 			others: []circ{{rate: 100e3, out: []int{1, 2, 3, 4, 5, 6}}},
 			q:      circ{}, n: 1,
@@ -86,7 +93,11 @@ func TestSteal(t *testing.T) {
 						has.set(i)
 					}
 				}
-				return addCircuit(s, c.rate, has, c.out, base)
+				p := addCircuit(s, c.rate, has, c.out, base)
+				if c.now > 0 {
+					p.rate = c.now
+				}
+				return p
 			}
 			var others []*peer
 			for _, c := range tt.others {
@@ -159,6 +170,9 @@ func stealSwarm(t *testing.T, n, chunk int) *swarm {
 func addCircuit(s *swarm, rate float64, has bitmap, out []int, base time.Time) *peer {
 	p := newPeer(s, nil, "", true, len(s.peers))
 	p.rate, p.gotBitfield, p.has = rate, true, has
+	for range 10 {
+		p.sample(int64(rate), time.Second)
+	}
 	for k, i := range out {
 		p.outstanding[i] = base.Add(time.Duration(k) * time.Millisecond)
 		s.pk.inflight[i]++
