@@ -338,7 +338,7 @@ func benchUnlimited(t *testing.T, md *strings.Builder, runs int) {
 	}
 	fmt.Fprintf(md, "### One seeder, relays unlimited (64 MiB)\n\n")
 	fmt.Fprintf(md, "Private network: 3 authorities + %d relays on 127.0.0.1, no rate limit; seeder and downloader each on their own tor; "+
-		"%d interleaved runs, fresh downloader state each run. Throughput = file size / wall time from Get to fully verified on disk.\n\n", 2, runs)
+		"%d interleaved runs, fresh downloader state each run, after one untimed connection of the downloader's tor to each onion (warmUp). Throughput = file size / wall time from Get to fully verified on disk.\n\n", 2, runs)
 	fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs onionshare |\n|---|---|---|---|\n")
 	base := median(s["onionshare-cli 2.6 + curl"])
 	for _, k := range []string{"hydre, 4 circuits", "hydre, 1 circuit", "onionshare-cli 2.6 + curl", "curl, Go HTTP server behind an onion"} {
@@ -594,7 +594,8 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	}
 	fmt.Fprintf(md, " byte ranges on as many isolated circuits as hydre opens "+
 		"(4 to the first server; 4 to each of the four), each range checked: what the same network gives "+
-		"a client that is not hydre. %d interleaved runs.", runs)
+		"a client that is not hydre. %d interleaved runs; before them, the downloader's tor connected once to each of these "+
+		"onions, untimed (warmUp).", runs)
 	if lm.noSingle {
 		fmt.Fprintf(md, " The one-circuit rows of the other models are left out here: at these rates each would take over ten minutes.")
 	}
