@@ -261,15 +261,17 @@ func (s *swarm) steal(q *peer, n int) int {
 		return 0
 	}
 	chunk := float64(s.desc.ChunkLen(0))
+	rates := make(map[*peer]float64, len(s.peers))
 	known, sum := 0, 0.0
 	for p := range s.peers {
 		if r := p.sustainedRate(); r > 0 {
+			rates[p] = r
 			known++
 			sum += r
 		}
 	}
 	rateOf := func(p *peer) float64 {
-		switch r := p.sustainedRate(); {
+		switch r := rates[p]; {
 		case r > 0:
 			return r
 		case known > 0:
