@@ -38,6 +38,9 @@ type Config struct {
 	// them all; 0 means DefaultCircuitsPerPeer, 1 disables multi-circuit
 	// download.
 	CircuitsPerPeer int
+
+	// replaceAge and replaceMinLeft override the constants in tests.
+	replaceAge, replaceMinLeft time.Duration
 }
 
 // DefaultCircuitsPerPeer is the number of isolated circuits a download opens

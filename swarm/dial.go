@@ -52,10 +52,8 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 		if !st.good && (!st.hint || st.fails > 0) || st.full > 0 {
 			want = 1 // prove it answers (or has room) before opening more circuits
 		}
-		for circ := 0; len(st.conns) < want && conns < limit; circ++ {
-			if st.conns[circ] {
-				continue
-			}
+		for len(st.conns) < want && conns < limit {
+			circ := st.freeCircuit()
 			st.conns[circ] = true
 			conns++
 			s.wg.Add(1)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +47,11 @@ type peer struct {
 	measures    int
 	lastPiece   time.Time
 	joined      time.Time
+	busy        time.Duration // time it owed us chunks, in whole measures
+
+	// rx counts the bytes read from conn, frames in part included, so that
+	// a circuit bringing a chunk every few seconds has a smooth rate.
+	rx atomic.Int64
 
 	// Guarded by mu: the writer's queues.
 	mu     sync.Mutex
@@ -179,9 +186,10 @@ func (p *peer) readLoop(ctx context.Context) {
 
 func (p *peer) readFrames(ctx context.Context) error {
 	chunkLen := p.s.desc.ChunkLen(0)
+	r := countingReader{r: p.conn, n: &p.rx}
 	for {
 		p.conn.SetReadDeadline(time.Now().Add(idleTimeout))
-		m, err := ReadFrame(p.conn, chunkLen)
+		m, err := ReadFrame(r, chunkLen)
 		if err != nil {
 			select {
 			case <-p.done:
@@ -297,4 +305,16 @@ func (p *peer) sustainedRate() float64 {
 		return 0
 	}
 	return float64(b) / d.Seconds()
+}
+
+// countingReader counts the bytes read from r into n.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
 }

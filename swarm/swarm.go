@@ -70,9 +70,10 @@ type addrState struct {
 	fails   int
 	retryAt time.Time
 	banned  bool
-	good    bool // a handshake succeeded, or a peer announced it as its own
-	hint    bool // the link names it
-	full    int  // refusals for a full connection table since its last chunk
+	good    bool         // a handshake succeeded, or a peer announced it as its own
+	hint    bool         // the link names it
+	full    int          // refusals for a full connection table since its last chunk
+	retired map[int]bool // circuit indexes of replaced circuits: never dialed again
 }
 
 // swarm runs one content between Resume and Pause: it owns the peer table,
@@ -103,6 +104,8 @@ type swarm struct {
 	finished bool
 	failure  error
 	inbound  int
+	// replacing is the dial of a circuit that replaces a slow one; nil: none.
+	replacing *replacement
 }
 
 // newSwarm prepares a swarm for c; the caller holds c.mu.
@@ -140,7 +143,7 @@ func (s *swarm) learn(addr string) {
 	if _, _, err := onion.ParseAddress(addr); err != nil {
 		return
 	}
-	s.addrs[addr] = &addrState{conns: map[int]bool{}}
+	s.addrs[addr] = &addrState{conns: map[int]bool{}, retired: map[int]bool{}}
 }
 
 // run is the swarm goroutine.
@@ -177,6 +180,7 @@ func (s *swarm) run(ctx context.Context) {
 				s.measure(now.Sub(lastRates))
 				lastRates = now
 				s.checkStalls(now)
+				s.replaceSlow(ctx)
 			}
 			s.dialMore(ctx, now)
 			s.ensureListener(ctx, now)
@@ -251,6 +255,7 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 	case peerGone:
 		s.drop(ev.p, ev.err)
 	case dialFailed:
+		s.replaced(ev.addr, ev.circ, false)
 		if a := s.addrs[ev.addr]; a != nil {
 			delete(a.conns, ev.circ)
 			a.fails++
@@ -297,6 +302,7 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		p.closeWith(ByeFull, "", nil)
 		if p.dialed {
 			s.release(p)
+			s.replaced(p.addr, p.circ, false)
 		}
 		return
 	}
@@ -315,6 +321,9 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		p.window = minWindow
 	}
 	s.up.add(p)
+	if p.dialed {
+		s.replaced(p.addr, p.circ, true)
+	}
 	s.c.mu.Lock()
 	bits := append(Bitfield{}.Bits, s.c.have...)
 	s.c.peers = len(s.peers)

@@ -444,6 +444,9 @@ func (s *swarm) measure(d time.Duration) {
 	for p := range s.peers {
 		inst := float64(p.tickBytes) / d.Seconds()
 		p.sample(p.tickBytes, d)
+		if len(p.outstanding) > 0 || p.tickBytes > 0 {
+			p.busy += d
+		}
 		p.tickBytes = 0
 		p.rate = 0.6*p.rate + 0.4*inst
 		down += p.rate
