@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -91,4 +95,51 @@ func runChild(dir string) {
 	}
 	fmt.Println("child: ready")
 	time.Sleep(time.Hour) // wait to be killed
+}
+
+// TestStopKillsStubbornNode checks that stopping a network through its pid
+// files kills a node that ignores SIGTERM, and counts that as stopped: a
+// tor slow to exit on a loaded machine once made "hydre testnet down" fail.
+func TestStopKillsStubbornNode(t *testing.T) {
+	if os.Getenv("HYDRE_TESTNET_STUBBORN") != "" {
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Println("child: ready")
+		time.Sleep(time.Minute)
+		return
+	}
+	root := t.TempDir()
+	n := &node{Name: "stubborn"}
+	if err := os.MkdirAll(n.dir(root), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The node's torrc on the command line, as nodePID checks.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStopKillsStubbornNode$", filepath.Join(n.dir(root), "torrc"))
+	cmd.Env = append(os.Environ(), "HYDRE_TESTNET_STUBBORN=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "child: ready\n" {
+		t.Fatalf("child said %q", line)
+	}
+	go func() { cmd.Wait(); close(exited) }()
+	if err := os.WriteFile(filepath.Join(n.dir(root), "pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, alive := nodePID(root, n); !alive {
+		t.Fatal("nodePID does not see the child")
+	}
+	if err := stopNodes(root, []*node{n}, nil, nil); err != nil {
+		t.Fatalf("stopNodes: %v", err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the node still runs after stopNodes returned")
+	}
 }

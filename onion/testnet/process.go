@@ -240,7 +240,10 @@ func nodePID(root string, n *node) (int, bool) {
 }
 
 // stopNodes sends SIGTERM to every node (through procs when this process
-// started them, else through pid files), waits up to 10 s, then kills.
+// started them, else through pid files), waits up to 10 s, then kills the
+// ones left: a tor slow to exit on a loaded machine is down all the same
+// (one took over 10 s once, under a full test run). Only a tor that
+// outlives SIGKILL is an error.
 func stopNodes(root string, nodes []*node, procs []*exec.Cmd, done []chan struct{}) error {
 	deadline := time.Now().Add(10 * time.Second)
 	if len(procs) > 0 {
@@ -257,7 +260,6 @@ func stopNodes(root string, nodes []*node, procs []*exec.Cmd, done []chan struct
 		}
 		return nil
 	}
-	var errs []error
 	pids := map[int]bool{}
 	for _, n := range nodes {
 		if pid, alive := nodePID(root, n); alive {
@@ -266,6 +268,7 @@ func stopNodes(root string, nodes []*node, procs []*exec.Cmd, done []chan struct
 			}
 		}
 	}
+	killed := false
 	for len(pids) > 0 {
 		for pid := range pids {
 			if syscall.Kill(pid, 0) != nil || isZombie(pid) {
@@ -276,15 +279,21 @@ func stopNodes(root string, nodes []*node, procs []*exec.Cmd, done []chan struct
 			break
 		}
 		if time.Now().After(deadline) {
+			if killed {
+				var errs []error
+				for pid := range pids {
+					errs = append(errs, fmt.Errorf("tor %d outlived SIGKILL", pid))
+				}
+				return errors.Join(errs...)
+			}
 			for pid := range pids {
 				syscall.Kill(pid, syscall.SIGKILL)
-				errs = append(errs, fmt.Errorf("tor %d ignored SIGTERM; killed", pid))
 			}
-			break
+			killed, deadline = true, time.Now().Add(5*time.Second)
 		}
 		time.Sleep(50 * time.Millisecond) // polling another process's exit
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 func isZombie(pid int) bool {
