@@ -109,13 +109,15 @@ func (s *swarm) replaced(addr string, circ int, joined bool) {
 		return
 	}
 	s.replacing = nil
-	if !joined || !s.peers[r.old] {
+	if !joined {
 		return
 	}
 	if st := s.addrs[addr]; st != nil {
-		st.retired[r.old.circ] = true
+		st.retired[r.old.circ] = true // even if it is gone already
 	}
-	r.old.closeWith(ByeNormal, "replaced by a new circuit", nil)
+	if s.peers[r.old] {
+		r.old.closeWith(ByeNormal, "replaced by a new circuit", nil)
+	}
 }
 
 // freeCircuit returns the lowest circuit index neither in use nor retired.
