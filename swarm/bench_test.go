@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -175,15 +176,29 @@ func warmUp(t *testing.T, tor onion.Transport, addrs ...string) {
 				a += ":80"
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		c, err := tor.Dial(ctx, a, onion.DialOptions{Isolation: fmt.Sprintf("warm-up-%d", i)})
-		cancel()
+		var err error
+		for try := range warmUpTries {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			var c net.Conn
+			c, err = tor.Dial(ctx, a, onion.DialOptions{Isolation: fmt.Sprintf("warm-up-%d-%d", i, try)})
+			cancel()
+			if err == nil {
+				c.Close()
+				break
+			}
+			// A rendezvous fails now and then on the busy network ("general
+			// SOCKS server failure"); the warm-up is untimed, so try again
+			// rather than lose the whole bench.
+			t.Logf("warm-up %d, try %d: %v", i, try+1, err)
+		}
 		if err != nil {
 			t.Fatalf("warm-up: %v", err)
 		}
-		c.Close()
 	}
 }
+
+// warmUpTries is how many times warmUp dials an address before it gives up.
+const warmUpTries = 3
 
 // curlFetch downloads url through tor's SOCKS port on a fresh circuit and
 // returns MiB/s, checking the size.
