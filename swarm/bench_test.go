@@ -48,18 +48,27 @@ func TestBenchSwarm(t *testing.T) {
 	runs := envInt("HYDRE_BENCH_RUNS", 3)
 	var md strings.Builder
 	fmt.Fprintf(&md, "## Swarm\n\n")
+	// Each part is a subtest, so that its network and nodes stop when it
+	// ends: left to the end of the whole test, the parts' networks (57 tors
+	// during the third part) kept the machine at a load average of 30-40,
+	// and the later parts measured the CPU rather than the network.
+	part := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_UNLIMITED") == "" {
-		benchUnlimited(t, &md, runs)
+		part("unlimited", func(t *testing.T) { benchUnlimited(t, &md, runs) })
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_LIMITED") == "" {
 		for _, lm := range limitedModels {
 			if only := os.Getenv("HYDRE_BENCH_LIMITED_ONLY"); only == "" || strings.Contains(lm.title, only) {
-				benchLimited(t, &md, runs, lm)
+				part(lm.title, func(t *testing.T) { benchLimited(t, &md, runs, lm) })
 			}
 		}
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_MEMORY") == "" {
-		benchMemory(t, &md)
+		part("memory", func(t *testing.T) { benchMemory(t, &md) })
 	}
 	t.Log("\n" + md.String())
 	if dir := os.Getenv("HYDRE_BENCH_OUT"); dir != "" {

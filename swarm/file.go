@@ -30,9 +30,9 @@ type File interface {
 // Readahead: a reader's window covers at least minReadahead bytes and the
 // bytes the download brings in readaheadTime at its current rate.
 const (
-	minReadahead    = 2 << 20
-	readaheadTime   = 10
-	maxWindowChunks = 64
+	minReadahead  = 2 << 20
+	readaheadTime = 10
+	maxReadahead  = 16 << 20
 )
 
 // ErrFileClosed is returned by reads on a closed File.
@@ -243,7 +243,8 @@ func (c *content) windows(rate float64) (ws []window, jumped bool, moved time.Ti
 		moved = time.Unix(0, files[0].moved.Load())
 	}
 	bytes := max(minReadahead, int64(rate*readaheadTime))
-	count := int(min(int64(maxWindowChunks), max(2, bytes/int64(desc.ChunkSize))))
+	chunk := int64(desc.ChunkSize)
+	count := int(min(max(1, maxReadahead/chunk), max(2, bytes/chunk)))
 	for _, f := range files {
 		if f.jumped.Swap(false) {
 			jumped = true

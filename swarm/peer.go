@@ -21,7 +21,6 @@ const (
 	writeTimeout      = 120 * time.Second
 	maxRemoteRequests = 128 // requests a peer may have queued with us
 	maxPiecesQueued   = 2   // encrypted pieces waiting for one peer's writer
-	initialWindow     = 8   // requests to a new peer before its rate is known
 )
 
 // peer is one connection to another node for one content. The swarm goroutine
@@ -70,7 +69,7 @@ type peer struct {
 
 func newPeer(s *swarm, conn net.Conn, addr string, dialed bool, circ int) *peer {
 	return &peer{s: s, conn: conn, addr: addr, dialed: dialed, circ: circ,
-		outstanding: map[int]time.Time{}, cancelled: map[int]withdrawn{}, window: initialWindow,
+		outstanding: map[int]time.Time{}, cancelled: map[int]withdrawn{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}), joined: time.Now()}
 }
 

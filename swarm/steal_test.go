@@ -145,7 +145,7 @@ func TestStealOnlyInEndgame(t *testing.T) {
 	base := time.Now()
 	slow := addCircuit(s, 10e3, bitsOf(n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), []int{1, 2, 3, 4, 5}, base)
 	q := addCircuit(s, 100e3, bitsOf(n, 1, 2, 3, 4, 5), nil, base)
-	slow.window, q.window = maxWindow, 4
+	slow.window, q.window = s.win.max, 4
 	if got := s.scheduleN(q, 4); got != 0 || len(slow.outstanding) != 5 {
 		t.Fatalf("before the endgame: %d requests taken, the slow circuit owes %d of 5", got, len(slow.outstanding))
 	}
@@ -162,14 +162,14 @@ func TestStealOnlyInEndgame(t *testing.T) {
 func stealSwarm(t *testing.T, n, chunk int) *swarm {
 	t.Helper()
 	sealed := sealBytes(t, "s", make([]byte, n*chunk), chunk)
-	return &swarm{desc: sealed.Descriptor, peers: map[*peer]bool{}, pk: newPicker(n, newBitmap(n))}
+	return &swarm{desc: sealed.Descriptor, peers: map[*peer]bool{}, pk: newPicker(n, newBitmap(n)), win: tuningFor(chunk)}
 }
 
 // addCircuit adds a circuit to s whose peer holds has and owes out, asked
 // for in that order from base on.
 func addCircuit(s *swarm, rate float64, has bitmap, out []int, base time.Time) *peer {
 	p := newPeer(s, nil, "", true, len(s.peers))
-	p.rate, p.gotBitfield, p.has = rate, true, has
+	p.rate, p.gotBitfield, p.has, p.window = rate, true, has, 8
 	for range 10 {
 		p.sample(int64(rate), time.Second)
 	}

@@ -16,13 +16,10 @@ import (
 
 // Download tuning.
 const (
-	minWindow        = 2
-	maxWindow        = 64 // outstanding requests to one peer
-	windowLatency    = 3 * time.Second
+	windowLatency    = 3 * time.Second // a circuit's window covers its rate over this (window.go)
 	requestTimeout   = 45 * time.Second
 	cancelledKeep    = 3 * time.Minute  // a withdrawn request's piece is still accepted for this long
 	stallTimeout     = 90 * time.Second // outstanding requests and no piece: drop the peer
-	maxStoreQueue    = 64               // received chunks waiting for the disk before we stop requesting
 	maxKnownAddrs    = 256
 	maxSavedPeers    = 64
 	tickInterval     = 250 * time.Millisecond
@@ -83,6 +80,7 @@ type swarm struct {
 	e       *Engine
 	log     *slog.Logger
 	desc    *hcrypto.Descriptor // nil until learned
+	win     windowTuning        // set with pk
 	events  chan any
 	up      *uploader
 	wg      sync.WaitGroup
@@ -201,6 +199,7 @@ func (s *swarm) ready(ctx context.Context) {
 	have := append(bitmap(nil), s.c.have...)
 	s.c.mu.Unlock()
 	s.pk = newPicker(s.desc.NumChunks(), have)
+	s.win = tuningFor(int(s.desc.ChunkSize))
 	s.wg.Add(1 + uploadWorkers)
 	go func() { defer s.wg.Done(); s.storeLoop(ctx) }()
 	for range uploadWorkers {
@@ -315,10 +314,11 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		s.inbound++
 	}
 	s.peers[p] = true
+	p.window = s.win.initial
 	if s.c.playing(time.Now()) {
 		// A player may seek at any moment: a new circuit's requests stay few
 		// until its rate is known (see playLatency).
-		p.window = minWindow
+		p.window = playWindowStart
 	}
 	s.up.add(p)
 	if p.dialed {

@@ -39,7 +39,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		if _, ok := p.outstanding[i]; ok {
 			delete(p.outstanding, i)
 			s.pk.inflight[i]--
-			p.window = max(minWindow, p.window/2)
+			p.window = max(s.win.min, p.window/2)
 		} else {
 			p.settle(i)
 		}
@@ -209,12 +209,12 @@ func (s *swarm) fastestFirst() []*peer {
 }
 
 // schedule fills p's request window.
-func (s *swarm) schedule(p *peer) { s.scheduleN(p, maxWindow) }
+func (s *swarm) schedule(p *peer) { s.scheduleN(p, s.win.max) }
 
 // scheduleN requests up to max more chunks from p, within its window, and
 // returns how many it requested.
 func (s *swarm) scheduleN(p *peer, max int) int {
-	if s.pk == nil || s.pk.left == 0 || !p.gotBitfield || len(s.storeQ) >= maxStoreQueue || s.origin {
+	if s.pk == nil || s.pk.left == 0 || !p.gotBitfield || len(s.storeQ) >= s.win.storeQueue || s.origin {
 		return 0
 	}
 	free := min(max, p.window-len(p.outstanding))
@@ -387,7 +387,7 @@ const hedgeFor = 5 * time.Second
 func (s *swarm) hedge(start int) {
 	peers := slices.DeleteFunc(s.fastestFirst(), func(p *peer) bool { return !p.gotBitfield })
 	ask := func(p *peer, i int) bool {
-		if _, ok := p.outstanding[i]; ok || !p.has.get(i) || len(s.storeQ) >= maxStoreQueue {
+		if _, ok := p.outstanding[i]; ok || !p.has.get(i) || len(s.storeQ) >= s.win.storeQueue {
 			return false
 		}
 		s.request(p, i)
@@ -437,9 +437,9 @@ func (s *swarm) rate() float64 {
 // measure updates rates and windows once a second.
 func (s *swarm) measure(d time.Duration) {
 	var down float64
-	latency, slack, floor, decay := windowLatency, minWindow+2, minWindow, 1
+	latency, slack, floor, step := windowLatency, s.win.slack, s.win.min, s.win.step
 	if s.c.playing(time.Now()) {
-		latency, slack, floor, decay = playLatency, 1, 1, maxWindow // shrink at once
+		latency, slack, floor, step = playLatency, 1, 1, s.win.max // shrink at once
 	}
 	for p := range s.peers {
 		inst := float64(p.tickBytes) / d.Seconds()
@@ -455,8 +455,7 @@ func (s *swarm) measure(d time.Duration) {
 			// latency of a request, plus slack.
 			// The instant rate lets the window grow as fast as the circuit does
 			// (a window-limited circuit delivers a full window per round trip).
-			w := int(max(p.rate, inst)*latency.Seconds())/s.desc.ChunkLen(0) + slack
-			p.window = min(maxWindow, max(floor, w, p.window-decay))
+			p.window = s.win.size(max(p.rate, inst), latency.Seconds(), slack, floor, step, p.window)
 			if len(p.outstanding) > 0 {
 				s.log.Debug("peer", "circuit", p.circ, "rate", int(p.rate), "window", p.window, "outstanding", len(p.outstanding))
 			}
@@ -496,7 +495,7 @@ func (s *swarm) checkStalls(now time.Time) {
 		for i, at := range p.outstanding {
 			if now.Sub(at) > requestTimeout {
 				s.withdraw(p, i)
-				p.window = max(minWindow, p.window/2)
+				p.window = max(s.win.min, p.window/2)
 			}
 		}
 	}
