@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -49,15 +50,24 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 			continue
 		}
 		want := perSource
-		if !st.good && (!st.hint || st.fails > 0) || st.full > 0 {
-			want = 1 // prove it answers (or has room) before opening more circuits
+		switch {
+		case !st.good && (!st.hint || st.fails > 0):
+			want = 1 // prove it answers before opening more circuits
+		case st.full > 0:
+			// It said it was full: one more circuit at a time, each after a
+			// longer wait, until one it admits brings a chunk.
+			want = min(perSource, len(st.conns)+1)
+			if len(st.conns) < want {
+				st.retryAt = now.Add(min(dialBackoffMax, dialBackoffFirst<<min(st.full-1, 10)))
+			}
 		}
 		for len(st.conns) < want && conns < limit {
 			circ := st.freeCircuit()
-			st.conns[circ] = true
+			extra := st.open(circ)
+			s.log.Debug("dialing", "circuit", circ, "extra", extra, "refusals", st.full)
 			conns++
 			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.dial(ctx, a, circ) }()
+			go func() { defer s.wg.Done(); s.dial(ctx, a, circ, extra) }()
 		}
 	}
 }
@@ -69,13 +79,19 @@ func (s *swarm) isolationTag(addr string, circ int) string {
 	return fmt.Sprintf("hydre-%s-%s-%s-%d", hex.EncodeToString(s.c.id[:8]), s.session, addr, circ)
 }
 
-// dial connects to addr and runs the dialer's side of the handshake.
-func (s *swarm) dial(ctx context.Context, addr string, circ int) {
-	p, err := s.dialPeer(ctx, addr, circ)
+// dial connects to addr and runs the dialer's side of the handshake; extra
+// says the circuit is not the address's first (Hello.Extra).
+func (s *swarm) dial(ctx context.Context, addr string, circ int, extra bool) {
+	p, err := s.dialPeer(ctx, addr, circ, extra)
 	var ev any = peerJoined{p: p}
 	if err != nil {
-		ev = dialFailed{addr: addr, circ: circ, err: err,
+		f := dialFailed{addr: addr, circ: circ, err: err,
 			ban: errors.Is(err, hcrypto.ErrBadDescriptor) || errors.Is(err, errProtocol)}
+		var full *fullError
+		if errors.As(err, &full) {
+			f.full, f.pex = true, full.pex
+		}
+		ev = f
 	}
 	select {
 	case s.events <- ev:
@@ -86,7 +102,8 @@ func (s *swarm) dial(ctx context.Context, addr string, circ int) {
 	}
 }
 
-func (s *swarm) dialPeer(ctx context.Context, addr string, circ int) (*peer, error) {
+func (s *swarm) dialPeer(ctx context.Context, addr string, circ int, extra bool) (*peer, error) {
+	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
 	conn, err := s.e.cfg.Transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.c.clientKey()})
@@ -95,18 +112,19 @@ func (s *swarm) dialPeer(ctx context.Context, addr string, circ int) (*peer, err
 	}
 	stop := context.AfterFunc(dctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
-	p, err := s.clientHandshake(conn, addr, circ)
+	p, err := s.clientHandshake(conn, addr, circ, extra)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
+	p.dialedAt = start
 	conn.SetDeadline(time.Time{})
 	return p, nil
 }
 
-func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int) (*peer, error) {
+func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool) (*peer, error) {
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: s.c.id, Serving: s.c.serving()}); err != nil {
+	if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: s.c.id, Serving: s.c.serving(), Extra: extra}); err != nil {
 		return nil, err
 	}
 	m, err := ReadFrame(conn, 0)
@@ -130,10 +148,60 @@ func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int) (*peer, er
 		if err := s.c.learnDescriptor(d); err != nil {
 			return nil, err
 		}
-		return newPeer(s, conn, addr, true, circ), nil
+		bf, err := readAdmission(conn)
+		if err != nil {
+			return nil, err
+		}
+		p := newPeer(s, conn, addr, true, circ)
+		p.first = &bf
+		return p, nil
 	default:
 		return nil, fmt.Errorf("handshake: %w: %s instead of welcome", errProtocol, m.Type())
 	}
+}
+
+// fullError is an acceptor's refusal of a connection for want of room
+// (Goodbye 3); pex lists the other sources it named.
+type fullError struct{ pex []string }
+
+func (*fullError) Error() string        { return "handshake: peer full" }
+func (*fullError) Is(target error) bool { return target == errPeerFull }
+
+// readAdmission reads the acceptor's first frames after its Welcome, which
+// say whether it admitted the connection: its Bitfield, or the other
+// sources it knows (PEX) and a Goodbye. The dialer writes nothing before:
+// writing to a connection the acceptor has closed resets it, and the
+// Goodbye waiting to be read goes with it, so that a refused downloader
+// took the refusal for a broken circuit and dialed again at once.
+func readAdmission(r io.Reader) (Bitfield, error) {
+	var pex []string
+	for range 2 {
+		m, err := ReadFrame(r, 0)
+		if err != nil {
+			if errors.Is(err, ErrMalformed) || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrUnknownType) {
+				err = fmt.Errorf("%w: %w", errProtocol, err)
+			}
+			return Bitfield{}, fmt.Errorf("handshake: %w", err)
+		}
+		switch m := m.(type) {
+		case Bitfield:
+			if pex == nil {
+				return m, nil
+			}
+		case PEX:
+			if pex == nil {
+				pex = append([]string{}, m.Addrs...)
+				continue
+			}
+		case Goodbye:
+			if m.Code == ByeFull {
+				return Bitfield{}, &fullError{pex: pex}
+			}
+			return Bitfield{}, fmt.Errorf("handshake: peer refused (code %d)", m.Code)
+		}
+		return Bitfield{}, fmt.Errorf("handshake: %w: %s after the welcome", errProtocol, m.Type())
+	}
+	return Bitfield{}, fmt.Errorf("handshake: %w: no bitfield or goodbye after the welcome", errProtocol)
 }
 
 // learnDescriptor sets the descriptor of a content fetched from a link (the
@@ -232,7 +300,7 @@ func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 	}
 	conn.SetDeadline(time.Time{})
 	p := newPeer(s, conn, "", false, 0)
-	p.serves = h.Serving
+	p.serves, p.extra = h.Serving, h.Extra
 	select {
 	case s.events <- peerJoined{p: p}:
 	case <-s.quit:

@@ -31,8 +31,13 @@ type peer struct {
 	conn   net.Conn
 	addr   string // the address we dialed, or the one it announced; "" if unknown
 	dialed bool
-	circ   int  // circuit index of a dialed connection
-	serves bool // an accepted peer that said (Hello.Serving) it serves the content
+	circ   int       // circuit index of a dialed connection
+	first  *Bitfield // a dialed peer's Bitfield, read in the handshake (readAdmission)
+	// dialedAt is when the dial of a dialed peer began: the peer admitted
+	// it after that.
+	dialedAt time.Time
+	serves   bool // an accepted peer that said (Hello.Serving) it serves the content
+	extra    bool // an accepted peer that said (Hello.Extra) it has another connection to us
 
 	// Owned by the swarm goroutine.
 	has         bitmap
@@ -186,6 +191,15 @@ func (p *peer) readLoop(ctx context.Context) {
 func (p *peer) readFrames(ctx context.Context) error {
 	chunkLen := p.s.desc.ChunkLen(0)
 	r := countingReader{r: p.conn, n: &p.rx}
+	if p.first != nil {
+		select {
+		case p.s.events <- peerMsg{p: p, m: *p.first}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.done:
+			return nil
+		}
+	}
 	for {
 		p.conn.SetReadDeadline(time.Now().Add(idleTimeout))
 		m, err := ReadFrame(r, chunkLen)

@@ -93,11 +93,11 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 		return
 	}
 	circ := st.freeCircuit()
-	st.conns[circ] = true
+	extra := st.open(circ)
 	s.replacing = &replacement{old: p, addr: p.addr, circ: circ}
 	s.log.Debug("replacing a slow circuit", "circuit", p.circ, "rate", int(p.busyRate()), "by", circ)
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.dial(ctx, p.addr, circ) }()
+	go func() { defer s.wg.Done(); s.dial(ctx, p.addr, circ, extra) }()
 }
 
 // replaced ends the replacement that the dial of addr's circuit circ was,

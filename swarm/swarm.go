@@ -54,6 +54,8 @@ type (
 		circ int
 		err  error
 		ban  bool
+		full bool     // it answered, but had no room (Goodbye 3)
+		pex  []string // the other sources it named when it refused
 	}
 	listening struct {
 		l   onion.Listener
@@ -69,8 +71,30 @@ type addrState struct {
 	banned  bool
 	good    bool         // a handshake succeeded, or a peer announced it as its own
 	hint    bool         // the link names it
-	full    int          // refusals for a full connection table since its last chunk
+	full    int          // refusals for a full connection table since a circuit admitted after them brought a chunk
+	fullAt  time.Time    // the last of those refusals
 	retired map[int]bool // circuit indexes of replaced circuits: never dialed again
+	lead    int          // the circuit dialed without Hello.Extra; -1: none
+}
+
+// open takes circuit circ and says whether it is an extra one (Hello.Extra):
+// the first circuit to an address leads, and the next one leads only once
+// no other does.
+func (st *addrState) open(circ int) (extra bool) {
+	st.conns[circ] = true
+	if st.lead < 0 {
+		st.lead = circ
+		return false
+	}
+	return true
+}
+
+// shut frees circuit circ, whether it failed to join or left.
+func (st *addrState) shut(circ int) {
+	delete(st.conns, circ)
+	if st.lead == circ {
+		st.lead = -1
+	}
 }
 
 // swarm runs one content between Resume and Pause: it owns the peer table,
@@ -141,7 +165,7 @@ func (s *swarm) learn(addr string) {
 	if _, _, err := onion.ParseAddress(addr); err != nil {
 		return
 	}
-	s.addrs[addr] = &addrState{conns: map[int]bool{}, retired: map[int]bool{}}
+	s.addrs[addr] = &addrState{conns: map[int]bool{}, retired: map[int]bool{}, lead: -1}
 }
 
 // run is the swarm goroutine.
@@ -256,10 +280,18 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 	case dialFailed:
 		s.replaced(ev.addr, ev.circ, false)
 		if a := s.addrs[ev.addr]; a != nil {
-			delete(a.conns, ev.circ)
-			a.fails++
-			a.retryAt = time.Now().Add(min(dialBackoffMax, dialBackoffFirst<<min(a.fails-1, 10)))
+			a.shut(ev.circ)
+			if ev.full {
+				a.fails, a.good = 0, true // it answered with the descriptor
+				a.refused()
+			} else {
+				a.fails++
+				a.retryAt = time.Now().Add(min(dialBackoffMax, dialBackoffFirst<<min(a.fails-1, 10)))
+			}
 			a.banned = a.banned || ev.ban
+		}
+		for _, x := range ev.pex {
+			s.learn(x)
 		}
 		s.log.Debug("dial failed", "err", ev.err)
 		if s.desc == nil && errors.Is(ev.err, hcrypto.ErrBadDescriptor) {
@@ -291,7 +323,14 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	if s.desc == nil {
 		s.ready(ctx)
 	}
-	if len(s.peers) >= s.e.cfg.MaxPeersPerContent || (!p.dialed && s.inbound >= s.e.cfg.MaxUploadsPerContent) {
+	if s.full(p) && !p.dialed && !p.extra {
+		if q := s.youngestExtra(); q != nil {
+			s.log.Debug("closing an extra connection for a newcomer's first")
+			q.closeWith(ByeFull, "an extra connection yields to a newcomer", nil)
+			s.drop(q, nil)
+		}
+	}
+	if s.full(p) {
 		if pex := s.pexFor(p); !p.dialed && len(pex.Addrs) > 0 {
 			// Where else to get it: the refused downloader need not wait
 			// for a slot here.
@@ -338,20 +377,42 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	s.e.publish(s.c)
 }
 
+// full says whether the connection table has no room for p.
+func (s *swarm) full(p *peer) bool {
+	return len(s.peers) >= s.e.cfg.MaxPeersPerContent || (!p.dialed && s.inbound >= s.e.cfg.MaxUploadsPerContent)
+}
+
+// youngestExtra returns the accepted connection that said it was an extra
+// one (Hello.Extra) and joined last, or nil. A node cannot tell which of
+// its connections come from the same downloader (each comes on its own
+// circuit), but the dialers say which are extra: closing one of those for
+// a newcomer's first connection lets every downloader in while there are
+// fewer downloaders than slots, where the first few used to take them all.
+// The youngest has the fewest requests queued.
+func (s *swarm) youngestExtra() *peer {
+	var y *peer
+	for q := range s.peers {
+		if !q.dialed && q.extra && (y == nil || q.joined.After(y.joined)) {
+			y = q
+		}
+	}
+	return y
+}
+
 // release forgets the circuit of a dialed peer.
 func (s *swarm) release(p *peer) {
 	if a := s.addrs[p.addr]; a != nil && p.dialed {
-		delete(a.conns, p.circ)
+		a.shut(p.circ)
 	}
 }
 
-// refused backs off from a peer that said it is full: it answered, so it
-// is no dial failure, but dialing it again at once would be refused again.
-func (s *swarm) refused(p *peer) {
-	if a := s.addrs[p.addr]; a != nil && p.dialed {
-		a.full++
-		a.retryAt = time.Now().Add(min(dialBackoffMax, dialBackoffFirst<<min(a.full-1, 10)))
-	}
+// refused backs off from an address that said it is full: it answered, so
+// it is no dial failure, but dialing it again at once would be refused
+// again.
+func (a *addrState) refused() {
+	a.full++
+	a.fullAt = time.Now()
+	a.retryAt = a.fullAt.Add(min(dialBackoffMax, dialBackoffFirst<<min(a.full-1, 10)))
 }
 
 func (s *swarm) drop(p *peer, err error) {
@@ -363,8 +424,8 @@ func (s *swarm) drop(p *peer, err error) {
 		s.inbound--
 	}
 	s.release(p)
-	if errors.Is(err, errPeerFull) {
-		s.refused(p)
+	if a := s.addrs[p.addr]; a != nil && p.dialed && errors.Is(err, errPeerFull) {
+		a.refused()
 	}
 	s.up.remove(p)
 	if s.pk != nil {

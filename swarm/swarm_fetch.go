@@ -80,8 +80,8 @@ func (s *swarm) piece(p *peer, m Piece) error {
 	}
 	p.tickBytes += int64(len(m.Data))
 	p.lastPiece = time.Now()
-	if a := s.addrs[p.addr]; a != nil && p.dialed {
-		a.full = 0
+	if a := s.addrs[p.addr]; a != nil && p.dialed && a.full > 0 && p.dialedAt.After(a.fullAt) {
+		a.full = 0 // a circuit dialed after the last refusal was admitted: it has room again
 	}
 	if s.pk.missing(i) {
 		s.pk.pending[i] = true

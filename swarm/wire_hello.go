@@ -11,6 +11,12 @@ var helloMagic = [5]byte{'h', 'y', 'd', 'r', 'e'}
 
 const helloLen = len(helloMagic) + 1 + 32 + 1
 
+// The bits of Hello's flags byte.
+const (
+	helloServing = 1 << 0
+	helloExtra   = 1 << 1
+)
+
 // Hello is the dialer's first frame: the protocol version and the content it
 // wants. An onion identity serves one content unless the node runs with a
 // single identity, so the acceptor refuses any other ID without saying what
@@ -21,6 +27,11 @@ type Hello struct {
 	// Serving tells the acceptor that the dialer serves this content too
 	// (it will announce its address through PEX).
 	Serving bool
+	// Extra tells the acceptor that the dialer already has a connection
+	// to it for this content: a node whose connection limit is reached
+	// closes an extra connection to admit a dialer's first one, so that a
+	// few downloaders' many circuits cannot keep every later one out.
+	Extra bool
 }
 
 // Type implements Message.
@@ -32,7 +43,10 @@ func (m Hello) appendBody(b []byte) []byte {
 	b = append(b, m.ID[:]...)
 	var flags byte
 	if m.Serving {
-		flags |= 1
+		flags |= helloServing
+	}
+	if m.Extra {
+		flags |= helloExtra
 	}
 	return append(b, flags)
 }
@@ -46,10 +60,10 @@ func decodeHello(body []byte) (Hello, error) {
 	m.Version = r.u8()
 	copy(m.ID[:], r.take(32))
 	flags := r.u8()
-	if flags&^1 != 0 {
+	if flags&^(helloServing|helloExtra) != 0 {
 		return m, fmt.Errorf("unknown flags %#x", flags)
 	}
-	m.Serving = flags&1 != 0
+	m.Serving, m.Extra = flags&helloServing != 0, flags&helloExtra != 0
 	return m, r.done()
 }
 

@@ -19,6 +19,8 @@ func sampleMessages() []Message {
 	return []Message{
 		Hello{Version: ProtocolVersion, ID: id, Serving: true},
 		Hello{Version: 9, ID: id},
+		Hello{Version: ProtocolVersion, ID: id, Extra: true},
+		Hello{Version: ProtocolVersion, ID: id, Serving: true, Extra: true},
 		Welcome{Version: ProtocolVersion, Descriptor: []byte("descriptor bytes")},
 		Goodbye{Code: ByeBanned, Reason: "bad chunk"},
 		Goodbye{Code: ByeNormal, Reason: ""},
@@ -78,6 +80,7 @@ func TestReadFrameRejects(t *testing.T) {
 		{"index out of range", frame(5, byte(MsgRequest), []byte{0xff, 0, 0, 0}), ErrMalformed},
 		{"truncated body", frame(5, byte(MsgHave), []byte{0, 0}), io.ErrUnexpectedEOF},
 		{"bad magic", frame(uint32(helloLen+1), byte(MsgHello), bytes.Repeat([]byte{'x'}, helloLen)), ErrMalformed},
+		{"hello unknown flag", frame(uint32(helloLen+1), byte(MsgHello), append(append([]byte("hydre\x01"), make([]byte, 32)...), 4)), ErrMalformed},
 		{"piece without data", frame(7, byte(MsgPiece), []byte{0, 0, 0, 1, 0, 0}), ErrMalformed},
 		{"piece proof overruns", frame(8, byte(MsgPiece), []byte{0, 0, 0, 1, 0, 9, 1}), ErrMalformed},
 		{"pex clearnet", AppendFrame(nil, rawPEX("example.com:80")), ErrMalformed},
