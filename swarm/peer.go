@@ -19,8 +19,9 @@ const (
 	idleTimeout       = 120 * time.Second // no frame at all: the circuit is dead
 	keepAliveInterval = 30 * time.Second
 	writeTimeout      = 120 * time.Second
-	maxRemoteRequests = 128 // requests a peer may have queued with us
-	maxPiecesQueued   = 2   // encrypted pieces waiting for one peer's writer
+	byeTimeout        = 2 * time.Second // to send a Goodbye before closing
+	maxRemoteRequests = 128             // requests a peer may have queued with us
+	maxPiecesQueued   = 2               // encrypted pieces waiting for one peer's writer
 )
 
 // peer is one connection to another node for one content. The swarm goroutine
@@ -164,11 +165,35 @@ func (p *peer) close(err error) {
 	})
 }
 
-// closeWith sends a Goodbye, best effort, then closes.
+// closeWith closes the connection after a Goodbye (closeAfter).
 func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
-	p.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	WriteFrame(p.conn, Goodbye{Code: code, Reason: reason})
-	p.close(err)
+	p.closeAfter(err, Goodbye{Code: code, Reason: reason})
+}
+
+// closeAfter closes the connection once; err says why (nil: normal). The
+// reader stops at once, but the connection closes only after last is sent,
+// best effort, in the background: it waits for whatever the writer is
+// sending (a chunk stuck behind a full circuit, up to byeTimeout), and
+// sending it from the swarm goroutine held every peer of the content that
+// long (822 ms for one connection closed to make room, on the private
+// network).
+func (p *peer) closeAfter(err error, last ...Message) {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+		p.conn.SetReadDeadline(time.Now()) // the reader sees done and reports the peer gone
+		go func() {
+			p.conn.SetWriteDeadline(time.Now().Add(byeTimeout))
+			var b []byte
+			for _, m := range last {
+				b = AppendFrame(b, m)
+			}
+			p.conn.Write(b)
+			p.conn.Close()
+		}()
+	})
 }
 
 // errProtocol marks a peer that broke the protocol.
@@ -203,12 +228,12 @@ func (p *peer) readFrames(ctx context.Context) error {
 	for {
 		p.conn.SetReadDeadline(time.Now().Add(idleTimeout))
 		m, err := ReadFrame(r, chunkLen)
+		select {
+		case <-p.done: // closed by us: nothing more is taken from it
+			return nil
+		default:
+		}
 		if err != nil {
-			select {
-			case <-p.done:
-				return nil
-			default:
-			}
 			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnknownType) {
 				return fmt.Errorf("%w: %w", errProtocol, err)
 			}

@@ -331,13 +331,13 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		}
 	}
 	if s.full(p) {
+		var last []Message
 		if pex := s.pexFor(p); !p.dialed && len(pex.Addrs) > 0 {
 			// Where else to get it: the refused downloader need not wait
 			// for a slot here.
-			p.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
-			WriteFrame(p.conn, pex)
+			last = append(last, pex)
 		}
-		p.closeWith(ByeFull, "", nil)
+		p.closeAfter(nil, append(last, Goodbye{Code: ByeFull})...)
 		if p.dialed {
 			s.release(p)
 			s.replaced(p.addr, p.circ, false)
