@@ -58,7 +58,7 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 			// longer wait, until one it admits brings a chunk.
 			want = min(perSource, len(st.conns)+1)
 			if len(st.conns) < want {
-				st.retryAt = now.Add(min(dialBackoffMax, dialBackoffFirst<<min(st.full-1, 10)))
+				st.retryAt = now.Add(st.fullBackoff())
 			}
 		}
 		for len(st.conns) < want && conns < limit {

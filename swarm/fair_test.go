@@ -176,3 +176,16 @@ func TestReadAdmission(t *testing.T) {
 		})
 	}
 }
+
+// TestFullBackoff checks the waits between requests for room: doubling from
+// 1 s, never over fullBackoffMax, however many refusals.
+func TestFullBackoff(t *testing.T) {
+	for _, tt := range []struct {
+		refusals int
+		want     time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {4, 8 * time.Second}, {5, fullBackoffMax}, {64, fullBackoffMax}} {
+		if got := (&addrState{full: tt.refusals}).fullBackoff(); got != tt.want {
+			t.Errorf("after %d refusals: %v, want %v", tt.refusals, got, tt.want)
+		}
+	}
+}

@@ -25,7 +25,12 @@ const (
 	tickInterval     = 250 * time.Millisecond
 	dialBackoffFirst = time.Second
 	dialBackoffMax   = 2 * time.Minute
-	pexInterval      = time.Second
+	// fullBackoffMax bounds the wait before asking a node that said it was
+	// full for room again: one circuit, once in a while, so that a
+	// downloader kept to one circuit by a crowd takes the others back soon
+	// after the crowd leaves.
+	fullBackoffMax = 16 * time.Second
+	pexInterval    = time.Second
 )
 
 // While a content plays, a circuit's requests cover playLatency of its
@@ -412,7 +417,12 @@ func (s *swarm) release(p *peer) {
 func (a *addrState) refused() {
 	a.full++
 	a.fullAt = time.Now()
-	a.retryAt = a.fullAt.Add(min(dialBackoffMax, dialBackoffFirst<<min(a.full-1, 10)))
+	a.retryAt = a.fullAt.Add(a.fullBackoff())
+}
+
+// fullBackoff is how long to wait before asking again for room.
+func (a *addrState) fullBackoff() time.Duration {
+	return min(fullBackoffMax, dialBackoffFirst<<min(a.full-1, 10))
 }
 
 func (s *swarm) drop(p *peer, err error) {
