@@ -35,10 +35,12 @@ import (
 //     network limits: middle relays at 1 MiB/s (guards fast, as on the real
 //     network), idle and then busy with other users' downloads, then
 //     seeders' uplinks at 1 MiB/s;
-//  3. peak memory of a seeder serving 2 GiB to 4 downloaders, and of them.
+//  3. a crowd on one seeder: how soon a downloader that comes after four
+//     others have taken its slots gets data, against OnionShare;
+//  4. peak memory of a seeder serving 2 GiB to 4 downloaders, and of them.
 //
-// For experiments, HYDRE_BENCH_SWARM_SKIP_UNLIMITED, _LIMITED and _MEMORY
-// skip a part, HYDRE_BENCH_LIMITED_ONLY keeps the limited models whose
+// For experiments, HYDRE_BENCH_SWARM_SKIP_UNLIMITED, _LIMITED, _CROWD and
+// _MEMORY skip a part, HYDRE_BENCH_LIMITED_ONLY keeps the limited models whose
 // title contains it, and HYDRE_BENCH_LIMITED_MIB sets their file size.
 func TestBenchSwarm(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
@@ -66,6 +68,9 @@ func TestBenchSwarm(t *testing.T) {
 				part(lm.title, func(t *testing.T) { benchLimited(t, &md, runs, lm) })
 			}
 		}
+	}
+	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_CROWD") == "" {
+		part("crowd", func(t *testing.T) { benchCrowd(t, &md, runs) })
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_MEMORY") == "" {
 		part("memory", func(t *testing.T) { benchMemory(t, &md) })
