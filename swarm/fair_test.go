@@ -189,3 +189,27 @@ func TestFullBackoff(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadAdmission checks that whatever an acceptor sends after its
+// Welcome, the dialer either gets a Bitfield that was the first frame, a
+// refusal, or an error, and never panics.
+func FuzzReadAdmission(f *testing.F) {
+	pex := PEX{Addrs: []string{testOnion}}
+	for _, fs := range [][]Message{{Bitfield{Bits: []byte{0x80}}}, {pex, Goodbye{Code: ByeFull}}, {Goodbye{Code: ByeFull}}, {pex, pex}} {
+		var b []byte
+		for _, m := range fs {
+			b = AppendFrame(b, m)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		bf, err := readAdmission(bytes.NewReader(in))
+		if err != nil {
+			return
+		}
+		m, ferr := ReadFrame(bytes.NewReader(in), 0)
+		if first, ok := m.(Bitfield); ferr != nil || !ok || !bytes.Equal(first.Bits, bf.Bits) {
+			t.Fatalf("admitted with %v, but the first frame is %v (%v)", bf, m, ferr)
+		}
+	})
+}
