@@ -94,6 +94,11 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 	}
 	circ := st.freeCircuit()
 	extra := st.open(circ)
+	if st.lead == p.circ {
+		// The replacement takes the lead in its place: left with extra
+		// circuits only, the download would give them all up to newcomers.
+		st.lead, extra = circ, false
+	}
 	s.replacing = &replacement{old: p, addr: p.addr, circ: circ}
 	s.log.Debug("replacing a slow circuit", "circuit", p.circ, "rate", int(p.busyRate()), "by", circ)
 	s.wg.Add(1)

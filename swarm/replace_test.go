@@ -74,6 +74,7 @@ type slowTransport struct {
 	mu         sync.Mutex
 	tags       []string
 	slowClosed int
+	extra      map[string]bool // Hello.Extra of each tag's dial
 }
 
 func (st *slowTransport) Dial(ctx context.Context, addr string, opt onion.DialOptions) (net.Conn, error) {
@@ -81,10 +82,50 @@ func (st *slowTransport) Dial(ctx context.Context, addr string, opt onion.DialOp
 	st.tags = append(st.tags, opt.Isolation)
 	st.mu.Unlock()
 	c, err := st.Node.Dial(ctx, addr, opt)
-	if err != nil || st.slowSuffix == "" || !strings.HasSuffix(opt.Isolation, st.slowSuffix) {
-		return c, err
+	if err != nil {
+		return nil, err
+	}
+	c = &helloConn{Conn: c, st: st, tag: opt.Isolation}
+	if st.slowSuffix == "" || !strings.HasSuffix(opt.Isolation, st.slowSuffix) {
+		return c, nil
 	}
 	return &slowConn{Conn: c, st: st}, nil
+}
+
+// helloConn records the extra bit of the Hello written on it.
+type helloConn struct {
+	net.Conn
+	st   *slowTransport
+	tag  string
+	once sync.Once
+}
+
+func (c *helloConn) Write(b []byte) (int, error) {
+	c.once.Do(func() {
+		if len(b) >= 4+helloLen+1 && MsgType(b[4]) == MsgHello {
+			c.st.mu.Lock()
+			if c.st.extra == nil {
+				c.st.extra = map[string]bool{}
+			}
+			c.st.extra[c.tag] = b[4+helloLen]&helloExtra != 0
+			c.st.mu.Unlock()
+		}
+	})
+	return c.Conn.Write(b)
+}
+
+// extraOf returns the Hello.Extra of the dial whose tag ends in suffix.
+func (st *slowTransport) extraOf(t *testing.T, suffix string) bool {
+	t.Helper()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for tag, x := range st.extra {
+		if strings.HasSuffix(tag, suffix) {
+			return x
+		}
+	}
+	t.Fatalf("no Hello seen on a circuit ending in %s", suffix)
+	return false
 }
 
 func (st *slowTransport) dialed() []string {
@@ -142,11 +183,20 @@ func TestReplaceSlowCircuit(t *testing.T) {
 			count := func(suffix string) int {
 				return len(slices.DeleteFunc(slices.Clone(tags), func(s string) bool { return !strings.HasSuffix(s, suffix) }))
 			}
+			// Circuit 0 leads (Hello without the extra bit), 1-3 are extra.
+			for i := range DefaultCircuitsPerPeer {
+				if got := tr.extraOf(t, fmt.Sprintf("-%d", i)); got != (i > 0) {
+					t.Errorf("circuit %d said extra %v", i, got)
+				}
+			}
 			if !slow {
 				if len(tags) != DefaultCircuitsPerPeer {
 					t.Fatalf("dialed %v, want %d circuits and no replacement", tags, DefaultCircuitsPerPeer)
 				}
 				return
+			}
+			if tr.extraOf(t, "-4") {
+				t.Error("the replacement of the leading circuit said it was extra: it should lead in its place")
 			}
 			tr.mu.Lock()
 			closed := tr.slowClosed
