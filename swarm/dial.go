@@ -129,10 +129,7 @@ func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool
 	}
 	m, err := ReadFrame(conn, 0)
 	if err != nil {
-		if errors.Is(err, ErrMalformed) || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrUnknownType) {
-			err = fmt.Errorf("%w: %w", errProtocol, err)
-		}
-		return nil, fmt.Errorf("handshake: %w", err)
+		return nil, fmt.Errorf("handshake: %w", asProtocol(err))
 	}
 	switch m := m.(type) {
 	case Goodbye:
@@ -178,10 +175,7 @@ func readAdmission(r io.Reader) (Bitfield, error) {
 	for range 2 {
 		m, err := ReadFrame(r, 0)
 		if err != nil {
-			if errors.Is(err, ErrMalformed) || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrUnknownType) {
-				err = fmt.Errorf("%w: %w", errProtocol, err)
-			}
-			return Bitfield{}, fmt.Errorf("handshake: %w", err)
+			return Bitfield{}, fmt.Errorf("handshake: %w", asProtocol(err))
 		}
 		switch m := m.(type) {
 		case Bitfield:

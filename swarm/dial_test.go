@@ -153,14 +153,7 @@ func TestFullSeederPointsElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: st.ID, Serving: true}); err != nil {
-		t.Fatal(err)
-	}
-	if m, err := ReadFrame(conn, 0); err != nil {
-		t.Fatal(err)
-	} else if _, ok := m.(Welcome); !ok {
-		t.Fatalf("holder got %s, want welcome", m.Type())
-	}
+	sayHello(t, conn, Hello{Version: ProtocolVersion, ID: st.ID, Serving: true})
 	chunks := (len(data) + 16<<10 - 1) / (16 << 10)
 	if err := WriteFrame(conn, Bitfield{Bits: newBitmap(chunks)}); err != nil {
 		t.Fatal(err)

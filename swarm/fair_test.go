@@ -40,14 +40,7 @@ func TestExtraConnectionYields(t *testing.T) {
 			}
 		}
 		t.Cleanup(func() { conn.Close() })
-		if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: st.ID, Extra: extra}); err != nil {
-			t.Fatal(err)
-		}
-		if m, err := ReadFrame(conn, 0); err != nil {
-			t.Fatal(err)
-		} else if _, ok := m.(Welcome); !ok {
-			t.Fatalf("got %s, want welcome", m.Type())
-		}
+		sayHello(t, conn, Hello{Version: ProtocolVersion, ID: st.ID, Extra: extra})
 		return conn, !refused(t, conn, 300*time.Millisecond)
 	}
 
@@ -73,6 +66,19 @@ func TestExtraConnectionYields(t *testing.T) {
 	}
 	if refused(t, first, 300*time.Millisecond) {
 		t.Fatal("a first connection was closed for a newcomer")
+	}
+}
+
+// sayHello writes h on conn, as a dialer, and fails unless a Welcome comes.
+func sayHello(t *testing.T, conn net.Conn, h Hello) {
+	t.Helper()
+	if err := WriteFrame(conn, h); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ReadFrame(conn, 0); err != nil {
+		t.Fatal(err)
+	} else if _, ok := m.(Welcome); !ok {
+		t.Fatalf("got %s, want welcome", m.Type())
 	}
 }
 

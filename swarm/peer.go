@@ -199,6 +199,15 @@ func (p *peer) closeAfter(err error, last ...Message) {
 // errProtocol marks a peer that broke the protocol.
 var errProtocol = errors.New("protocol violation")
 
+// asProtocol marks err as the peer's protocol violation when it says the
+// peer sent a frame that does not decode (not when the connection failed).
+func asProtocol(err error) error {
+	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrUnknownType) {
+		return fmt.Errorf("%w: %w", errProtocol, err)
+	}
+	return err
+}
+
 // errPeerFull is a peer's Goodbye 3: it has no room for this connection.
 var errPeerFull = errors.New("peer full")
 
@@ -234,10 +243,7 @@ func (p *peer) readFrames(ctx context.Context) error {
 		default:
 		}
 		if err != nil {
-			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnknownType) {
-				return fmt.Errorf("%w: %w", errProtocol, err)
-			}
-			return err
+			return asProtocol(err)
 		}
 		switch m := m.(type) {
 		case KeepAlive:

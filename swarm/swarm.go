@@ -291,7 +291,7 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 				a.refused()
 			} else {
 				a.fails++
-				a.retryAt = time.Now().Add(min(dialBackoffMax, dialBackoffFirst<<min(a.fails-1, 10)))
+				a.retryAt = time.Now().Add(backoff(a.fails, dialBackoffMax))
 			}
 			a.banned = a.banned || ev.ban
 		}
@@ -421,8 +421,12 @@ func (a *addrState) refused() {
 }
 
 // fullBackoff is how long to wait before asking again for room.
-func (a *addrState) fullBackoff() time.Duration {
-	return min(fullBackoffMax, dialBackoffFirst<<min(a.full-1, 10))
+func (a *addrState) fullBackoff() time.Duration { return backoff(a.full, fullBackoffMax) }
+
+// backoff is the wait after the n-th failure in a row (n >= 1):
+// dialBackoffFirst, doubling each time, up to ceiling.
+func backoff(n int, ceiling time.Duration) time.Duration {
+	return min(ceiling, dialBackoffFirst<<min(n-1, 10))
 }
 
 func (s *swarm) drop(p *peer, err error) {
