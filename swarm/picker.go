@@ -2,8 +2,10 @@ package swarm
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sort"
 )
 
 // picker chooses which chunks to request from which peer: chunks just ahead
@@ -145,15 +147,24 @@ func (pk *picker) endgame() bool {
 }
 
 // pick returns up to max chunks to request from a peer holding peerHas,
-// excluding those already requested from it.
+// excluding those already requested from it, best first (pickKey). It keeps
+// only the best max candidates as it scans: sorting every candidate made a
+// pick cost O(n log n), 1.6 ms for 8192 chunks (a 2 GiB file in 256 KiB
+// chunks) and 18 ms for 65536 (16 GiB), once per chunk of a download, on
+// the goroutine that runs the swarm (BenchmarkPick).
 func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int {
 	if max <= 0 || pk.left == 0 {
 		return nil
 	}
-	var cands []int
-	for i := range pk.n {
-		if pk.inflight[i] == 0 && pk.missing(i) && peerHas.get(i) {
-			cands = append(cands, i)
+	t := topKeys{max: max}
+	for j := range min(len(peerHas), len(pk.have)) {
+		for x := peerHas[j] &^ pk.have[j]; x != 0; x &= x - 1 {
+			i := j*8 + 7 - bits.TrailingZeros8(x)
+			if i < pk.n && pk.inflight[i] == 0 && !pk.pending[i] {
+				if k := pk.key(i); len(t.keys) < max || k.less(t.keys[max-1]) {
+					t.insert(k)
+				}
+			}
 		}
 	}
 	if pk.windowed && pk.dupHead {
@@ -163,34 +174,63 @@ func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int 
 		for i, r := range pk.prio {
 			if r >= 0 && r < headCopies && pk.inflight[i] > 0 && pk.inflight[i] < maxDuplicates && pk.missing(i) &&
 				peerHas.get(i) && !requested(i) {
-				cands = append(cands, i)
+				t.offer(pk.key(i))
 			}
 		}
 	}
-	key := func(i int) (int32, int32, uint32) {
-		p := pk.prio[i]
-		if p < 0 {
-			p = math.MaxInt32
-		}
-		return p, pk.avail[i], pk.tie[i]
+	best := t.keys
+	picked := make([]int, len(best))
+	for k, b := range best {
+		picked[k] = b.i
 	}
-	slices.SortFunc(cands, func(a, b int) int {
-		pa, aa, ta := key(a)
-		pb, ab, tb := key(b)
-		switch {
-		case pa != pb:
-			return int(pa) - int(pb)
-		case aa != ab:
-			return int(aa) - int(ab)
-		case ta < tb:
-			return -1
-		case ta > tb:
-			return 1
-		}
-		return 0
-	})
-	if len(cands) > max {
-		cands = cands[:max]
+	return picked
+}
+
+// pickKey orders the chunks to pick: a reader's window first, by rank;
+// then the rarest; then by the node's random order (then by index, so
+// that the order is total).
+type pickKey struct {
+	rank, avail int32
+	tie         uint32
+	i           int
+}
+
+func (pk *picker) key(i int) pickKey {
+	rank := pk.prio[i]
+	if rank < 0 {
+		rank = math.MaxInt32
 	}
-	return cands
+	return pickKey{rank: rank, avail: pk.avail[i], tie: pk.tie[i], i: i}
+}
+
+// topKeys keeps the max least keys offered, in order.
+type topKeys struct {
+	max  int
+	keys []pickKey
+}
+
+func (t *topKeys) offer(k pickKey) {
+	if n := len(t.keys); n < t.max || k.less(t.keys[n-1]) {
+		t.insert(k)
+	}
+}
+
+func (t *topKeys) insert(k pickKey) {
+	if len(t.keys) == t.max {
+		t.keys = t.keys[:t.max-1]
+	}
+	at := sort.Search(len(t.keys), func(j int) bool { return k.less(t.keys[j]) })
+	t.keys = slices.Insert(t.keys, at, k)
+}
+
+func (a pickKey) less(b pickKey) bool {
+	switch {
+	case a.rank != b.rank:
+		return a.rank < b.rank
+	case a.avail != b.avail:
+		return a.avail < b.avail
+	case a.tie != b.tie:
+		return a.tie < b.tie
+	}
+	return a.i < b.i
 }

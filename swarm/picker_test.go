@@ -1,6 +1,9 @@
 package swarm
 
 import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -144,5 +147,99 @@ func TestCancelDropsQueuedWork(t *testing.T) {
 			t.Errorf("after cancel %d: reqs %v, pieces %v, out %d; want %v, %v, %d",
 				tt.idx, p.reqs, pieces, p.piecesOut, tt.reqs, tt.pieces, tt.piecesOut)
 		}
+	}
+}
+
+// TestPickIsTheBestOfASort checks the picker's selection against a sort of
+// every candidate by the same order, on random states: holdings, copies in
+// flight, readers' windows, availability with many ties.
+func TestPickIsTheBestOfASort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 500 {
+		n := 1 + rng.IntN(300)
+		have, peerHas := newBitmap(n), newBitmap(n)
+		for i := range n {
+			if rng.IntN(3) == 0 {
+				have.set(i)
+			}
+			if rng.IntN(4) != 0 {
+				peerHas.set(i)
+			}
+		}
+		pk := newPicker(n, have)
+		for i := range n {
+			pk.avail[i] = int32(rng.IntN(3))
+			pk.inflight[i] = uint8(rng.IntN(3) / 2)
+			pk.pending[i] = rng.IntN(20) == 0
+			if rng.IntN(2) == 0 {
+				pk.tie[i] = uint32(rng.IntN(4)) // ties broken by index
+			}
+		}
+		var ws []window
+		for range rng.IntN(3) {
+			ws = append(ws, window{start: rng.IntN(n), count: 1 + rng.IntN(10)})
+		}
+		pk.setPriority(ws)
+		pk.dupHead = rng.IntN(2) == 0
+		requested := func(i int) bool { return i%5 == 0 }
+		max := 1 + rng.IntN(12)
+
+		var want []int
+		for i := range n {
+			if !pk.missing(i) || !peerHas.get(i) {
+				continue
+			}
+			copyOK := pk.windowed && pk.dupHead && pk.prio[i] >= 0 && pk.prio[i] < headCopies &&
+				pk.inflight[i] > 0 && pk.inflight[i] < maxDuplicates && !requested(i)
+			if pk.inflight[i] == 0 || copyOK {
+				want = append(want, i)
+			}
+		}
+		slices.SortFunc(want, func(a, b int) int {
+			ka, kb := pk.key(a), pk.key(b)
+			return cmp.Or(cmp.Compare(ka.rank, kb.rank), cmp.Compare(ka.avail, kb.avail), cmp.Compare(ka.tie, kb.tie), cmp.Compare(a, b))
+		})
+		want = want[:min(max, len(want))]
+		if got := pk.pick(peerHas, requested, max); !slices.Equal(got, want) && (len(got) != 0 || len(want) != 0) {
+			t.Fatalf("round %d (n %d, max %d): picked %v, want %v", round, n, max, got, want)
+		}
+	}
+}
+
+// BenchmarkPick measures one pick of a few chunks from a seeder, halfway
+// through a download, for contents of 256 chunks (64 MiB in 256 KiB
+// chunks), 8192 (2 GiB) and 65536 (16 GiB): a download makes about one
+// pick per chunk, so the cost of a pick times the number of chunks is the
+// picker's share of a whole download.
+func BenchmarkPick(b *testing.B) {
+	for _, n := range []int{256, 8192, 65536} {
+		b.Run(fmt.Sprintf("chunks=%d", n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			have, all := newBitmap(n), newBitmap(n)
+			for i := range n {
+				all.set(i)
+				if rng.IntN(2) == 0 {
+					have.set(i)
+				}
+			}
+			pk := newPicker(n, have)
+			for range 3 {
+				peer := newBitmap(n)
+				for i := range n {
+					if rng.IntN(2) == 0 {
+						peer.set(i)
+					}
+				}
+				pk.addAvail(peer, 1)
+			}
+			pk.addAvail(all, 1)
+			none := func(int) bool { return false }
+			b.ReportAllocs()
+			for b.Loop() {
+				if got := pk.pick(all, none, 4); len(got) != 4 {
+					b.Fatalf("picked %v", got)
+				}
+			}
+		})
 	}
 }
