@@ -455,9 +455,16 @@ func busyRelaysNote() string {
 	one, four, sixteen := relayPathModel(16, busyOthers, 1, draws, rng), relayPathModel(16, busyOthers, 4, draws, rng),
 		relayPathModel(16, busyOthers, 16, draws, rng)
 	idle := relayPathModel(16, 0, 16, draws, rng) / relayPathModel(16, 0, 4, draws, rng)
+	vg := func(m pathModel) float64 { return m.rate(4, 4, draws, rng) / m.rate(1, 4, draws, rng) }
+	oneTor, manyTors := vg(pathModel{relays: 16, others: busyOthers, vanguards: 4}),
+		vg(pathModel{relays: 16, others: busyOthers, vanguards: 4, othersSpread: true})
 	return fmt.Sprintf("Max-min-fair sharing of these paths with %d other circuits (relayPathModel, mean of %d draws) gives "+
 		"1 circuit %.2f, 4 circuits %.2f, 16 circuits %.2f units of one relay: %.2fx for 16 circuits over 4, where the idle "+
-		"network allows %.1fx.", busyOthers, draws, one, four, sixteen, sixteen/four, idle)
+		"network allows %.1fx. That is the private network's path choice: its tors draw each circuit's layer-2 relay among all "+
+		"16 (HSLayer2Nodes). A tor left to its default keeps four layer-2 relays (vanguards-lite) for all its onion circuits, "+
+		"so a download's circuits to every seeder share its four; the same sharing then allows 4 seeders %.2fx of one "+
+		"(the other users from one client and one service, as here) or %.2fx (from as many tors as circuits): below 3x "+
+		"for any client.", busyOthers, draws, one, four, sixteen, sixteen/four, idle, oneTor, manyTors)
 }
 
 // middleRelaysNote explains, from relayPathModel, what the middle-relays
@@ -486,24 +493,73 @@ func middleRelaysNote() string {
 // relayPathModel returns the mean aggregate rate, in units of one relay's
 // capacity, that max-min-fair sharing gives n circuits on a network of
 // relays equal limited relays and 3 unlimited authorities, while background
-// circuits of other users, drawn alike, share the relays with them. Each
-// path is drawn as tor draws it under testnet.LimitMiddlesOnly: the
-// service's layer-2 and middle (two distinct relays), a rendezvous point
-// among every node, the client's layer-2; authorities are the (unlimited)
-// guards.
+// circuits of other users, drawn alike, share the relays with them, each
+// circuit's layer-2 relay drawn as on the private network (pathModel).
 func relayPathModel(relays, background, n, draws int, rng *rand.Rand) float64 {
+	return pathModel{relays: relays, others: background}.rate(1, n, draws, rng)
+}
+
+// pathModel draws the paths of onion-service circuits as tor draws them
+// under testnet.LimitMiddlesOnly: the service's layer-2 and middle (two
+// distinct relays), a rendezvous point among every node, the client's
+// layer-2; authorities are the (unlimited) guards. The relays are limited
+// to one unit each.
+type pathModel struct {
+	relays, others int // limited relays; other users' circuits
+	// vanguards is how many layer-2 relays each tor keeps for all its
+	// onion-service circuits. 0 draws a circuit's layer 2 among all the
+	// relays, as on the private network, whose tors name every relay in
+	// HSLayer2Nodes; 4 is tor's default (vanguards-lite), where every
+	// circuit of a client crosses one of the same four relays, whichever
+	// seeder it reaches.
+	vanguards int
+	// othersSpread draws the other users' circuits from as many tors; by
+	// default they come from one client and one service (otherUsers).
+	othersSpread bool
+}
+
+// rate returns the mean aggregate rate, in units of one relay's capacity,
+// of one client's circuits, perSeeder to each of seeders, over draws.
+func (m pathModel) rate(seeders, perSeeder, draws int, rng *rand.Rand) float64 {
+	keep := func() []int { // one tor's layer-2 relays; nil: any
+		if m.vanguards <= 0 {
+			return nil
+		}
+		return rng.Perm(m.relays)[:m.vanguards]
+	}
+	pick := func(l2 []int) int {
+		if l2 == nil {
+			return rng.IntN(m.relays)
+		}
+		return l2[rng.IntN(len(l2))]
+	}
 	total := 0.0
 	for range draws {
-		paths := make([][]int, background+n)
-		for c := range paths {
-			a := rng.IntN(relays)
-			b := (a + 1 + rng.IntN(relays-1)) % relays
-			paths[c] = []int{a, b, rng.IntN(relays)}
-			if rp := rng.IntN(relays + 3); rp < relays {
-				paths[c] = append(paths[c], rp)
+		var paths [][]int
+		draw := func(client, service []int) {
+			a := pick(service)
+			b := (a + 1 + rng.IntN(m.relays-1)) % m.relays
+			p := []int{a, b, pick(client)}
+			if rp := rng.IntN(m.relays + 3); rp < m.relays {
+				p = append(p, rp)
+			}
+			paths = append(paths, p)
+		}
+		otherClient, otherService, me := keep(), keep(), keep()
+		for range m.others {
+			if m.othersSpread {
+				draw(keep(), keep())
+			} else {
+				draw(otherClient, otherService)
 			}
 		}
-		for _, r := range maxMinRates(paths, relays)[background:] {
+		for range seeders {
+			service := keep()
+			for range perSeeder {
+				draw(me, service)
+			}
+		}
+		for _, r := range maxMinRates(paths, m.relays)[m.others:] {
 			total += r
 		}
 	}
@@ -686,6 +742,30 @@ func TestMaxMinRates(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestPathModelVanguards checks what the busy-relays note says of tor's
+// default path choice: with four layer-2 relays per tor, the circuits to
+// four seeders share the client's four, and the model allows them a smaller
+// multiple of one seeder's rate than when each circuit draws its own.
+func TestPathModelVanguards(t *testing.T) {
+	for _, spread := range []bool{false, true} {
+		ratio := func(vanguards int) float64 {
+			m := pathModel{relays: 16, others: busyOthers, vanguards: vanguards, othersSpread: spread}
+			rng := rand.New(rand.NewPCG(5, 6))
+			return m.rate(4, 4, 200, rng) / m.rate(1, 4, 200, rng)
+		}
+		free, kept := ratio(0), ratio(4)
+		if kept >= free || kept >= 3 {
+			t.Errorf("others spread %v: 4 seeders over 1 %.2fx with vanguards, %.2fx without; want less, and under 3x", spread, kept, free)
+		}
+	}
+	// Without vanguards, grouping circuits by seeder changes nothing.
+	a := pathModel{relays: 16, others: busyOthers}.rate(4, 4, 200, rand.New(rand.NewPCG(8, 9)))
+	b := pathModel{relays: 16, others: busyOthers}.rate(1, 16, 200, rand.New(rand.NewPCG(8, 9)))
+	if a != b {
+		t.Errorf("16 circuits without vanguards: %.3f as 4x4, %.3f as 1x16", a, b)
 	}
 }
 
