@@ -64,7 +64,7 @@ func TestBenchSwarm(t *testing.T) {
 	}
 	if os.Getenv("HYDRE_BENCH_SWARM_SKIP_LIMITED") == "" {
 		for _, lm := range limitedModels {
-			if only := os.Getenv("HYDRE_BENCH_LIMITED_ONLY"); only == "" || strings.Contains(lm.title, only) {
+			if lm.runs(os.Getenv("HYDRE_BENCH_LIMITED_ONLY")) {
 				part(lm.title, func(t *testing.T) { benchLimited(t, &md, runs, lm) })
 			}
 		}
@@ -408,6 +408,18 @@ type limitedModel struct {
 	sizeMiB      int           // the file; 0: 32 MiB
 	noSingle     bool          // skip the one-circuit rows (hydre's and curl's), too slow there
 	note         func() string // what the figures say about the model; nil: nothing
+	// only, if set, keeps the model out of a full bench: it runs when
+	// HYDRE_BENCH_LIMITED_ONLY is this word.
+	only string
+}
+
+// runs reports whether the bench runs lm when HYDRE_BENCH_LIMITED_ONLY is
+// only ("" for every model but those kept out).
+func (lm limitedModel) runs(only string) bool {
+	if lm.only != "" {
+		return only == lm.only
+	}
+	return only == "" || strings.Contains(lm.title, only)
 }
 
 var limitedModels = []limitedModel{
@@ -432,6 +444,18 @@ var limitedModels = []limitedModel{
 		sizeMiB:  64, // a short download is mostly ramp-up and endgame (16 circuits: 0.44 MiB/s with 8 MiB, 0.60 with 24)
 		noSingle: true,
 		note:     busyRelaysNote,
+	},
+	{
+		title: "Middle relays limited to 1 MiB/s, busy, four layer-2 relays per tor",
+		model: fmt.Sprintf("the busy-relays network, where each tor (the seeders', the downloader's, the other users') "+
+			"takes the layer-2 hop of all its onion-service circuits among 4 of the 16 relays drawn for it (testnet "+
+			"Vanguards), as tor's default vanguards-lite keeps 4, instead of among all 16; %d other users' bulk downloads.", busyOthers),
+		opts:     testnet.Options{Relays: 16, RelayBandwidth: 1 << 20, LimitMiddlesOnly: true, Vanguards: 4},
+		others:   busyOthers,
+		sizeMiB:  64,
+		noSingle: true,
+		note:     vanguardsNote,
+		only:     "vanguards", // 25 minutes more; make bench runs the three others
 	},
 	{
 		title: "Seeders' uplinks limited to 1 MiB/s",
@@ -465,6 +489,19 @@ func busyRelaysNote() string {
 		"so a download's circuits to every seeder share its four; the same sharing then allows 4 seeders %.2fx of one "+
 		"(the other users from one client and one service, as here) or %.2fx (from as many tors as circuits): below 3x "+
 		"for any client.", busyOthers, draws, one, four, sixteen, sixteen/four, idle, oneTor, manyTors)
+}
+
+// vanguardsNote explains, from pathModel, what the busy-relays model with
+// four layer-2 relays per tor allows any client.
+func vanguardsNote() string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const draws = 400
+	m := pathModel{relays: 16, others: busyOthers, vanguards: 4}
+	one, four := m.rate(1, 4, draws, rng), m.rate(4, 4, draws, rng)
+	return fmt.Sprintf("Max-min-fair sharing of these paths (pathModel, each tor's layer 2 among its own 4 relays, the other "+
+		"users from one client and one service, mean of %d draws) gives 4 circuits to one seeder %.2f and 4 to each of four "+
+		"%.2f units of one relay: at best %.2fx, where the same network with every relay as layer 2 allows 3.1x (the "+
+		"busy-relays part).", draws, one, four, four/one)
 }
 
 // middleRelaysNote explains, from relayPathModel, what the middle-relays
@@ -741,6 +778,27 @@ func TestMaxMinRates(t *testing.T) {
 				t.Errorf("%s: rates %v, want %v", tt.name, got, tt.want)
 				break
 			}
+		}
+	}
+}
+
+// TestLimitedModelRuns checks which models a HYDRE_BENCH_LIMITED_ONLY
+// runs: the kept-out vanguards model only when named.
+func TestLimitedModelRuns(t *testing.T) {
+	for _, tt := range []struct {
+		only string
+		want int // models that run
+		vg   bool
+	}{{"", len(limitedModels) - 1, false}, {"busy", 1, false}, {"uplinks", 1, false}, {"vanguards", 1, true}} {
+		n, vg := 0, false
+		for _, lm := range limitedModels {
+			if lm.runs(tt.only) {
+				n++
+				vg = vg || lm.opts.Vanguards > 0
+			}
+		}
+		if n != tt.want || vg != tt.vg {
+			t.Errorf("only %q: %d models run (vanguards %v), want %d (%v)", tt.only, n, vg, tt.want, tt.vg)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,12 @@ type Options struct {
 	// every relay is limited and the client's and the service's guards cap
 	// everything.
 	LimitMiddlesOnly bool
+	// Vanguards, with LimitMiddlesOnly, gives each tor of TorConfig this
+	// many plain relays, drawn at random, as the layer-2 hops of all its
+	// onion-service circuits, as tor's default vanguards-lite keeps 4 for
+	// itself. 0 names every plain relay, so that each circuit draws its
+	// layer 2 among all of them.
+	Vanguards int
 	// Detach leaves the tor processes running after this process exits
 	// (hydre testnet up); Stop or "hydre testnet down" ends them. Without it
 	// they die with this process.
@@ -94,6 +101,7 @@ type state struct {
 	Nodes            []*node       `json:"nodes"`
 	LimitMiddlesOnly bool          `json:"limitMiddlesOnly,omitempty"`
 	RelayBandwidth   int64         `json:"relayBandwidth,omitempty"`
+	Vanguards        int           `json:"vanguards,omitempty"`
 	TorPath          string        `json:"torPath"`
 	UsableAfter      time.Duration `json:"usableAfterNs"`
 }
@@ -141,8 +149,12 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	case opts.LimitMiddlesOnly && relays < MinMiddleRelays:
 		return nil, fmt.Errorf("start testnet: LimitMiddlesOnly needs at least %d relays (onion-service circuits take 3 distinct middles), got %d", MinMiddleRelays, relays)
 	}
+	if opts.Vanguards < 0 || opts.Vanguards > 0 && (!opts.LimitMiddlesOnly || opts.Vanguards > relays) {
+		return nil, fmt.Errorf("start testnet: Vanguards %d needs LimitMiddlesOnly and at most the %d relays", opts.Vanguards, relays)
+	}
 	for attempt := 1; ; attempt++ {
-		nw := &Network{dir: dir, log: log, st: state{TorPath: torPath, LimitMiddlesOnly: opts.LimitMiddlesOnly, RelayBandwidth: opts.RelayBandwidth}}
+		nw := &Network{dir: dir, log: log, st: state{TorPath: torPath, LimitMiddlesOnly: opts.LimitMiddlesOnly,
+			RelayBandwidth: opts.RelayBandwidth, Vanguards: opts.Vanguards}}
 		err := nw.launch(ctx, opts, relays, gencert, begin)
 		if err == nil {
 			log.Info("testnet usable", "after", nw.st.UsableAfter.Round(time.Millisecond), "relays", relays)
@@ -302,6 +314,7 @@ func (nw *Network) UsableAfter() time.Duration { return nw.st.UsableAfter }
 
 // TorConfig returns the configuration of a managed tor, with its data in
 // dataDir, that joins this network as a client and onion-service host.
+// With Options.Vanguards, each call draws that tor's own layer-2 relays.
 func (nw *Network) TorConfig(dataDir string) onion.Config {
 	auths := nw.st.authorities()
 	lines := commonTorrc(auths)
@@ -314,10 +327,17 @@ func (nw *Network) TorConfig(dataDir string) onion.Config {
 				middles = append(middles, n.Fingerprint)
 			}
 		}
+		layer2 := middles
+		if v := nw.st.Vanguards; v > 0 && v < len(middles) {
+			layer2 = nil
+			for _, i := range rand.Perm(len(middles))[:v] {
+				layer2 = append(layer2, middles[i])
+			}
+		}
 		lines = append(lines,
 			"EntryNodes "+strings.Join(guards, ","),
 			"MiddleNodes "+strings.Join(middles, ","),
-			"HSLayer2Nodes "+strings.Join(middles, ","),
+			"HSLayer2Nodes "+strings.Join(layer2, ","),
 		)
 	}
 	return onion.Config{

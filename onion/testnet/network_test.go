@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,36 @@ func TestTorConfigLimitMiddlesOnly(t *testing.T) {
 	}
 	if cfg.DataDir != "/data" || cfg.TorPath != "/usr/bin/tor" {
 		t.Errorf("TorConfig = %+v", cfg)
+	}
+}
+
+// TestTorConfigVanguards checks that with Options.Vanguards each tor gets
+// its own random layer-2 relays, that many, all plain relays.
+func TestTorConfigVanguards(t *testing.T) {
+	nodes := []*node{{Name: "auth0", Authority: true, Fingerprint: "A0"}}
+	for i := range 6 {
+		nodes = append(nodes, &node{Name: fmt.Sprintf("relay%d", i), Fingerprint: fmt.Sprintf("R%d", i), Limited: true})
+	}
+	nw := &Network{st: state{LimitMiddlesOnly: true, Vanguards: 2, TorPath: "/usr/bin/tor", Nodes: nodes}}
+	seen := map[string]bool{}
+	for range 20 {
+		var layer2 []string
+		for _, l := range nw.TorConfig("/data").Torrc {
+			if v, ok := strings.CutPrefix(l, "HSLayer2Nodes "); ok {
+				layer2 = strings.Split(v, ",")
+			}
+			if v, ok := strings.CutPrefix(l, "MiddleNodes "); ok && len(strings.Split(v, ",")) != 6 {
+				t.Errorf("MiddleNodes %s, want the 6 relays", v)
+			}
+		}
+		if len(layer2) != 2 || layer2[0] == layer2[1] || !strings.HasPrefix(layer2[0], "R") || !strings.HasPrefix(layer2[1], "R") {
+			t.Fatalf("HSLayer2Nodes %q, want 2 distinct plain relays", layer2)
+		}
+		slices.Sort(layer2)
+		seen[strings.Join(layer2, ",")] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("20 tors all got the layer-2 relays %v; want each its own draw", seen)
 	}
 }
 
