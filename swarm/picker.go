@@ -161,6 +161,7 @@ func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int 
 		for x := peerHas[j] &^ pk.have[j]; x != 0; x &= x - 1 {
 			i := j*8 + 7 - bits.TrailingZeros8(x)
 			if i < pk.n && pk.inflight[i] == 0 && !pk.pending[i] {
+				// t.offer, by hand: this runs for every candidate chunk.
 				if k := pk.key(i); len(t.keys) < max || k.less(t.keys[max-1]) {
 					t.insert(k)
 				}
@@ -178,10 +179,9 @@ func (pk *picker) pick(peerHas bitmap, requested func(int) bool, max int) []int 
 			}
 		}
 	}
-	best := t.keys
-	picked := make([]int, len(best))
-	for k, b := range best {
-		picked[k] = b.i
+	picked := make([]int, len(t.keys))
+	for k, key := range t.keys {
+		picked[k] = key.i
 	}
 	return picked
 }
