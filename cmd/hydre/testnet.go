@@ -35,12 +35,13 @@ func runTestnet(ctx context.Context, g *globals, args []string) error {
 }
 
 func runTestnetUp(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only]] DIR",
+	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only [--vanguards N]]] DIR",
 		"Start a private Tor network in DIR, in the background, and return once a fresh onion\n"+
 			"service is reachable through it. Stop it with 'hydre testnet down DIR'.")
 	relays := fs.Int("relays", 0, fmt.Sprintf("plain relays besides the 3 authorities (default %d, or %d with --limit-middles-only)", testnet.DefaultRelays, testnet.DefaultMiddleRelays))
 	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
 	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
+	vanguards := fs.Int("vanguards", 0, "with --limit-middles-only, give each tor `N` plain relays of its own for the second hop of its onion circuits, as tor's vanguards-lite keeps 4 (default: all of them)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -54,8 +55,11 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 	if *relays < 0 {
 		return usageError{"--relays must not be negative"}
 	}
+	if *vanguards < 0 || *vanguards > 0 && !*middles {
+		return usageError{"--vanguards takes a positive number, with --limit-middles-only"}
+	}
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: fs.Arg(0), Relays: *relays, RelayBandwidth: rate,
-		LimitMiddlesOnly: *middles, Detach: true, Logger: g.Logger})
+		LimitMiddlesOnly: *middles, Vanguards: *vanguards, Detach: true, Logger: g.Logger})
 	if err != nil {
 		return err
 	}

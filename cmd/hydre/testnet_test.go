@@ -55,7 +55,7 @@ func TestTestnetUpTorStatusDown(t *testing.T) {
 
 func TestTestnetUsage(t *testing.T) {
 	for _, args := range [][]string{{"testnet"}, {"testnet", "up"}, {"testnet", "sideways", "x"}, {"testnet", "up", "--bandwidth", "fast", "d"},
-		{"tor"}, {"tor", "status", "extra"}} {
+		{"testnet", "up", "--vanguards", "4", "d"}, {"testnet", "up", "--limit-middles-only", "--vanguards", "-1", "d"}, {"tor"}, {"tor", "status", "extra"}} {
 		var out bytes.Buffer
 		if code := run(args, &out, &out); code != 2 {
 			t.Errorf("hydre %s: exit %d, want 2: %s", strings.Join(args, " "), code, out.String())
