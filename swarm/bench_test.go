@@ -494,10 +494,13 @@ func busyRelaysNote() string {
 // four layer-2 relays per tor allows any client.
 func vanguardsNote() string {
 	one, four, ratio := vanguardsCeiling(false)
+	rng := rand.New(rand.NewPCG(1, 2))
+	free := pathModel{relays: 16, others: busyOthers}
 	return fmt.Sprintf("Max-min-fair sharing of these paths (pathModel, each tor's layer 2 among its own 4 relays, the other "+
 		"users from one client and one service, mean of %d draws) gives 4 circuits to one seeder %.2f and 4 to each of four "+
-		"%.2f units of one relay: at best %.2fx, where the same network with every relay as layer 2 allows 3.1x (the "+
-		"busy-relays part).", vanguardsDraws, one, four, ratio)
+		"%.2f units of one relay: at best %.2fx, where the same network with every relay as layer 2 allows %.1fx (the "+
+		"busy-relays part).", vanguardsDraws, one, four, ratio,
+		free.rate(4, 4, vanguardsDraws, rng)/free.rate(1, 4, vanguardsDraws, rng))
 }
 
 // vanguardsDraws is how many draws the vanguards figures average: each

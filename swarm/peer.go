@@ -154,16 +154,8 @@ func (p *peer) poke() {
 	}
 }
 
-// close ends the connection once; err says why (nil: normal).
-func (p *peer) close(err error) {
-	p.once.Do(func() {
-		p.mu.Lock()
-		p.err = err
-		p.mu.Unlock()
-		close(p.done)
-		p.conn.Close()
-	})
-}
+// close ends the connection once, at once; err says why (nil: normal).
+func (p *peer) close(err error) { p.closeAfter(err) }
 
 // closeWith closes the connection after a Goodbye (closeAfter).
 func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
@@ -171,18 +163,22 @@ func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
 }
 
 // closeAfter closes the connection once; err says why (nil: normal). The
-// reader stops at once, but the connection closes only after last is sent,
-// best effort, in the background: it waits for whatever the writer is
-// sending (a chunk stuck behind a full circuit, up to byeTimeout), and
-// sending it from the swarm goroutine held every peer of the content that
-// long (822 ms for one connection closed to make room, on the private
-// network).
+// reader stops at once, but with frames in last the connection closes only
+// after they are sent, best effort, in the background: it waits for
+// whatever the writer is sending (a chunk stuck behind a full circuit, up
+// to byeTimeout), and sending it from the swarm goroutine held every peer
+// of the content that long (822 ms for one connection closed to make room,
+// on the private network).
 func (p *peer) closeAfter(err error, last ...Message) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.err = err
 		p.mu.Unlock()
 		close(p.done)
+		if len(last) == 0 {
+			p.conn.Close()
+			return
+		}
 		p.conn.SetReadDeadline(time.Now()) // the reader sees done and reports the peer gone
 		go func() {
 			p.conn.SetWriteDeadline(time.Now().Add(byeTimeout))
