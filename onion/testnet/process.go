@@ -296,11 +296,19 @@ func stopNodes(root string, nodes []*node, procs []*exec.Cmd, done []chan struct
 	return nil
 }
 
+// isZombie reports whether pid has exited and waits to be reaped. The
+// state in /proc/PID/stat is the main thread's: it reads Z as soon as that
+// thread is done, while the process's other threads may still be running
+// (and writing into its data directory), so those must be gone too.
 func isZombie(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return false
 	}
 	_, after, ok := bytes.Cut(b, []byte(") "))
-	return ok && len(after) > 0 && after[0] == 'Z'
+	if !ok || len(after) == 0 || after[0] != 'Z' {
+		return false
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err != nil || len(tasks) <= 1
 }
