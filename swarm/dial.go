@@ -67,7 +67,7 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 			s.log.Debug("dialing", "circuit", circ, "extra", extra, "refusals", st.full)
 			conns++
 			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.dial(ctx, a, circ, extra) }()
+			go func() { defer s.wg.Done(); s.dial(ctx, a, circ, extra, now) }()
 		}
 	}
 }
@@ -80,12 +80,13 @@ func (s *swarm) isolationTag(addr string, circ int) string {
 }
 
 // dial connects to addr and runs the dialer's side of the handshake; extra
-// says the circuit is not the address's first (Hello.Extra).
-func (s *swarm) dial(ctx context.Context, addr string, circ int, extra bool) {
+// says the circuit is not the address's first (Hello.Extra), and start is
+// when the swarm decided to dial.
+func (s *swarm) dial(ctx context.Context, addr string, circ int, extra bool, start time.Time) {
 	p, err := s.dialPeer(ctx, addr, circ, extra)
 	var ev any = peerJoined{p: p}
 	if err != nil {
-		f := dialFailed{addr: addr, circ: circ, err: err,
+		f := dialFailed{addr: addr, circ: circ, err: err, at: start,
 			ban: errors.Is(err, hcrypto.ErrBadDescriptor) || errors.Is(err, errProtocol)}
 		var full *fullError
 		if errors.As(err, &full) {

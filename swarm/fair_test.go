@@ -219,3 +219,28 @@ func FuzzReadAdmission(f *testing.F) {
 		}
 	})
 }
+
+// TestDialFailuresOfABurstCountOnce checks that circuits dialed together
+// and failing together (a service whose descriptor is not out yet) put off
+// the next dial by one step of the backoff, not by one step per circuit,
+// and that a dial started after a counted failure counts again.
+func TestDialFailuresOfABurstCountOnce(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	st := &addrState{}
+	for i := range 4 { // four circuits dialed at t0, failing 10 ms apart
+		st.failed(t0, t0.Add(time.Duration(i+1)*10*time.Millisecond))
+	}
+	if st.fails != 1 || st.retryAt != t0.Add(10*time.Millisecond+dialBackoffFirst) {
+		t.Fatalf("after a burst of four failures: fails %d, retry %v after the first failure; want 1, %v",
+			st.fails, st.retryAt.Sub(t0.Add(10*time.Millisecond)), dialBackoffFirst)
+	}
+	again := st.retryAt
+	st.failed(again, again.Add(time.Second)) // the retry fails too
+	if st.fails != 2 || st.retryAt != again.Add(time.Second+2*dialBackoffFirst) {
+		t.Fatalf("after the retry failed: fails %d, retry at %v; want 2, %v", st.fails, st.retryAt, again.Add(time.Second+2*dialBackoffFirst))
+	}
+	st.failed(t0, again.Add(2*time.Second)) // a straggler of the first burst
+	if st.fails != 2 {
+		t.Fatalf("a dial of the first burst counted again: fails %d", st.fails)
+	}
+}

@@ -102,7 +102,8 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 	s.replacing = &replacement{old: p, addr: p.addr, circ: circ}
 	s.log.Debug("replacing a slow circuit", "circuit", p.circ, "rate", int(p.busyRate()), "by", circ)
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.dial(ctx, p.addr, circ, extra) }()
+	start := time.Now()
+	go func() { defer s.wg.Done(); s.dial(ctx, p.addr, circ, extra, start) }()
 }
 
 // replaced ends the replacement that the dial of addr's circuit circ was,

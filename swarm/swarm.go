@@ -59,8 +59,9 @@ type (
 		circ int
 		err  error
 		ban  bool
-		full bool     // it answered, but had no room (Goodbye 3)
-		pex  []string // the other sources it named when it refused
+		full bool      // it answered, but had no room (Goodbye 3)
+		pex  []string  // the other sources it named when it refused
+		at   time.Time // when the dial started
 	}
 	listening struct {
 		l   onion.Listener
@@ -71,7 +72,8 @@ type (
 // addrState is what a swarm knows of one address.
 type addrState struct {
 	conns   map[int]bool // circuit index -> connected or dialing
-	fails   int
+	fails   int          // dial failures since the last handshake, a burst counting once
+	failAt  time.Time    // when the last counted failure came
 	retryAt time.Time
 	banned  bool
 	good    bool         // a handshake succeeded, or a peer announced it as its own
@@ -92,6 +94,19 @@ func (st *addrState) open(circ int) (extra bool) {
 		return false
 	}
 	return true
+}
+
+// failed counts a dial, started at start, that failed at now, and puts off
+// the next dial. Dials started together fail together when the service is
+// not reachable yet (its descriptor is not published): only the first of
+// them counts, so that four circuits failing at once wait 1 s, not 8.
+func (st *addrState) failed(start, now time.Time) {
+	if st.fails > 0 && start.Before(st.failAt) {
+		return // dialed before the last counted failure came
+	}
+	st.fails++
+	st.failAt = now
+	st.retryAt = now.Add(backoff(st.fails, dialBackoffMax))
 }
 
 // shut frees circuit circ, whether it failed to join or left.
@@ -290,8 +305,7 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 				a.fails, a.good = 0, true // it answered with the descriptor
 				a.refused()
 			} else {
-				a.fails++
-				a.retryAt = time.Now().Add(backoff(a.fails, dialBackoffMax))
+				a.failed(ev.at, time.Now())
 			}
 			a.banned = a.banned || ev.ban
 		}
@@ -352,6 +366,9 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	if p.dialed {
 		if a := s.addrs[p.addr]; a != nil {
 			a.fails, a.good = 0, true
+			if a.full == 0 {
+				a.retryAt = time.Time{} // circuits that failed beside this one are dialed again now
+			}
 		}
 		defer s.dialMore(ctx, time.Now()) // it answers: open its other circuits now
 	} else {
