@@ -25,19 +25,7 @@ func TestMain(m *testing.M) {
 
 func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cfg := nw.TorConfig(t.TempDir())
-	cfg.Logger = testLogger(t)
-	tor, err := onion.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tor.Close() })
-	if err := tor.Bootstrap(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return tor
+	return nw.StartTor(t, func(c *onion.Config) { c.Logger = testLogger(t) })
 }
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a

@@ -27,17 +27,7 @@ func TestLimitMiddlesOnly(t *testing.T) {
 	}
 	defer nw.Close()
 	start := func() *onion.Tor {
-		cfg := nw.TorConfig(t.TempDir())
-		cfg.Logger = testLogger(t)
-		tor, err := onion.Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tor.Close() })
-		if err := tor.Bootstrap(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
-		return tor
+		return nw.StartTor(t, func(c *onion.Config) { c.Logger = testLogger(t) })
 	}
 	a, b := start(), start()
 	l, err := a.Listen(ctx, onion.ServiceConfig{})

@@ -34,23 +34,12 @@ func TestMain(m *testing.M) {
 // waits for its bootstrap; it is closed at the end of the test.
 func startTor(t *testing.T, dataDir string) *onion.Tor {
 	t.Helper()
-	nw := testnet.Shared(t, testnet.Options{})
-	if dataDir == "" {
-		dataDir = t.TempDir()
-	}
-	cfg := nw.TorConfig(dataDir)
-	cfg.Logger = testLogger(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	tor, err := onion.Start(ctx, cfg)
-	if err != nil {
-		t.Fatalf("start tor: %v", err)
-	}
-	t.Cleanup(func() { tor.Close() })
-	if err := tor.Bootstrap(ctx, nil); err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	return tor
+	return testnet.Shared(t, testnet.Options{}).StartTor(t, func(c *onion.Config) {
+		if dataDir != "" {
+			c.DataDir = dataDir
+		}
+		c.Logger = testLogger(t)
+	})
 }
 
 func testLogger(t *testing.T) *slog.Logger {

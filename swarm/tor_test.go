@@ -22,20 +22,10 @@ func torFor(t *testing.T, nw *testnet.Network) *onion.Tor { return torForWith(t,
 // torForWith starts a tor that joins nw with extra torrc lines.
 func torForWith(t *testing.T, nw *testnet.Network, torrc []string) *onion.Tor {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cfg := nw.TorConfig(t.TempDir())
-	cfg.Torrc = append(cfg.Torrc, torrc...)
-	cfg.Logger = testLogger(t)
-	tor, err := onion.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tor.Close() })
-	if err := tor.Bootstrap(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return tor
+	return nw.StartTor(t, func(c *onion.Config) {
+		c.Torrc = append(c.Torrc, torrc...)
+		c.Logger = testLogger(t)
+	})
 }
 
 // torNode is an engine over a tor of the private network.

@@ -20,38 +20,11 @@ func limitedNet(t testing.TB) *testnet.Network {
 	return testnet.Shared(t, testnet.Options{RelayBandwidth: 1 << 20, LimitMiddlesOnly: true})
 }
 
-// torFor starts a tor that joins nw. A tor that does not bootstrap is
-// replaced once by a fresh one: under a loaded CI run, one stayed at 95%
-// ("Establishing a Tor circuit") for its whole 90 s.
+// torFor starts a tor that joins nw (one that does not bootstrap is
+// replaced once: see testnet.Network.StartTor).
 func torFor(t testing.TB, nw *testnet.Network) *onion.Tor {
 	t.Helper()
-	var err error
-	for range 2 {
-		var tor *onion.Tor
-		if tor, err = startTor(t, nw); err == nil {
-			return tor
-		}
-		t.Logf("tor did not start, trying a fresh one: %v", err)
-	}
-	t.Fatal(err)
-	return nil
-}
-
-func startTor(t testing.TB, nw *testnet.Network) (*onion.Tor, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cfg := nw.TorConfig(t.TempDir())
-	cfg.Logger = testLogger(t)
-	tor, err := onion.Start(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := tor.Bootstrap(ctx, nil); err != nil {
-		tor.Close()
-		return nil, err
-	}
-	t.Cleanup(func() { tor.Close() })
-	return tor, nil
+	return nw.StartTor(t, func(c *onion.Config) { c.Logger = testLogger(t) })
 }
 
 func needPrograms(t testing.TB, progs ...string) {
