@@ -69,6 +69,12 @@ func stateText(st swarm.Status) string {
 	case swarm.StatePaused:
 		return "Paused"
 	case swarm.StateSeeding:
+		if !st.Reachable { // its link does not work yet: tor is publishing its service
+			if st.Kind == swarm.KindDownload {
+				return "Done, publishing"
+			}
+			return "Publishing"
+		}
 		if st.Kind == swarm.KindDownload {
 			return "Done, sharing"
 		}

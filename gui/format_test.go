@@ -88,8 +88,11 @@ func TestStateText(t *testing.T) {
 		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateStarting}, "Looking for peers"},
 		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateStarting}, "Publishing"},
 		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateFetching}, "Downloading"},
-		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateSeeding}, "Done, sharing"},
-		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding}, "Sharing"},
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateSeeding, Reachable: true}, "Done, sharing"},
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateSeeding}, "Done, publishing"},
+		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding, Reachable: true}, "Sharing"},
+		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding}, "Publishing"},
+		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding, Growing: true, Reachable: true}, "Sharing as it arrives"},
 		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateFailed, Err: "no peer answered"}, "Failed: no peer answered"},
 	}
 	for _, tt := range tests {

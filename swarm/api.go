@@ -151,6 +151,11 @@ type Status struct {
 	// Growing is set for a live share whose data is still arriving
 	// (Engine.ShareLive): it serves what it has and gains chunks.
 	Growing bool
+	// Reachable is set once the content's onion service is published: from
+	// then on others can fetch it with the link. A share is served (State
+	// StateSeeding) before that, but tor takes seconds to publish a new
+	// service, and a link given out earlier fails until then.
+	Reachable bool
 }
 
 // Done reports whether the content is complete on disk.

@@ -42,6 +42,7 @@ type content struct {
 	readerLeft time.Time     // when the last reader closed (players reopen to seek)
 	readersCh  chan struct{} // poked when a reader moves
 	listenAddr string
+	reachable  bool   // its onion service is published
 	run        *swarm // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
@@ -320,7 +321,7 @@ func (c *content) status() Status {
 	defer c.mu.Unlock()
 	s := Status{ID: c.id, Kind: c.rec.Kind, State: c.state, Path: c.rec.Path, Verified: c.verified,
 		Uploaded: c.uploaded, DownRate: c.downRate, UpRate: c.upRate, Peers: c.peers, Link: link,
-		Reshare: c.rec.Reshare, Err: c.err, Growing: c.rec.growing()}
+		Reshare: c.rec.Reshare, Err: c.err, Growing: c.rec.growing(), Reachable: c.reachable}
 	if c.run != nil {
 		// The running swarm's counter, not the once-a-second sample: a peer
 		// can fetch a whole chunk run between two samples.

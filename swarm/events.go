@@ -22,9 +22,10 @@ type bus struct {
 }
 
 type published struct {
-	at    time.Time
-	state State
-	peers int
+	at        time.Time
+	state     State
+	peers     int
+	reachable bool
 }
 
 type subscriber struct {
@@ -48,10 +49,11 @@ func (b *bus) publish(st Status, force bool) {
 	defer b.mu.Unlock()
 	prev, seen := b.last[st.ID]
 	now := time.Now()
-	if seen && !force && prev.state == st.State && prev.peers == st.Peers && now.Sub(prev.at) < publishInterval {
+	if seen && !force && prev.state == st.State && prev.peers == st.Peers && prev.reachable == st.Reachable &&
+		now.Sub(prev.at) < publishInterval {
 		return
 	}
-	b.last[st.ID] = published{at: now, state: st.State, peers: st.Peers}
+	b.last[st.ID] = published{at: now, state: st.State, peers: st.Peers, reachable: st.Reachable}
 	for s := range b.subs {
 		s.push(st)
 	}

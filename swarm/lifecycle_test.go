@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
 )
 
@@ -159,5 +160,108 @@ func TestReadState(t *testing.T) {
 	}
 	if list, err := ReadState(t.TempDir()); err != nil || len(list) != 0 {
 		t.Fatalf("empty dir: %v %v", list, err)
+	}
+}
+
+// gatedTransport publishes services only once its gate is open, as tor
+// takes seconds to publish a new onion service.
+type gatedTransport struct {
+	*memnet.Node
+	gate chan struct{}
+}
+
+func (g gatedTransport) Listen(ctx context.Context, cfg onion.ServiceConfig) (onion.Listener, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.Node.Listen(ctx, cfg)
+}
+
+// TestShareReachable checks that a share says when its link starts to work:
+// served from the start, reachable once its service is published (an event
+// says so at once), and no longer while paused.
+func TestShareReachable(t *testing.T) {
+	n := memnet.New()
+	gate := make(chan struct{})
+	a := newNode(t, n, "a", func(c *Config) { c.Transport = gatedTransport{Node: c.Transport.(*memnet.Node), gate: gate} })
+	b := newNode(t, n, "b", nil)
+	path, data := writeFile(t, t.TempDir(), "r", 64<<10)
+	st := a.share(path, 16<<10)
+	a.waitFor(st.ID, 5*time.Second, "seeding", func(s Status) bool { return s.State == StateSeeding })
+	time.Sleep(3 * tickInterval)
+	if s, _ := a.e.Status(st.ID); s.Reachable {
+		t.Fatalf("reachable before its service is published: %+v", s)
+	}
+	events, cancel := a.e.Subscribe()
+	defer cancel()
+	close(gate)
+	for reachable := false; !reachable; {
+		select {
+		case ev := <-events:
+			reachable = ev.Status.ID == st.ID && ev.Status.Reachable
+		case <-time.After(5 * time.Second):
+			s, _ := a.e.Status(st.ID)
+			t.Fatalf("no event said the share is reachable (status %+v)", s)
+		}
+	}
+	b.get(st.Link)
+	checkFile(t, b.waitDone(st.ID, 10*time.Second).Path, data)
+	if err := a.e.Pause(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := a.e.Status(st.ID); s.Reachable {
+		t.Fatalf("reachable while paused: %+v", s)
+	}
+	if err := a.e.Resume(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(st.ID, 5*time.Second, "reachable again", func(s Status) bool { return s.Reachable })
+}
+
+// TestBusThrottle checks which changes the event bus lets through within
+// publishInterval: progress alone waits, a new state, peer count or
+// reachability does not.
+func TestBusThrottle(t *testing.T) {
+	base := Status{State: StateSeeding, Peers: 1, Verified: 10}
+	for _, tt := range []struct {
+		name string
+		next Status
+		want bool
+	}{
+		{"progress only", Status{State: StateSeeding, Peers: 1, Verified: 20}, false},
+		{"state", Status{State: StatePaused, Peers: 1, Verified: 10}, true},
+		{"peers", Status{State: StateSeeding, Peers: 2, Verified: 10}, true},
+		{"reachable", Status{State: StateSeeding, Peers: 1, Verified: 10, Reachable: true}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBus()
+			defer b.close()
+			events, cancel := b.subscribe()
+			defer cancel()
+			b.publish(base, false)
+			if ev := <-events; ev.Status != base {
+				t.Fatalf("first event %+v", ev.Status)
+			}
+			b.publish(tt.next, false)
+			wait := publishInterval / 2 // nothing more comes for a throttled change
+			if tt.want {
+				wait = 5 * time.Second
+			}
+			select {
+			case ev := <-events:
+				if !tt.want {
+					t.Fatalf("throttled change went through: %+v", ev.Status)
+				}
+				if ev.Status != tt.next {
+					t.Fatalf("event %+v, want %+v", ev.Status, tt.next)
+				}
+			case <-time.After(wait):
+				if tt.want {
+					t.Fatal("the change was throttled")
+				}
+			}
+		})
 	}
 }

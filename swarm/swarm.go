@@ -277,7 +277,7 @@ func (s *swarm) shutdown() {
 		select {
 		case <-done:
 			s.c.mu.Lock()
-			s.c.peers, s.c.downRate, s.c.upRate, s.c.listenAddr = 0, 0, 0, ""
+			s.c.peers, s.c.downRate, s.c.upRate, s.c.listenAddr, s.c.reachable = 0, 0, 0, "", false
 			s.c.mu.Unlock()
 			return
 		case ev := <-s.events:
@@ -537,7 +537,7 @@ func (s *swarm) listened(ev listening) {
 	s.own[addr] = true
 	delete(s.addrs, addr)
 	s.c.mu.Lock()
-	s.c.listenAddr = addr
+	s.c.listenAddr, s.c.reachable = addr, true
 	s.c.mu.Unlock()
 	if _, shared := ev.l.(nopListener); !shared {
 		s.wg.Add(1)

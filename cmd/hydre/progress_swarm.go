@@ -53,12 +53,15 @@ type jsonStatus struct {
 	Link     string  `json:"link,omitempty"`
 	Error    string  `json:"error,omitempty"`
 	Growing  bool    `json:"growing,omitempty"` // a live share whose data is still arriving
+	// Reachable: its onion service is published, so the link works.
+	Reachable bool `json:"reachable"`
 }
 
 func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
 		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded, DownRate: s.DownRate,
-		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing}
+		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
+		Reachable: s.Reachable}
 	if withLink {
 		j.Link = s.Link
 	}

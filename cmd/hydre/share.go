@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/swarm"
@@ -39,9 +40,51 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "Serving %d file(s); press Ctrl-C to stop.\n", len(ids))
+		// The link works only once tor has published the onion service,
+		// seconds later: say when, so that nobody waits on a link that
+		// cannot answer yet. (--json gives "reachable" in each status.)
+		fmt.Fprintf(g.Stderr, "Publishing on Tor; the link works once this is done…\n")
+		start := time.Now()
+		if err := waitReachable(ctx, e, ids); err != nil || ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %d file(s); press Ctrl-C to stop.\n",
+			time.Since(start).Seconds(), len(ids))
 	}
 	return serveUntilDone(ctx, g, e, nil, nil)
+}
+
+// waitReachable waits until every content of shares is reachable
+// (Status.Reachable), or ctx ends.
+func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status) error {
+	events, cancel := e.Subscribe()
+	defer cancel()
+	waiting := map[hcrypto.ContentID]bool{}
+	for _, s := range shares {
+		// Read after subscribing, so that a service published in between
+		// is not missed.
+		st, err := e.Status(s.ID)
+		if err != nil {
+			return err
+		}
+		if !st.Reachable {
+			waiting[s.ID] = true
+		}
+	}
+	for len(waiting) > 0 {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return swarm.ErrClosed
+			}
+			if ev.Status.Reachable {
+				delete(waiting, ev.Status.ID)
+			}
+		}
+	}
+	return nil
 }
 
 // serveUntilDone shows events until ctx ends (or until done returns true for

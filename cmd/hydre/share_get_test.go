@@ -33,8 +33,8 @@ func (s *syncBuffer) String() string {
 }
 
 // TestShareGetLs drives "hydre share", "hydre get" and "hydre ls" on a
-// private Tor network: the file arrives whole and verified, get exits 0, ls
-// lists it.
+// private Tor network: share says when its link is reachable, the file
+// arrives whole and verified, get exits 0, ls lists it.
 func TestShareGetLs(t *testing.T) {
 	testnet.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -73,6 +73,13 @@ func TestShareGetLs(t *testing.T) {
 	}
 	if link == "" {
 		t.Fatalf("share printed no link: %s %s", aout.String(), aerr.String())
+	}
+	// It says when the link starts to work: once tor has published the
+	// service, which a get started earlier would wait for.
+	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(aerr.String(), "Reachable after"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("share never said its link is reachable: %q", aerr.String())
+		}
 	}
 
 	gb, bout, berr := newGlobals()
