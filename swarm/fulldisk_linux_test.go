@@ -1,0 +1,101 @@
+package swarm
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion/memnet"
+)
+
+// TestFullDisk runs TestFullDiskChild in a process of its own, in new user
+// and mount namespaces, where it can mount a small tmpfs: a real full disk
+// (ENOSPC from the kernel) without touching the machine's mounts.
+func TestFullDisk(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFullDiskChild$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "HYDRE_FULLDISK_DIR="+t.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+		Pdeathsig:   syscall.SIGKILL,
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		// Unprivileged user namespaces are off on this machine.
+		t.Skipf("cannot start a process in new user and mount namespaces: %v", err)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestFullDiskChild") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	t.Logf("child:\n%s", out)
+}
+
+// TestFullDiskChild (run by TestFullDisk) downloads onto a tmpfs too small
+// for the file, with the engine's state on it too: the download stops with
+// an error that says the disk is full, keeps what it verified, and once
+// there is room it resumes without fetching those chunks again and ends
+// with the exact file.
+func TestFullDiskChild(t *testing.T) {
+	root := os.Getenv("HYDRE_FULLDISK_DIR")
+	if root == "" {
+		t.Skip("run by TestFullDisk")
+	}
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		t.Fatalf("make mounts private: %v", err)
+	}
+	disk := filepath.Join(root, "disk")
+	if err := os.Mkdir(disk, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const size = 4 << 20
+	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=2m,mode=0700"); err != nil {
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	defer syscall.Unmount(disk, syscall.MNT_DETACH)
+
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", func(c *Config) {
+		c.DataDir, c.DownloadDir, c.Reshare = filepath.Join(disk, "data"), filepath.Join(disk, "dl"), false
+	}, memnet.WithBandwidth(4<<20))
+	b.dl = b.cfg.DownloadDir
+	path, data := writeFile(t, t.TempDir(), "big.bin", size)
+	st := a.share(path, 64<<10)
+	b.get(st.Link)
+	failed := b.waitFor(st.ID, 30*time.Second, "failed", func(s Status) bool { return s.State == StateFailed })
+	if !strings.Contains(failed.Err, "no space left on device") {
+		t.Errorf("error %q does not say the disk is full", failed.Err)
+	}
+	t.Logf("stopped at %d of %d bytes: %s", failed.Verified, size, failed.Err)
+	if failed.Verified == 0 || failed.Verified >= size {
+		t.Fatalf("verified %d of %d when the disk filled", failed.Verified, size)
+	}
+
+	// Room again: the verified chunks are still there, and only the others
+	// cross the network.
+	if err := syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_REMOUNT, "size=16m,mode=0700"); err != nil {
+		t.Fatalf("grow tmpfs: %v", err)
+	}
+	time.Sleep(time.Second) // let the failed swarm's last requests drain
+	before := upload(a, st)
+	if err := b.e.Resume(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := b.e.Status(st.ID); s.Verified < failed.Verified {
+		t.Fatalf("after resume, %d bytes verified, %d before", s.Verified, failed.Verified)
+	}
+	done := b.waitDone(st.ID, 30*time.Second)
+	checkFile(t, done.Path, data)
+	sent := upload(a, st) - before
+	if limit := size - failed.Verified + 8*(64<<10); sent > limit {
+		t.Errorf("resuming fetched %d bytes; %d were missing (limit %d)", sent, size-failed.Verified, limit)
+	}
+	t.Logf("resuming fetched %d bytes for the %d missing", sent, size-failed.Verified)
+}
