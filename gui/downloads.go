@@ -255,6 +255,9 @@ func (r *downloadRow) set(st swarm.Status) {
 	if st.Done() && st.Uploaded > 0 {
 		parts = append(parts, formatSize(st.Uploaded)+" uploaded")
 	}
+	if st.Waiting != "" {
+		parts = append(parts, st.Waiting)
+	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {
 	case st.Done() || st.State == swarm.StateFailed:

@@ -156,6 +156,10 @@ type Status struct {
 	// StateSeeding) before that, but tor takes seconds to publish a new
 	// service, and a link given out earlier fails until then.
 	Reachable bool
+	// Waiting says why a download that has no peer has none: the last
+	// failure of its dials ("no peer reachable yet: onion service
+	// descriptor not found…"). It is empty once a peer answers.
+	Waiting string
 }
 
 // Done reports whether the content is complete on disk.

@@ -43,6 +43,7 @@ type content struct {
 	readersCh  chan struct{} // poked when a reader moves
 	listenAddr string
 	reachable  bool   // its onion service is published
+	waiting    string // why a download has no peer: its last dial's failure
 	run        *swarm // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
@@ -338,6 +339,9 @@ func (c *content) status() Status {
 	}
 	if c.rec.Paused {
 		s.State = StatePaused
+	}
+	if s.Peers == 0 && (s.State == StateStarting || s.State == StateFetching) {
+		s.Waiting = c.waiting
 	}
 	if s.DownRate > 0 && s.Size > s.Verified && s.State == StateFetching {
 		s.ETA = time.Duration(float64(s.Size-s.Verified) / s.DownRate * float64(time.Second)).Round(time.Second)

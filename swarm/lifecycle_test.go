@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,7 +182,8 @@ func (g gatedTransport) Listen(ctx context.Context, cfg onion.ServiceConfig) (on
 
 // TestShareReachable checks that a share says when its link starts to work:
 // served from the start, reachable once its service is published (an event
-// says so at once), and no longer while paused.
+// says so at once), and no longer while paused; and that a download started
+// before says why it has no peer until then.
 func TestShareReachable(t *testing.T) {
 	n := memnet.New()
 	gate := make(chan struct{})
@@ -193,6 +195,11 @@ func TestShareReachable(t *testing.T) {
 	time.Sleep(3 * tickInterval)
 	if s, _ := a.e.Status(st.ID); s.Reachable {
 		t.Fatalf("reachable before its service is published: %+v", s)
+	}
+	b.get(st.Link)
+	w := b.waitFor(st.ID, 5*time.Second, "a reason to wait", func(s Status) bool { return s.Waiting != "" })
+	if !strings.HasPrefix(w.Waiting, "no peer reachable yet: ") || !strings.Contains(w.Waiting, "no such service") {
+		t.Errorf("waiting for %q", w.Waiting)
 	}
 	events, cancel := a.e.Subscribe()
 	defer cancel()
@@ -206,8 +213,11 @@ func TestShareReachable(t *testing.T) {
 			t.Fatalf("no event said the share is reachable (status %+v)", s)
 		}
 	}
-	b.get(st.Link)
-	checkFile(t, b.waitDone(st.ID, 10*time.Second).Path, data)
+	done := b.waitDone(st.ID, 10*time.Second)
+	checkFile(t, done.Path, data)
+	if done.Waiting != "" {
+		t.Errorf("still waiting for %q when done", done.Waiting)
+	}
 	if err := a.e.Pause(st.ID); err != nil {
 		t.Fatal(err)
 	}

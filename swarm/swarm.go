@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,6 +95,18 @@ func (st *addrState) open(circ int) (extra bool) {
 		return false
 	}
 	return true
+}
+
+// waitingReason says, for Status.Waiting, why the dial of ev found no peer.
+func waitingReason(ev dialFailed) string {
+	if ev.full {
+		return "every peer is full for now; asking again"
+	}
+	msg := ev.err.Error()
+	for _, p := range []string{"dial: ", "dial onion: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return "no peer reachable yet: " + msg
 }
 
 // failed counts a dial, started at start, that failed at now, and puts off
@@ -278,6 +291,7 @@ func (s *swarm) shutdown() {
 		case <-done:
 			s.c.mu.Lock()
 			s.c.peers, s.c.downRate, s.c.upRate, s.c.listenAddr, s.c.reachable = 0, 0, 0, "", false
+			s.c.waiting = ""
 			s.c.mu.Unlock()
 			return
 		case ev := <-s.events:
@@ -311,6 +325,11 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 		}
 		for _, x := range ev.pex {
 			s.learn(x)
+		}
+		if len(s.peers) == 0 {
+			s.c.mu.Lock()
+			s.c.waiting = waitingReason(ev)
+			s.c.mu.Unlock()
 		}
 		s.log.Debug("dial failed", "err", ev.err)
 		if s.desc == nil && errors.Is(ev.err, hcrypto.ErrBadDescriptor) {
@@ -387,7 +406,7 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	}
 	s.c.mu.Lock()
 	bits := append(Bitfield{}.Bits, s.c.have...)
-	s.c.peers = len(s.peers)
+	s.c.peers, s.c.waiting = len(s.peers), ""
 	s.c.mu.Unlock()
 	p.send(Bitfield{Bits: bits})
 	if pex := s.pexFor(p); len(pex.Addrs) > 0 {

@@ -55,13 +55,15 @@ type jsonStatus struct {
 	Growing  bool    `json:"growing,omitempty"` // a live share whose data is still arriving
 	// Reachable: its onion service is published, so the link works.
 	Reachable bool `json:"reachable"`
+	// Waiting: why a download has no peer (its last dial's failure).
+	Waiting string `json:"waiting,omitempty"`
 }
 
 func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
 		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded, DownRate: s.DownRate,
 		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
-		Reachable: s.Reachable}
+		Reachable: s.Reachable, Waiting: s.Waiting}
 	if withLink {
 		j.Link = s.Link
 	}
@@ -120,6 +122,9 @@ func progressLine(s swarm.Status, bar bool) string {
 	}
 	if s.Uploaded > 0 {
 		fmt.Fprintf(&b, " up %s", human(s.Uploaded))
+	}
+	if s.Waiting != "" {
+		fmt.Fprintf(&b, " (%s)", s.Waiting)
 	}
 	if s.Err != "" {
 		fmt.Fprintf(&b, " error: %s", s.Err)

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+func TestProgressLine(t *testing.T) {
+	for _, tt := range []struct {
+		st   swarm.Status
+		want string
+	}{
+		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Verified: 1 << 20, DownRate: 512 << 10, Peers: 4, ETA: 6 * time.Second},
+			"a.mp4 fetching  25.0% 1.0 MiB/4.0 MiB 512.0 KiB/s 4 peers ETA 6s"},
+		{swarm.Status{Name: "a.mp4", State: swarm.StateStarting, Waiting: "no peer reachable yet: onion service descriptor not found"},
+			"a.mp4 starting   0.0% 0 B/0 B 0 B/s 0 peers (no peer reachable yet: onion service descriptor not found)"},
+		{swarm.Status{Name: "a.mp4", State: swarm.StateFailed, Size: 4 << 20, Verified: 2 << 20, Err: "write chunk 8: no space left on device"},
+			"a.mp4 failed  50.0% 2.0 MiB/4.0 MiB 0 B/s 0 peers error: write chunk 8: no space left on device"},
+	} {
+		if got := progressLine(tt.st, false); got != tt.want {
+			t.Errorf("progressLine:\n got %q\nwant %q", got, tt.want)
+		}
+	}
+}
+
+func TestJSONStatusFields(t *testing.T) {
+	var j map[string]any
+	st := swarm.Status{State: swarm.StateStarting, Waiting: "no peer reachable yet: x", Link: "hydre:secret"}
+	if err := json.Unmarshal(toJSON("status", st, false), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j["waiting"] != "no peer reachable yet: x" || j["reachable"] != false || j["link"] != nil {
+		t.Errorf("status JSON %v", j)
+	}
+	st.Reachable, st.Waiting = true, ""
+	if err := json.Unmarshal(toJSON("shared", st, true), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j["reachable"] != true || j["link"] != "hydre:secret" {
+		t.Errorf("shared JSON %v", j)
+	}
+}
