@@ -63,6 +63,11 @@ func (u *UI) captureAll(dir string) error {
 				return false
 			}
 		}
+		for _, st := range shares {
+			if !st.Reachable { // still "Publishing"
+				return false
+			}
+		}
 		return true
 	})
 	if !ok {

@@ -42,6 +42,11 @@ for _ in $(seq 1 180); do
 done
 [ -n "$link" ] || { cat "$work/a.err" >&2; echo "demo: no link after 180 s" >&2; exit 1; }
 echo "link: ${link:0:40}… (${#link} characters; the read key is inside, the onion never sees it)"
+for _ in $(seq 1 120); do # the link works once tor has published A's onion service
+	grep -q 'Reachable after' "$work/a.err" && break
+	sleep 0.5
+done
+grep -m1 'Reachable after' "$work/a.err" || echo "demo: A's service is not published yet; B will keep trying"
 
 step "Node B fetches it by link over Tor, verifying every chunk"
 start=$(date +%s)
