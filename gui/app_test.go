@@ -55,6 +55,9 @@ func TestDropFileGivesLink(t *testing.T) {
 	if l.Key == nil || len(l.Peers) == 0 {
 		t.Fatalf("the share's link has no key or no peer: key=%v peers=%d", l.Key != nil, len(l.Peers))
 	}
+	// "Publishing" until its onion service is up, then "Sharing".
+	eventually(t, a.ui, 10*time.Second, func() bool { return shareRowFor(a.ui, "holiday.mp4").state.Text == "Sharing" },
+		func() string { return "row state " + shareRowFor(a.ui, "holiday.mp4").state.Text })
 	a.ui.onUI(func() {
 		r := shareRowFor(a.ui, "holiday.mp4")
 		if got, want := r.detail.Text, "300.0 KiB"; !strings.HasPrefix(got, want) {

@@ -248,6 +248,9 @@ func (r *shareRow) set(st swarm.Status) {
 	if st.Kind == swarm.KindHost {
 		detail += " · hosting ciphertext only"
 	}
+	if st.Waiting != "" { // why it is still publishing
+		detail += " · " + st.Waiting
+	}
 	r.detail.SetText(detail)
 	if st.Link == "" {
 		r.link.SetText("(no link)")

@@ -158,7 +158,9 @@ type Status struct {
 	Reachable bool
 	// Waiting says why a download that has no peer has none: the last
 	// failure of its dials ("no peer reachable yet: onion service
-	// descriptor not found…"). It is empty once a peer answers.
+	// descriptor not found…"); it is empty once a peer answers. For a
+	// content served but not Reachable, it says why the last attempt to
+	// publish its onion service failed.
 	Waiting string
 }
 

@@ -44,6 +44,7 @@ type content struct {
 	listenAddr string
 	reachable  bool   // its onion service is published
 	waiting    string // why a download has no peer: its last dial's failure
+	publishErr string // why its onion service is not published yet
 	run        *swarm // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
@@ -340,8 +341,11 @@ func (c *content) status() Status {
 	if c.rec.Paused {
 		s.State = StatePaused
 	}
-	if s.Peers == 0 && (s.State == StateStarting || s.State == StateFetching) {
+	switch {
+	case s.Peers == 0 && (s.State == StateStarting || s.State == StateFetching):
 		s.Waiting = c.waiting
+	case s.State == StateSeeding && !s.Reachable:
+		s.Waiting = c.publishErr
 	}
 	if s.DownRate > 0 && s.Size > s.Verified && s.State == StateFetching {
 		s.ETA = time.Duration(float64(s.Size-s.Verified) / s.DownRate * float64(time.Second)).Round(time.Second)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,5 +274,39 @@ func TestBusThrottle(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// flakyListenTransport fails to publish services its first fails times.
+type flakyListenTransport struct {
+	*memnet.Node
+	fails atomic.Int32
+}
+
+func (f *flakyListenTransport) Listen(ctx context.Context, cfg onion.ServiceConfig) (onion.Listener, error) {
+	if f.fails.Add(-1) >= 0 {
+		return nil, errors.New("listen onion: no directory took the descriptor")
+	}
+	return f.Node.Listen(ctx, cfg)
+}
+
+// TestSharePublishFailure checks that a share whose onion service could
+// not be published says why, and publishes it on the next attempt.
+func TestSharePublishFailure(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", func(c *Config) {
+		f := &flakyListenTransport{Node: c.Transport.(*memnet.Node)}
+		f.fails.Store(1)
+		c.Transport = f
+	})
+	path, _ := writeFile(t, t.TempDir(), "p", 64<<10)
+	st := a.share(path, 16<<10)
+	w := a.waitFor(st.ID, 5*time.Second, "a reason", func(s Status) bool { return s.Waiting != "" })
+	if w.Reachable || !strings.Contains(w.Waiting, "not published: listen onion: no directory took the descriptor") {
+		t.Fatalf("after a failed publication: reachable %v, waiting %q", w.Reachable, w.Waiting)
+	}
+	r := a.waitFor(st.ID, listenRetry+5*time.Second, "reachable", func(s Status) bool { return s.Reachable })
+	if r.Waiting != "" {
+		t.Errorf("reachable, still waiting for %q", r.Waiting)
 	}
 }

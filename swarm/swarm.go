@@ -17,7 +17,8 @@ import (
 
 // Download tuning.
 const (
-	windowLatency    = 3 * time.Second // a circuit's window covers its rate over this (window.go)
+	listenRetry      = 10 * time.Second // after a failure to publish the onion service
+	windowLatency    = 3 * time.Second  // a circuit's window covers its rate over this (window.go)
 	requestTimeout   = 45 * time.Second
 	cancelledKeep    = 3 * time.Minute  // a withdrawn request's piece is still accepted for this long
 	stallTimeout     = 90 * time.Second // outstanding requests and no piece: drop the peer
@@ -291,7 +292,7 @@ func (s *swarm) shutdown() {
 		case <-done:
 			s.c.mu.Lock()
 			s.c.peers, s.c.downRate, s.c.upRate, s.c.listenAddr, s.c.reachable = 0, 0, 0, "", false
-			s.c.waiting = ""
+			s.c.waiting, s.c.publishErr = "", ""
 			s.c.mu.Unlock()
 			return
 		case ev := <-s.events:
@@ -547,8 +548,12 @@ func (s *swarm) pexFor(p *peer) PEX {
 
 func (s *swarm) listened(ev listening) {
 	if ev.err != nil {
-		s.listenAt = time.Now().Add(10 * time.Second)
+		s.listenAt = time.Now().Add(listenRetry)
 		s.log.Warn("publish onion service", "err", ev.err)
+		s.c.mu.Lock()
+		s.c.publishErr = fmt.Sprintf("onion service not published: %v; trying again in %v", ev.err, listenRetry)
+		s.c.mu.Unlock()
+		s.e.publish(s.c)
 		return
 	}
 	s.listener = ev.l
@@ -556,7 +561,7 @@ func (s *swarm) listened(ev listening) {
 	s.own[addr] = true
 	delete(s.addrs, addr)
 	s.c.mu.Lock()
-	s.c.listenAddr, s.c.reachable = addr, true
+	s.c.listenAddr, s.c.reachable, s.c.publishErr = addr, true, ""
 	s.c.mu.Unlock()
 	if _, shared := ev.l.(nopListener); !shared {
 		s.wg.Add(1)

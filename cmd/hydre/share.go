@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -45,7 +46,7 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 		// cannot answer yet. (--json gives "reachable" in each status.)
 		fmt.Fprintf(g.Stderr, "Publishing on Tor; the link works once this is done…\n")
 		start := time.Now()
-		if err := waitReachable(ctx, e, ids); err != nil || ctx.Err() != nil {
+		if err := waitReachable(ctx, e, ids, g.Stderr); err != nil || ctx.Err() != nil {
 			return err
 		}
 		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %d file(s); press Ctrl-C to stop.\n",
@@ -55,11 +56,12 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 }
 
 // waitReachable waits until every content of shares is reachable
-// (Status.Reachable), or ctx ends.
-func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status) error {
+// (Status.Reachable), or ctx ends, and tells w why a publication failed.
+func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status, w io.Writer) error {
 	events, cancel := e.Subscribe()
 	defer cancel()
 	waiting := map[hcrypto.ContentID]bool{}
+	said := map[hcrypto.ContentID]string{} // the last reason printed
 	for _, s := range shares {
 		// Read after subscribing, so that a service published in between
 		// is not missed.
@@ -79,8 +81,13 @@ func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status) 
 			if !ok {
 				return swarm.ErrClosed
 			}
-			if ev.Status.Reachable {
-				delete(waiting, ev.Status.ID)
+			st := ev.Status
+			switch {
+			case st.Reachable:
+				delete(waiting, st.ID)
+			case waiting[st.ID] && st.Waiting != "" && st.Waiting != said[st.ID]:
+				said[st.ID] = st.Waiting
+				fmt.Fprintf(w, "%s: %s\n", st.Name, st.Waiting)
 			}
 		}
 	}
