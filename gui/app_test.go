@@ -448,3 +448,63 @@ func TestReconnectWhileConnecting(t *testing.T) {
 		t.Errorf("Start called %d times, want 2", c)
 	}
 }
+
+// TestRetryFailedDownload checks that a download that failed can be tried
+// again from its row: here its partial file was deleted while the app was
+// closed, so the row says so, and Retry fetches it again from the start.
+func TestRetryFailedDownload(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New(memnet.WithBandwidth(512 << 10))
+	a := newNode(t, app, net, "a", "")
+	bDir := t.TempDir()
+	b := newNode(t, app, net, "b", bDir)
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	src := writeRandomFile(t, t.TempDir(), "film.mkv", 4<<20)
+	link := shareByDrop(t, a, src)
+	b.ui.onUI(func() { b.ui.pasteLink(link) })
+	var part string
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "film.mkv")
+		if r != nil && r.st.Verified > 0 {
+			part = r.st.Path
+		}
+		return part != ""
+	}, func() string { return "no data arrived" })
+	b.ui.Close()
+	if err := os.Remove(part); err != nil {
+		t.Fatal(err)
+	}
+
+	b2 := newNode(t, app, net, "b2", bDir)
+	waitConnected(t, b2.ui)
+	b2.ui.onUI(func() { b2.ui.selectScreen(ScreenDownload) })
+	eventually(t, b2.ui, 10*time.Second, func() bool {
+		r := downloadRowFor(b2.ui, "film.mkv")
+		return r != nil && strings.HasPrefix(r.state.Text, "Failed: ") && strings.Contains(r.state.Text, "deleted or moved") &&
+			r.pause.Visible() && r.pause.Text == "Retry"
+	}, func() string {
+		if r := downloadRowFor(b2.ui, "film.mkv"); r != nil {
+			return "row: " + r.state.Text + " / " + r.pause.Text
+		}
+		var names []string
+		for _, r := range rowsOf[*downloadRow](b2.ui) {
+			names = append(names, r.st.Name+"|"+r.state.Text)
+		}
+		return fmt.Sprintf("no row among %q (items %d)", names, len(b2.ui.items.list(kindDownload)))
+	})
+	b2.ui.onUI(func() { tapButton(downloadRowFor(b2.ui, "film.mkv").pause) })
+	eventually(t, b2.ui, time.Minute, func() bool {
+		r := downloadRowFor(b2.ui, "film.mkv")
+		return r != nil && r.st.Done()
+	}, func() string {
+		return "not done: " + downloadRowFor(b2.ui, "film.mkv").state.Text + " " + b2.ui.lastError
+	})
+	want, _ := os.ReadFile(src)
+	b2.ui.onUI(func() {
+		got, err := os.ReadFile(downloadRowFor(b2.ui, "film.mkv").st.Path)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("retried download: %d bytes (%v), want the %d of the share", len(got), err, len(want))
+		}
+	})
+}

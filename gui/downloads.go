@@ -146,10 +146,10 @@ func (d *downloadScreen) fetch(ctx context.Context, e *swarm.Engine, link, dir s
 	return st, nil
 }
 
-// pauseResume pauses a running download or resumes a paused one.
+// pauseResume pauses a running download, or resumes a paused or failed one.
 func (d *downloadScreen) pauseResume(st swarm.Status) {
 	what, op := "pause "+displayName(st), (*swarm.Engine).Pause
-	if st.State == swarm.StatePaused {
+	if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
 		what, op = "resume "+displayName(st), (*swarm.Engine).Resume
 	}
 	d.u.withEngine(what, func(ctx context.Context, e *swarm.Engine) error {
@@ -260,8 +260,12 @@ func (r *downloadRow) set(st swarm.Status) {
 	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {
-	case st.Done() || st.State == swarm.StateFailed:
+	case st.Done():
 		r.pause.Hide()
+	case st.State == swarm.StateFailed: // a full disk freed, a folder back
+		r.pause.SetText("Retry")
+		r.pause.SetIcon(theme.ViewRefreshIcon())
+		r.pause.Show()
 	case st.State == swarm.StatePaused:
 		r.pause.SetText("Resume")
 		r.pause.SetIcon(theme.MediaPlayIcon())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,6 +46,7 @@ type content struct {
 	reachable  bool   // its onion service is published
 	waiting    string // why a download has no peer: its last dial's failure
 	publishErr string // why its onion service is not published yet
+	loadErr    error  // why its data could not be opened at start (Resume tries again)
 	run        *swarm // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
@@ -163,6 +165,9 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		} else {
 			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR, 0)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, partGone(rec.PartPath)
+			}
 		}
 		st.write = true
 	}
@@ -178,6 +183,21 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 		return nil, fmt.Errorf("save record: %w", err)
 	}
 	return st, nil
+}
+
+// errPartGone says that a download's partial file is no longer on disk.
+var errPartGone = errors.New("partial file gone")
+
+// partGone explains a missing partial file: deleted or moved (Resume starts
+// over), or in a folder that is missing too, as on a drive that is not
+// connected (Resume tries again, and must not create the folder).
+func partGone(part string) error {
+	dir := filepath.Dir(part)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("%w: the download folder %s is missing (on a drive that is not connected?): connect it, then resume the download",
+			errPartGone, dir)
+	}
+	return fmt.Errorf("%w: %s was deleted or moved: resuming the download fetches it again from the start", errPartGone, part)
 }
 
 // choosePaths picks the output and temporary names of a download in its

@@ -128,6 +128,17 @@ func (d *db) saveProgress(id hcrypto.ContentID, bits []byte, tree []byte) error 
 	})
 }
 
+// forgetProgress deletes what was verified of a content and its tree, for a
+// download that starts over.
+func (d *db) forgetProgress(id hcrypto.ContentID) error {
+	return d.b.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketVerified).Delete(id[:]); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTrees).Delete(id[:])
+	})
+}
+
 func (d *db) loadProgress(id hcrypto.ContentID) (bits, tree []byte, err error) {
 	err = d.b.View(func(tx *bolt.Tx) error {
 		bits = clone(tx.Bucket(bucketVerified).Get(id[:]))

@@ -74,9 +74,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		c, err := newContent(e, id, rec)
 		if err != nil {
 			e.log.Error("cannot resume content", "content", id, "err", err)
-			c = &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
-				readersCh: make(chan struct{}, 1), state: StateFailed, err: err.Error()}
-			e.contents[id] = c
+			e.contents[id] = unloaded(e, id, rec, err)
 			continue
 		}
 		e.contents[id] = c
@@ -401,14 +399,72 @@ func (e *Engine) Resume(id hcrypto.ContentID) error {
 		return err
 	}
 	c.mu.Lock()
-	ok := c.err == "" || c.desc != nil || c.rec.Descriptor == nil
+	loadErr := c.loadErr
 	c.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("resume %s: %w", id, errors.New("content cannot be loaded"))
+	if loadErr != nil {
+		if c, err = e.reload(c, loadErr); err != nil {
+			return fmt.Errorf("resume %s: %w", id, err)
+		}
 	}
 	e.start(c)
 	e.bus.publish(c.status(), true)
 	return nil
+}
+
+// unloaded stands for a content whose data could not be opened when the
+// engine started: it fails with the reason until Resume loads it.
+func unloaded(e *Engine, id hcrypto.ContentID, rec *record, err error) *content {
+	c := &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
+		readersCh: make(chan struct{}, 1), state: StateFailed, err: err.Error(), loadErr: err}
+	if len(rec.Key) == len(hcrypto.Key{}) && rec.Descriptor != nil { // its name, for the front ends
+		if d, derr := hcrypto.UnmarshalDescriptor(rec.Descriptor, id); derr == nil {
+			k := hcrypto.Key(rec.Key)
+			if h, herr := d.OpenHeader(k); herr == nil {
+				c.key, c.header = &k, h
+			}
+		}
+	}
+	return c
+}
+
+// reload opens again the data of a content that failed to load (c, failed
+// with loadErr) and puts the new content in its place. A download whose
+// partial file is gone while its folder is there starts over: the chunks
+// verified before are forgotten, and a new partial file is made.
+func (e *Engine) reload(c *content, loadErr error) (*content, error) {
+	c.mu.Lock()
+	rec := *c.rec
+	c.mu.Unlock()
+	if errors.Is(loadErr, errPartGone) && rec.Kind == KindDownload && !rec.Complete {
+		if fi, err := os.Stat(filepath.Dir(rec.PartPath)); err == nil && fi.IsDir() {
+			e.log.Warn("partial file gone: fetching the download again", "content", c.id)
+			if err := e.db.forgetProgress(c.id); err != nil {
+				return nil, fmt.Errorf("start over: %w", err)
+			}
+			rec.Path, rec.PartPath = "", ""
+		}
+	}
+	nc, err := newContent(e, c.id, &rec)
+	if err != nil {
+		c.mu.Lock()
+		c.loadErr, c.err = err, err.Error()
+		c.mu.Unlock()
+		e.bus.publish(c.status(), true)
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.contents[c.id] != c { // closed or removed meanwhile
+		if nc.st != nil {
+			nc.st.close()
+		}
+		if e.closed {
+			return nil, ErrClosed
+		}
+		return nil, ErrNotFound
+	}
+	e.contents[c.id] = nc
+	return nc, nil
 }
 
 // SetReshare turns serving of a content on or off.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -308,5 +309,61 @@ func TestSharePublishFailure(t *testing.T) {
 	r := a.waitFor(st.ID, listenRetry+5*time.Second, "reachable", func(s Status) bool { return s.Reachable })
 	if r.Waiting != "" {
 		t.Errorf("reachable, still waiting for %q", r.Waiting)
+	}
+}
+
+// TestPartialFileGone checks a download whose partial file disappeared
+// while the engine was stopped: it fails with a reason that says what to
+// do; while its folder is missing (a drive not connected) Resume fails and
+// creates nothing; once the folder is back, Resume fetches the download
+// again from the start and ends with the exact file.
+func TestPartialFileGone(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", func(c *Config) { c.Reshare = false }, memnet.WithBandwidth(512<<10))
+	b.dl = filepath.Join(t.TempDir(), "drive")
+	if err := os.Mkdir(b.dl, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path, data := writeFile(t, t.TempDir(), "g.bin", 2<<20)
+	st := a.share(path, 16<<10)
+	b.get(st.Link)
+	b.waitFor(st.ID, 10*time.Second, "20%", func(s Status) bool { return s.Verified > int64(len(data))/5 })
+	b.close()
+	if err := os.RemoveAll(b.dl); err != nil { // the drive is gone
+		t.Fatal(err)
+	}
+	b.open()
+	s, err := b.e.Status(st.ID)
+	if err != nil || s.State != StateFailed || s.Name != "g.bin" || !strings.Contains(s.Err, "is missing (on a drive that is not connected?)") {
+		t.Fatalf("after restart without the folder: %v, state %v, name %q, err %q", err, s.State, s.Name, s.Err)
+	}
+	if err := b.e.Resume(st.ID); err == nil {
+		t.Fatal("resumed into a missing folder")
+	}
+	if _, err := os.Stat(b.dl); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Resume created the missing folder: %v", err)
+	}
+
+	if err := os.Mkdir(b.dl, 0o700); err != nil { // back, without the partial file
+		t.Fatal(err)
+	}
+	before := upload(a, st)
+	if err := b.e.Resume(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := b.e.Status(st.ID); s.Verified != 0 {
+		t.Fatalf("starting over with %d bytes verified whose file is gone", s.Verified)
+	}
+	done := b.waitDone(st.ID, 20*time.Second)
+	checkFile(t, done.Path, data)
+	if sent := upload(a, st) - before; sent < int64(len(data)) {
+		t.Errorf("the download started over but fetched only %d of %d bytes", sent, len(data))
+	}
+	// And it stays loaded across a restart.
+	b.close()
+	b.open()
+	if s, _ := b.e.Status(st.ID); !s.Done() || s.Err != "" {
+		t.Fatalf("after a restart: %+v", s)
 	}
 }

@@ -52,7 +52,9 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", orDash(f.Path), err)
 		}
-		if st.State == swarm.StatePaused {
+		if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
+			// Getting it again retries a download that failed (a full
+			// disk, a partial file deleted).
 			if err := e.Resume(st.ID); err != nil {
 				return err
 			}
