@@ -508,3 +508,41 @@ func TestRetryFailedDownload(t *testing.T) {
 		}
 	})
 }
+
+// TestRetryFailedShare checks that a share whose file was moved away while
+// the app was closed says so, and that Retry serves it again once the file
+// is back.
+func TestRetryFailedShare(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	dir := t.TempDir()
+	a := newNode(t, app, net, "a", dir)
+	waitConnected(t, a.ui)
+	src := writeRandomFile(t, t.TempDir(), "notes.pdf", 64<<10)
+	shareByDrop(t, a, src)
+	a.ui.Close()
+	if err := os.Rename(src, src+".away"); err != nil {
+		t.Fatal(err)
+	}
+
+	a2 := newNode(t, app, net, "a2", dir)
+	waitConnected(t, a2.ui)
+	row := func() *shareRow { return shareRowFor(a2.ui, "notes.pdf") }
+	eventually(t, a2.ui, 10*time.Second, func() bool {
+		r := row()
+		return r != nil && strings.Contains(r.state.Text, "was deleted or moved") && r.retry.Visible()
+	}, func() string {
+		if r := row(); r != nil {
+			return "row: " + r.state.Text
+		}
+		return "no row"
+	})
+	if err := os.Rename(src+".away", src); err != nil {
+		t.Fatal(err)
+	}
+	a2.ui.onUI(func() { tapButton(row().retry) })
+	eventually(t, a2.ui, 10*time.Second, func() bool {
+		r := row()
+		return r != nil && r.state.Text == "Sharing" && !r.retry.Visible()
+	}, func() string { return "row: " + row().state.Text + " " + a2.ui.lastError })
+}

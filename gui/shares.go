@@ -121,6 +121,17 @@ func (s *shareScreen) stop(st swarm.Status) {
 		}, s.u.win)
 }
 
+// retry resumes a failed share.
+func (s *shareScreen) retry(st swarm.Status) {
+	s.u.withEngine("retry "+displayName(st), func(ctx context.Context, e *swarm.Engine) error {
+		if err := e.Resume(st.ID); err != nil {
+			return err
+		}
+		s.u.refreshStatus(ctx, e, st)
+		return nil
+	})
+}
+
 // stopSelected stops the selected share (the Delete key).
 func (s *shareScreen) stopSelected() {
 	if s.selected == nil {
@@ -185,6 +196,7 @@ type shareRow struct {
 	name, state      *widget.Label
 	detail, link     *widget.Label
 	copy, qr, remove *widget.Button
+	retry            *widget.Button    // shown on a failed share (its file moved back, say)
 	copiedID         hcrypto.ContentID // the content whose link Copy last showed
 }
 
@@ -198,6 +210,8 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
+	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
+	r.retry.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -252,6 +266,11 @@ func (r *shareRow) set(st swarm.Status) {
 		detail += " · " + st.Waiting
 	}
 	r.detail.SetText(detail)
+	if st.State == swarm.StateFailed {
+		r.retry.Show()
+	} else {
+		r.retry.Hide()
+	}
 	if st.Link == "" {
 		r.link.SetText("(no link)")
 		r.copy.Disable()
@@ -271,6 +290,6 @@ func (r *shareRow) set(st swarm.Status) {
 // CreateRenderer lays the row out.
 func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
 	top := container.NewBorder(nil, nil, nil, r.state, r.name)
-	bottom := container.NewHBox(r.link, layout.NewSpacer(), r.copy, r.qr, r.remove)
+	bottom := container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(top, r.detail, bottom))
 }

@@ -145,8 +145,14 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 	switch {
 	case rec.Kind == KindShare:
 		st.f, err = os.Open(rec.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("the shared file %s was deleted or moved: put it back and resume, or stop sharing it", rec.Path)
+		}
 	case rec.Complete:
 		st.f, err = os.OpenFile(rec.Path, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("the downloaded file %s was deleted or moved, so this node no longer shares it: put it back and resume, or remove it here", rec.Path)
+		}
 		st.write = true
 	case rec.Kind == KindHost:
 		if rec.Path == "" {

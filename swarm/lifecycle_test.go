@@ -367,3 +367,34 @@ func TestPartialFileGone(t *testing.T) {
 		t.Fatalf("after a restart: %+v", s)
 	}
 }
+
+// TestSharedFileGone checks that a share whose file was moved away while
+// the engine was stopped says so, and serves again once it is back.
+func TestSharedFileGone(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", nil)
+	path, data := writeFile(t, t.TempDir(), "s.bin", 256<<10)
+	st := a.share(path, 16<<10)
+	a.close()
+	away := path + ".moved"
+	if err := os.Rename(path, away); err != nil {
+		t.Fatal(err)
+	}
+	a.open()
+	s, _ := a.e.Status(st.ID)
+	if s.State != StateFailed || s.Name != "s.bin" || !strings.Contains(s.Err, "was deleted or moved: put it back and resume") {
+		t.Fatalf("share without its file: state %v, name %q, err %q", s.State, s.Name, s.Err)
+	}
+	if err := a.e.Resume(st.ID); err == nil {
+		t.Fatal("resumed a share whose file is missing")
+	}
+	if err := os.Rename(away, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.e.Resume(st.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.get(st.Link)
+	checkFile(t, b.waitDone(st.ID, 10*time.Second).Path, data)
+}
