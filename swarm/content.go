@@ -153,6 +153,9 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("the downloaded file %s was deleted or moved, so this node no longer shares it: put it back and resume, or remove it here", rec.Path)
 		}
+		if rec.Kind == KindDownload && rec.PartPath != "" && samePath(rec.PartPath, rec.Path) {
+			os.Remove(rec.PartPath) // left by a crash as the download finished (finishFile)
+		}
 		st.write = true
 	case rec.Kind == KindHost:
 		if rec.Path == "" {

@@ -398,3 +398,40 @@ func TestSharedFileGone(t *testing.T) {
 	b.get(st.Link)
 	checkFile(t, b.waitDone(st.ID, 10*time.Second).Path, data)
 }
+
+// TestFinishedDownloadLeftoverPart checks the state a crash can leave as a
+// download finishes (finishFile): the record says complete, and the
+// partial name is still a second link to the file. The next start removes
+// that link and keeps the file.
+func TestFinishedDownloadLeftoverPart(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", nil)
+	path, data := writeFile(t, t.TempDir(), "f.bin", 256<<10)
+	st := a.share(path, 16<<10)
+	b.get(st.Link)
+	done := b.waitDone(st.ID, 10*time.Second)
+	c, err := b.e.get(st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	part := c.rec.PartPath
+	c.mu.Unlock()
+	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("partial name still there after the download finished: %v", err)
+	}
+	b.close()
+	if err := os.Link(done.Path, part); err != nil { // as if the process died before removing it
+		t.Fatal(err)
+	}
+	b.open()
+	s, _ := b.e.Status(st.ID)
+	if !s.Done() || s.Err != "" {
+		t.Fatalf("after restart: %+v", s)
+	}
+	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover partial name was not removed: %v", err)
+	}
+	checkFile(t, done.Path, data)
+}

@@ -134,7 +134,10 @@ func (s *swarm) storeChunk(st *store, tree *hcrypto.Tree, j storeJob) (err error
 }
 
 // finishFile moves a complete download to its final name, never over an
-// existing file.
+// existing file. The record says complete before the partial name goes: a
+// crash in between leaves a second link to the file, which the next start
+// removes (openStore), where the other order left a record that pointed to
+// a partial file that was gone, with the whole file on disk.
 func (s *swarm) finishFile() error {
 	c := s.c
 	c.mu.Lock()
@@ -160,9 +163,6 @@ func (s *swarm) finishFile() error {
 			}
 			rec.Path = final
 		}
-		if err := os.Remove(rec.PartPath); err != nil {
-			return fmt.Errorf("finish download: %w", err)
-		}
 		syncDir(rec.DestDir)
 	}
 	c.mu.Lock()
@@ -170,7 +170,15 @@ func (s *swarm) finishFile() error {
 	c.rec.Path = rec.Path
 	err := c.e.db.putRecord(c.id, c.rec)
 	c.mu.Unlock()
-	return err
+	if err != nil {
+		return err
+	}
+	if rec.Kind == KindDownload {
+		if err := os.Remove(rec.PartPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("finish download: %w", err)
+		}
+	}
+	return nil
 }
 
 // samePath reports whether a and b are links to one file (a crash between
