@@ -181,7 +181,7 @@ func (d *downloadScreen) play(st swarm.Status) {
 
 // remove removes a download after asking whether to delete its file.
 func (d *downloadScreen) remove(st swarm.Status) {
-	del := widget.NewCheck("Also delete the file from the disk", nil)
+	del := deleteDataCheck(st)
 	msg := widget.NewLabel("Remove " + displayName(st) + " from the list? hydre stops downloading and sharing it.")
 	dlg := dialog.NewCustomConfirm("Remove download?", "Remove", "Cancel", container.NewVBox(wrapped(msg, 2), del), func(ok bool) {
 		if !ok {
@@ -198,6 +198,19 @@ func (d *downloadScreen) remove(st swarm.Status) {
 	}, d.u.win)
 	dlg.Resize(fyne.NewSize(460, 200))
 	dlg.Show()
+}
+
+// deleteDataCheck is the remove dialog's choice to delete the data too:
+// off for a finished download, on for an unfinished one, which cannot
+// resume once removed, so that its hidden partial file would only take
+// space.
+func deleteDataCheck(st swarm.Status) *widget.Check {
+	if st.Done() {
+		return widget.NewCheck("Also delete the file from the disk", nil)
+	}
+	c := widget.NewCheck("Also delete the partial file ("+formatSize(st.Verified)+" fetched; a removed download cannot resume)", nil)
+	c.SetChecked(true)
+	return c
 }
 
 // removeSelected removes the selected download (the Delete key).

@@ -113,3 +113,19 @@ func TestShortLinkHidesTheKey(t *testing.T) {
 		t.Errorf("shortLink(%d chars) = %q", len(link), short)
 	}
 }
+
+func TestDeleteDataCheck(t *testing.T) {
+	for _, tt := range []struct {
+		st      swarm.Status
+		checked bool
+		text    string
+	}{
+		{swarm.Status{State: swarm.StateSeeding, Size: 10, Verified: 10}, false, "Also delete the file from the disk"},
+		{swarm.Status{State: swarm.StateFetching, Size: 4 << 20, Verified: 1 << 20}, true, "Also delete the partial file (1.0 MiB fetched; a removed download cannot resume)"},
+		{swarm.Status{State: swarm.StateFailed, Size: 4 << 20}, true, "Also delete the partial file (0 B fetched; a removed download cannot resume)"},
+	} {
+		if c := deleteDataCheck(tt.st); c.Checked != tt.checked || c.Text != tt.text {
+			t.Errorf("%v: checked %v %q, want %v %q", tt.st.State, c.Checked, c.Text, tt.checked, tt.text)
+		}
+	}
+}
