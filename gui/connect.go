@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -58,7 +59,7 @@ func (u *UI) connect() {
 		u.goOwned(func() {
 			defer close(done)
 			defer unsubscribe()
-			u.eventLoop(events, quit)
+			u.eventLoop(e, events, quit)
 		})
 	})
 }
@@ -97,8 +98,10 @@ func (u *UI) reconnect() {
 
 // eventLoop merges the engine's events and hands them to the UI thread at
 // most every refreshEvery, until the engine closes its events, quit is
-// closed (disconnect) or the app stops.
-func (u *UI) eventLoop(events <-chan swarm.Event, quit <-chan struct{}) {
+// closed (disconnect) or the app stops. If tor goes away meanwhile, the
+// status area says so (its Retry starts tor and the engine again).
+func (u *UI) eventLoop(e *swarm.Engine, events <-chan swarm.Event, quit <-chan struct{}) {
+	lost := e.TransportLost()
 	t := time.NewTicker(refreshEvery)
 	defer t.Stop()
 	pending := map[[32]byte]swarm.Status{}
@@ -121,6 +124,11 @@ func (u *UI) eventLoop(events <-chan swarm.Event, quit <-chan struct{}) {
 			return
 		case <-quit:
 			return
+		case <-lost:
+			lost = nil
+			err := fmt.Errorf("tor went away: %w", e.TransportErr())
+			u.log.Warn("gui: " + err.Error())
+			u.do(func() { u.tor.failed(err) })
 		case ev, ok := <-events:
 			if !ok {
 				flush()

@@ -75,10 +75,11 @@ type Tor struct {
 	loopStarted bool
 	eventsCh    chan control.Event
 
-	mu     sync.Mutex
-	subs   map[chan control.Event]struct{}
-	closed bool
-	ctrlMu sync.Mutex // serialises commands on ctrl
+	mu      sync.Mutex
+	subs    map[chan control.Event]struct{}
+	closed  bool
+	lostErr error      // why the connection to tor ended, if not by Close
+	ctrlMu  sync.Mutex // serialises commands on ctrl
 }
 
 var _ Transport = (*Tor)(nil)
@@ -121,6 +122,14 @@ func (t *Tor) ControlAddr() string { return t.caddr }
 
 // Managed reports whether this process started the tor (else it attached).
 func (t *Tor) Managed() bool { return t.proc != nil }
+
+// PID returns the process ID of a managed tor; 0 when attached.
+func (t *Tor) PID() int {
+	if t.proc == nil {
+		return 0
+	}
+	return t.proc.Process.Pid
+}
 
 func (t *Tor) attach(ctx context.Context) error {
 	var err error
@@ -300,6 +309,17 @@ func (t *Tor) eventLoop() {
 		case err := <-readErr:
 			t.log.Debug("tor event loop ended", "err", err)
 			t.mu.Lock()
+			closing := t.closed
+			t.mu.Unlock()
+			var lost error
+			if !closing {
+				lost = t.lostReason(err)
+				t.log.Warn("tor went away", "err", lost)
+			}
+			t.mu.Lock()
+			if !t.closed {
+				t.lostErr = lost
+			}
 			for ch := range t.subs {
 				close(ch)
 			}
@@ -314,6 +334,32 @@ func (t *Tor) eventLoop() {
 				}
 			}
 		}
+	}
+}
+
+// Done is closed when the connection to tor ends: Close was called, or tor
+// went away (a managed tor that exited, an attached one stopped or its
+// control port closed). Err then says why.
+func (t *Tor) Done() <-chan struct{} { return t.loopDone }
+
+// Err returns why tor went away once Done is closed: nil after Close.
+func (t *Tor) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lostErr
+}
+
+// lostReason explains the end of the event connection (read error err)
+// that no Close asked for.
+func (t *Tor) lostReason(err error) error {
+	if t.proc == nil {
+		return fmt.Errorf("lost the control connection to tor at %s: %w", t.caddr, err)
+	}
+	select {
+	case <-t.procDone:
+		return fmt.Errorf("tor exited (%v)%s", t.procErr, t.exitNote())
+	case <-time.After(2 * time.Second):
+		return fmt.Errorf("lost the control connection to tor: %w", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -370,5 +371,29 @@ func TestDialRefusesClearnet(t *testing.T) {
 		} else if !errors.Is(err, onion.ErrNotOnion) && !errors.Is(err, onion.ErrBadChecksum) {
 			t.Errorf("Dial(%q) = %v, want a refusal before any traffic", addr, err)
 		}
+	}
+}
+
+// TestTorGoesAway checks that Done and Err tell a managed tor that died
+// (killed with SIGKILL, as by the OOM killer) from one that was closed.
+func TestTorGoesAway(t *testing.T) {
+	tor := startTor(t, "")
+	if err := syscall.Kill(tor.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-tor.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("Done not closed 30 s after tor was killed")
+	}
+	if err := tor.Err(); err == nil || !strings.Contains(err.Error(), "tor exited (signal: killed)") {
+		t.Fatalf("Err after tor was killed: %v", err)
+	}
+
+	other := startTor(t, "")
+	other.Close()
+	<-other.Done()
+	if err := other.Err(); err != nil {
+		t.Fatalf("Err after Close: %v", err)
 	}
 }

@@ -32,9 +32,51 @@ type Engine struct {
 	initMu sync.Mutex // serializes descriptor learning (file creation)
 	single onion.Listener
 
+	lost    chan struct{} // closed when the transport went away on its own
+	lostErr error         // why; set before lost closes
+
 	mu       sync.Mutex
 	contents map[hcrypto.ContentID]*content
 	closed   bool
+}
+
+// endingTransport is a Transport that can go away on its own, as a tor that
+// exits: Done is closed when it ends, and Err then says why (nil when it
+// was closed on purpose). *onion.Tor is one.
+type endingTransport interface {
+	Done() <-chan struct{}
+	Err() error
+}
+
+// TransportLost is closed when the engine's transport goes away on its own
+// (the tor it runs over exited or was stopped): from then on nothing is
+// reachable, and the front end should say so and offer to start over.
+// TransportErr says why.
+func (e *Engine) TransportLost() <-chan struct{} { return e.lost }
+
+// TransportErr says why the transport went away, once TransportLost is
+// closed; nil before.
+func (e *Engine) TransportErr() error {
+	select {
+	case <-e.lost:
+		return e.lostErr
+	default:
+		return nil
+	}
+}
+
+// watchTransport closes e.lost if the transport ends on its own while the
+// engine runs.
+func (e *Engine) watchTransport(t endingTransport) {
+	select {
+	case <-t.Done():
+		if err := t.Err(); err != nil {
+			e.log.Error("the transport went away", "err", err)
+			e.lostErr = err
+			close(e.lost)
+		}
+	case <-e.ctx.Done():
+	}
 }
 
 // Open loads the node's state from cfg.DataDir and resumes every share and
@@ -51,8 +93,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, db: d, bus: newBus(), contents: map[hcrypto.ContentID]*content{}}
+	e := &Engine{cfg: cfg, log: cfg.Logger, db: d, bus: newBus(), contents: map[hcrypto.ContentID]*content{},
+		lost: make(chan struct{})}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if t, ok := cfg.Transport.(endingTransport); ok {
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); e.watchTransport(t) }()
+	}
 	if cfg.SingleIdentity {
 		key, err := d.identity(nodeIdentity)
 		if err == nil {

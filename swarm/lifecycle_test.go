@@ -435,3 +435,52 @@ func TestFinishedDownloadLeftoverPart(t *testing.T) {
 	}
 	checkFile(t, done.Path, data)
 }
+
+// endingMemnet is a memnet node that the test can end, as a tor that
+// exits (err set) or that was closed on purpose (err nil).
+type endingMemnet struct {
+	*memnet.Node
+	done chan struct{}
+	err  error
+}
+
+func (m *endingMemnet) Done() <-chan struct{} { return m.done }
+func (m *endingMemnet) Err() error            { return m.err }
+
+// TestTransportLost checks that the engine tells its front end when its
+// transport goes away on its own, and only then.
+func TestTransportLost(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+	}{
+		{"tor exited", errors.New("tor exited (signal: killed)")},
+		{"closed on purpose", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var m *endingMemnet
+			a := newNode(t, memnet.New(), "a", func(c *Config) {
+				m = &endingMemnet{Node: c.Transport.(*memnet.Node), done: make(chan struct{})}
+				c.Transport = m
+			})
+			if a.e.TransportErr() != nil {
+				t.Fatal("transport lost before it ended")
+			}
+			m.err = tt.err
+			close(m.done)
+			select {
+			case <-a.e.TransportLost():
+				if tt.err == nil {
+					t.Fatal("lost after a close on purpose")
+				}
+				if a.e.TransportErr() != tt.err {
+					t.Fatalf("TransportErr %v, want %v", a.e.TransportErr(), tt.err)
+				}
+			case <-time.After(time.Second):
+				if tt.err != nil {
+					t.Fatal("TransportLost not closed after the transport ended")
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@ package swarm
 import (
 	"context"
 	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,4 +82,23 @@ func TestTorSwarm(t *testing.T) {
 func upload(nd *node, st Status) int64 {
 	s, _ := nd.e.Status(st.ID)
 	return s.Uploaded
+}
+
+// TestTorLostEngine checks that an engine over a real tor tells its front
+// end when that tor dies (SIGKILL, as by the OOM killer).
+func TestTorLostEngine(t *testing.T) {
+	nw := testnet.Shared(t, testnet.Options{})
+	tor := torFor(t, nw)
+	a := torNode(t, tor, "a")
+	if err := syscall.Kill(tor.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.e.TransportLost():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the engine did not notice its tor died")
+	}
+	if err := a.e.TransportErr(); err == nil || !strings.Contains(err.Error(), "tor exited") {
+		t.Fatalf("TransportErr: %v", err)
+	}
 }

@@ -41,6 +41,8 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
+			return fmt.Errorf("tor went away: %w", e.TransportErr())
 		case ev, ok := <-events:
 			if !ok {
 				return nil

@@ -77,6 +77,8 @@ func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status, 
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-e.TransportLost():
+			return fmt.Errorf("tor went away: %w", e.TransportErr())
 		case ev, ok := <-events:
 			if !ok {
 				return swarm.ErrClosed
@@ -120,6 +122,8 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-e.TransportLost():
+			return fmt.Errorf("tor went away: %w", e.TransportErr())
 		case ev, ok := <-events:
 			if !ok {
 				return nil

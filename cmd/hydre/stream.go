@@ -38,7 +38,7 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	if st.State == swarm.StatePaused {
+	if st.State == swarm.StatePaused || st.State == swarm.StateFailed { // as get: a retry
 		if err := e.Resume(st.ID); err != nil {
 			return err
 		}
