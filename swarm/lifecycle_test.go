@@ -436,17 +436,6 @@ func TestFinishedDownloadLeftoverPart(t *testing.T) {
 	checkFile(t, done.Path, data)
 }
 
-// endingMemnet is a memnet node that the test can end, as a tor that
-// exits (err set) or that was closed on purpose (err nil).
-type endingMemnet struct {
-	*memnet.Node
-	done chan struct{}
-	err  error
-}
-
-func (m *endingMemnet) Done() <-chan struct{} { return m.done }
-func (m *endingMemnet) Err() error            { return m.err }
-
 // TestTransportLost checks that the engine tells its front end when its
 // transport goes away on its own, and only then.
 func TestTransportLost(t *testing.T) {
@@ -458,16 +447,11 @@ func TestTransportLost(t *testing.T) {
 		{"closed on purpose", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var m *endingMemnet
-			a := newNode(t, memnet.New(), "a", func(c *Config) {
-				m = &endingMemnet{Node: c.Transport.(*memnet.Node), done: make(chan struct{})}
-				c.Transport = m
-			})
+			a := newNode(t, memnet.New(), "a", nil)
 			if a.e.TransportErr() != nil {
 				t.Fatal("transport lost before it ended")
 			}
-			m.err = tt.err
-			close(m.done)
+			a.mem.Lose(tt.err)
 			select {
 			case <-a.e.TransportLost():
 				if tt.err == nil {

@@ -437,7 +437,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		case err := <-served:
 			return err
 		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return fmt.Errorf("tor went away: %w", e.TransportErr())
+			return torLost(e)
 		case <-tick.C:
 			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
 			if err := writeJSONFile(statusPath, st); err != nil {

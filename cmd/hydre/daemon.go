@@ -42,7 +42,7 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 		case <-ctx.Done():
 			return nil
 		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return fmt.Errorf("tor went away: %w", e.TransportErr())
+			return torLost(e)
 		case ev, ok := <-events:
 			if !ok {
 				return nil

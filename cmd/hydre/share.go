@@ -78,7 +78,7 @@ func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status, 
 		case <-ctx.Done():
 			return nil
 		case <-e.TransportLost():
-			return fmt.Errorf("tor went away: %w", e.TransportErr())
+			return torLost(e)
 		case ev, ok := <-events:
 			if !ok {
 				return swarm.ErrClosed
@@ -95,6 +95,11 @@ func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status, 
 	}
 	return nil
 }
+
+// torLost is the error of a command whose tor went away under it (see
+// swarm.Engine.TransportLost): it exits non-zero, for a supervisor to start
+// it again.
+func torLost(e *swarm.Engine) error { return fmt.Errorf("tor went away: %w", e.TransportErr()) }
 
 // serveUntilDone shows events until ctx ends (or until done returns true for
 // a status), then returns nil on an interrupt.
@@ -123,7 +128,7 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 		case <-ctx.Done():
 			return nil
 		case <-e.TransportLost():
-			return fmt.Errorf("tor went away: %w", e.TransportErr())
+			return torLost(e)
 		case ev, ok := <-events:
 			if !ok {
 				return nil

@@ -131,6 +131,8 @@ type Node struct {
 	conns     map[*conn]struct{}
 	dials     int
 	isolation map[string]int // dials per isolation tag
+	done      chan struct{}  // closed by Lose
+	lostErr   error
 }
 
 var _ onion.Transport = (*Node)(nil)
@@ -291,7 +293,51 @@ func (nd *Node) Close() {
 func (nd *Node) Reopen() {
 	nd.mu.Lock()
 	nd.closed = false
+	if nd.done != nil && isClosed(nd.done) {
+		nd.done, nd.lostErr = nil, nil
+	}
 	nd.mu.Unlock()
+}
+
+// Done is closed once Lose is called, as a tor's when it goes away (see
+// onion.Tor.Done); Reopen gives a new one.
+func (nd *Node) Done() <-chan struct{} {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.done == nil {
+		nd.done = make(chan struct{})
+	}
+	return nd.done
+}
+
+// Err returns the error given to Lose.
+func (nd *Node) Err() error {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return nd.lostErr
+}
+
+// Lose makes the node report that it went away with err (Done, Err), as a
+// tor that exits; err nil stands for a Close on purpose.
+func (nd *Node) Lose(err error) {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.done == nil {
+		nd.done = make(chan struct{})
+	}
+	if !isClosed(nd.done) {
+		nd.lostErr = err
+		close(nd.done)
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 type memAddr string

@@ -197,3 +197,33 @@ func TestUplinkShared(t *testing.T) {
 		t.Fatalf("took %v: the uplink is not shared", el)
 	}
 }
+
+// TestLose checks the node's stand-in for a tor that dies: Done closes with
+// Err set, and Reopen gives a node that has not gone away.
+func TestLose(t *testing.T) {
+	nd := New().Node("a")
+	done := nd.Done()
+	lost := errors.New("tor exited")
+	nd.Lose(lost)
+	select {
+	case <-done:
+	default:
+		t.Fatal("Done not closed by Lose")
+	}
+	if nd.Err() != lost {
+		t.Fatalf("Err %v", nd.Err())
+	}
+	nd.Lose(errors.New("again")) // no second close, the first reason stays
+	if nd.Err() != lost {
+		t.Fatalf("Err after a second Lose: %v", nd.Err())
+	}
+	nd.Reopen()
+	select {
+	case <-nd.Done():
+		t.Fatal("Done closed after Reopen")
+	default:
+	}
+	if nd.Err() != nil {
+		t.Fatalf("Err after Reopen: %v", nd.Err())
+	}
+}
