@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -124,10 +126,41 @@ func TestShareGetLs(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(dest2, "report.pdf")); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("file from the daemon: %d bytes, %v", len(got), err)
 	}
-	stopDaemon()
-	if err := <-daemonErr; err != nil {
-		t.Fatalf("daemon: %v", err)
+
+	// Its tor dies (SIGKILL, as by the OOM killer): the daemon exits with
+	// an error that says so, for a supervisor to start it again.
+	defer stopDaemon()
+	if err := syscall.Kill(torPIDOf(t, ga.DataDir), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
+	select {
+	case err := <-daemonErr:
+		if err == nil || !strings.Contains(err.Error(), "tor went away: tor exited (signal: killed)") {
+			t.Fatalf("daemon after its tor died: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the daemon kept running a minute after its tor died")
+	}
+}
+
+// torPIDOf finds the tor process started for the data directory dir.
+func torPIDOf(t *testing.T, dir string) int {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil || len(procs) == 0 {
+		t.Skipf("no /proc to find tor in: %v", err)
+	}
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p)
+		if err == nil && bytes.HasPrefix(cmd, []byte("/")) && bytes.Contains(cmd, []byte("tor\x00-f\x00"+dir+"/")) {
+			pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+			if err == nil {
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no tor runs for %s", dir)
+	return 0
 }
 
 func TestShareGetUsage(t *testing.T) {
