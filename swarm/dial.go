@@ -40,6 +40,11 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 		}
 	}
 	if len(sources) == 0 {
+		if len(s.addrs) > 0 && len(s.peers) == 0 {
+			s.c.mu.Lock()
+			s.c.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
+			s.c.mu.Unlock()
+		}
 		return
 	}
 	limit := s.e.cfg.MaxPeersPerContent - s.inbound

@@ -373,3 +373,19 @@ func TestTwoReaders(t *testing.T) {
 		t.Fatalf("verified %d of %d when both readers were served: windows did not lead", s.Verified, len(data))
 	}
 }
+
+// TestOnlyLiars checks that a download whose only source lies says why it
+// has no peer once that source is banned, and writes nothing it sent.
+func TestOnlyLiars(t *testing.T) {
+	n := memnet.New()
+	_, data := writeFile(t, t.TempDir(), "x", 256<<10)
+	sealed := sealBytes(t, "x.bin", data, 16<<10)
+	liar := startFakeSeeder(t, n.Node("liar"), sealed, data, true)
+	b := newNode(t, n, "b", nil)
+	st := b.get(liar.link())
+	s := b.waitFor(st.ID, 10*time.Second, "a reason", func(s Status) bool { return strings.Contains(s.Waiting, "banned") })
+	if s.Verified != 0 || s.Peers != 0 {
+		t.Fatalf("after the only source was banned: %d bytes verified, %d peers", s.Verified, s.Peers)
+	}
+	t.Logf("waiting: %s", s.Waiting)
+}
