@@ -139,7 +139,7 @@ func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool
 	}
 	switch m := m.(type) {
 	case Goodbye:
-		return nil, fmt.Errorf("handshake: peer refused (code %d)", m.Code)
+		return nil, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
 	case Welcome:
 		if m.Version != ProtocolVersion {
 			return nil, fmt.Errorf("handshake: peer speaks version %d", m.Version)
@@ -197,7 +197,7 @@ func readAdmission(r io.Reader) (Bitfield, error) {
 			if m.Code == ByeFull {
 				return Bitfield{}, &fullError{pex: pex}
 			}
-			return Bitfield{}, fmt.Errorf("handshake: peer refused (code %d)", m.Code)
+			return Bitfield{}, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
 		}
 		return Bitfield{}, fmt.Errorf("handshake: %w: %s after the welcome", errProtocol, m.Type())
 	}

@@ -468,3 +468,21 @@ func TestTransportLost(t *testing.T) {
 		})
 	}
 }
+
+// TestRemovedShareSaysSo checks what a downloader is told by a node (one
+// address for all its contents) that stopped sharing the link's content.
+func TestRemovedShareSaysSo(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", func(c *Config) { c.SingleIdentity = true })
+	b := newNode(t, n, "b", nil)
+	path, _ := writeFile(t, t.TempDir(), "gone.bin", 64<<10)
+	st := a.share(path, 16<<10)
+	if err := a.e.Remove(st.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	b.get(st.Link)
+	w := b.waitFor(st.ID, 5*time.Second, "a reason", func(s Status) bool { return s.Waiting != "" })
+	if want := "no peer reachable yet: handshake: the peer does not serve this content (Goodbye 1)"; w.Waiting != want {
+		t.Fatalf("waiting %q, want %q", w.Waiting, want)
+	}
+}

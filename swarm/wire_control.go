@@ -19,6 +19,25 @@ const (
 	maxGoodbyeCode             = ByeBanned
 )
 
+// String says in words what the code means to the side that receives it.
+func (c GoodbyeCode) String() string {
+	switch c {
+	case ByeNormal:
+		return "closed normally"
+	case ByeUnknown:
+		return "does not serve this content"
+	case ByeVersion:
+		return "speaks another protocol version"
+	case ByeFull:
+		return "is full"
+	case ByeProtocol:
+		return "says we broke the protocol"
+	case ByeBanned:
+		return "banned us"
+	}
+	return fmt.Sprintf("code %d", uint8(c))
+}
+
 // Goodbye announces that the sender closes the connection, and why.
 type Goodbye struct {
 	Code   GoodbyeCode
