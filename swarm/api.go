@@ -156,11 +156,12 @@ type Status struct {
 	// StateSeeding) before that, but tor takes seconds to publish a new
 	// service, and a link given out earlier fails until then.
 	Reachable bool
-	// Waiting says why a download that has no peer has none: the last
-	// failure of its dials ("no peer reachable yet: onion service
-	// descriptor not found…"); it is empty once a peer answers. For a
-	// content served but not Reachable, it says why the last attempt to
-	// publish its onion service failed.
+	// Waiting says why a download makes no progress: with no peer, the
+	// last failure of its dials ("no peer reachable yet: onion service
+	// descriptor not found…"), cleared once a peer answers; with peers
+	// that hold none of the missing chunks, that. For a content served but
+	// not Reachable, it says why the last attempt to publish its onion
+	// service failed.
 	Waiting string
 }
 

@@ -371,7 +371,7 @@ func (c *content) status() Status {
 		s.State = StatePaused
 	}
 	switch {
-	case s.Peers == 0 && (s.State == StateStarting || s.State == StateFetching):
+	case s.State == StateStarting || s.State == StateFetching:
 		s.Waiting = c.waiting
 	case s.State == StateSeeding && !s.Reachable:
 		s.Waiting = c.publishErr

@@ -486,3 +486,26 @@ func TestRemovedShareSaysSo(t *testing.T) {
 		t.Fatalf("waiting %q, want %q", w.Waiting, want)
 	}
 }
+
+// TestPeersWithNothingNew checks that a download whose peers hold none of
+// the chunks it lacks (a partial copy whose seeder left) says so.
+func TestPeersWithNothingNew(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil, memnet.WithBandwidth(256<<10))
+	b := newNode(t, n, "b", nil)
+	c := newNode(t, n, "c", nil)
+	path, data := writeFile(t, t.TempDir(), "half.bin", 1<<20)
+	st := a.share(path, 16<<10)
+	b.get(st.Link)
+	b.waitFor(st.ID, 20*time.Second, "30%", func(s Status) bool { return s.Verified > int64(len(data))*3/10 })
+	a.close() // the seeder leaves: b holds a part, and serves it
+	bs := b.waitFor(st.ID, 10*time.Second, "its own address", func(s Status) bool { return s.Reachable })
+	c.get(linkWith(t, st.Link, linkPeers(t, bs.Link)[0]))
+	w := c.waitFor(st.ID, 20*time.Second, "a reason", func(s Status) bool {
+		return strings.Contains(s.Waiting, "no peer connected has any of the missing chunks")
+	})
+	if w.Peers == 0 || w.Verified == 0 || w.Verified >= int64(len(data)) {
+		t.Fatalf("stuck with %d peers and %d of %d bytes", w.Peers, w.Verified, len(data))
+	}
+	t.Logf("waiting: %s", w.Waiting)
+}

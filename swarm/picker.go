@@ -34,6 +34,17 @@ const maxDuplicates = 2
 // asked of a second peer while the first still owes them, when dupHead.
 const headCopies = 4
 
+// anyWanted reports whether a missing chunk is on its way: received and
+// waiting to be written, or held by a connected peer.
+func (pk *picker) anyWanted() bool {
+	for i := range pk.n {
+		if !pk.have.get(i) && (pk.pending[i] || pk.avail[i] > 0) {
+			return true
+		}
+	}
+	return false
+}
+
 func newPicker(n int, have bitmap) *picker {
 	pk := &picker{n: n, have: have, pending: make([]bool, n), inflight: make([]uint8, n),
 		avail: make([]int32, n), tie: make([]uint32, n), prio: make([]int32, n)}

@@ -243,3 +243,23 @@ func BenchmarkPick(b *testing.B) {
 		})
 	}
 }
+
+func TestAnyWanted(t *testing.T) {
+	pk := newPicker(4, bitmap{0b1100_0000}) // chunks 0 and 1 held
+	if pk.anyWanted() {
+		t.Fatal("wanted with no peer")
+	}
+	pk.avail[0] = 1 // a peer holds only what we have
+	if pk.anyWanted() {
+		t.Fatal("wanted a chunk already held")
+	}
+	pk.pending[2] = true // received, not yet written
+	if !pk.anyWanted() {
+		t.Fatal("a received chunk not counted")
+	}
+	pk.pending[2] = false
+	pk.avail[3] = 1
+	if !pk.anyWanted() {
+		t.Fatal("a peer's missing chunk not counted")
+	}
+}

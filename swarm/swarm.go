@@ -235,6 +235,7 @@ func (s *swarm) run(ctx context.Context) {
 			if now.Sub(lastRates) >= time.Second {
 				s.measure(now.Sub(lastRates))
 				lastRates = now
+				s.checkStuck()
 				s.checkStalls(now)
 				s.replaceSlow(ctx)
 			}
@@ -490,6 +491,9 @@ func (s *swarm) drop(p *peer, err error) {
 	p.outstanding = nil
 	s.c.mu.Lock()
 	s.c.peers = len(s.peers)
+	if len(s.peers) == 0 {
+		s.c.waiting = "" // a reason about peers that are gone
+	}
 	s.c.mu.Unlock()
 	if err != nil {
 		s.log.Debug("peer gone", "err", err)

@@ -434,6 +434,29 @@ func (s *swarm) rate() float64 {
 	return r
 }
 
+// checkStuck says in Status.Waiting when the peers a download has cannot
+// help it: every one that sent its bitfield lacks every missing chunk (a
+// swarm of partial copies whose seeder left). Without peers, the dials'
+// failures say why instead (handle, dialFailed).
+func (s *swarm) checkStuck() {
+	if s.pk == nil || s.pk.left == 0 || len(s.peers) == 0 {
+		return
+	}
+	known := 0
+	for p := range s.peers {
+		if p.gotBitfield {
+			known++
+		}
+	}
+	reason := ""
+	if known > 0 && !s.pk.anyWanted() {
+		reason = fmt.Sprintf("no peer connected has any of the missing chunks (%d connections); waiting for one that has", known)
+	}
+	s.c.mu.Lock()
+	s.c.waiting = reason
+	s.c.mu.Unlock()
+}
+
 // measure updates rates and windows once a second.
 func (s *swarm) measure(d time.Duration) {
 	var down float64
