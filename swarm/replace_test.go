@@ -167,6 +167,9 @@ func TestReplaceSlowCircuit(t *testing.T) {
 			a := newNode(t, n, "a", nil, memnet.WithBandwidth(128<<10))
 			path, data := writeFile(t, t.TempDir(), "r", 3<<20)
 			st := a.share(path, 16<<10)
+			// Dials before the service is up fail and are dialed again,
+			// which the tag counts below would take for redials.
+			a.waitFor(st.ID, 5*time.Second, "reachable", func(s Status) bool { return s.Reachable })
 			var tr *slowTransport
 			b := newNode(t, n, "b", func(c *Config) {
 				tr = &slowTransport{Node: c.Transport.(*memnet.Node), rate: 4 << 10}
