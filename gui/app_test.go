@@ -481,11 +481,11 @@ func TestRetryFailedDownload(t *testing.T) {
 	b2.ui.onUI(func() { b2.ui.selectScreen(ScreenDownload) })
 	eventually(t, b2.ui, 10*time.Second, func() bool {
 		r := downloadRowFor(b2.ui, "film.mkv")
-		return r != nil && strings.HasPrefix(r.state.Text, "Failed: ") && strings.Contains(r.state.Text, "deleted or moved") &&
+		return r != nil && r.state.Text == "Failed" && strings.Contains(r.detail.Text, "deleted or moved") &&
 			r.pause.Visible() && r.pause.Text == "Retry"
 	}, func() string {
 		if r := downloadRowFor(b2.ui, "film.mkv"); r != nil {
-			return "row: " + r.state.Text + " / " + r.pause.Text
+			return "row: " + r.state.Text + " / " + r.detail.Text + " / " + r.pause.Text
 		}
 		var names []string
 		for _, r := range rowsOf[*downloadRow](b2.ui) {
@@ -530,10 +530,10 @@ func TestRetryFailedShare(t *testing.T) {
 	row := func() *shareRow { return shareRowFor(a2.ui, "notes.pdf") }
 	eventually(t, a2.ui, 10*time.Second, func() bool {
 		r := row()
-		return r != nil && strings.Contains(r.state.Text, "was deleted or moved") && r.retry.Visible()
+		return r != nil && r.state.Text == "Failed" && strings.Contains(r.detail.Text, "was deleted or moved") && r.retry.Visible()
 	}, func() string {
 		if r := row(); r != nil {
-			return "row: " + r.state.Text
+			return "row: " + r.state.Text + " / " + r.detail.Text
 		}
 		return "no row"
 	})

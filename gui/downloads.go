@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -240,6 +239,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
 	r.detail = widget.NewLabel("")
+	r.detail.Truncation = fyne.TextTruncateEllipsis // a long reason must not push the buttons away
 	r.bar = widget.NewProgressBar()
 	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { d.pauseResume(r.st) })
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
@@ -257,7 +257,11 @@ func (r *downloadRow) set(st swarm.Status) {
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
 	r.bar.SetValue(fraction(st))
-	parts := []string{formatSize(st.Verified) + " of " + sizeOrUnknown(st.Size)}
+	var parts []string
+	if why := reason(st); why != "" { // first: the line is cut to the row's width
+		parts = append(parts, why)
+	}
+	parts = append(parts, formatSize(st.Verified)+" of "+sizeOrUnknown(st.Size))
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}
@@ -267,9 +271,6 @@ func (r *downloadRow) set(st swarm.Status) {
 	}
 	if st.Done() && st.Uploaded > 0 {
 		parts = append(parts, formatSize(st.Uploaded)+" uploaded")
-	}
-	if st.Waiting != "" {
-		parts = append(parts, st.Waiting)
 	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {
@@ -307,6 +308,6 @@ func sizeOrUnknown(n int64) string {
 // CreateRenderer lays the row out.
 func (r *downloadRow) CreateRenderer() fyne.WidgetRenderer {
 	top := container.NewBorder(nil, nil, nil, r.state, r.name)
-	bottom := container.NewHBox(r.detail, layout.NewSpacer(), r.pause, r.play, r.folder, r.remove)
+	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(r.pause, r.play, r.folder, r.remove), r.detail)
 	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, bottom))
 }

@@ -57,6 +57,15 @@ func formatETA(d time.Duration) string {
 }
 
 // stateText names a state the way a person reads it.
+// reason is why a content fails or makes no progress, for the start of its
+// row's detail line; empty when all is well.
+func reason(st swarm.Status) string {
+	if st.State == swarm.StateFailed && st.Err != "" {
+		return st.Err
+	}
+	return st.Waiting
+}
+
 func stateText(st swarm.Status) string {
 	switch st.State {
 	case swarm.StateStarting:
@@ -85,10 +94,7 @@ func stateText(st swarm.Status) string {
 	case swarm.StateDone:
 		return "Done"
 	case swarm.StateFailed:
-		if st.Err != "" {
-			return "Failed: " + st.Err
-		}
-		return "Failed"
+		return "Failed" // the reason is on the row's detail line (reason)
 	case swarm.StateStopped:
 		return "Stopped"
 	}

@@ -93,7 +93,7 @@ func TestStateText(t *testing.T) {
 		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding, Reachable: true}, "Sharing"},
 		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding}, "Publishing"},
 		{swarm.Status{Kind: swarm.KindShare, State: swarm.StateSeeding, Growing: true, Reachable: true}, "Sharing as it arrives"},
-		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateFailed, Err: "no peer answered"}, "Failed: no peer answered"},
+		{swarm.Status{Kind: swarm.KindDownload, State: swarm.StateFailed, Err: "no peer answered"}, "Failed"},
 	}
 	for _, tt := range tests {
 		if got := stateText(tt.st); got != tt.want {

@@ -206,6 +206,7 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
 	r.detail = widget.NewLabel("")
+	r.detail.Truncation = fyne.TextTruncateEllipsis // a long reason must not widen the row
 	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
@@ -253,6 +254,9 @@ func (r *shareRow) set(st swarm.Status) {
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
 	detail := fmt.Sprintf("%s · %d peers · %s uploaded", formatSize(st.Size), st.Peers, formatSize(st.Uploaded))
+	if why := reason(st); why != "" { // first: the line is cut to the row's width
+		detail = why + " · " + detail
+	}
 	if st.UpRate >= 1 {
 		detail += " · " + formatRate(st.UpRate)
 	}
@@ -261,9 +265,6 @@ func (r *shareRow) set(st swarm.Status) {
 	}
 	if st.Kind == swarm.KindHost {
 		detail += " · hosting ciphertext only"
-	}
-	if st.Waiting != "" { // why it is still publishing
-		detail += " · " + st.Waiting
 	}
 	r.detail.SetText(detail)
 	if st.State == swarm.StateFailed {

@@ -146,12 +146,12 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 	case rec.Kind == KindShare:
 		st.f, err = os.Open(rec.Path)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("the shared file %s was deleted or moved: put it back and resume, or stop sharing it", rec.Path)
+			return nil, fmt.Errorf("the shared file was deleted or moved: put it back and resume, or stop sharing it (%s)", rec.Path)
 		}
 	case rec.Complete:
 		st.f, err = os.OpenFile(rec.Path, os.O_RDWR, 0)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("the downloaded file %s was deleted or moved, so this node no longer shares it: put it back and resume, or remove it here", rec.Path)
+			return nil, fmt.Errorf("the downloaded file was deleted or moved, so this node no longer shares it: put it back and resume, or remove it here (%s)", rec.Path)
 		}
 		if rec.Kind == KindDownload && rec.PartPath != "" && samePath(rec.PartPath, rec.Path) {
 			os.Remove(rec.PartPath) // left by a crash as the download finished (finishFile)
@@ -203,10 +203,10 @@ var errPartGone = errors.New("partial file gone")
 func partGone(part string) error {
 	dir := filepath.Dir(part)
 	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("%w: the download folder %s is missing (on a drive that is not connected?): connect it, then resume the download",
+		return fmt.Errorf("%w: the download folder is missing (on a drive that is not connected?): connect it, then resume the download (%s)",
 			errPartGone, dir)
 	}
-	return fmt.Errorf("%w: %s was deleted or moved: resuming the download fetches it again from the start", errPartGone, part)
+	return fmt.Errorf("%w: it was deleted or moved: resuming the download fetches it again from the start (%s)", errPartGone, part)
 }
 
 // choosePaths picks the output and temporary names of a download in its
