@@ -55,13 +55,19 @@ type content struct {
 	live       *hcrypto.Live // a growing live share's sealer (live.go)
 }
 
-func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) {
+// bareContent is a content of rec with its key, before its data is opened.
+func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
 	c := &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
 		readersCh: make(chan struct{}, 1)}
 	if len(rec.Key) == len(hcrypto.Key{}) {
 		k := hcrypto.Key(rec.Key)
 		c.key = &k
 	}
+	return c
+}
+
+func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) {
+	c := bareContent(e, id, rec)
 	if rec.Descriptor != nil {
 		d, err := hcrypto.UnmarshalDescriptor(rec.Descriptor, id)
 		if err != nil {

@@ -461,14 +461,11 @@ func (e *Engine) Resume(id hcrypto.ContentID) error {
 // unloaded stands for a content whose data could not be opened when the
 // engine started: it fails with the reason until Resume loads it.
 func unloaded(e *Engine, id hcrypto.ContentID, rec *record, err error) *content {
-	c := &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
-		readersCh: make(chan struct{}, 1), state: StateFailed, err: err.Error(), loadErr: err}
-	if len(rec.Key) == len(hcrypto.Key{}) && rec.Descriptor != nil { // its name, for the front ends
+	c := bareContent(e, id, rec)
+	c.state, c.err, c.loadErr = StateFailed, err.Error(), err
+	if c.key != nil && rec.Descriptor != nil { // its name, for the front ends
 		if d, derr := hcrypto.UnmarshalDescriptor(rec.Descriptor, id); derr == nil {
-			k := hcrypto.Key(rec.Key)
-			if h, herr := d.OpenHeader(k); herr == nil {
-				c.key, c.header = &k, h
-			}
+			c.header, _ = d.OpenHeader(*c.key)
 		}
 	}
 	return c
