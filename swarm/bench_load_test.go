@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,4 +134,51 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	case <-ctx.Done():
 	}
+}
+
+// cpuSample is the machine's CPU time counters at one moment (/proc/stat).
+type cpuSample struct {
+	used, total uint64
+	ok          bool
+}
+
+// startCPU samples the machine's CPU counters; busy on the result reports
+// the share of the time since that the CPUs were busy.
+func startCPU() cpuSample { return readCPU() }
+
+// busy returns the fraction of CPU time spent busy since s, and false where
+// /proc/stat cannot be read.
+func (s cpuSample) busy() (float64, bool) {
+	now := readCPU()
+	if !s.ok || !now.ok || now.total <= s.total {
+		return 0, false
+	}
+	return float64(now.used-s.used) / float64(now.total-s.total), true
+}
+
+// readCPU reads the first line of /proc/stat: user nice system idle iowait
+// irq softirq steal..., in clock ticks; idle and iowait are not busy.
+func readCPU() cpuSample {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuSample{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return cpuSample{}
+	}
+	var s cpuSample
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return cpuSample{}
+		}
+		s.total += n
+		if i != 3 && i != 4 { // idle, iowait
+			s.used += n
+		}
+	}
+	s.ok = true
+	return s
 }
