@@ -94,6 +94,30 @@ func (u *otherUsers) drain(c net.Conn) {
 	}
 }
 
+// count returns how many bytes the other users have received so far, and
+// when; nothing for no other users (nil).
+func (u *otherUsers) count() otherCount {
+	if u == nil {
+		return otherCount{}
+	}
+	return otherCount{u.received.Load(), time.Now()}
+}
+
+// otherCount is what the other users had received at a moment.
+type otherCount struct {
+	bytes int64
+	at    time.Time
+}
+
+// since returns what the other users received per second since from.
+func (u *otherUsers) since(from otherCount) float64 {
+	now := u.count()
+	if d := now.at.Sub(from.at).Seconds(); d > 0 {
+		return float64(now.bytes-from.bytes) / d
+	}
+	return 0
+}
+
 // rate returns what the other users have received per second so far.
 func (u *otherUsers) rate() float64 {
 	return float64(u.received.Load()) / time.Since(u.start).Seconds()

@@ -723,22 +723,34 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	warmUp(t, getTor, append(slices.Clone(addrs), httpURLs...)...)
 	cpu := startCPU()
 	s := series{}
+	// busy holds, for each run of a row, what the other users received
+	// while it ran: a run during which their downloads broke and restarted
+	// measured a network that was not busy.
+	busy := series{}
+	measure := func(key string, fetch func() float64) {
+		from := others.count()
+		s[key] = append(s[key], fetch())
+		if others != nil {
+			busy[key] = append(busy[key], others.since(from)/mib)
+		}
+	}
 	keys := []string{"hydre, 1 seeder", "hydre, 2 seeders", "hydre, 4 seeders",
 		"hydre, 1 seeder, 1 circuit", "hydre, 2 seeders, 1 circuit each", "hydre, 4 seeders, 1 circuit each", "curl, 1 circuit",
 		"curl, 4 circuits to 1 server (byte ranges)", "curl, 16 circuits to 4 servers (byte ranges)"}
 	for r := range runs {
 		for i, k := range []int{1, 2, 4} {
-			s[keys[i]] = append(s[keys[i]], hydreFetch(t, getTor, linkWith(t, st.Link, addrs[:k]...), size, data, 0))
+			link := linkWith(t, st.Link, addrs[:k]...)
+			measure(keys[i], func() float64 { return hydreFetch(t, getTor, link, size, data, 0) })
 			if !lm.noSingle {
-				s[keys[3+i]] = append(s[keys[3+i]], hydreFetch(t, getTor, linkWith(t, st.Link, addrs[:k]...), size, data, 1))
+				measure(keys[3+i], func() float64 { return hydreFetch(t, getTor, link, size, data, 1) })
 			}
 		}
 		if !lm.noSingle {
-			s[keys[6]] = append(s[keys[6]], curlFetch(t, socks, httpURL, size, 300+r))
+			measure(keys[6], func() float64 { return curlFetch(t, socks, httpURL, size, 300+r) })
 		}
-		s[keys[7]] = append(s[keys[7]], curlRanges(t, socks, httpURLs[:1], 4, data, 2*r))
-		s[keys[8]] = append(s[keys[8]], curlRanges(t, socks, httpURLs, 4, data, 2*r+1))
-		t.Logf("%s, run %d: %v", lm.title, r, s)
+		measure(keys[7], func() float64 { return curlRanges(t, socks, httpURLs[:1], 4, data, 2*r) })
+		measure(keys[8], func() float64 { return curlRanges(t, socks, httpURLs, 4, data, 2*r+1) })
+		t.Logf("%s, run %d: %v; other users meanwhile %v", lm.title, r, s, busy)
 	}
 	fmt.Fprintf(md, "### %s (%d MiB)\n\n", lm.title, sizeMiB)
 	fmt.Fprintf(md, "Model: %s Each seeder runs its own tor. The hydre rows use the downloader's default "+
@@ -764,7 +776,12 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 		fmt.Fprintf(md, " The machine's CPUs were %.0f%% busy over the runs (all of this part's tors and programs).", 100*busy)
 	}
 	fmt.Fprintf(md, "\n\n")
-	fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) |\n|---|---|---|---|\n")
+	if others != nil {
+		fmt.Fprintf(md, "The last column gives what the other users received, in all, during each run of the row.\n\n")
+		fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) | other users meanwhile (MiB/s) |\n|---|---|---|---|---|\n")
+	} else {
+		fmt.Fprintf(md, "| client | runs (MiB/s) | median MiB/s | vs 1 seeder (same circuits rule) |\n|---|---|---|---|\n")
+	}
 	for i, k := range keys {
 		if len(s[k]) == 0 {
 			continue
@@ -776,7 +793,11 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 		case i == 8:
 			base = median(s[keys[7]])
 		}
-		fmt.Fprintf(md, "| %s | %s | %.2f | %.2f× |\n", k, fmtRuns(s[k]), median(s[k]), median(s[k])/base)
+		fmt.Fprintf(md, "| %s | %s | %.2f | %.2f× |", k, fmtRuns(s[k]), median(s[k]), median(s[k])/base)
+		if others != nil {
+			fmt.Fprintf(md, " %s |", fmtRuns(busy[k]))
+		}
+		fmt.Fprintf(md, "\n")
 	}
 	fmt.Fprintf(md, "\nThe curl rows compare with hydre's 1-seeder row, except the 16-circuit one, which compares with curl's 4 circuits to one server.")
 	if lm.note != nil {
