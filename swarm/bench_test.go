@@ -473,8 +473,8 @@ var limitedModels = []limitedModel{
 // busyOthers other users' downloads. Until 2026-12-01 it had 16 relays and
 // 32 others: as many other circuits per relay (about 8), but a download's
 // own circuits crossed each other's relays far more than among the real
-// network's thousands, and max-min-fair sharing allowed 16 circuits 3.15x
-// the rate of 4, against 3.71x on 48 (busyRelaysNote). 48 relays became
+// network's thousands, and max-min-fair sharing allowed 16 circuits 3.1x
+// the rate of 4, against 3.6x on 48 (busyRelaysNote). 48 relays became
 // possible when the private network's consensus went from one every 10 s
 // to one a minute: idle, its 51 tors took 30% of the two cores before, 5%
 // after.
