@@ -166,10 +166,6 @@ type cpuSample struct {
 	ok          bool
 }
 
-// startCPU samples the machine's CPU counters; busy on the result reports
-// the share of the time since that the CPUs were busy.
-func startCPU() cpuSample { return readCPU() }
-
 // busy returns the fraction of CPU time spent busy since s, and false where
 // /proc/stat cannot be read.
 func (s cpuSample) busy() (float64, bool) {

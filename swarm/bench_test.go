@@ -721,7 +721,7 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 		others = startOtherUsers(t, nw, lm.others)
 	}
 	warmUp(t, getTor, append(slices.Clone(addrs), httpURLs...)...)
-	cpu := startCPU()
+	cpu := readCPU() // its busy method reports the CPUs' use over the runs
 	s := series{}
 	// busy holds, for each run of a row, what the other users received
 	// while it ran: a run during which their downloads broke and restarted
