@@ -33,18 +33,21 @@ type otherUsers struct {
 	steady float64
 }
 
-// The other users ramp up until they receive a steady rate: after at least
-// othersRampUp, two consecutive othersWindow windows whose rates differ by at
-// most othersSteady of the larger; after othersRampMax the bench goes on
-// and says so. On the 48-relay network they received 3.4-5.0 MiB/s for the
-// first 3 minutes and then 7.2-8.2 (2026-12-01), so a fixed 20 s ramp-up
-// measured the first runs on a less busy network than the later ones.
-const (
-	othersRampUp  = 3 * time.Minute
-	othersWindow  = 30 * time.Second
-	othersSteady  = 0.10
-	othersRampMax = 10 * time.Minute
-)
+// rampPolicy says when the other users' rate is steady: after at least min,
+// two consecutive windows whose rates differ by at most steady of the
+// larger; after max the bench goes on and says so.
+type rampPolicy struct {
+	min, window, max time.Duration
+	steady           float64
+}
+
+// othersRamp is the benches' ramp-up. On the 48-relay network, all on one
+// pair of tors, the other users received 3.4-5.0 MiB/s for the first 3
+// minutes and then 7.2-8.2 (2026-12-01), so the fixed 20 s ramp-up of
+// before measured the first runs on a less busy network than the later ones.
+func othersRamp() rampPolicy {
+	return rampPolicy{min: 3 * time.Minute, window: 30 * time.Second, max: 10 * time.Minute, steady: 0.10}
+}
 
 // A run during which the other users received less than othersFloor of
 // their steady rate is measured again, at most othersRetries times.
@@ -60,37 +63,50 @@ const (
 // tor, as the real network's other users come from many tors. Every
 // download reads an endless stream; one that breaks is started again on a
 // new circuit.
-func startOtherUsers(t *testing.T, nw *testnet.Network, n, pairs int) *otherUsers {
+func startOtherUsers(t *testing.T, nw *testnet.Network, n, pairs int, ramp rampPolicy) *otherUsers {
 	t.Helper()
+	pairs = max(1, min(pairs, n))
+	type pair struct {
+		client *onion.Tor
+		l      onion.Listener
+	}
+	ps := make([]pair, pairs)
+	for p := range ps {
+		server := torFor(t, nw)
+		ps[p].client = torFor(t, nw)
+		l, err := server.Listen(context.Background(), onion.ServiceConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps[p].l = l
+	}
+	// Registered after the tors, so that it runs before they stop: a
+	// download that their stopping breaks is not counted as broken.
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &otherUsers{}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		cancel()
+		for _, p := range ps {
+			p.l.Close()
+		}
 		wg.Wait()
 	})
-	pairs = max(1, min(pairs, n))
-	for p := range pairs {
-		server, client := torFor(t, nw), torFor(t, nw)
-		l, err := server.Listen(ctx, onion.ServiceConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		context.AfterFunc(ctx, func() { l.Close() })
+	for p, pr := range ps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			serveEndless(ctx, l)
+			serveEndless(ctx, pr.l)
 		}()
 		for i := p; i < n; i += pairs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				u.download(ctx, t, client, l.Address(), i)
+				u.download(ctx, t, pr.client, pr.l.Address(), i)
 			}()
 		}
 	}
-	u.rampUp(t)
+	u.rampUp(t, ramp)
 	return u
 }
 
@@ -114,23 +130,23 @@ func (u *otherUsers) download(ctx context.Context, t *testing.T, client *onion.T
 	}
 }
 
-// rampUp waits until the other users' rate is steady (othersRampUp and the
-// constants beside it), records it, and counts what they receive from then.
-func (u *otherUsers) rampUp(t *testing.T) {
+// rampUp waits until the other users' rate is steady by p, records it, and
+// counts what they receive from then.
+func (u *otherUsers) rampUp(t *testing.T, p rampPolicy) {
 	t.Helper()
 	began := time.Now()
-	time.Sleep(othersRampUp - othersWindow)
+	time.Sleep(max(0, p.min-p.window))
 	prev := -1.0
 	for {
 		from := u.count()
-		time.Sleep(othersWindow)
+		time.Sleep(p.window)
 		r := u.since(from)
 		t.Logf("other users, %v after they started: %.2f MiB/s over %v, %d broken downloads so far",
-			time.Since(began).Round(time.Second), r/mib, othersWindow, u.breaks.Load())
-		steady := prev >= 0 && math.Abs(r-prev) <= othersSteady*max(r, prev)
-		if steady || time.Since(began) >= othersRampMax {
+			time.Since(began).Round(time.Second), r/mib, p.window, u.breaks.Load())
+		steady := prev >= 0 && math.Abs(r-prev) <= p.steady*max(r, prev)
+		if steady || time.Since(began) >= p.max {
 			if !steady {
-				t.Logf("other users: not steady after %v; measuring anyway", othersRampMax)
+				t.Logf("other users: not steady after %v; measuring anyway", p.max)
 			}
 			u.steady = r
 			if steady {

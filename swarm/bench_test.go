@@ -723,8 +723,9 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	}
 	httpURL := httpURLs[0]
 	var others *otherUsers
+	ramp := othersRamp()
 	if lm.others > 0 {
-		others = startOtherUsers(t, nw, lm.others, lm.otherTors)
+		others = startOtherUsers(t, nw, lm.others, lm.otherTors, ramp)
 	}
 	warmUp(t, getTor, append(slices.Clone(addrs), httpURLs...)...)
 	cpu := readCPU() // its busy method reports the CPUs' use over the runs
@@ -796,7 +797,7 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 			"their rate was steady (two %v windows within %.0f%%, after at least %v): %.2f MiB/s in all. While the runs "+
 			"went on they received %.2f MiB/s in all. A run during which they received less than %.0f%% of their steady "+
 			"rate measured a network that was not busy (their downloads had broken); it was measured again, at most %d times",
-			lm.otherTors, othersWindow, 100*othersSteady, othersRampUp, others.steady/mib, others.rate()/mib,
+			lm.otherTors, ramp.window, 100*ramp.steady, ramp.min, others.steady/mib, others.rate()/mib,
 			100*othersFloor, othersRetries)
 		if len(discarded) > 0 {
 			fmt.Fprintf(md, "; runs measured again: %s.", strings.Join(discarded, "; "))
