@@ -143,15 +143,13 @@ func (u *otherUsers) rampUp(t *testing.T, p rampPolicy) {
 		r := u.since(from)
 		t.Logf("other users, %v after they started: %.2f MiB/s over %v, %d broken downloads so far",
 			time.Since(began).Round(time.Second), r/mib, p.window, u.breaks.Load())
-		steady := prev >= 0 && math.Abs(r-prev) <= p.steady*max(r, prev)
-		if steady || time.Since(began) >= p.max {
-			if !steady {
-				t.Logf("other users: not steady after %v; measuring anyway", p.max)
-			}
+		if prev >= 0 && math.Abs(r-prev) <= p.steady*max(r, prev) {
+			u.steady = (r + prev) / 2
+			break
+		}
+		if time.Since(began) >= p.max {
+			t.Logf("other users: not steady after %v; measuring anyway", p.max)
 			u.steady = r
-			if steady {
-				u.steady = (r + prev) / 2
-			}
 			break
 		}
 		prev = r
