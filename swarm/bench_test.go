@@ -440,9 +440,8 @@ var limitedModels = []limitedModel{
 			"(testnet LimitMiddlesOnly), and other users on it: %d bulk downloads from other onion services to other "+
 			"clients, each on its own circuit, run through every measurement (otherUsers), so that the limited relays are busy "+
 			"as relays of the real network are, and a circuit gets a share of each relay it crosses rather than all of it. "+
-			"The real network has thousands of relays, where the circuits of one download seldom cross the same middle; "+
-			"the network has as many relays as these two cores carried under this load while all the other users ran on "+
-			"one pair of tors.", busyRelays, busyOthers),
+			"The real network has thousands of relays, where the circuits of one download seldom cross the same middle.",
+			busyRelays, busyOthers),
 		opts:   testnet.Options{Relays: busyRelays, RelayBandwidth: 1 << 20, LimitMiddlesOnly: true},
 		others: busyOthers,
 		// 24 downloads per tor pair: until 2026-12-01 all 96 ran between one
