@@ -426,7 +426,7 @@ func (lm limitedModel) runs(only string) bool {
 var limitedModels = []limitedModel{
 	{
 		title: "Middle relays limited to 1 MiB/s",
-		model: "3 authorities (unlimited, the only guards) + 16 relays at RelayBandwidthRate 1 MiB/s used as middles " +
+		model: "3 authorities (unlimited, the only guards, each tor taking one of them in turn) + 16 relays at RelayBandwidthRate 1 MiB/s used as middles " +
 			"and HS layer-2 nodes (testnet LimitMiddlesOnly). Limiting every relay instead would make the client's and the service's " +
 			"guards the bottleneck, which no multi-source download can beat and which is not how the real network behaves " +
 			"(guards are among the fastest relays). With few limited relays, all circuits share them and nothing scales: " +
@@ -436,8 +436,8 @@ var limitedModels = []limitedModel{
 	},
 	{
 		title: "48 middle relays limited to 1 MiB/s, busy with other users",
-		model: fmt.Sprintf("3 authorities as the only guards, %d relays at 1 MiB/s as middles and HS layer-2 nodes "+
-			"(testnet LimitMiddlesOnly), and other users on it: %d bulk downloads from other onion services to other "+
+		model: fmt.Sprintf("3 authorities as the only guards, each tor taking one of them in turn so that they share the load "+
+			"evenly, %d relays at 1 MiB/s as middles and HS layer-2 nodes (testnet LimitMiddlesOnly), and other users on it: %d bulk downloads from other onion services to other "+
 			"clients, each on its own circuit, run through every measurement (otherUsers), so that the limited relays are busy "+
 			"as relays of the real network are, and a circuit gets a share of each relay it crosses rather than all of it. "+
 			"The real network has thousands of relays, where the circuits of one download seldom cross the same middle.",
@@ -454,7 +454,7 @@ var limitedModels = []limitedModel{
 	},
 	{
 		title: "Middle relays limited to 1 MiB/s, busy, four layer-2 relays per tor",
-		model: fmt.Sprintf("3 authorities as the only guards, %d relays at 1 MiB/s as middles and HS layer-2 nodes, "+
+		model: fmt.Sprintf("3 authorities as the only guards (one per tor, in turn), %d relays at 1 MiB/s as middles and HS layer-2 nodes, "+
 			"where each tor (the seeders', the downloader's, the other users') takes the layer-2 hop of all its onion-service "+
 			"circuits among 4 of the %d relays drawn for it (testnet Vanguards), as tor's default vanguards-lite keeps 4, "+
 			"instead of among all of them; %d other users' bulk downloads.", vgRelays, vgRelays, vgOthers),

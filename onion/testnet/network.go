@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion"
@@ -62,8 +63,10 @@ type Options struct {
 	// LimitMiddlesOnly applies RelayBandwidth only to the plain relays and
 	// makes every member use the (unlimited) authorities as guards and the
 	// plain relays as middles, so the bottleneck is the middle hops, as on
-	// the real network where guards are among the fastest relays. It needs
-	// at least MinMiddleRelays relays. Without it
+	// the real network where guards are among the fastest relays. Each tor
+	// of TorConfig takes one authority as its guard, in turn, so that the
+	// guards share the load evenly, as the real network's many guards do
+	// on average. It needs at least MinMiddleRelays relays. Without it
 	// every relay is limited and the client's and the service's guards cap
 	// everything.
 	LimitMiddlesOnly bool
@@ -94,6 +97,8 @@ type Network struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	guards atomic.Uint64 // TorConfig calls so far: the next one's guard
 }
 
 // state is what Open needs, saved as JSON in the network directory.
@@ -314,19 +319,20 @@ func (nw *Network) UsableAfter() time.Duration { return nw.st.UsableAfter }
 
 // TorConfig returns the configuration of a managed tor, with its data in
 // dataDir, that joins this network as a client and onion-service host.
-// With Options.Vanguards, each call draws that tor's own layer-2 relays.
+// With Options.LimitMiddlesOnly, each call takes the next authority as
+// that tor's guard; with Options.Vanguards, it also draws that tor's own
+// layer-2 relays.
 func (nw *Network) TorConfig(dataDir string) onion.Config {
 	auths := nw.st.authorities()
 	lines := commonTorrc(auths)
-	if nw.st.LimitMiddlesOnly {
-		var guards, middles []string
+	if nw.st.LimitMiddlesOnly && len(auths) > 0 {
+		var middles []string
 		for _, n := range nw.st.Nodes {
-			if n.Authority {
-				guards = append(guards, n.Fingerprint)
-			} else {
+			if !n.Authority {
 				middles = append(middles, n.Fingerprint)
 			}
 		}
+		guard := auths[(nw.guards.Add(1)-1)%uint64(len(auths))].Fingerprint
 		layer2 := middles
 		if v := nw.st.Vanguards; v > 0 && v < len(middles) {
 			layer2 = nil
@@ -335,7 +341,7 @@ func (nw *Network) TorConfig(dataDir string) onion.Config {
 			}
 		}
 		lines = append(lines,
-			"EntryNodes "+strings.Join(guards, ","),
+			"EntryNodes "+guard,
 			"MiddleNodes "+strings.Join(middles, ","),
 			"HSLayer2Nodes "+strings.Join(layer2, ","),
 		)

@@ -116,6 +116,7 @@ func TestNodeTorrc(t *testing.T) {
 	}{
 		{"authority", auths[0], 0, 0,
 			[]string{"AuthoritativeDirectory 1", "V3AuthoritativeDirectory 1", "DirPort 127.0.0.1:2", "TestingTorNetwork 1",
+				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0",
 				"UseDefaultFallbackDirs 0", "ExitPolicy reject *:*", "Address 127.0.0.1",
 				"DirAuthority auth0 orport=1 no-v2 v3ident=" + strings.Repeat("B", 40) + " 127.0.0.1:2 " + strings.Repeat("A", 40)},
 			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile"}},
@@ -172,25 +173,36 @@ func TestWriteBandwidths(t *testing.T) {
 	}
 }
 
+// TestTorConfigLimitMiddlesOnly checks that each tor gets the plain relays
+// as middles and one authority as its guard, the authorities in turn.
 func TestTorConfigLimitMiddlesOnly(t *testing.T) {
 	nw := &Network{st: state{LimitMiddlesOnly: true, TorPath: "/usr/bin/tor", Nodes: []*node{
 		{Name: "auth0", Authority: true, Fingerprint: "A0"}, {Name: "auth1", Authority: true, Fingerprint: "A1"},
 		{Name: "relay0", Fingerprint: "R0", Limited: true}, {Name: "relay1", Fingerprint: "R1", Limited: true},
 	}}}
-	cfg := nw.TorConfig("/data")
-	want := map[string]bool{"EntryNodes A0,A1": false, "MiddleNodes R0,R1": false, "HSLayer2Nodes R0,R1": false}
-	for _, l := range cfg.Torrc {
-		if _, ok := want[l]; ok {
-			want[l] = true
+	for i, guard := range []string{"A0", "A1", "A0"} {
+		cfg := nw.TorConfig("/data")
+		want := map[string]bool{"EntryNodes " + guard: false, "MiddleNodes R0,R1": false, "HSLayer2Nodes R0,R1": false}
+		entries := 0
+		for _, l := range cfg.Torrc {
+			if _, ok := want[l]; ok {
+				want[l] = true
+			}
+			if strings.HasPrefix(l, "EntryNodes ") {
+				entries++
+			}
 		}
-	}
-	for l, ok := range want {
-		if !ok {
-			t.Errorf("TorConfig lacks %q: %q", l, cfg.Torrc)
+		for l, ok := range want {
+			if !ok {
+				t.Errorf("call %d: TorConfig lacks %q: %q", i, l, cfg.Torrc)
+			}
 		}
-	}
-	if cfg.DataDir != "/data" || cfg.TorPath != "/usr/bin/tor" {
-		t.Errorf("TorConfig = %+v", cfg)
+		if entries != 1 {
+			t.Errorf("call %d: %d EntryNodes lines, want 1: %q", i, entries, cfg.Torrc)
+		}
+		if cfg.DataDir != "/data" || cfg.TorPath != "/usr/bin/tor" {
+			t.Errorf("TorConfig = %+v", cfg)
+		}
 	}
 }
 

@@ -172,6 +172,14 @@ func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID in
 			"V3AuthDistDelay 2",
 			"TestingDirAuthVoteExit *",
 			"TestingDirAuthVoteGuard *",
+			// Every running node is Stable. Tor takes only Stable nodes as
+			// guards, and an authority gives Stable to the nodes whose
+			// uptime is above the median: at bring-up that was one
+			// authority of three, and every tor of a bench took it as its
+			// guard (it then carried all the traffic, took 67% of a core
+			// and 1 GB of queues, and was the bottleneck).
+			"AuthDirVoteStableGuaranteeMinUptime 0",
+			"AuthDirVoteStableGuaranteeMTBF 0",
 			"TestingDirAuthVoteHSDir *",
 			"TestingMinExitFlagThreshold 0",
 		)
