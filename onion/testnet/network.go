@@ -64,9 +64,9 @@ type Options struct {
 	// makes every member use the (unlimited) authorities as guards and the
 	// plain relays as middles, so the bottleneck is the middle hops, as on
 	// the real network where guards are among the fastest relays. Each tor
-	// of TorConfig takes one authority as its guard, in turn, so that the
-	// guards share the load evenly, as the real network's many guards do
-	// on average. It needs at least MinMiddleRelays relays. Without it
+	// of TorConfig takes one authority as its guard, in turn (from a random
+	// one in a process that uses Open), so that the guards share the load
+	// evenly, as the real network's many guards do on average. It needs at least MinMiddleRelays relays. Without it
 	// every relay is limited and the client's and the service's guards cap
 	// everything.
 	LimitMiddlesOnly bool
@@ -295,6 +295,10 @@ func Open(dir string) (*Network, error) {
 			return nil, fmt.Errorf("open testnet %s: %w (%s is not running)", dir, ErrNotRunning, n.Name)
 		}
 	}
+	// Each process that opens the network starts its turn of guards at a
+	// random authority, so that separate hydre processes do not all take
+	// the first one.
+	nw.guards.Store(rand.Uint64())
 	return nw, nil
 }
 
