@@ -1,12 +1,17 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -278,4 +283,166 @@ func readCPU() cpuSample {
 	}
 	s.ok = true
 	return s
+}
+
+// torTicks is the CPU time of each tor process on the machine at one
+// moment (user and system, in clock ticks), by pid.
+type torTicks map[int]torProc
+
+// torProc is one tor process: its name (its data directory's, e.g.
+// "auth2", "relay15" or a client's "016") and its CPU time.
+type torProc struct {
+	name  string
+	ticks uint64
+}
+
+// readTorTicks reads /proc for every process named tor; empty where /proc
+// cannot be read.
+func readTorTicks() torTicks {
+	out := torTicks{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, shut := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || shut < open || s[open+1:shut] != "tor" {
+			continue
+		}
+		// After the name: state (field 3) ... utime (14), stime (15).
+		f := strings.Fields(s[shut+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ut, err1 := strconv.ParseUint(f[11], 10, 64)
+		st, err2 := strconv.ParseUint(f[12], 10, 64)
+		pid, err3 := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
+		out[pid] = torProc{name: torName(filepath.Dir(p)), ticks: ut + st}
+	}
+	return out
+}
+
+// torName names a tor process by the directory of the torrc it was
+// started with (tor -f DIR/torrc); "?" when its command line says none.
+func torName(procDir string) string {
+	b, err := os.ReadFile(filepath.Join(procDir, "cmdline"))
+	if err != nil {
+		return "?"
+	}
+	args := strings.Split(string(b), "\x00")
+	for i, a := range args[:max(len(args)-1, 0)] {
+		if a == "-f" && args[i+1] != "" {
+			return filepath.Base(filepath.Dir(args[i+1]))
+		}
+	}
+	return "?"
+}
+
+// torShares returns, for each tor that ran both at before and now, the
+// share of one core it used in between, as the machine's counters since
+// cpu0 (read with before) measure time; false where they cannot be read.
+func torShares(before torTicks, cpu0 cpuSample) (map[string]float64, bool) {
+	after, cpu1 := readTorTicks(), readCPU()
+	if !cpu0.ok || !cpu1.ok || cpu1.total <= cpu0.total || len(before) == 0 {
+		return nil, false
+	}
+	perCore := float64(cpu1.total-cpu0.total) / float64(runtime.NumCPU())
+	out := map[string]float64{}
+	for pid, b := range before {
+		if a, ok := after[pid]; ok && a.name == b.name && a.ticks >= b.ticks {
+			out[b.name] += float64(a.ticks-b.ticks) / perCore
+		}
+	}
+	return out, true
+}
+
+// processor names the machine's processor from /proc/cpuinfo, with its
+// number of CPUs; "" where it cannot be read.
+func processor() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return fmt.Sprintf("%d CPUs of %s", runtime.NumCPU(), strings.TrimSpace(v))
+		}
+	}
+	return ""
+}
+
+// describeTorShares says which tor was the busiest and what each guard (the
+// authorities, "auth*") took: a guard far above the others means that the
+// tors crowded onto it, and that its CPU, not the limited relays, set the
+// rates.
+func describeTorShares(shares map[string]float64) string {
+	if len(shares) == 0 {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(shares))
+	busiest := slices.MaxFunc(names, func(a, b string) int { return cmp.Compare(shares[a], shares[b]) })
+	var guards []string
+	for _, n := range names {
+		if strings.HasPrefix(n, "auth") {
+			guards = append(guards, fmt.Sprintf("%s %.0f%%", n, 100*shares[n]))
+		}
+	}
+	s := fmt.Sprintf("The busiest tor was %s, at %.0f%% of a core", busiest, 100*shares[busiest])
+	if len(guards) > 0 {
+		s += "; the guards took " + strings.Join(guards, ", ")
+	}
+	return s + "."
+}
+
+func TestDescribeTorShares(t *testing.T) {
+	tests := []struct {
+		name   string
+		shares map[string]float64
+		want   string
+	}{
+		{"none", nil, ""},
+		{"crowded guard", map[string]float64{"auth0": 0.01, "auth1": 0.02, "auth2": 0.67, "relay3": 0.03, "016": 0.05},
+			"The busiest tor was auth2, at 67% of a core; the guards took auth0 1%, auth1 2%, auth2 67%."},
+		{"no authority", map[string]float64{"relay0": 0.10, "016": 0.20},
+			"The busiest tor was 016, at 20% of a core."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := describeTorShares(tt.shares); got != tt.want {
+				t.Errorf("describeTorShares = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTorName(t *testing.T) {
+	tests := []struct {
+		name    string
+		cmdline string
+		want    string
+	}{
+		{"relay", "/usr/sbin/tor\x00-f\x00/tmp/net/nodes/relay15/torrc\x00--hush\x00", "relay15"},
+		{"client", "/usr/sbin/tor\x00-f\x00/tmp/b/016/torrc\x00", "016"},
+		{"no torrc", "/usr/sbin/tor\x00--version\x00", "?"},
+		{"-f last", "/usr/sbin/tor\x00-f\x00", "?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "cmdline"), []byte(tt.cmdline), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got := torName(dir); got != tt.want {
+				t.Errorf("torName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got := torName(filepath.Join(t.TempDir(), "gone")); got != "?" {
+		t.Errorf("torName of a process gone = %q, want ?", got)
+	}
 }

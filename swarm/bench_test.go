@@ -729,6 +729,7 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 	}
 	warmUp(t, getTor, append(slices.Clone(addrs), httpURLs...)...)
 	cpu := readCPU() // its busy method reports the CPUs' use over the runs
+	tors := readTorTicks()
 	s := series{}
 	// busy holds, for each run of a row, what the other users received
 	// while it ran: a run during which their downloads broke and restarted
@@ -806,7 +807,10 @@ func benchLimited(t *testing.T, md *strings.Builder, runs int, lm limitedModel) 
 		}
 	}
 	if busy, ok := cpu.busy(); ok {
-		fmt.Fprintf(md, " The machine's CPUs were %.0f%% busy over the runs (all of this part's tors and programs).", 100*busy)
+		fmt.Fprintf(md, " The machine's CPUs (%s) were %.0f%% busy over the runs (all of this part's tors and programs).", processor(), 100*busy)
+	}
+	if shares, ok := torShares(tors, cpu); ok {
+		fmt.Fprintf(md, " %s", describeTorShares(shares))
 	}
 	fmt.Fprintf(md, "\n\n")
 	if others != nil {
