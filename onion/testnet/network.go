@@ -66,9 +66,9 @@ type Options struct {
 	// the real network where guards are among the fastest relays. Each tor
 	// of TorConfig takes one authority as its guard, in turn (from a random
 	// one in a process that uses Open), so that the guards share the load
-	// evenly, as the real network's many guards do on average. It needs at least MinMiddleRelays relays. Without it
-	// every relay is limited and the client's and the service's guards cap
-	// everything.
+	// evenly, as the real network's many guards do on average. It needs at
+	// least MinMiddleRelays relays. Without it every relay is limited and
+	// the client's and the service's guards cap everything.
 	LimitMiddlesOnly bool
 	// Vanguards, with LimitMiddlesOnly, gives each tor of TorConfig this
 	// many plain relays, drawn at random, as the layer-2 hops of all its
