@@ -46,11 +46,21 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Debian starts a system tor and transmission-daemon when it installs them.
+# hydre never uses them, and a system tor would reach for the public network,
+# so the daemons of the packages installed here are kept from starting, the
+# way Debian's policy-rc.d interface allows (invoke-rc.d and
+# deb-systemd-invoke both honour it). Nothing already running is stopped,
+# disabled or killed: a user's own tor, relay or Tor Browser is not ours.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# written by hydre scripts/deps.sh for the length of one install\nexit 101\n' |
+		"${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 0755 "$policy"
+	own_policy=1
+fi
+cleanup() { [ -z "$own_policy" ] || "${sudo[@]}" rm -f "$policy"; }
+trap cleanup EXIT
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts a system tor and transmission on install; hydre never uses
-# them, and a system tor would reach for the public network.
-if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-	"${sudo[@]}" systemctl disable --now tor transmission-daemon >/dev/null 2>&1 || true
-fi
-"${sudo[@]}" pkill -x tor >/dev/null 2>&1 || true
