@@ -258,9 +258,10 @@ func FuzzSanitizeName(f *testing.F) {
 }
 
 // safeAlready reports whether s needs no change: letters, digits, spaces
-// (inside), dots (not at the end) and a few punctuation marks.
+// (inside), dots (not at the end), dashes (not at the start) and a few
+// punctuation marks.
 func safeAlready(s string) bool {
-	if s == "" || strings.TrimSpace(s) != s || strings.HasSuffix(s, ".") || isWindowsDevice(s) {
+	if s == "" || strings.TrimSpace(s) != s || strings.HasSuffix(s, ".") || strings.HasPrefix(s, "-") || isWindowsDevice(s) {
 		return false
 	}
 	for _, r := range s {

@@ -25,10 +25,18 @@ const unnamed = "unnamed"
 //   - invalid UTF-8 becomes U+FFFD; valid text in any script is kept as is;
 //   - path separators (/ and \), characters Windows forbids (< > : " | ? *),
 //     control characters (C0, DEL, C1) and line/paragraph separators become
-//     "_"; bidirectional override and isolate controls are removed;
+//     "_";
+//   - invisible format characters (Unicode category Cf: bidirectional
+//     overrides, isolates and marks, zero-width spaces, the BOM, tags, ...),
+//     which can disguise an extension or make two names look the same, are
+//     removed, but for ZWJ and ZWNJ between two non-ASCII characters (Persian,
+//     Indic scripts, emoji sequences need them; between ASCII letters they
+//     only hide);
 //   - leading white space and trailing white space and dots are trimmed, so
 //     "." and ".." cannot remain;
-//   - Windows device names (CON, NUL, COM1, ...) get a "_" prefix;
+//   - Windows device names (CON, NUL, COM1, COM¹, CONIN$, ...) and names that
+//     begin with "-" (which a shell glob turns into a command's option) get a
+//     "_" prefix;
 //   - the result is at most MaxNameBytes bytes, cut at a character boundary
 //     and keeping a short extension; an empty result becomes "unnamed".
 //
@@ -39,7 +47,9 @@ func SanitizeName(s string) string {
 	b.Grow(len(s))
 	for _, r := range s {
 		switch {
-		case isBidiControl(r):
+		case isJoiner(r):
+			b.WriteRune(r) // kept or dropped by keepJoiners
+		case unicode.Is(unicode.Cf, r):
 			continue
 		case r == '/' || r == '\\' || strings.ContainsRune(`<>:"|?*`, r),
 			unicode.IsControl(r), r == '\u2028', r == '\u2029':
@@ -48,11 +58,11 @@ func SanitizeName(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	s = trimName(b.String())
+	s = trimName(keepJoiners(b.String()))
 	if s == "" {
 		return unnamed
 	}
-	if isWindowsDevice(s) {
+	if isWindowsDevice(s) || strings.HasPrefix(s, "-") {
 		s = "_" + s
 	}
 	if len(s) > MaxNameBytes {
@@ -61,9 +71,34 @@ func SanitizeName(s string) string {
 	return s
 }
 
+// isJoiner reports whether r is ZERO WIDTH JOINER or NON-JOINER.
+func isJoiner(r rune) bool { return r == '\u200c' || r == '\u200d' }
+
+// joinable reports whether a joiner may stand next to r: a visible
+// character outside ASCII.
+func joinable(r rune) bool { return r >= utf8.RuneSelf && !isJoiner(r) && !unicode.IsSpace(r) }
+
+// keepJoiners drops every joiner that does not stand alone between two
+// joinable characters. Only joiners are dropped, so the neighbours of those
+// kept stay as they were: a second pass keeps the same ones.
+func keepJoiners(s string) string {
+	if !strings.ContainsFunc(s, isJoiner) {
+		return s
+	}
+	rs := []rune(s)
+	out := rs[:0:0]
+	for i, r := range rs {
+		if isJoiner(r) && (i == 0 || i == len(rs)-1 || !joinable(rs[i-1]) || !joinable(rs[i+1])) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
 func trimName(s string) string {
-	s = strings.TrimLeftFunc(s, unicode.IsSpace)
-	return strings.TrimRightFunc(s, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	s = strings.TrimLeftFunc(s, func(r rune) bool { return unicode.IsSpace(r) || isJoiner(r) })
+	return strings.TrimRightFunc(s, func(r rune) bool { return r == '.' || unicode.IsSpace(r) || isJoiner(r) })
 }
 
 // shortenName cuts s to MaxNameBytes, keeping its extension when short.
@@ -85,22 +120,23 @@ func shortenName(s string) string {
 	return s + ext
 }
 
-func isBidiControl(r rune) bool {
-	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
-}
-
 // isWindowsDevice reports whether the part of s before its first dot is a
-// reserved Windows device name.
+// reserved Windows device name: CON, PRN, AUX, NUL, COM and LPT followed by
+// a digit or a superscript 1, 2 or 3, CONIN$ and CONOUT$.
 func isWindowsDevice(s string) bool {
 	base, _, _ := strings.Cut(s, ".")
 	base = strings.ToUpper(strings.TrimRightFunc(base, unicode.IsSpace))
 	switch base {
-	case "CON", "PRN", "AUX", "NUL":
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
 		return true
 	}
-	if len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) &&
-		base[3] >= '0' && base[3] <= '9' {
-		return true
+	for _, p := range []string{"COM", "LPT"} {
+		if d, ok := strings.CutPrefix(base, p); ok {
+			switch d {
+			case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "\u00b9", "\u00b2", "\u00b3":
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -3,6 +3,7 @@ package crypto
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,6 +37,23 @@ func TestSanitizeName(t *testing.T) {
 		{"nul.txt", "_nul.txt"},
 		{"com1.log", "_com1.log"},
 		{"console.txt", "console.txt"},
+		{"COM\u00b9", "_COM\u00b9"},
+		{"lpt\u00b3.txt", "_lpt\u00b3.txt"},
+		{"conin$", "_conin$"},
+		{"CONOUT$.log", "_CONOUT$.log"},
+		{"com10.txt", "com10.txt"},
+		{"-rf", "_-rf"},
+		{"--help.txt", "_--help.txt"},
+		{" -x", "_-x"},
+		{"a-b", "a-b"},
+		{"invoice\u200e\u200f\u061c.pdf", "invoice.pdf"},                   // LRM, RLM, ALM
+		{"pay\u200bpal\u2060.exe\ufeff", "paypal.exe"},                     // zero-width space, word joiner, BOM
+		{"tag\U000E0041\U000E007F.txt", "tag.txt"},                         // tag characters
+		{"soft\u00adhyphen", "softhyphen"},                                 // soft hyphen is Cf
+		{"pa\u200dy\u200cpal.exe", "paypal.exe"},                           // joiners between ASCII hide
+		{"\u200dنیم\u200c", "نیم"},                                         // a joiner at an end joins nothing
+		{"نیم\u200c\u200cفاصله", "نیمفاصله"},                               // nor two in a row
+		{"\U0001F469\u200d\u200b\U0001F467", "\U0001F469\u200d\U0001F467"}, // what Cf removal leaves joined
 		{"bad\xff\xfeutf8", "bad\uFFFDutf8"},
 		{long + ".mkv", strings.Repeat("é", 125) + ".mkv"},
 		{strings.Repeat("a", 300), strings.Repeat("a", 255)},
@@ -59,12 +77,17 @@ func checkSafeName(t testing.TB, name string) {
 	if name == "" || name == "." || name == ".." || len(name) > MaxNameBytes || !utf8.ValidString(name) {
 		t.Fatalf("unsafe name %q", name)
 	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || strings.ContainsRune("/\\<>:\"|?*\u2028\u2029", r) || isBidiControl(r) {
+	rs := []rune(name)
+	for i, r := range rs {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || strings.ContainsRune("/\\<>:\"|?*\u2028\u2029", r) ||
+			(unicode.Is(unicode.Cf, r) && !isJoiner(r)) {
 			t.Fatalf("name %q holds %U", name, r)
 		}
+		if isJoiner(r) && (i == 0 || i == len(rs)-1 || rs[i-1] < utf8.RuneSelf || rs[i+1] < utf8.RuneSelf) {
+			t.Fatalf("name %q holds a joiner %U next to ASCII or at an end", name, r)
+		}
 	}
-	if strings.HasSuffix(name, ".") || strings.HasSuffix(name, " ") || isWindowsDevice(name) {
+	if strings.HasSuffix(name, ".") || strings.HasSuffix(name, " ") || strings.HasPrefix(name, "-") || isWindowsDevice(name) {
 		t.Fatalf("name %q ends badly or is a device", name)
 	}
 }

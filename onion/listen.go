@@ -30,6 +30,13 @@ func (t *Tor) Listen(ctx context.Context, cfg ServiceConfig) (Listener, error) {
 	if cfg.Key != nil && len(cfg.Key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("listen onion: key has %d bytes, want %d", len(cfg.Key), ed25519.PrivateKeySize)
 	}
+	maxStreams := cfg.MaxStreams
+	if maxStreams == 0 {
+		maxStreams = DefaultMaxStreams
+	}
+	if maxStreams < 1 || maxStreams > 65535 {
+		return nil, fmt.Errorf("listen onion: bad stream limit %d", maxStreams)
+	}
 	local, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen onion: %w", err)
@@ -40,16 +47,17 @@ func (t *Tor) Listen(ctx context.Context, cfg ServiceConfig) (Listener, error) {
 	} else {
 		cmd += "NEW:ED25519-V3"
 	}
-	var flags []string
+	// A circuit that opens more streams than maxStreams is torn down, so a
+	// client cannot make tor hold unbounded streams on one circuit.
+	flags := []string{"MaxStreamsCloseCircuit"}
 	if cfg.Key == nil {
 		flags = append(flags, "DiscardPK")
 	}
 	if len(cfg.ClientAuth) > 0 {
 		flags = append(flags, "V3Auth")
 	}
-	if len(flags) > 0 {
-		cmd += " Flags=" + strings.Join(flags, ",")
-	}
+	cmd += " Flags=" + strings.Join(flags, ",")
+	cmd += " MaxStreams=" + strconv.Itoa(maxStreams)
 	cmd += " Port=" + strconv.Itoa(port) + "," + local.Addr().String()
 	for _, pub := range cfg.ClientAuth {
 		cmd += " ClientAuthV3=" + pub.String()

@@ -30,7 +30,9 @@ type Config struct {
 	// DataDir holds the managed tor's torrc and data directory.
 	DataDir string
 	// ControlAddr, when not empty, attaches to a running tor through its
-	// ControlPort ("host:port") instead of starting one.
+	// ControlPort ("host:port", on loopback only) instead of starting one.
+	// That tor must ask for authentication: a password, or its cookie
+	// through SAFECOOKIE.
 	ControlAddr string
 	// ControlPassword authenticates to ControlAddr (HashedControlPassword).
 	ControlPassword string
@@ -132,6 +134,9 @@ func (t *Tor) PID() int {
 }
 
 func (t *Tor) attach(ctx context.Context) error {
+	if err := checkControlAddr(t.cfg.ControlAddr); err != nil {
+		return err
+	}
 	var err error
 	t.caddr = t.cfg.ControlAddr
 	if t.ctrl, err = t.dialControl(ctx, t.cfg.ControlAddr); err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -395,5 +396,91 @@ func TestTorGoesAway(t *testing.T) {
 	<-other.Done()
 	if err := other.Err(); err != nil {
 		t.Fatalf("Err after Close: %v", err)
+	}
+}
+
+// TestServiceStreamLimit checks that a client circuit opening more streams
+// than ServiceConfig.MaxStreams is closed by tor, its earlier streams with it.
+func TestServiceStreamLimit(t *testing.T) {
+	a := startTor(t, "")
+	b := startTor(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := a.Listen(ctx, onion.ServiceConfig{MaxStreams: 2})
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	serveEcho(t, l)
+	// One isolation tag: every stream rides the same circuit.
+	opt := onion.DialOptions{Isolation: "flood"}
+	var conns []net.Conn
+	for range 2 {
+		c, err := dialRetry(ctx, b, l.Address(), opt)
+		if err != nil {
+			t.Fatalf("dial within the limit: %v", err)
+		}
+		defer c.Close()
+		echo(t, c, 1024)
+		conns = append(conns, c)
+	}
+	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+	third, err := b.Dial(dctx, l.Address(), opt)
+	dcancel()
+	if err == nil {
+		// tor may accept the stream at the SOCKS level before the service
+		// side refuses it; the circuit must go all the same.
+		defer third.Close()
+		third.SetDeadline(time.Now().Add(30 * time.Second))
+		third.Write([]byte("x"))
+		if _, err := third.Read(make([]byte, 1)); err == nil {
+			t.Fatal("a third stream on a circuit limited to two was served")
+		}
+	}
+	conns[0].SetDeadline(time.Now().Add(30 * time.Second))
+	conns[0].Write([]byte("x"))
+	if _, err := conns[0].Read(make([]byte, 1)); err == nil {
+		t.Fatal("the circuit that exceeded its stream limit still carries its first stream")
+	}
+	// Another circuit is served as before.
+	c, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "other"})
+	if err != nil {
+		t.Fatalf("dial on a fresh circuit: %v", err)
+	}
+	defer c.Close()
+	echo(t, c, 1024)
+}
+
+// TestAttachRefusesNoAuth checks that a tor whose control port asks for no
+// authentication is refused rather than used silently. onion.Start refuses
+// to manage such a tor too, so the test starts this one itself.
+func TestAttachRefusesNoAuth(t *testing.T) {
+	testnet.SkipWithoutTor(t)
+	dir := t.TempDir()
+	portFile := filepath.Join(dir, "control-port")
+	torrc := fmt.Sprintf("DataDirectory %s\nControlPort 127.0.0.1:auto\nControlPortWriteToFile %s\n"+
+		"SocksPort 0\nDisableNetwork 1\nCookieAuthentication 0\nLog warn stderr\n", filepath.Join(dir, "data"), portFile)
+	if err := os.WriteFile(filepath.Join(dir, "torrc"), []byte(torrc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("tor", "-f", filepath.Join(dir, "torrc"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill() // by the PID this test started
+		cmd.Wait()
+	})
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("tor did not write its control port in 30 s")
+		}
+		b, _ := os.ReadFile(portFile)
+		addr, _ = strings.CutPrefix(strings.TrimSpace(string(b)), "PORT=")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := onion.Start(ctx, onion.Config{ControlAddr: addr}); !errors.Is(err, onion.ErrControlNoAuth) {
+		t.Fatalf("attach to a tor without control authentication: %v, want ErrControlNoAuth", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -38,7 +39,16 @@ type ServiceConfig struct {
 	// ClientAuth, when not empty, restricts the service to clients holding
 	// the private half of one of these keys (v3 client authorization).
 	ClientAuth []ClientPublicKey
+	// MaxStreams bounds the streams one client circuit may have open at
+	// once; a circuit that opens more is closed by tor. 0 means
+	// DefaultMaxStreams. hydre opens one stream per circuit.
+	MaxStreams int
 }
+
+// DefaultMaxStreams is ServiceConfig.MaxStreams when it is 0: well above the
+// one stream per circuit hydre's own dialers open, far below what a client
+// flooding one circuit with streams would want.
+const DefaultMaxStreams = 8
 
 // DialOptions tunes one Dial.
 type DialOptions struct {
@@ -103,6 +113,10 @@ func (k *ClientPrivateKey) UnmarshalText(b []byte) error {
 
 // String redacts the key; use MarshalText for its text.
 func (k ClientPrivateKey) String() string { return "ClientPrivateKey(redacted)" }
+
+// LogValue redacts the key in log/slog output, which would otherwise print
+// MarshalText's secret.
+func (k ClientPrivateKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // GoString redacts the key.
 func (k ClientPrivateKey) GoString() string { return k.String() }

@@ -1,10 +1,12 @@
 package onion
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -148,6 +150,14 @@ func TestClientKeyText(t *testing.T) {
 		if strings.Contains(s, string(ptext)) || strings.Contains(strings.ToLower(s), strings.ToLower(string(ptext))) {
 			t.Fatalf("formatting a private key leaked it: %q", s)
 		}
+	}
+	// slog prints a TextMarshaler's text unless the value redacts itself.
+	var logged bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewTextHandler(&logged, nil), slog.NewJSONHandler(&logged, nil)} {
+		slog.New(h).Info("client key", "key", priv, "ptr", &priv, "group", slog.GroupValue(slog.Any("key", priv)))
+	}
+	if strings.Contains(strings.ToLower(logged.String()), strings.ToLower(string(ptext))) {
+		t.Fatalf("logging a private key leaked it: %s", logged.String())
 	}
 	for _, bad := range []string{"", "AAAA", strings.Repeat("1", 52), string(qtext) + "A"} {
 		if _, err := ParseClientPublicKey(bad); err == nil {
