@@ -13,8 +13,9 @@
 # not used: they may be older than BENCHMARKS.md.
 #
 # The output folder (default bin/bench) is bench.sh's own: a full run empties
-# it first (its content, never the folder). A folder given that exists, is not empty and was not made by
-# bench.sh (it holds no .hydre-bench mark) is refused, never emptied.
+# it first (its content, never the folder itself). A folder given that
+# exists, is not empty and was not made by bench.sh (it holds no
+# .hydre-bench mark) is refused, never emptied.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/bin/bench}
