@@ -6,7 +6,7 @@ BIN       := bin/hydre
 FUZZTIME  ?= 10s
 BENCH_OUT ?= $(CURDIR)/bin/bench
 
-.PHONY: all deps build test vet unit fuzz screenshots bench demo package package-test \
+.PHONY: all deps build test vet unit fuzz screenshots bench bench-check demo package package-test \
 	install user-install uninstall user-uninstall clean
 
 all: build
@@ -23,7 +23,7 @@ vet:
 
 # Unit and integration tests (integration tests bring up a private Tor network
 # on 127.0.0.1), a short run of every fuzz target, and the GUI screenshots.
-test: deps vet unit fuzz screenshots package-test
+test: deps vet unit fuzz screenshots package-test bench-check
 
 unit:
 	$(GO) test -count=1 -timeout 45m ./...
@@ -38,6 +38,10 @@ screenshots: build
 bench:
 	@scripts/deps.sh bench
 	@scripts/bench.sh $(BENCH_OUT)
+
+# bench.sh empties only an output folder it made.
+bench-check:
+	@scripts/bench-check.sh
 
 # The Linux packages, bin/Hydre.tar.xz and bin/hydre_VERSION_ARCH.deb: the
 # binary, icons and a .desktop file registering the hydre: link scheme.
