@@ -6,7 +6,8 @@ BIN       := bin/hydre
 FUZZTIME  ?= 10s
 BENCH_OUT ?= $(CURDIR)/bin/bench
 
-.PHONY: all deps build test vet unit fuzz screenshots bench demo package clean
+.PHONY: all deps build test vet unit fuzz screenshots bench bench-check demo package package-test \
+	install user-install uninstall user-uninstall clean
 
 all: build
 
@@ -22,7 +23,7 @@ vet:
 
 # Unit and integration tests (integration tests bring up a private Tor network
 # on 127.0.0.1), a short run of every fuzz target, and the GUI screenshots.
-test: deps vet unit fuzz screenshots
+test: deps vet unit fuzz screenshots package-test bench-check
 
 unit:
 	$(GO) test -count=1 -timeout 45m ./...
@@ -38,9 +39,31 @@ bench:
 	@scripts/deps.sh bench
 	@scripts/bench.sh $(BENCH_OUT)
 
-# The Linux desktop package (bin/Hydre.tar.xz), registering the hydre: link scheme.
+# bench.sh empties only an output folder it made.
+bench-check:
+	@scripts/bench-check.sh
+
+# The Linux packages, bin/Hydre.tar.xz and bin/hydre_VERSION_ARCH.deb: the
+# binary, icons and a .desktop file registering the hydre: link scheme.
 package: build
-	@scripts/package.sh
+	@scripts/package.sh $(BIN)
+
+# Installs each package into a scratch folder and checks what it installed.
+package-test: package
+	@scripts/package-test.sh $(BIN)
+
+# What the archive installs, from the source tree (PREFIX, default
+# /usr/local, and DESTDIR as usual): sudo make install, or make user-install
+# into ~/.local.
+install user-install: package
+	@d=$$(mktemp -d) && tar -xJf bin/Hydre.tar.xz -C "$$d" && \
+		{ $(MAKE) -s -C "$$d/hydre" $@; rc=$$?; rm -rf "$$d"; exit $$rc; }
+
+uninstall:
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" packaging/install.sh uninstall
+
+user-uninstall:
+	@PREFIX="$$HOME/.local" DESTDIR= packaging/install.sh uninstall
 
 demo: build
 	@scripts/demo.sh $(BIN)

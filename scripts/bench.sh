@@ -11,15 +11,39 @@
 # dates it gives them (and any remark after a date), and the machine each
 # was measured on. Fragments an earlier run left in the output folder are
 # not used: they may be older than BENCHMARKS.md.
+#
+# The output folder (default bin/bench) is bench.sh's own: a full run empties
+# it first (its content, never the folder itself). A folder given that
+# exists, is not empty and was not made by bench.sh (it holds no
+# .hydre-bench mark) is refused, never emptied.
 set -euo pipefail
-out=${1:-bin/bench}
-cd "$(dirname "$0")/.."
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/bin/bench}
+case $out in
+/*) ;;
+*) out=$PWD/$out ;;
+esac
+mark=.hydre-bench
+if [ -e "$out" ] || [ -L "$out" ]; then
+	if [ ! -d "$out" ]; then
+		echo "bench: $out is not a folder" >&2
+		exit 2
+	fi
+	# bin/bench is the default, under bin/ (build output that make clean
+	# removes): one an earlier version left unmarked is adopted.
+	if [ ! -e "$out/$mark" ] && [ -n "$(ls -A "$out")" ] && [ "$out" != "$top/bin/bench" ]; then
+		echo "bench: $out is not empty and was not made by bench.sh (no $mark in it): give a new or empty folder" >&2
+		exit 2
+	fi
+fi
+cd "$top"
 only=${HYDRE_BENCH_ONLY:-}
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(go version | cut -d' ' -f3), tor $(tor --version 2>/dev/null | head -1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)"
-if [ -z "$only" ]; then
-	rm -rf "$out"
-fi
 mkdir -p "$out"
+if [ -z "$only" ]; then
+	find "$out" -mindepth 1 -delete
+fi
+echo "made by hydre scripts/bench.sh, which empties this folder on a full run" >"$out/$mark"
 if [ -n "$only" ] && [ -e BENCHMARKS.md ]; then
 	rm -f "$out"/*.md "$out"/*.machine "$out"/*.remark "$out/micro.txt"
 	# The sections appear in the order of the names in the "when it was
