@@ -60,10 +60,10 @@ install user-install: package
 		{ $(MAKE) -s -C "$$d/hydre" $@; rc=$$?; rm -rf "$$d"; exit $$rc; }
 
 uninstall:
-	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" packaging/install.sh uninstall
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" assets/linux/install.sh uninstall
 
 user-uninstall:
-	@PREFIX="$$HOME/.local" DESTDIR= packaging/install.sh uninstall
+	@PREFIX="$$HOME/.local" DESTDIR= assets/linux/install.sh uninstall
 
 demo: build
 	@scripts/demo.sh $(BIN)

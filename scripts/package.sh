@@ -5,8 +5,8 @@
 #                                 (or make user-install, into ~/.local)
 #   bin/hydre_VERSION_ARCH.deb    a Debian package, depending on tor
 # Both install the binary, the icon at each hicolor size and a .desktop file
-# that registers the hydre: link scheme. The files come from packaging/ and
-# gui/icon.png; scripts/package-test.sh installs both into scratch roots.
+# that registers the hydre: link scheme. The files come from assets/linux/ and
+# assets/icon.png; scripts/package-test.sh installs both into scratch roots.
 # Usage: scripts/package.sh [bin/hydre]
 # DEBFULLNAME and DEBEMAIL name the .deb's maintainer (default: the author of
 # the last commit).
@@ -51,14 +51,14 @@ trap 'rm -rf "$work"' EXIT
 tree=$work/tree
 install -d "$tree/bin" "$tree/share/applications"
 strip --remove-section=.comment -o "$tree/bin/hydre" "$exe"
-install -m 0644 packaging/$app.desktop "$tree/share/applications/$app.desktop"
+install -m 0644 assets/linux/$app.desktop "$tree/share/applications/$app.desktop"
 for s in "${sizes[@]}"; do
 	d=$tree/share/icons/hicolor/${s}x$s/apps
 	install -d "$d"
 	if [ "$s" = 512 ]; then
-		install -m 0644 gui/icon.png "$d/$app.png"
+		install -m 0644 assets/icon.png "$d/$app.png"
 	else
-		convert gui/icon.png -resize "${s}x$s" -strip -define png:exclude-chunks=date,time "png32:$d/$app.png"
+		convert assets/icon.png -resize "${s}x$s" -strip -define png:exclude-chunks=date,time "png32:$d/$app.png"
 	fi
 done
 
@@ -66,8 +66,8 @@ done
 arc=$work/archive/hydre
 install -d "$arc"
 cp -a "$tree/." "$arc/"
-install -m 0755 packaging/install.sh "$arc/install.sh"
-install -m 0644 packaging/Makefile "$arc/Makefile"
+install -m 0755 assets/linux/install.sh "$arc/install.sh"
+install -m 0644 assets/linux/Makefile "$arc/Makefile"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@"$(git log -1 --format=%ct 2>/dev/null || date +%s)" \
 	-C "$work/archive" -cJf "$work/Hydre.tar.xz" hydre
 mv "$work/Hydre.tar.xz" bin/Hydre.tar.xz
@@ -78,7 +78,7 @@ echo "package: wrote bin/Hydre.tar.xz (hydre $version)"
 deb=$work/deb
 install -d "$deb/usr" "$deb/DEBIAN" "$deb/usr/share/doc/hydre"
 cp -a "$tree/." "$deb/usr/"
-install -m 0755 packaging/debian/postinst packaging/debian/postrm "$deb/DEBIAN/"
+install -m 0755 assets/linux/debian/postinst assets/linux/debian/postrm "$deb/DEBIAN/"
 scripts/package-copyright.sh "$exe" >"$deb/usr/share/doc/hydre/copyright"
 install -d "$deb/usr/share/man/man1"
 scripts/package-man.sh "$exe" | gzip -9n >"$deb/usr/share/man/man1/hydre.1.gz"

@@ -15,13 +15,14 @@ func TestLayering(t *testing.T) {
 	// allowed lists, for each package of ours, the packages of ours it may
 	// import directly (non-test code).
 	allowed := map[string][]string{
+		"assets":        {},
 		"crypto":        {},
 		"onion":         {},
 		"onion/memnet":  {"onion"},
 		"onion/testnet": {"onion"},
 		"swarm":         {"onion", "crypto"},
 		"bridge":        {"swarm", "onion", "crypto"},
-		"gui":           {"swarm", "bridge", "crypto"},
+		"gui":           {"swarm", "bridge", "crypto", "assets"},
 		"cmd/hydre":     {"gui", "swarm", "bridge", "onion", "onion/testnet", "crypto"},
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/...").Output()
