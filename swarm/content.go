@@ -13,6 +13,7 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // content is one content the engine holds. Its fields under mu are the state
@@ -83,7 +84,7 @@ func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) 
 // initData opens the content's data once its descriptor is known: the tree
 // and verified chunks from the database, and the file on disk.
 func (c *content) initData(d *hcrypto.Descriptor) error {
-	if d.NumChunks() > MaxChunks || d.ChunkLen(0) > MaxChunkLen {
+	if d.NumChunks() > wire.MaxChunks || d.ChunkLen(0) > wire.MaxChunkLen {
 		return fmt.Errorf("content %s: too large for this node", c.id)
 	}
 	bits, treeBytes, err := c.e.db.loadProgress(c.id)
@@ -269,23 +270,23 @@ func (c *content) hasChunk(i int) bool {
 }
 
 // piece returns chunk i, encrypted and checked, with its proof.
-func (c *content) piece(i int) (Piece, error) {
+func (c *content) piece(i int) (wire.Piece, error) {
 	c.mu.Lock()
 	st, tree := c.st, c.tree
 	c.mu.Unlock()
 	ct, err := st.readChunk(i)
 	if err != nil {
-		return Piece{}, err
+		return wire.Piece{}, err
 	}
 	proof, err := tree.Proof(i)
 	if err != nil {
-		return Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
+		return wire.Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
 	}
 	pb, err := proof.MarshalBinary()
 	if err != nil {
-		return Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
+		return wire.Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
 	}
-	return Piece{Index: uint32(i), Proof: pb, Data: ct}, nil
+	return wire.Piece{Index: uint32(i), Proof: pb, Data: ct}, nil
 }
 
 // markHave records chunk i as verified and written, and wakes readers.

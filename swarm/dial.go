@@ -11,6 +11,7 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // dialMore opens connections while the content is incomplete: to every known
@@ -130,18 +131,18 @@ func (s *swarm) dialPeer(ctx context.Context, addr string, circ int, extra bool)
 
 func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool) (*peer, error) {
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: s.c.id, Serving: s.c.serving(), Extra: extra}); err != nil {
+	if err := wire.WriteFrame(conn, wire.Hello{Version: wire.Version, ID: s.c.id, Serving: s.c.serving(), Extra: extra}); err != nil {
 		return nil, err
 	}
-	m, err := ReadFrame(conn, 0)
+	m, err := wire.ReadFrame(conn, 0)
 	if err != nil {
 		return nil, fmt.Errorf("handshake: %w", asProtocol(err))
 	}
 	switch m := m.(type) {
-	case Goodbye:
+	case wire.Goodbye:
 		return nil, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
-	case Welcome:
-		if m.Version != ProtocolVersion {
+	case wire.Welcome:
+		if m.Version != wire.Version {
 			return nil, fmt.Errorf("handshake: peer speaks version %d", m.Version)
 		}
 		d, err := hcrypto.UnmarshalDescriptor(m.Descriptor, s.c.id)
@@ -176,32 +177,32 @@ func (*fullError) Is(target error) bool { return target == errPeerFull }
 // writing to a connection the acceptor has closed resets it, and the
 // Goodbye waiting to be read goes with it, so that a refused downloader
 // took the refusal for a broken circuit and dialed again at once.
-func readAdmission(r io.Reader) (Bitfield, error) {
+func readAdmission(r io.Reader) (wire.Bitfield, error) {
 	var pex []string
 	for range 2 {
-		m, err := ReadFrame(r, 0)
+		m, err := wire.ReadFrame(r, 0)
 		if err != nil {
-			return Bitfield{}, fmt.Errorf("handshake: %w", asProtocol(err))
+			return wire.Bitfield{}, fmt.Errorf("handshake: %w", asProtocol(err))
 		}
 		switch m := m.(type) {
-		case Bitfield:
+		case wire.Bitfield:
 			if pex == nil {
 				return m, nil
 			}
-		case PEX:
+		case wire.PEX:
 			if pex == nil {
 				pex = append([]string{}, m.Addrs...)
 				continue
 			}
-		case Goodbye:
-			if m.Code == ByeFull {
-				return Bitfield{}, &fullError{pex: pex}
+		case wire.Goodbye:
+			if m.Code == wire.ByeFull {
+				return wire.Bitfield{}, &fullError{pex: pex}
 			}
-			return Bitfield{}, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
+			return wire.Bitfield{}, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
 		}
-		return Bitfield{}, fmt.Errorf("handshake: %w: %s after the welcome", errProtocol, m.Type())
+		return wire.Bitfield{}, fmt.Errorf("handshake: %w: %s after the welcome", errProtocol, m.Type())
 	}
-	return Bitfield{}, fmt.Errorf("handshake: %w: no bitfield or goodbye after the welcome", errProtocol)
+	return wire.Bitfield{}, fmt.Errorf("handshake: %w: no bitfield or goodbye after the welcome", errProtocol)
 }
 
 // learnDescriptor sets the descriptor of a content fetched from a link (the
@@ -262,19 +263,19 @@ func (e *Engine) acceptLoop(l onion.Listener, c *content) {
 // content, and never says which content it does serve.
 func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	m, err := ReadFrame(conn, 0)
+	m, err := wire.ReadFrame(conn, 0)
 	if err != nil {
 		conn.Close()
 		return
 	}
-	h, ok := m.(Hello)
+	h, ok := m.(wire.Hello)
 	if !ok {
-		WriteFrame(conn, Goodbye{Code: ByeProtocol})
+		wire.WriteFrame(conn, wire.Goodbye{Code: wire.ByeProtocol})
 		conn.Close()
 		return
 	}
-	if h.Version != ProtocolVersion {
-		WriteFrame(conn, Goodbye{Code: ByeVersion})
+	if h.Version != wire.Version {
+		wire.WriteFrame(conn, wire.Goodbye{Code: wire.ByeVersion})
 		conn.Close()
 		return
 	}
@@ -290,11 +291,11 @@ func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 		c.mu.Unlock()
 	}
 	if s == nil || desc == nil || !c.serving() {
-		WriteFrame(conn, Goodbye{Code: ByeUnknown})
+		wire.WriteFrame(conn, wire.Goodbye{Code: wire.ByeUnknown})
 		conn.Close()
 		return
 	}
-	if err := WriteFrame(conn, Welcome{Version: ProtocolVersion, Descriptor: desc}); err != nil {
+	if err := wire.WriteFrame(conn, wire.Welcome{Version: wire.Version, Descriptor: desc}); err != nil {
 		conn.Close()
 		return
 	}

@@ -11,8 +11,9 @@
 // peer table), each connection its own peer object with a reader and a writer
 // goroutine, and a store per content that writes plaintext (or, for a blind
 // host, ciphertext) and commits verified chunks to a bbolt database only after
-// they reach the disk. The wire protocol of docs/protocol.md (Part II) is implemented in the
-// wire_*.go files, one message family per file, on top of wireformat.go.
+// they reach the disk. The wire protocol of docs/protocol.md (Part II) is
+// package swarm/wire, one message family per file; this package decides
+// what to say and when.
 //
 // The package does not know Tor: it dials and listens through an
 // onion.Transport, which tests replace with onion/memnet.

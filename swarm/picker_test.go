@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 func bitsOf(n int, idx ...int) bitmap {
@@ -126,7 +128,7 @@ func TestBitmapValidFor(t *testing.T) {
 // piece already handed to the writer is not affected.
 func TestCancelDropsQueuedWork(t *testing.T) {
 	u := newUploader(nil)
-	p := &peer{reqs: []uint32{7, 8}, pieces: []Piece{{Index: 3}, {Index: 5}}, piecesOut: 2}
+	p := &peer{reqs: []uint32{7, 8}, pieces: []wire.Piece{{Index: 3}, {Index: 5}}, piecesOut: 2}
 	tests := []struct {
 		idx       uint32
 		reqs      []uint32

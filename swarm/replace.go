@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // Tor circuits to one peer differ in speed by an order of magnitude: a
@@ -122,7 +124,7 @@ func (s *swarm) replaced(addr string, circ int, joined bool) {
 		st.retired[r.old.circ] = true // even if it is gone already
 	}
 	if s.peers[r.old] {
-		r.old.closeWith(ByeNormal, "replaced by a new circuit", nil)
+		r.old.closeWith(wire.ByeNormal, "replaced by a new circuit", nil)
 	}
 }
 

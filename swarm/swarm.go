@@ -13,6 +13,7 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // Download tuning.
@@ -49,7 +50,7 @@ const (
 type (
 	peerMsg struct {
 		p *peer
-		m Message
+		m wire.Message
 	}
 	peerGone struct {
 		p   *peer
@@ -283,7 +284,7 @@ func (s *swarm) shutdown() {
 		s.listener.Close()
 	}
 	for p := range s.peers {
-		p.closeWith(ByeNormal, "", nil)
+		p.closeWith(wire.ByeNormal, "", nil)
 	}
 	// Drain events so helpers blocked on sending can finish.
 	done := make(chan struct{})
@@ -348,9 +349,9 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 		if err := s.message(ctx, ev.p, ev.m); err != nil {
 			s.log.Info("dropping peer", "err", err)
 			ban := errors.Is(err, hcrypto.ErrBadChunk) || errors.Is(err, hcrypto.ErrBadProof)
-			code := ByeProtocol
+			code := wire.ByeProtocol
 			if ban {
-				code = ByeBanned
+				code = wire.ByeBanned
 				s.ban(ev.p)
 			}
 			ev.p.closeWith(code, "", err)
@@ -366,18 +367,18 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	if s.full(p) && !p.dialed && !p.extra {
 		if q := s.youngestExtra(); q != nil {
 			s.log.Debug("closing an extra connection for a newcomer's first")
-			q.closeWith(ByeFull, "an extra connection yields to a newcomer", nil)
+			q.closeWith(wire.ByeFull, "an extra connection yields to a newcomer", nil)
 			s.drop(q, nil)
 		}
 	}
 	if s.full(p) {
-		var last []Message
+		var last []wire.Message
 		if pex := s.pexFor(p); !p.dialed && len(pex.Addrs) > 0 {
 			// Where else to get it: the refused downloader need not wait
 			// for a slot here.
 			last = append(last, pex)
 		}
-		p.closeAfter(nil, append(last, Goodbye{Code: ByeFull})...)
+		p.closeAfter(nil, append(last, wire.Goodbye{Code: wire.ByeFull})...)
 		if p.dialed {
 			s.release(p)
 			s.replaced(p.addr, p.circ, false)
@@ -407,10 +408,10 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 		s.replaced(p.addr, p.circ, true)
 	}
 	s.c.mu.Lock()
-	bits := append(Bitfield{}.Bits, s.c.have...)
+	bits := append(wire.Bitfield{}.Bits, s.c.have...)
 	s.c.peers, s.c.waiting = len(s.peers), ""
 	s.c.mu.Unlock()
-	p.send(Bitfield{Bits: bits})
+	p.send(wire.Bitfield{Bits: bits})
 	if pex := s.pexFor(p); len(pex.Addrs) > 0 {
 		p.send(pex)
 	}
@@ -510,7 +511,7 @@ func (s *swarm) ban(p *peer) {
 	}
 	for q := range s.peers { // every circuit to the liar
 		if q != p && q.dialed && q.addr == p.addr {
-			q.closeWith(ByeBanned, "", nil)
+			q.closeWith(wire.ByeBanned, "", nil)
 		}
 	}
 }
@@ -532,15 +533,15 @@ func (s *swarm) sharePEX(now time.Time) {
 // pexFor lists addresses that serve the content, ours first. A node that
 // serves (and said so in its Hello) sends nothing before its own address is
 // published, so that the first address of its PEX is always its own.
-func (s *swarm) pexFor(p *peer) PEX {
-	var m PEX
+func (s *swarm) pexFor(p *peer) wire.PEX {
+	var m wire.PEX
 	if s.listener != nil {
 		m.Addrs = append(m.Addrs, s.listener.Address())
 	} else if s.c.serving() {
 		return m
 	}
 	for a, st := range s.addrs {
-		if len(m.Addrs) >= maxPEXAddrs {
+		if len(m.Addrs) >= wire.MaxPEXAddrs {
 			break
 		}
 		if st.good && !st.banned && a != p.addr {
@@ -572,7 +573,7 @@ func (s *swarm) listened(ev listening) {
 		go func() { defer s.wg.Done(); s.e.acceptLoop(ev.l, s.c) }()
 	}
 	for p := range s.peers { // announce ourselves to the peers we already met
-		p.send(PEX{Addrs: []string{addr}})
+		p.send(wire.PEX{Addrs: []string{addr}})
 	}
 	s.e.publish(s.c)
 }

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // message handles a frame a peer sent; an error drops the peer.
-func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
+func (s *swarm) message(ctx context.Context, p *peer, m wire.Message) error {
 	n := s.desc.NumChunks()
 	switch m := m.(type) {
-	case Bitfield:
+	case wire.Bitfield:
 		b := bitmap(m.Bits)
 		if p.gotBitfield || !b.validFor(n) {
 			return fmt.Errorf("%w: bad or second bitfield", errProtocol)
@@ -24,7 +25,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		p.gotBitfield = true
 		s.pk.addAvail(p.has, 1)
 		s.closeIfDone(p)
-	case Have:
+	case wire.Have:
 		i := int(m.Index)
 		if !p.gotBitfield || i >= n {
 			return fmt.Errorf("%w: have %d", errProtocol, i)
@@ -34,7 +35,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 			s.pk.avail[i]++
 			s.closeIfDone(p)
 		}
-	case Reject:
+	case wire.Reject:
 		i := int(m.Index)
 		if _, ok := p.outstanding[i]; ok {
 			delete(p.outstanding, i)
@@ -43,7 +44,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		} else {
 			p.settle(i)
 		}
-	case PEX:
+	case wire.PEX:
 		for _, a := range m.Addrs {
 			s.learn(a)
 		}
@@ -56,7 +57,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		}
 		s.dialMore(ctx, time.Now())
 		return nil
-	case Piece:
+	case wire.Piece:
 		return s.piece(p, m)
 	}
 	s.schedule(p)
@@ -64,7 +65,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 }
 
 // piece takes a chunk off the wire; it is verified by the store goroutine.
-func (s *swarm) piece(p *peer, m Piece) error {
+func (s *swarm) piece(p *peer, m wire.Piece) error {
 	i := int(m.Index)
 	if i >= s.desc.NumChunks() {
 		return fmt.Errorf("%w: piece %d out of range", errProtocol, i)
@@ -106,7 +107,7 @@ func (s *swarm) piece(p *peer, m Piece) error {
 // downloaders that came after.
 func (s *swarm) closeIfDone(p *peer) {
 	if s.finished && p.gotBitfield && p.has.count() == s.desc.NumChunks() {
-		p.closeWith(ByeNormal, "both complete", nil)
+		p.closeWith(wire.ByeNormal, "both complete", nil)
 	}
 }
 
@@ -133,7 +134,7 @@ func (s *swarm) stored(ctx context.Context, r storeResult) {
 		s.pk.pending[r.i] = false
 		s.log.Warn("peer sent a bad chunk; banned for this content", "chunk", r.i, "err", r.err)
 		s.ban(r.from)
-		r.from.closeWith(ByeBanned, "bad chunk", r.err)
+		r.from.closeWith(wire.ByeBanned, "bad chunk", r.err)
 		s.scheduleAll()
 		return
 	case r.err != nil:
@@ -151,7 +152,7 @@ func (s *swarm) gained(ctx context.Context, i int) {
 	}
 	s.c.markHave(i)
 	for q := range s.peers {
-		q.send(Have{Index: uint32(i)})
+		q.send(wire.Have{Index: uint32(i)})
 	}
 	if s.pk.left == 0 {
 		s.completed(ctx)
@@ -416,7 +417,7 @@ func (s *swarm) hedge(start int) {
 func (s *swarm) request(p *peer, i int) {
 	p.outstanding[i] = time.Now()
 	s.pk.inflight[i]++
-	p.send(Request{Index: uint32(i)})
+	p.send(wire.Request{Index: uint32(i)})
 }
 
 // withdraw cancels the request for chunk i outstanding at p.
@@ -512,7 +513,7 @@ func (s *swarm) checkStalls(now time.Time) {
 		}
 		last := max(p.lastPiece.UnixNano(), p.joined.UnixNano())
 		if now.Sub(time.Unix(0, last)) > stallTimeout {
-			p.closeWith(ByeNormal, "stalled", fmt.Errorf("stalled"))
+			p.closeWith(wire.ByeNormal, "stalled", fmt.Errorf("stalled"))
 			continue
 		}
 		for i, at := range p.outstanding {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // uploadWorkers is the number of chunks one content reads and encrypts at
@@ -52,13 +54,13 @@ func (u *uploader) remove(p *peer) {
 // request queues a peer's request, or rejects it.
 func (u *uploader) request(p *peer, idx uint32) {
 	if !u.s.c.hasChunk(int(idx)) {
-		p.send(Reject{Index: idx})
+		p.send(wire.Reject{Index: idx})
 		return
 	}
 	u.mu.Lock()
 	if len(p.reqs) >= maxRemoteRequests || slices.Contains(p.reqs, idx) {
 		u.mu.Unlock()
-		p.send(Reject{Index: idx})
+		p.send(wire.Reject{Index: idx})
 		return
 	}
 	p.reqs = append(p.reqs, idx)
@@ -134,7 +136,7 @@ func (u *uploader) work(ctx context.Context) {
 			u.mu.Lock()
 			p.piecesOut--
 			u.mu.Unlock()
-			p.send(Reject{Index: idx})
+			p.send(wire.Reject{Index: idx})
 			u.s.log.Warn("serve chunk", "chunk", idx, "err", err)
 			if errors.Is(err, ErrChanged) {
 				u.s.fatal(err)
