@@ -1,12 +1,10 @@
 package swarm
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,54 +204,4 @@ func (f *file) Close() error {
 		f.c.pokeReaders()
 	})
 	return nil
-}
-
-// playing reports whether a reader has the content open, or had it less
-// than playHold ago: a player between two connections (many reopen to
-// seek) still counts.
-func (c *content) playing(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.readers) > 0 || now.Sub(c.readerLeft) < playHold
-}
-
-func (c *content) pokeReaders() {
-	select {
-	case c.readersCh <- struct{}{}:
-	default:
-	}
-}
-
-// windows returns the readahead windows of the open Files, for the picker,
-// the one that opened or seeked last first, whether any of them opened or
-// seeked since the last call, and when the last one did.
-func (c *content) windows(rate float64) (ws []window, jumped bool, moved time.Time) {
-	c.mu.Lock()
-	files := make([]*file, 0, len(c.readers))
-	for f := range c.readers {
-		files = append(files, f)
-	}
-	slices.SortFunc(files, func(a, b *file) int { return cmp.Compare(b.moved.Load(), a.moved.Load()) })
-	desc := c.desc
-	c.mu.Unlock()
-	if desc == nil {
-		return nil, false, time.Time{}
-	}
-	if len(files) > 0 {
-		moved = time.Unix(0, files[0].moved.Load())
-	}
-	bytes := max(minReadahead, int64(rate*readaheadTime))
-	chunk := int64(desc.ChunkSize)
-	count := int(min(max(1, maxReadahead/chunk), max(2, bytes/chunk)))
-	for _, f := range files {
-		if f.jumped.Swap(false) {
-			jumped = true
-		}
-		pos := f.at.Load()
-		if pos >= desc.Size {
-			continue
-		}
-		ws = append(ws, window{start: int(pos / int64(desc.ChunkSize)), count: count})
-	}
-	return ws, jumped, moved
 }

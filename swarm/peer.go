@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -193,21 +192,6 @@ func (p *peer) closeAfter(err error, last ...wire.Message) {
 		}()
 	})
 }
-
-// errProtocol marks a peer that broke the protocol.
-var errProtocol = errors.New("protocol violation")
-
-// asProtocol marks err as the peer's protocol violation when it says the
-// peer sent a frame that does not decode (not when the connection failed).
-func asProtocol(err error) error {
-	if errors.Is(err, wire.ErrMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, wire.ErrUnknownType) {
-		return fmt.Errorf("%w: %w", errProtocol, err)
-	}
-	return err
-}
-
-// errPeerFull is a peer's Goodbye 3: it has no room for this connection.
-var errPeerFull = errors.New("peer full")
 
 // readLoop decodes frames until the connection ends, then reports the peer
 // gone to the swarm.

@@ -127,12 +127,3 @@ func (s *swarm) replaced(addr string, circ int, joined bool) {
 		r.old.closeWith(wire.ByeNormal, "replaced by a new circuit", nil)
 	}
 }
-
-// freeCircuit returns the lowest circuit index neither in use nor retired.
-func (st *addrState) freeCircuit() int {
-	circ := 0
-	for st.conns[circ] || st.retired[circ] {
-		circ++
-	}
-	return circ
-}
