@@ -34,32 +34,53 @@ type content struct {
 	verified   int64 // plaintext bytes of the chunks in have
 	verifiedCh chan struct{}
 	header     hcrypto.Header
-	state      State
-	err        string
-	peers      int
-	downRate   float64
-	upRate     float64
-	uploaded   int64
 	readers    map[*file]struct{}
 	readerLeft time.Time     // when the last reader closed (players reopen to seek)
 	readersCh  chan struct{} // poked when a reader moves
-	listenAddr string
-	reachable  bool   // its onion service is published
-	waiting    string // why a download has no peer: its last dial's failure
-	publishErr string // why its onion service is not published yet
-	loadErr    error  // why its data could not be opened at start (Resume tries again)
-	run        *swarm // nil while stopped
+	run        *swarm        // nil while stopped
 	runDone    chan struct{}
 	cancel     context.CancelFunc
 	fetched    atomic.Int64  // chunks received and queued for verification
 	duplicate  atomic.Int64  // bytes of pieces received for chunks already held or on their way to the store
 	live       *hcrypto.Live // a growing live share's sealer (live.go)
+
+	// fig is the latest snapshot of the figures: its swarm's while one
+	// runs, the engine's when it is stopped. Never changed in place.
+	fig atomic.Pointer[figures]
+	// uploaded counts the bytes sent to peers since the content last
+	// started; its swarm's uploader adds to it.
+	uploaded atomic.Int64
+}
+
+// figures are what a content's status says of it that change as it runs.
+// The swarm goroutine keeps its own and hands the content a new snapshot
+// when they change (swarm.report); the engine changes them only while no
+// swarm runs (content.amend).
+type figures struct {
+	state      State
+	err        string
+	peers      int
+	downRate   float64
+	upRate     float64
+	listenAddr string // the onion address it is (or will be) served at
+	reachable  bool   // its onion service is published
+	waiting    string // why a download has no peer: its last dial's failure
+	publishErr string // why its onion service is not published yet
+	loadErr    error  // why its data could not be opened at start (Resume tries again)
+}
+
+// amend changes the figures of a content whose swarm is not running.
+func (c *content) amend(change func(*figures)) {
+	f := *c.fig.Load()
+	change(&f)
+	c.fig.Store(&f)
 }
 
 // bareContent is a content of rec with its key, before its data is opened.
 func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
 	c := &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
 		readersCh: make(chan struct{}, 1)}
+	c.fig.Store(&figures{})
 	if len(rec.Key) == len(hcrypto.Key{}) {
 		k := hcrypto.Key(rec.Key)
 		c.key = &k
@@ -260,19 +281,20 @@ func (c *content) link() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l := hcrypto.Link{ID: c.id, Key: c.key}
+	listenAddr := c.fig.Load().listenAddr
 	if c.rec.ClientKey != nil {
 		var ck [32]byte
 		copy(ck[:], c.rec.ClientKey)
 		l.ClientKey = &ck
 	}
-	if c.listenAddr != "" {
-		l.Peers = append(l.Peers, c.listenAddr)
+	if listenAddr != "" {
+		l.Peers = append(l.Peers, listenAddr)
 	}
 	for _, a := range c.rec.Peers {
 		if len(l.Peers) >= 4 {
 			break
 		}
-		if a != c.listenAddr {
+		if a != listenAddr {
 			l.Peers = append(l.Peers, a)
 		}
 	}
@@ -295,14 +317,12 @@ func (c *content) status() Status {
 	link := c.link()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := Status{ID: c.id, Kind: c.rec.Kind, State: c.state, Path: c.rec.Path, Verified: c.verified,
-		Uploaded: c.uploaded, DownRate: c.downRate, UpRate: c.upRate, Peers: c.peers, Link: link,
-		Reshare: c.rec.Reshare, Err: c.err, Growing: c.rec.growing(), Reachable: c.reachable}
-	if c.run != nil {
-		// The running swarm's counter, not the once-a-second sample: a peer
-		// can fetch a whole chunk run between two samples.
-		s.Uploaded = c.run.up.total.Load()
-	}
+	f := c.fig.Load()
+	// Uploaded is the running swarm's counter, not a once-a-second sample:
+	// a peer can fetch a whole chunk run between two samples.
+	s := Status{ID: c.id, Kind: c.rec.Kind, State: f.state, Path: c.rec.Path, Verified: c.verified,
+		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: link,
+		Reshare: c.rec.Reshare, Err: f.err, Growing: c.rec.growing(), Reachable: f.reachable}
 	if c.rec.Kind == KindDownload && !c.rec.Complete {
 		s.Path = c.rec.PartPath
 	}
@@ -317,25 +337,14 @@ func (c *content) status() Status {
 	}
 	switch {
 	case s.State == StateStarting || s.State == StateFetching:
-		s.Waiting = c.waiting
+		s.Waiting = f.waiting
 	case s.State == StateSeeding && !s.Reachable:
-		s.Waiting = c.publishErr
+		s.Waiting = f.publishErr
 	}
 	if s.DownRate > 0 && s.Size > s.Verified && s.State == StateFetching {
 		s.ETA = time.Duration(float64(s.Size-s.Verified) / s.DownRate * float64(time.Second)).Round(time.Second)
 	}
 	return s
-}
-
-func (c *content) setState(st State, err error) {
-	c.mu.Lock()
-	c.state = st
-	c.err = ""
-	if err != nil {
-		c.err = err.Error()
-	}
-	c.mu.Unlock()
-	c.e.publish(c)
 }
 
 // learnDescriptor sets the descriptor of a content fetched from a link (the

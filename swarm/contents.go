@@ -179,10 +179,7 @@ func (e *Engine) Resume(id hcrypto.ContentID) error {
 	if err := c.update(func(r *record) { r.Paused = false }); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	loadErr := c.loadErr
-	c.mu.Unlock()
-	if loadErr != nil {
+	if loadErr := c.fig.Load().loadErr; loadErr != nil {
 		if c, err = e.reload(c, loadErr); err != nil {
 			return fmt.Errorf("resume %s: %w", id, err)
 		}
@@ -196,7 +193,7 @@ func (e *Engine) Resume(id hcrypto.ContentID) error {
 // engine started: it fails with the reason until Resume loads it.
 func unloaded(e *Engine, id hcrypto.ContentID, rec *record, err error) *content {
 	c := bareContent(e, id, rec)
-	c.state, c.err, c.loadErr = StateFailed, err.Error(), err
+	c.amend(func(f *figures) { f.state, f.err, f.loadErr = StateFailed, err.Error(), err })
 	if c.key != nil && rec.Descriptor != nil { // its name, for the front ends
 		if d, derr := hcrypto.UnmarshalDescriptor(rec.Descriptor, id); derr == nil {
 			c.header, _ = d.OpenHeader(*c.key)
@@ -224,9 +221,7 @@ func (e *Engine) reload(c *content, loadErr error) (*content, error) {
 	}
 	nc, err := newContent(e, c.id, &rec)
 	if err != nil {
-		c.mu.Lock()
-		c.loadErr, c.err = err, err.Error()
-		c.mu.Unlock()
+		c.amend(func(f *figures) { f.loadErr, f.err = err, err.Error() })
 		e.bus.publish(c.status(), true)
 		return nil, err
 	}
@@ -282,7 +277,7 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 		c.st.close()
 	}
 	rec := *c.rec
-	c.state = StateStopped
+	c.amend(func(f *figures) { f.state = StateStopped })
 	close(c.verifiedCh) // wake blocked readers: they see StateStopped
 	c.verifiedCh = make(chan struct{})
 	c.mu.Unlock()

@@ -50,14 +50,13 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 	if len(sources) == 0 {
 		if len(s.addrs) > 0 && len(s.peers) == 0 {
-			s.c.mu.Lock()
-			s.c.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
-			s.c.mu.Unlock()
+			s.fig.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
+			s.report()
 		}
 		return
 	}
-	limit := s.e.cfg.MaxPeersPerContent - s.inbound
-	perSource := max(1, min(s.e.cfg.CircuitsPerPeer, limit/len(sources)))
+	limit := s.cfg.maxPeers - s.inbound
+	perSource := max(1, min(s.cfg.circuitsPerPeer, limit/len(sources)))
 	for _, a := range sources {
 		st := s.addrs[a]
 		if now.Before(st.retryAt) {
@@ -121,7 +120,7 @@ func (s *swarm) dialPeer(ctx context.Context, addr string, circ int, extra bool)
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	conn, err := s.e.cfg.Transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.c.clientKey()})
+	conn, err := s.cfg.transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.c.clientKey()})
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
@@ -154,9 +153,8 @@ func (s *swarm) failedDial(ev dialFailed) {
 		s.learn(x)
 	}
 	if len(s.peers) == 0 {
-		s.c.mu.Lock()
-		s.c.waiting = waitingReason(ev)
-		s.c.mu.Unlock()
+		s.fig.waiting = waitingReason(ev)
+		s.report()
 	}
 	s.log.Debug("dial failed", "err", ev.err)
 	if s.desc == nil && errors.Is(ev.err, hcrypto.ErrBadDescriptor) {

@@ -175,7 +175,8 @@ func (e *Engine) start(c *content) {
 	if c.run != nil || e.ctx.Err() != nil {
 		return
 	}
-	s := newSwarm(c)
+	c.uploaded.Store(0)
+	s := newSwarm(c, e.swarmConfig())
 	ctx, cancel := context.WithCancel(e.ctx)
 	s.cancel = cancel
 	c.run = s
@@ -187,14 +188,24 @@ func (e *Engine) start(c *content) {
 		defer close(done)
 		s.run(ctx)
 		c.mu.Lock()
-		c.uploaded = s.up.total.Load()
 		c.run = nil
-		if e.ctx.Err() != nil && c.state != StateFailed {
-			c.state = StateStopped
-		}
+		c.amend(func(f *figures) {
+			if e.ctx.Err() != nil && f.state != StateFailed {
+				f.state = StateStopped
+			}
+		})
 		c.mu.Unlock()
 		e.publish(c)
 	}()
+}
+
+// swarmConfig is what the swarms take from the engine.
+func (e *Engine) swarmConfig() swarmConfig {
+	return swarmConfig{log: e.log, db: e.db, transport: e.cfg.Transport, single: e.single,
+		singleIdentity: e.cfg.SingleIdentity, maxPeers: e.cfg.MaxPeersPerContent,
+		maxUploads: e.cfg.MaxUploadsPerContent, circuitsPerPeer: e.cfg.CircuitsPerPeer,
+		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft,
+		accept: e.acceptLoop, publish: e.publish}
 }
 
 // stop ends c's swarm and waits for it.
@@ -258,9 +269,7 @@ func (e *Engine) add(id hcrypto.ContentID, rec *record, prepare func() error) (*
 	}
 	if rec.Reshare {
 		addr := e.addressFor(id)
-		c.mu.Lock()
-		c.listenAddr = addr
-		c.mu.Unlock()
+		c.amend(func(f *figures) { f.listenAddr = addr })
 	}
 	e.contents[id] = c
 	e.start(c)

@@ -66,8 +66,8 @@ func (e *Engine) Open(ctx context.Context, id hcrypto.ContentID) (File, error) {
 		return nil, fmt.Errorf("open %s: %w", id, ErrNoKey)
 	}
 	for c.desc == nil || c.st == nil {
-		if c.state == StateFailed || c.state == StateStopped {
-			return nil, fmt.Errorf("open %s: content %s", id, c.state)
+		if st := c.fig.Load().state; st == StateFailed || st == StateStopped {
+			return nil, fmt.Errorf("open %s: content %s", id, st)
 		}
 		ch := c.verifiedCh
 		c.mu.Unlock()
@@ -144,7 +144,8 @@ func (f *file) wait(i int) error {
 		f.c.mu.Lock()
 		ok := f.c.have.get(i)
 		ch := f.c.verifiedCh
-		gone := f.c.state == StateStopped || f.c.state == StateFailed
+		st := f.c.fig.Load().state
+		gone := st == StateStopped || st == StateFailed
 		f.c.mu.Unlock()
 		if ok {
 			return nil

@@ -41,9 +41,8 @@ func (s *swarm) checkStuck() {
 	if known > 0 && !s.pk.anyWanted() {
 		reason = fmt.Sprintf("no peer connected has any of the missing chunks (%d connections); waiting for one that has", known)
 	}
-	s.c.mu.Lock()
-	s.c.waiting = reason
-	s.c.mu.Unlock()
+	s.fig.waiting = reason
+	s.report()
 }
 
 // measure updates rates and windows once a second.
@@ -73,15 +72,14 @@ func (s *swarm) measure(d time.Duration) {
 			}
 		}
 	}
-	up := float64(s.up.total.Load())
-	s.c.mu.Lock()
+	up := s.up.total.Load()
 	if s.finished || s.pk == nil || s.pk.left == 0 {
 		down = 0
 	}
-	s.c.downRate = down
-	s.c.upRate = 0.6*s.c.upRate + 0.4*(up-float64(s.c.uploaded))/d.Seconds()
-	s.c.uploaded = int64(up)
-	s.c.mu.Unlock()
+	s.fig.downRate = down
+	s.fig.upRate = 0.6*s.fig.upRate + 0.4*float64(up-s.lastUp)/d.Seconds()
+	s.lastUp = up
+	s.report()
 	if s.pk != nil {
 		s.reprioritize()
 		s.scheduleAll()

@@ -58,8 +58,8 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	}
 	s.c.mu.Lock()
 	bits := append(wire.Bitfield{}.Bits, s.c.have...)
-	s.c.peers, s.c.waiting = len(s.peers), ""
 	s.c.mu.Unlock()
+	s.fig.waiting = ""
 	p.send(wire.Bitfield{Bits: bits})
 	if pex := s.pexFor(p); len(pex.Addrs) > 0 {
 		p.send(pex)
@@ -67,12 +67,12 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); p.readLoop(ctx) }()
 	go func() { defer s.wg.Done(); p.writeLoop() }()
-	s.e.publish(s.c)
+	s.publish()
 }
 
 // full says whether the connection table has no room for p.
 func (s *swarm) full(p *peer) bool {
-	return len(s.peers) >= s.e.cfg.MaxPeersPerContent || (!p.dialed && s.inbound >= s.e.cfg.MaxUploadsPerContent)
+	return len(s.peers) >= s.cfg.maxPeers || (!p.dialed && s.inbound >= s.cfg.maxUploads)
 }
 
 // youngestExtra returns the accepted connection that said it was an extra
@@ -121,12 +121,10 @@ func (s *swarm) drop(p *peer, err error) {
 		}
 	}
 	p.outstanding = nil
-	s.c.mu.Lock()
-	s.c.peers = len(s.peers)
 	if len(s.peers) == 0 {
-		s.c.waiting = "" // a reason about peers that are gone
+		s.fig.waiting = "" // a reason about peers that are gone
 	}
-	s.c.mu.Unlock()
+	s.report()
 	if err != nil {
 		s.log.Debug("peer gone", "err", err)
 	}

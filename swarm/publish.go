@@ -22,41 +22,37 @@ func (s *swarm) listened(ev listening) {
 	if ev.err != nil {
 		s.listenAt = time.Now().Add(listenRetry)
 		s.log.Warn("publish onion service", "err", ev.err)
-		s.c.mu.Lock()
-		s.c.publishErr = fmt.Sprintf("onion service not published: %v; trying again in %v", ev.err, listenRetry)
-		s.c.mu.Unlock()
-		s.e.publish(s.c)
+		s.fig.publishErr = fmt.Sprintf("onion service not published: %v; trying again in %v", ev.err, listenRetry)
+		s.publish()
 		return
 	}
 	s.listener = ev.l
 	addr := ev.l.Address()
 	s.own[addr] = true
 	delete(s.addrs, addr)
-	s.c.mu.Lock()
-	s.c.listenAddr, s.c.reachable, s.c.publishErr = addr, true, ""
-	s.c.mu.Unlock()
+	s.fig.listenAddr, s.fig.reachable, s.fig.publishErr = addr, true, ""
 	if _, shared := ev.l.(nopListener); !shared {
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.e.acceptLoop(ev.l, s.c) }()
+		go func() { defer s.wg.Done(); s.cfg.accept(ev.l, s.c) }()
 	}
 	for p := range s.peers { // announce ourselves to the peers we already met
 		p.send(wire.PEX{Addrs: []string{addr}})
 	}
-	s.e.publish(s.c)
+	s.publish()
 }
 
 // ensureListener publishes the content's onion service when it should serve.
 func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
-	if s.listener != nil || s.desc == nil || now.Before(s.listenAt) || !s.c.serving() || s.e.cfg.SingleIdentity && s.e.single == nil {
+	if s.listener != nil || s.desc == nil || now.Before(s.listenAt) || !s.c.serving() || s.cfg.singleIdentity && s.cfg.single == nil {
 		return
 	}
-	if s.e.cfg.SingleIdentity {
-		s.listener = nopListener{s.e.single}
+	if s.cfg.singleIdentity {
+		s.listener = nopListener{s.cfg.single}
 		s.listened(listening{l: s.listener})
 		return
 	}
 	s.listenAt = now.Add(time.Hour) // one attempt at a time
-	key, err := s.e.db.identity(s.c.id[:])
+	key, err := s.cfg.db.identity(s.c.id[:])
 	if err != nil {
 		s.failure = err
 		return
@@ -68,7 +64,7 @@ func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		l, err := s.e.cfg.Transport.Listen(ctx, cfg)
+		l, err := s.cfg.transport.Listen(ctx, cfg)
 		select {
 		case s.events <- listening{l: l, err: err}:
 		case <-ctx.Done():

@@ -82,11 +82,11 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 		return
 	}
 	r := s.rate()
-	minLeft := cmp.Or(s.e.cfg.replaceMinLeft, replaceMinLeft)
+	minLeft := cmp.Or(s.cfg.replaceMinLeft, replaceMinLeft)
 	if r <= 0 || float64(s.pk.left*s.desc.ChunkLen(0))/r < minLeft.Seconds() {
 		return
 	}
-	p := s.slowCircuit(cmp.Or(s.e.cfg.replaceAge, replaceAge))
+	p := s.slowCircuit(cmp.Or(s.cfg.replaceAge, replaceAge))
 	if p == nil {
 		return
 	}

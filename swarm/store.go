@@ -151,7 +151,7 @@ func (s *swarm) storeLoop(ctx context.Context) {
 		if err != nil {
 			return fmt.Errorf("encode tree: %w", err)
 		}
-		if err := s.e.db.saveProgress(c.id, committed, tb); err != nil {
+		if err := s.cfg.db.saveProgress(c.id, committed, tb); err != nil {
 			return fmt.Errorf("save progress: %w", err)
 		}
 		uncommitted = uncommitted[:0]
@@ -287,9 +287,9 @@ func (s *swarm) stored(ctx context.Context, r storeResult) {
 			s.closeIfDone(p)
 		}
 		if s.c.serving() {
-			s.c.setState(StateSeeding, nil)
+			s.setState(StateSeeding, nil)
 		} else {
-			s.c.setState(StateDone, nil)
+			s.setState(StateDone, nil)
 			s.cancel()
 		}
 		return

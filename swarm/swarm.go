@@ -33,11 +33,33 @@ type (
 	peerJoined struct{ p *peer }
 )
 
+// swarmConfig is what a swarm takes from its engine when it starts; a
+// swarm never reaches back into the engine.
+type swarmConfig struct {
+	log       *slog.Logger
+	db        *db
+	transport onion.Transport
+	// single is the engine's one listener when it serves every content from
+	// one identity (Config.SingleIdentity), nil otherwise; singleIdentity
+	// says whether it should be there.
+	single         onion.Listener
+	singleIdentity bool
+	// maxPeers, maxUploads and circuitsPerPeer are Config's
+	// MaxPeersPerContent, MaxUploadsPerContent and CircuitsPerPeer.
+	maxPeers, maxUploads, circuitsPerPeer int
+	// replaceAge and replaceMinLeft override replace.go's constants in tests.
+	replaceAge, replaceMinLeft time.Duration
+	// accept serves the connections of the onion service a swarm published.
+	accept func(l onion.Listener, c *content)
+	// publish tells the engine's subscribers the content's status.
+	publish func(*content)
+}
+
 // swarm runs one content between Resume and Pause: it owns the peer table,
 // the picker and the dialing, and is the only goroutine that changes them.
 type swarm struct {
 	c       *content
-	e       *Engine
+	cfg     swarmConfig
 	log     *slog.Logger
 	desc    *hcrypto.Descriptor // nil until learned
 	win     windowTuning        // set with pk
@@ -64,14 +86,21 @@ type swarm struct {
 	inbound  int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
+
+	// fig are the swarm's own figures (its peers are len(peers)), handed
+	// to the content by report; lastUp is the upload count at the last
+	// measure.
+	fig    figures
+	lastUp int64
 }
 
 // newSwarm prepares a swarm for c; the caller holds c.mu.
-func newSwarm(c *content) *swarm {
-	s := &swarm{c: c, e: c.e, log: c.e.log.With("content", c.id), events: make(chan any, 16),
+func newSwarm(c *content, cfg swarmConfig) *swarm {
+	s := &swarm{c: c, cfg: cfg, log: cfg.log.With("content", c.id), events: make(chan any, 16),
 		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
 		own: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
-	s.up = newUploader(s)
+	s.fig = *c.fig.Load()
+	s.up = newUploader(s, &c.uploaded)
 	s.session = strconv.FormatUint(rand.Uint64(), 36)
 	s.desc = c.desc
 	s.origin = c.rec.Kind == KindShare
@@ -94,13 +123,40 @@ func (s *swarm) fatal(err error) {
 
 type fatalErr struct{ err error }
 
+// setState changes the content's state and tells the subscribers.
+func (s *swarm) setState(st State, err error) {
+	s.fig.state, s.fig.err = st, ""
+	if err != nil {
+		s.fig.err = err.Error()
+	}
+	s.publish()
+}
+
+// report hands the content a snapshot of the swarm's figures if they
+// changed since the last one.
+func (s *swarm) report() {
+	f := s.fig
+	f.peers = len(s.peers)
+	if last := s.c.fig.Load(); last != nil && *last == f {
+		return
+	}
+	s.c.fig.Store(&f)
+}
+
+// publish reports the figures and tells the subscribers (throttled by the
+// engine's bus).
+func (s *swarm) publish() {
+	s.report()
+	s.cfg.publish(s.c)
+}
+
 // run is the swarm goroutine.
 func (s *swarm) run(ctx context.Context) {
 	defer s.shutdown()
 	if s.desc != nil {
 		s.ready(ctx)
 	} else {
-		s.c.setState(StateStarting, nil)
+		s.setState(StateStarting, nil)
 	}
 	s.dialMore(ctx, time.Now())
 	tick := time.NewTicker(tickInterval)
@@ -134,10 +190,10 @@ func (s *swarm) run(ctx context.Context) {
 			s.dialMore(ctx, now)
 			s.ensureListener(ctx, now)
 			s.sharePEX(now)
-			s.e.publish(s.c)
+			s.publish()
 		}
 		if s.failure != nil {
-			s.c.setState(StateFailed, s.failure)
+			s.setState(StateFailed, s.failure)
 			return
 		}
 	}
@@ -160,9 +216,9 @@ func (s *swarm) ready(ctx context.Context) {
 	case s.pk.left == 0:
 		s.completed(ctx)
 	case s.origin:
-		s.c.setState(StateSeeding, nil) // a live share, growing
+		s.setState(StateSeeding, nil) // a live share, growing
 	default:
-		s.c.setState(StateFetching, nil)
+		s.setState(StateFetching, nil)
 	}
 	s.ensureListener(ctx, time.Now())
 }
@@ -183,10 +239,10 @@ func (s *swarm) shutdown() {
 	for {
 		select {
 		case <-done:
-			s.c.mu.Lock()
-			s.c.peers, s.c.downRate, s.c.upRate, s.c.listenAddr, s.c.reachable = 0, 0, 0, "", false
-			s.c.waiting, s.c.publishErr = "", ""
-			s.c.mu.Unlock()
+			clear(s.peers)
+			s.fig.downRate, s.fig.upRate, s.fig.listenAddr, s.fig.reachable = 0, 0, "", false
+			s.fig.waiting, s.fig.publishErr = "", ""
+			s.report()
 			return
 		case ev := <-s.events:
 			if j, ok := ev.(peerJoined); ok {

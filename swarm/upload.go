@@ -26,11 +26,11 @@ type uploader struct {
 	next int
 	stop bool
 
-	total atomic.Int64 // bytes sent
+	total *atomic.Int64 // bytes sent: the content's count (content.uploaded)
 }
 
-func newUploader(s *swarm) *uploader {
-	u := &uploader{s: s}
+func newUploader(s *swarm, total *atomic.Int64) *uploader {
+	u := &uploader{s: s, total: total}
 	u.cond = sync.NewCond(&u.mu)
 	return u
 }
