@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,40 +15,56 @@ import (
 	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
-// content is one content the engine holds. Its fields under mu are the state
-// shared with readers (Open), uploaders and status queries; the swarm that
-// runs it (one at a time, between Resume and Pause) owns everything else.
+// content is one content the engine holds. What it shares between the
+// engine, its swarm, uploaders, readers and status queries is immutable
+// snapshots behind atomic pointers (its record, its data once the
+// descriptor is known, its figures), its set of verified chunks (chunks.go)
+// and its open Files (playback.go); the swarm that runs it (one at a time,
+// between Resume and Pause) owns everything else.
 type content struct {
-	e  *Engine
-	id hcrypto.ContentID
+	e   *Engine
+	id  hcrypto.ContentID
+	key *hcrypto.Key // nil for a blind host
 
-	mu         sync.Mutex
-	rec        *record
-	desc       *hcrypto.Descriptor
-	key        *hcrypto.Key
-	tree       *hcrypto.Tree
-	st         *store
-	have       bitmap
-	nhave      int
-	verified   int64 // plaintext bytes of the chunks in have
-	verifiedCh chan struct{}
-	header     hcrypto.Header
-	readers    map[*file]struct{}
-	readerLeft time.Time     // when the last reader closed (players reopen to seek)
-	readersCh  chan struct{} // poked when a reader moves
-	run        *swarm        // nil while stopped
-	runDone    chan struct{}
-	cancel     context.CancelFunc
-	fetched    atomic.Int64  // chunks received and queued for verification
-	duplicate  atomic.Int64  // bytes of pieces received for chunks already held or on their way to the store
-	live       *hcrypto.Live // a growing live share's sealer (live.go)
-
+	// rec is the record as saved; update replaces it, one update at a time
+	// (recMu). Never changed in place.
+	recMu sync.Mutex
+	rec   atomic.Pointer[record]
+	// data is set once the descriptor is known (initData); before, it is
+	// empty, or holds only the header of a content that failed to load.
+	data    atomic.Pointer[contentData]
+	chunks  *chunks
+	readers readers
 	// fig is the latest snapshot of the figures: its swarm's while one
 	// runs, the engine's when it is stopped. Never changed in place.
 	fig atomic.Pointer[figures]
 	// uploaded counts the bytes sent to peers since the content last
 	// started; its swarm's uploader adds to it.
 	uploaded atomic.Int64
+	// run is the running swarm, nil while stopped; runMu serializes
+	// starting and ending it.
+	runMu     sync.Mutex
+	run       atomic.Pointer[running]
+	fetched   atomic.Int64 // chunks received and queued for verification
+	duplicate atomic.Int64 // bytes of pieces received for chunks already held or on their way to the store
+	// live is a growing live share's sealer (live.go), built once under
+	// liveMu.
+	liveMu sync.Mutex
+	live   atomic.Pointer[hcrypto.Live]
+}
+
+// contentData is what a content holds once its descriptor is known.
+type contentData struct {
+	desc   *hcrypto.Descriptor
+	tree   *hcrypto.Tree
+	st     *store
+	header hcrypto.Header
+}
+
+// running is a content's swarm and the channel closed when it has ended.
+type running struct {
+	s    *swarm
+	done chan struct{}
 }
 
 // figures are what a content's status says of it that change as it runs.
@@ -78,8 +93,10 @@ func (c *content) amend(change func(*figures)) {
 
 // bareContent is a content of rec with its key, before its data is opened.
 func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
-	c := &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
-		readersCh: make(chan struct{}, 1)}
+	c := &content{e: e, id: id, chunks: newChunks(),
+		readers: readers{files: map[*file]struct{}{}, moved: make(chan struct{}, 1)}}
+	c.rec.Store(rec)
+	c.data.Store(&contentData{})
 	c.fig.Store(&figures{})
 	if len(rec.Key) == len(hcrypto.Key{}) {
 		k := hcrypto.Key(rec.Key)
@@ -95,16 +112,33 @@ func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) 
 		if err != nil {
 			return nil, fmt.Errorf("load content %s: %w", id, err)
 		}
-		if err := c.initData(d); err != nil {
+		if err := c.initData(d, nil); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
 
+// record returns the content's record; the caller must not change it.
+func (c *content) record() *record { return c.rec.Load() }
+
+// update changes c's record and saves it.
+func (c *content) update(change func(*record)) error {
+	c.recMu.Lock()
+	defer c.recMu.Unlock()
+	r := *c.rec.Load()
+	change(&r)
+	if err := c.e.db.putRecord(c.id, &r); err != nil {
+		return fmt.Errorf("save record: %w", err)
+	}
+	c.rec.Store(&r)
+	return nil
+}
+
 // initData opens the content's data once its descriptor is known: the tree
-// and verified chunks from the database, and the file on disk.
-func (c *content) initData(d *hcrypto.Descriptor) error {
+// and verified chunks from the database, and the file on disk. desc, if not
+// nil, is the descriptor to record with the file's paths.
+func (c *content) initData(d *hcrypto.Descriptor, desc []byte) error {
 	if d.NumChunks() > wire.MaxChunks || d.ChunkLen(0) > wire.MaxChunkLen {
 		return fmt.Errorf("content %s: too large for this node", c.id)
 	}
@@ -122,8 +156,9 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 			bits = nil
 		}
 	}
+	rec := c.record()
 	have := newBitmap(n)
-	if c.rec.Kind == KindShare && !c.rec.growing() {
+	if rec.Kind == KindShare && !rec.growing() {
 		for i := range n {
 			have.set(i)
 		}
@@ -142,33 +177,30 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 			return fmt.Errorf("open header: %w", err)
 		}
 	}
-	st, err := c.openStore(d, tree, h)
+	st, err := c.openStore(d, tree, h, desc)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.desc, c.tree, c.st, c.have, c.header = d, tree, st, have, h
-	c.nhave = have.count()
-	c.verified = 0
+	var verified int64
 	for i := range n {
 		if have.get(i) {
 			_, l := d.PlainRange(i)
-			c.verified += int64(l)
+			verified += int64(l)
 		}
 	}
-	if c.rec.Kind == KindShare && !c.rec.growing() {
-		c.verified = d.Size
+	if rec.Kind == KindShare && !rec.growing() {
+		verified = d.Size
 	}
+	c.data.Store(&contentData{desc: d, tree: tree, st: st, header: h})
+	c.chunks.reset(have, verified) // wakes the Opens waiting for the data
 	return nil
 }
 
-// openStore opens (or creates) the file that holds the data.
-func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto.Header) (*store, error) {
+// openStore opens (or creates) the file that holds the data, and records
+// its paths (and desc, if not nil).
+func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto.Header, desc []byte) (*store, error) {
 	st := &store{desc: d, key: c.key, tree: tree}
-	c.mu.Lock()
-	rec := *c.rec
-	c.mu.Unlock()
+	rec := *c.record()
 	var err error
 	switch {
 	case rec.Kind == KindShare:
@@ -211,33 +243,27 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 	if err != nil {
 		return nil, fmt.Errorf("open data of %s: %w", c.id, err)
 	}
-	c.mu.Lock()
-	c.rec.Path, c.rec.PartPath = rec.Path, rec.PartPath
-	err = c.e.db.putRecord(c.id, c.rec)
-	c.mu.Unlock()
+	err = c.update(func(r *record) {
+		r.Path, r.PartPath = rec.Path, rec.PartPath
+		if desc != nil {
+			r.Descriptor = desc
+		}
+	})
 	if err != nil {
 		st.f.Close()
-		return nil, fmt.Errorf("save record: %w", err)
+		return nil, err
 	}
 	return st, nil
 }
 
-func (c *content) hasChunk(i int) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.have != nil && c.have.get(i)
-}
-
 // piece returns chunk i, encrypted and checked, with its proof.
 func (c *content) piece(i int) (wire.Piece, error) {
-	c.mu.Lock()
-	st, tree := c.st, c.tree
-	c.mu.Unlock()
-	ct, err := st.readChunk(i)
+	d := c.data.Load()
+	ct, err := d.st.readChunk(i)
 	if err != nil {
 		return wire.Piece{}, err
 	}
-	proof, err := tree.Proof(i)
+	proof, err := d.tree.Proof(i)
 	if err != nil {
 		return wire.Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
 	}
@@ -250,47 +276,30 @@ func (c *content) piece(i int) (wire.Piece, error) {
 
 // markHave records chunk i as verified and written, and wakes readers.
 func (c *content) markHave(i int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.have.get(i) {
-		return
-	}
-	c.have.set(i)
-	c.nhave++
-	_, n := c.desc.PlainRange(i)
-	c.verified += int64(n)
-	close(c.verifiedCh)
-	c.verifiedCh = make(chan struct{})
-}
-
-func (c *content) complete() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.desc != nil && c.nhave == c.desc.NumChunks()
+	_, n := c.data.Load().desc.PlainRange(i)
+	c.chunks.add(i, n)
 }
 
 // serving reports whether the content should have an onion service.
 func (c *content) serving() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.rec.Kind != KindDownload || c.rec.Reshare
+	r := c.record()
+	return r.Kind != KindDownload || r.Reshare
 }
 
 // link returns the full link text for this content.
 func (c *content) link() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	r := c.record()
 	l := hcrypto.Link{ID: c.id, Key: c.key}
 	listenAddr := c.fig.Load().listenAddr
-	if c.rec.ClientKey != nil {
+	if r.ClientKey != nil {
 		var ck [32]byte
-		copy(ck[:], c.rec.ClientKey)
+		copy(ck[:], r.ClientKey)
 		l.ClientKey = &ck
 	}
 	if listenAddr != "" {
 		l.Peers = append(l.Peers, listenAddr)
 	}
-	for _, a := range c.rec.Peers {
+	for _, a := range r.Peers {
 		if len(l.Peers) >= 4 {
 			break
 		}
@@ -303,36 +312,33 @@ func (c *content) link() string {
 
 // clientKey returns the client-authorization key of a private content.
 func (c *content) clientKey() *onion.ClientPrivateKey {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.rec.ClientKey) != 32 {
+	r := c.record()
+	if len(r.ClientKey) != 32 {
 		return nil
 	}
 	var k onion.ClientPrivateKey
-	copy(k[:], c.rec.ClientKey)
+	copy(k[:], r.ClientKey)
 	return &k
 }
 
 func (c *content) status() Status {
-	link := c.link()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f := c.fig.Load()
+	r, d, f := c.record(), c.data.Load(), c.fig.Load()
+	_, verified := c.chunks.counts()
 	// Uploaded is the running swarm's counter, not a once-a-second sample:
 	// a peer can fetch a whole chunk run between two samples.
-	s := Status{ID: c.id, Kind: c.rec.Kind, State: f.state, Path: c.rec.Path, Verified: c.verified,
-		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: link,
-		Reshare: c.rec.Reshare, Err: f.err, Growing: c.rec.growing(), Reachable: f.reachable}
-	if c.rec.Kind == KindDownload && !c.rec.Complete {
-		s.Path = c.rec.PartPath
+	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
+		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
+		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable}
+	if r.Kind == KindDownload && !r.Complete {
+		s.Path = r.PartPath
 	}
-	if c.desc != nil {
-		s.Size = c.desc.Size
+	if d.desc != nil {
+		s.Size = d.desc.Size
 	}
 	if c.key != nil {
-		s.Name, s.MediaType = c.header.Name, c.header.MediaType
+		s.Name, s.MediaType = d.header.Name, d.header.MediaType
 	}
-	if c.rec.Paused {
+	if r.Paused {
 		s.State = StatePaused
 	}
 	switch {
@@ -350,47 +356,20 @@ func (c *content) status() Status {
 // learnDescriptor sets the descriptor of a content fetched from a link (the
 // first peer to answer provides it, checked against the content ID).
 func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
-	c.mu.Lock()
-	known := c.desc != nil
-	c.mu.Unlock()
-	if known {
+	if c.data.Load().desc != nil {
 		return nil
 	}
 	c.e.initMu.Lock()
 	defer c.e.initMu.Unlock()
-	c.mu.Lock()
-	known = c.desc != nil
-	c.mu.Unlock()
-	if known {
+	if c.data.Load().desc != nil {
 		return nil
 	}
 	b, err := d.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("descriptor: %w", err)
 	}
-	c.mu.Lock()
-	c.rec.Descriptor = b
-	c.mu.Unlock()
-	if err := c.initData(d); err != nil {
-		c.mu.Lock()
-		c.rec.Descriptor = nil
-		c.mu.Unlock()
+	if err := c.initData(d, b); err != nil {
 		return fmt.Errorf("prepare download: %w", err)
-	}
-	c.mu.Lock()
-	close(c.verifiedCh) // wake Opens waiting for the descriptor
-	c.verifiedCh = make(chan struct{})
-	c.mu.Unlock()
-	return nil
-}
-
-// update changes c's record and saves it.
-func (c *content) update(f func(*record)) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f(c.rec)
-	if err := c.e.db.putRecord(c.id, c.rec); err != nil {
-		return fmt.Errorf("save record: %w", err)
 	}
 	return nil
 }

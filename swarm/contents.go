@@ -134,9 +134,7 @@ func (e *Engine) List() []Status {
 	created := map[hcrypto.ContentID]time.Time{}
 	for _, c := range cs {
 		out = append(out, c.status())
-		c.mu.Lock()
-		created[c.id] = c.rec.Created
-		c.mu.Unlock()
+		created[c.id] = c.record().Created
 	}
 	slices.SortFunc(out, func(a, b Status) int {
 		if d := created[a.ID].Compare(created[b.ID]); d != 0 {
@@ -196,7 +194,8 @@ func unloaded(e *Engine, id hcrypto.ContentID, rec *record, err error) *content 
 	c.amend(func(f *figures) { f.state, f.err, f.loadErr = StateFailed, err.Error(), err })
 	if c.key != nil && rec.Descriptor != nil { // its name, for the front ends
 		if d, derr := hcrypto.UnmarshalDescriptor(rec.Descriptor, id); derr == nil {
-			c.header, _ = d.OpenHeader(*c.key)
+			h, _ := d.OpenHeader(*c.key)
+			c.data.Store(&contentData{header: h})
 		}
 	}
 	return c
@@ -207,9 +206,7 @@ func unloaded(e *Engine, id hcrypto.ContentID, rec *record, err error) *content 
 // partial file is gone while its folder is there starts over: the chunks
 // verified before are forgotten, and a new partial file is made.
 func (e *Engine) reload(c *content, loadErr error) (*content, error) {
-	c.mu.Lock()
-	rec := *c.rec
-	c.mu.Unlock()
+	rec := *c.record()
 	if errors.Is(loadErr, errPartGone) && rec.Kind == KindDownload && !rec.Complete {
 		if fi, err := os.Stat(filepath.Dir(rec.PartPath)); err == nil && fi.IsDir() {
 			e.log.Warn("partial file gone: fetching the download again", "content", c.id)
@@ -228,8 +225,8 @@ func (e *Engine) reload(c *content, loadErr error) (*content, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed || e.contents[c.id] != c { // closed or removed meanwhile
-		if nc.st != nil {
-			nc.st.close()
+		if st := nc.data.Load().st; st != nil {
+			st.close()
 		}
 		if e.closed {
 			return nil, ErrClosed
@@ -250,10 +247,7 @@ func (e *Engine) SetReshare(id hcrypto.ContentID, on bool) error {
 		return err
 	}
 	e.stop(c)
-	c.mu.Lock()
-	paused := c.rec.Paused
-	c.mu.Unlock()
-	if !paused {
+	if !c.record().Paused {
 		e.start(c)
 	}
 	e.bus.publish(c.status(), true)
@@ -272,15 +266,12 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	e.mu.Lock()
 	delete(e.contents, id)
 	e.mu.Unlock()
-	c.mu.Lock()
-	if c.st != nil {
-		c.st.close()
+	if st := c.data.Load().st; st != nil {
+		st.close()
 	}
-	rec := *c.rec
+	rec := *c.record()
 	c.amend(func(f *figures) { f.state = StateStopped })
-	close(c.verifiedCh) // wake blocked readers: they see StateStopped
-	c.verifiedCh = make(chan struct{})
-	c.mu.Unlock()
+	c.chunks.wake() // wake blocked readers: they see StateStopped
 	if err := e.db.deleteContent(id); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}

@@ -148,11 +148,9 @@ func (e *Engine) Close() error {
 	}
 	e.wg.Wait()
 	for _, c := range cs {
-		c.mu.Lock()
-		if c.st != nil {
-			c.st.close()
+		if st := c.data.Load().st; st != nil {
+			st.close()
 		}
-		c.mu.Unlock()
 	}
 	e.bus.close()
 	return e.db.close()
@@ -170,31 +168,30 @@ func mapValues[K comparable, V any](m map[K]V) func(func(V) bool) {
 
 // start runs a swarm for c unless one runs.
 func (e *Engine) start(c *content) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.run != nil || e.ctx.Err() != nil {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.run.Load() != nil || e.ctx.Err() != nil {
 		return
 	}
 	c.uploaded.Store(0)
 	s := newSwarm(c, e.swarmConfig())
 	ctx, cancel := context.WithCancel(e.ctx)
 	s.cancel = cancel
-	c.run = s
 	done := make(chan struct{})
-	c.runDone = done
+	c.run.Store(&running{s: s, done: done})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer close(done)
 		s.run(ctx)
-		c.mu.Lock()
-		c.run = nil
+		c.runMu.Lock()
+		c.run.Store(nil)
 		c.amend(func(f *figures) {
 			if e.ctx.Err() != nil && f.state != StateFailed {
 				f.state = StateStopped
 			}
 		})
-		c.mu.Unlock()
+		c.runMu.Unlock()
 		e.publish(c)
 	}()
 }
@@ -210,12 +207,9 @@ func (e *Engine) swarmConfig() swarmConfig {
 
 // stop ends c's swarm and waits for it.
 func (e *Engine) stop(c *content) {
-	c.mu.Lock()
-	s, done := c.run, c.runDone
-	c.mu.Unlock()
-	if s != nil {
-		s.cancel()
-		<-done
+	if r := c.run.Load(); r != nil {
+		r.s.cancel()
+		<-r.done
 	}
 }
 

@@ -132,9 +132,10 @@ func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 	var s *swarm
 	var desc []byte
 	if c != nil && c.id == hcrypto.ContentID(h.ID) {
-		c.mu.Lock()
-		s, desc = c.run, c.rec.Descriptor
-		c.mu.Unlock()
+		if r := c.run.Load(); r != nil {
+			s = r.s
+		}
+		desc = c.record().Descriptor
 	}
 	if s == nil || desc == nil || !c.serving() {
 		wire.WriteFrame(conn, wire.Goodbye{Code: wire.ByeUnknown})

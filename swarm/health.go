@@ -49,7 +49,7 @@ func (s *swarm) checkStuck() {
 func (s *swarm) measure(d time.Duration) {
 	var down float64
 	latency, slack, floor, step := windowLatency, s.win.slack, s.win.min, s.win.step
-	if s.c.playing(time.Now()) {
+	if s.c.readers.playing(time.Now()) {
 		latency, slack, floor, step = playLatency, 1, 1, s.win.max // shrink at once
 	}
 	for p := range s.peers {

@@ -47,7 +47,7 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	}
 	s.peers[p] = true
 	p.window = s.win.initial
-	if s.c.playing(time.Now()) {
+	if s.c.readers.playing(time.Now()) {
 		// A player may seek at any moment: a new circuit's requests stay few
 		// until its rate is known (see playLatency).
 		p.window = playWindowStart
@@ -56,11 +56,8 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	if p.dialed {
 		s.replaced(p.addr, p.circ, true)
 	}
-	s.c.mu.Lock()
-	bits := append(wire.Bitfield{}.Bits, s.c.have...)
-	s.c.mu.Unlock()
 	s.fig.waiting = ""
-	p.send(wire.Bitfield{Bits: bits})
+	p.send(wire.Bitfield{Bits: s.c.chunks.bits()})
 	if pex := s.pexFor(p); len(pex.Addrs) > 0 {
 		p.send(pex)
 	}

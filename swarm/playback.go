@@ -3,40 +3,75 @@ package swarm
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
-// playing reports whether a reader has the content open, or had it less
-// than playHold ago: a player between two connections (many reopen to
-// seek) still counts.
-func (c *content) playing(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.readers) > 0 || now.Sub(c.readerLeft) < playHold
+// readers are a content's open Files: their places steer its download.
+type readers struct {
+	mu    sync.Mutex
+	files map[*file]struct{}
+	left  time.Time     // when the last one closed (players reopen to seek)
+	moved chan struct{} // poked when one opens, moves or closes
 }
 
-func (c *content) pokeReaders() {
+// add and remove open and close a File.
+func (r *readers) add(f *file) {
+	r.mu.Lock()
+	r.files[f] = struct{}{}
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *readers) remove(f *file) {
+	r.mu.Lock()
+	delete(r.files, f)
+	r.left = time.Now()
+	r.mu.Unlock()
+	r.poke()
+}
+
+// poke tells the swarm that a reader moved.
+func (r *readers) poke() {
 	select {
-	case c.readersCh <- struct{}{}:
+	case r.moved <- struct{}{}:
 	default:
 	}
 }
 
-// windows returns the readahead windows of the open Files, for the picker,
-// the one that opened or seeked last first, whether any of them opened or
-// seeked since the last call, and when the last one did.
-func (c *content) windows(rate float64) (ws []window, jumped bool, moved time.Time) {
-	c.mu.Lock()
-	files := make([]*file, 0, len(c.readers))
-	for f := range c.readers {
+// look returns the open Files, the one that opened or seeked last first,
+// and when the last one closed.
+func (r *readers) look() (files []*file, left time.Time) {
+	r.mu.Lock()
+	files = make([]*file, 0, len(r.files))
+	for f := range r.files {
 		files = append(files, f)
 	}
+	left = r.left
+	r.mu.Unlock()
 	slices.SortFunc(files, func(a, b *file) int { return cmp.Compare(b.moved.Load(), a.moved.Load()) })
-	desc := c.desc
-	c.mu.Unlock()
+	return files, left
+}
+
+// playing reports whether a reader has the content open, or had it less
+// than playHold ago: a player between two connections (many reopen to
+// seek) still counts.
+func (r *readers) playing(now time.Time) bool {
+	files, left := r.look()
+	return len(files) > 0 || now.Sub(left) < playHold
+}
+
+// windows returns the readahead windows of the open Files of a content of
+// descriptor desc, for the picker, the one that opened or seeked last
+// first, whether any of them opened or seeked since the last call, and
+// when the last one did.
+func (r *readers) windows(desc *hcrypto.Descriptor, rate float64) (ws []window, jumped bool, moved time.Time) {
 	if desc == nil {
 		return nil, false, time.Time{}
 	}
+	files, _ := r.look()
 	if len(files) > 0 {
 		moved = time.Unix(0, files[0].moved.Load())
 	}
@@ -80,7 +115,7 @@ func (s *swarm) reprioritize() {
 	if s.pk == nil {
 		return
 	}
-	ws, jumped, moved := s.c.windows(s.rate())
+	ws, jumped, moved := s.c.readers.windows(s.desc, s.rate())
 	s.pk.dupHead = time.Since(moved) < hedgeFor
 	if !s.pk.setPriority(ws) {
 		return

@@ -131,10 +131,9 @@ type storeResult struct {
 // writer of the content's file and tree.
 func (s *swarm) storeLoop(ctx context.Context) {
 	c := s.c
-	c.mu.Lock()
-	st, tree := c.st, c.tree
-	committed := append(bitmap(nil), c.have...)
-	c.mu.Unlock()
+	d := c.data.Load()
+	st, tree := d.st, d.tree
+	committed := c.chunks.bits()
 	var uncommitted []int
 	lastCommit := time.Now()
 	commit := func() error {
@@ -233,9 +232,7 @@ func (s *swarm) storeChunk(st *store, tree *hcrypto.Tree, j storeJob) (err error
 // a partial file that was gone, with the whole file on disk.
 func (s *swarm) finishFile() error {
 	c := s.c
-	c.mu.Lock()
-	rec := *c.rec
-	c.mu.Unlock()
+	rec := *c.record()
 	if rec.Complete {
 		return nil
 	}
@@ -244,10 +241,7 @@ func (s *swarm) finishFile() error {
 			if !errors.Is(err, os.ErrExist) {
 				return fmt.Errorf("finish download: %w", err)
 			}
-			c.mu.Lock()
-			h := c.header
-			c.mu.Unlock()
-			final, _, err := choosePaths(rec.DestDir, h) // someone took the name meanwhile
+			final, _, err := choosePaths(rec.DestDir, c.data.Load().header) // someone took the name meanwhile
 			if err != nil {
 				return fmt.Errorf("finish download: %w", err)
 			}
@@ -258,12 +252,7 @@ func (s *swarm) finishFile() error {
 		}
 		syncDir(rec.DestDir)
 	}
-	c.mu.Lock()
-	c.rec.Complete = true
-	c.rec.Path = rec.Path
-	err := c.e.db.putRecord(c.id, c.rec)
-	c.mu.Unlock()
-	if err != nil {
+	if err := c.update(func(r *record) { r.Complete, r.Path = true, rec.Path }); err != nil {
 		return err
 	}
 	if rec.Kind == KindDownload {

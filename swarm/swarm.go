@@ -94,7 +94,7 @@ type swarm struct {
 	lastUp int64
 }
 
-// newSwarm prepares a swarm for c; the caller holds c.mu.
+// newSwarm prepares a swarm for c.
 func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s := &swarm{c: c, cfg: cfg, log: cfg.log.With("content", c.id), events: make(chan any, 16),
 		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
@@ -102,9 +102,10 @@ func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s.fig = *c.fig.Load()
 	s.up = newUploader(s, &c.uploaded)
 	s.session = strconv.FormatUint(rand.Uint64(), 36)
-	s.desc = c.desc
-	s.origin = c.rec.Kind == KindShare
-	for _, a := range c.rec.Peers {
+	rec := c.record()
+	s.desc = c.data.Load().desc
+	s.origin = rec.Kind == KindShare
+	for _, a := range rec.Peers {
 		s.learn(a)
 		if st := s.addrs[a]; st != nil {
 			st.hint = true
@@ -177,7 +178,7 @@ func (s *swarm) run(ctx context.Context) {
 			s.stored(ctx, r)
 		case ev := <-s.events:
 			s.handle(ctx, ev)
-		case <-s.c.readersCh:
+		case <-s.c.readers.moved:
 			s.reprioritize()
 		case now := <-tick.C:
 			if now.Sub(lastRates) >= time.Second {
@@ -201,10 +202,8 @@ func (s *swarm) run(ctx context.Context) {
 
 // ready starts the data side once the descriptor is known.
 func (s *swarm) ready(ctx context.Context) {
-	s.c.mu.Lock()
-	s.desc = s.c.desc
-	have := append(bitmap(nil), s.c.have...)
-	s.c.mu.Unlock()
+	s.desc = s.c.data.Load().desc
+	have := s.c.chunks.bits()
 	s.pk = newPicker(s.desc.NumChunks(), have)
 	s.win = tuningFor(int(s.desc.ChunkSize))
 	s.wg.Add(1 + uploadWorkers)

@@ -53,7 +53,7 @@ func (u *uploader) remove(p *peer) {
 
 // request queues a peer's request, or rejects it.
 func (u *uploader) request(p *peer, idx uint32) {
-	if !u.s.c.hasChunk(int(idx)) {
+	if !u.s.c.chunks.has(int(idx)) {
 		p.send(wire.Reject{Index: idx})
 		return
 	}
