@@ -133,14 +133,11 @@ func (s *swarm) setState(st State, err error) {
 	s.publish()
 }
 
-// report hands the content a snapshot of the swarm's figures if they
-// changed since the last one.
+// report hands the content a new snapshot of the swarm's figures; it is
+// called where they change (and once a second, as the rates do).
 func (s *swarm) report() {
 	f := s.fig
 	f.peers = len(s.peers)
-	if last := s.c.fig.Load(); last != nil && *last == f {
-		return
-	}
 	s.c.fig.Store(&f)
 }
 
