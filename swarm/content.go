@@ -11,7 +11,6 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
@@ -280,12 +279,6 @@ func (c *content) markHave(i int) {
 	c.chunks.add(i, n)
 }
 
-// serving reports whether the content should have an onion service.
-func (c *content) serving() bool {
-	r := c.record()
-	return r.Kind != KindDownload || r.Reshare
-}
-
 // link returns the full link text for this content.
 func (c *content) link() string {
 	r := c.record()
@@ -308,17 +301,6 @@ func (c *content) link() string {
 		}
 	}
 	return l.Encode()
-}
-
-// clientKey returns the client-authorization key of a private content.
-func (c *content) clientKey() *onion.ClientPrivateKey {
-	r := c.record()
-	if len(r.ClientKey) != 32 {
-		return nil
-	}
-	var k onion.ClientPrivateKey
-	copy(k[:], r.ClientKey)
-	return &k
 }
 
 func (c *content) status() Status {

@@ -120,7 +120,7 @@ func (s *swarm) dialPeer(ctx context.Context, addr string, circ int, extra bool)
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	conn, err := s.cfg.transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.c.clientKey()})
+	conn, err := s.cfg.transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.clientKey})
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}

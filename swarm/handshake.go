@@ -14,7 +14,7 @@ import (
 
 func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool) (*peer, error) {
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	if err := wire.WriteFrame(conn, wire.Hello{Version: wire.Version, ID: s.c.id, Serving: s.c.serving(), Extra: extra}); err != nil {
+	if err := wire.WriteFrame(conn, wire.Hello{Version: wire.Version, ID: s.c.id, Serving: s.serving, Extra: extra}); err != nil {
 		return nil, err
 	}
 	m, err := wire.ReadFrame(conn, 0)
@@ -137,7 +137,7 @@ func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 		}
 		desc = c.record().Descriptor
 	}
-	if s == nil || desc == nil || !c.serving() {
+	if s == nil || desc == nil || !s.serving {
 		wire.WriteFrame(conn, wire.Goodbye{Code: wire.ByeUnknown})
 		conn.Close()
 		return

@@ -32,7 +32,7 @@ func (s *swarm) pexFor(p *peer) wire.PEX {
 	var m wire.PEX
 	if s.listener != nil {
 		m.Addrs = append(m.Addrs, s.listener.Address())
-	} else if s.c.serving() {
+	} else if s.serving {
 		return m
 	}
 	for a, st := range s.addrs {

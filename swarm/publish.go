@@ -43,7 +43,7 @@ func (s *swarm) listened(ev listening) {
 
 // ensureListener publishes the content's onion service when it should serve.
 func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
-	if s.listener != nil || s.desc == nil || now.Before(s.listenAt) || !s.c.serving() || s.cfg.singleIdentity && s.cfg.single == nil {
+	if s.listener != nil || s.desc == nil || now.Before(s.listenAt) || !s.serving || s.cfg.singleIdentity && s.cfg.single == nil {
 		return
 	}
 	if s.cfg.singleIdentity {
@@ -58,8 +58,8 @@ func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
 		return
 	}
 	cfg := onion.ServiceConfig{Key: key}
-	if ck := s.c.clientKey(); ck != nil {
-		cfg.ClientAuth = []onion.ClientPublicKey{ck.Public()}
+	if s.clientKey != nil {
+		cfg.ClientAuth = []onion.ClientPublicKey{s.clientKey.Public()}
 	}
 	s.wg.Add(1)
 	go func() {

@@ -275,7 +275,7 @@ func (s *swarm) stored(ctx context.Context, r storeResult) {
 		for p := range s.peers {
 			s.closeIfDone(p)
 		}
-		if s.c.serving() {
+		if s.serving {
 			s.setState(StateSeeding, nil)
 		} else {
 			s.setState(StateDone, nil)

@@ -58,18 +58,24 @@ type swarmConfig struct {
 // swarm runs one content between Resume and Pause: it owns the peer table,
 // the picker and the dialing, and is the only goroutine that changes them.
 type swarm struct {
-	c       *content
-	cfg     swarmConfig
-	log     *slog.Logger
-	desc    *hcrypto.Descriptor // nil until learned
-	win     windowTuning        // set with pk
-	events  chan any
-	up      *uploader
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc
-	quit    chan struct{} // closed when the swarm stops
-	origin  bool          // the content is this node's share: it never fetches (a live one gains chunks from its feeder)
-	session string        // random, in isolation tags
+	c      *content
+	cfg    swarmConfig
+	log    *slog.Logger
+	desc   *hcrypto.Descriptor // nil until learned
+	win    windowTuning        // set with pk
+	events chan any
+	up     *uploader
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	quit   chan struct{} // closed when the swarm stops
+	origin bool          // the content is this node's share: it never fetches (a live one gains chunks from its feeder)
+	// serving says the content has an onion service (a share, a blind host,
+	// or a download that reshares); clientKey is its client-authorization
+	// key if it is private. Both are the record's for the swarm's life
+	// (SetReshare starts a new swarm).
+	serving   bool
+	clientKey *onion.ClientPrivateKey
+	session   string // random, in isolation tags
 
 	peers    map[*peer]bool
 	addrs    map[string]*addrState
@@ -105,6 +111,11 @@ func newSwarm(c *content, cfg swarmConfig) *swarm {
 	rec := c.record()
 	s.desc = c.data.Load().desc
 	s.origin = rec.Kind == KindShare
+	s.serving = rec.Kind != KindDownload || rec.Reshare
+	if len(rec.ClientKey) == 32 {
+		s.clientKey = new(onion.ClientPrivateKey)
+		copy(s.clientKey[:], rec.ClientKey)
+	}
 	for _, a := range rec.Peers {
 		s.learn(a)
 		if st := s.addrs[a]; st != nil {
