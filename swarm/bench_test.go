@@ -384,9 +384,7 @@ func (nd *node) importShare(t *testing.T, src *node, st Status) Status {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.mu.Lock()
-	rec := *c.rec
-	c.mu.Unlock()
+	rec := *c.record()
 	rec.Peers = nil
 	bits, tree, err := src.e.db.loadProgress(st.ID)
 	if err != nil {

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,53 +11,92 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
-// content is one content the engine holds. Its fields under mu are the state
-// shared with readers (Open), uploaders and status queries; the swarm that
-// runs it (one at a time, between Resume and Pause) owns everything else.
+// content is one content the engine holds. What it shares between the
+// engine, its swarm, uploaders, readers and status queries is immutable
+// snapshots behind atomic pointers (its record, its data once the
+// descriptor is known, its figures), its set of verified chunks (chunks.go)
+// and its open Files (playback.go); the swarm that runs it (one at a time,
+// between Resume and Pause) owns everything else.
 type content struct {
-	e  *Engine
-	id hcrypto.ContentID
+	e   *Engine
+	id  hcrypto.ContentID
+	key *hcrypto.Key // nil for a blind host
 
-	mu         sync.Mutex
-	rec        *record
-	desc       *hcrypto.Descriptor
-	key        *hcrypto.Key
-	tree       *hcrypto.Tree
-	st         *store
-	have       bitmap
-	nhave      int
-	verified   int64 // plaintext bytes of the chunks in have
-	verifiedCh chan struct{}
-	header     hcrypto.Header
+	// rec is the record as saved; update replaces it, one update at a time
+	// (recMu). Never changed in place.
+	recMu sync.Mutex
+	rec   atomic.Pointer[record]
+	// data is set once the descriptor is known (initData); before, it is
+	// empty, or holds only the header of a content that failed to load.
+	data    atomic.Pointer[contentData]
+	chunks  *chunks
+	readers readers
+	// fig is the latest snapshot of the figures: its swarm's while one
+	// runs, the engine's when it is stopped. Never changed in place.
+	fig atomic.Pointer[figures]
+	// uploaded counts the bytes sent to peers since the content last
+	// started; its swarm's uploader adds to it.
+	uploaded atomic.Int64
+	// run is the running swarm, nil while stopped; runMu serializes
+	// starting and ending it.
+	runMu     sync.Mutex
+	run       atomic.Pointer[running]
+	fetched   atomic.Int64 // chunks received and queued for verification
+	duplicate atomic.Int64 // bytes of pieces received for chunks already held or on their way to the store
+	// live is a growing live share's sealer (live.go), built once under
+	// liveMu.
+	liveMu sync.Mutex
+	live   atomic.Pointer[hcrypto.Live]
+}
+
+// contentData is what a content holds once its descriptor is known.
+type contentData struct {
+	desc   *hcrypto.Descriptor
+	tree   *hcrypto.Tree
+	st     *store
+	header hcrypto.Header
+}
+
+// running is a content's swarm and the channel closed when it has ended.
+type running struct {
+	s    *swarm
+	done chan struct{}
+}
+
+// figures are what a content's status says of it that change as it runs.
+// The swarm goroutine keeps its own and hands the content a new snapshot
+// when they change (swarm.report); the engine changes them only while no
+// swarm runs (content.amend).
+type figures struct {
 	state      State
 	err        string
 	peers      int
 	downRate   float64
 	upRate     float64
-	uploaded   int64
-	readers    map[*file]struct{}
-	readerLeft time.Time     // when the last reader closed (players reopen to seek)
-	readersCh  chan struct{} // poked when a reader moves
-	listenAddr string
+	listenAddr string // the onion address it is (or will be) served at
 	reachable  bool   // its onion service is published
 	waiting    string // why a download has no peer: its last dial's failure
 	publishErr string // why its onion service is not published yet
 	loadErr    error  // why its data could not be opened at start (Resume tries again)
-	run        *swarm // nil while stopped
-	runDone    chan struct{}
-	cancel     context.CancelFunc
-	fetched    atomic.Int64  // chunks received and queued for verification
-	duplicate  atomic.Int64  // bytes of pieces received for chunks already held or on their way to the store
-	live       *hcrypto.Live // a growing live share's sealer (live.go)
+}
+
+// amend changes the figures of a content whose swarm is not running.
+func (c *content) amend(change func(*figures)) {
+	f := *c.fig.Load()
+	change(&f)
+	c.fig.Store(&f)
 }
 
 // bareContent is a content of rec with its key, before its data is opened.
 func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
-	c := &content{e: e, id: id, rec: rec, verifiedCh: make(chan struct{}), readers: map[*file]struct{}{},
-		readersCh: make(chan struct{}, 1)}
+	c := &content{e: e, id: id, chunks: newChunks(),
+		readers: readers{files: map[*file]struct{}{}, moved: make(chan struct{}, 1)}}
+	c.rec.Store(rec)
+	c.data.Store(&contentData{})
+	c.fig.Store(&figures{})
 	if len(rec.Key) == len(hcrypto.Key{}) {
 		k := hcrypto.Key(rec.Key)
 		c.key = &k
@@ -73,17 +111,34 @@ func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) 
 		if err != nil {
 			return nil, fmt.Errorf("load content %s: %w", id, err)
 		}
-		if err := c.initData(d); err != nil {
+		if err := c.initData(d, nil); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
 
+// record returns the content's record; the caller must not change it.
+func (c *content) record() *record { return c.rec.Load() }
+
+// update changes c's record and saves it.
+func (c *content) update(change func(*record)) error {
+	c.recMu.Lock()
+	defer c.recMu.Unlock()
+	r := *c.rec.Load()
+	change(&r)
+	if err := c.e.db.putRecord(c.id, &r); err != nil {
+		return fmt.Errorf("save record: %w", err)
+	}
+	c.rec.Store(&r)
+	return nil
+}
+
 // initData opens the content's data once its descriptor is known: the tree
-// and verified chunks from the database, and the file on disk.
-func (c *content) initData(d *hcrypto.Descriptor) error {
-	if d.NumChunks() > MaxChunks || d.ChunkLen(0) > MaxChunkLen {
+// and verified chunks from the database, and the file on disk. desc, if not
+// nil, is the descriptor to record with the file's paths.
+func (c *content) initData(d *hcrypto.Descriptor, desc []byte) error {
+	if d.NumChunks() > wire.MaxChunks || d.ChunkLen(0) > wire.MaxChunkLen {
 		return fmt.Errorf("content %s: too large for this node", c.id)
 	}
 	bits, treeBytes, err := c.e.db.loadProgress(c.id)
@@ -100,8 +155,9 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 			bits = nil
 		}
 	}
+	rec := c.record()
 	have := newBitmap(n)
-	if c.rec.Kind == KindShare && !c.rec.growing() {
+	if rec.Kind == KindShare && !rec.growing() {
 		for i := range n {
 			have.set(i)
 		}
@@ -120,33 +176,30 @@ func (c *content) initData(d *hcrypto.Descriptor) error {
 			return fmt.Errorf("open header: %w", err)
 		}
 	}
-	st, err := c.openStore(d, tree, h)
+	st, err := c.openStore(d, tree, h, desc)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.desc, c.tree, c.st, c.have, c.header = d, tree, st, have, h
-	c.nhave = have.count()
-	c.verified = 0
+	var verified int64
 	for i := range n {
 		if have.get(i) {
 			_, l := d.PlainRange(i)
-			c.verified += int64(l)
+			verified += int64(l)
 		}
 	}
-	if c.rec.Kind == KindShare && !c.rec.growing() {
-		c.verified = d.Size
+	if rec.Kind == KindShare && !rec.growing() {
+		verified = d.Size
 	}
+	c.data.Store(&contentData{desc: d, tree: tree, st: st, header: h})
+	c.chunks.reset(have, verified) // wakes the Opens waiting for the data
 	return nil
 }
 
-// openStore opens (or creates) the file that holds the data.
-func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto.Header) (*store, error) {
+// openStore opens (or creates) the file that holds the data, and records
+// its paths (and desc, if not nil).
+func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto.Header, desc []byte) (*store, error) {
 	st := &store{desc: d, key: c.key, tree: tree}
-	c.mu.Lock()
-	rec := *c.rec
-	c.mu.Unlock()
+	rec := *c.record()
 	var err error
 	switch {
 	case rec.Kind == KindShare:
@@ -189,198 +242,92 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 	if err != nil {
 		return nil, fmt.Errorf("open data of %s: %w", c.id, err)
 	}
-	c.mu.Lock()
-	c.rec.Path, c.rec.PartPath = rec.Path, rec.PartPath
-	err = c.e.db.putRecord(c.id, c.rec)
-	c.mu.Unlock()
+	err = c.update(func(r *record) {
+		r.Path, r.PartPath = rec.Path, rec.PartPath
+		if desc != nil {
+			r.Descriptor = desc
+		}
+	})
 	if err != nil {
 		st.f.Close()
-		return nil, fmt.Errorf("save record: %w", err)
+		return nil, err
 	}
 	return st, nil
 }
 
-// errPartGone says that a download's partial file is no longer on disk.
-var errPartGone = errors.New("partial file gone")
-
-// partGone explains a missing partial file: deleted or moved (Resume starts
-// over), or in a folder that is missing too, as on a drive that is not
-// connected (Resume tries again, and must not create the folder).
-func partGone(part string) error {
-	dir := filepath.Dir(part)
-	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("%w: the download folder is missing (on a drive that is not connected?): connect it, then resume the download (%s)",
-			errPartGone, dir)
-	}
-	return fmt.Errorf("%w: it was deleted or moved: resuming the download fetches it again from the start (%s)", errPartGone, part)
-}
-
-// choosePaths picks the output and temporary names of a download in its
-// destination folder from the sealed header's name, which a peer controls:
-// it is sanitized and the result is checked to stay inside the folder.
-func choosePaths(destDir string, h hcrypto.Header) (final, part string, err error) {
-	dest, err := filepath.Abs(destDir)
-	if err != nil {
-		return "", "", fmt.Errorf("destination: %w", err)
-	}
-	base := safeName(h.Name)
-	ext := filepath.Ext(base)
-	stem := base[:len(base)-len(ext)]
-	for n := 1; n < 1000; n++ {
-		name := base
-		if n > 1 {
-			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
-		}
-		final, part := filepath.Join(dest, name), filepath.Join(dest, "."+name+".hydre-part")
-		if !inside(dest, final) || !inside(dest, part) {
-			return "", "", fmt.Errorf("file name from the link escapes the destination folder")
-		}
-		if exists(final) || exists(part) {
-			continue
-		}
-		return final, part, nil
-	}
-	return "", "", fmt.Errorf("no free file name for %q in %s", base, dest)
-}
-
-// safeName returns a file name that is one local path element.
-func safeName(name string) string {
-	name = hcrypto.SanitizeName(name)
-	if name == "" || name == "." || name == ".." || !filepath.IsLocal(name) || filepath.Base(name) != name {
-		return "download"
-	}
-	return name
-}
-
-func inside(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && filepath.IsLocal(rel) && filepath.Dir(path) == dir
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return !errors.Is(err, os.ErrNotExist)
-}
-
-func (c *content) hasChunk(i int) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.have != nil && c.have.get(i)
-}
-
 // piece returns chunk i, encrypted and checked, with its proof.
-func (c *content) piece(i int) (Piece, error) {
-	c.mu.Lock()
-	st, tree := c.st, c.tree
-	c.mu.Unlock()
-	ct, err := st.readChunk(i)
+func (c *content) piece(i int) (wire.Piece, error) {
+	d := c.data.Load()
+	ct, err := d.st.readChunk(i)
 	if err != nil {
-		return Piece{}, err
+		return wire.Piece{}, err
 	}
-	proof, err := tree.Proof(i)
+	proof, err := d.tree.Proof(i)
 	if err != nil {
-		return Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
+		return wire.Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
 	}
 	pb, err := proof.MarshalBinary()
 	if err != nil {
-		return Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
+		return wire.Piece{}, fmt.Errorf("proof of chunk %d: %w", i, err)
 	}
-	return Piece{Index: uint32(i), Proof: pb, Data: ct}, nil
+	return wire.Piece{Index: uint32(i), Proof: pb, Data: ct}, nil
 }
 
 // markHave records chunk i as verified and written, and wakes readers.
 func (c *content) markHave(i int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.have.get(i) {
-		return
-	}
-	c.have.set(i)
-	c.nhave++
-	_, n := c.desc.PlainRange(i)
-	c.verified += int64(n)
-	close(c.verifiedCh)
-	c.verifiedCh = make(chan struct{})
-}
-
-func (c *content) complete() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.desc != nil && c.nhave == c.desc.NumChunks()
-}
-
-// serving reports whether the content should have an onion service.
-func (c *content) serving() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.rec.Kind != KindDownload || c.rec.Reshare
+	_, n := c.data.Load().desc.PlainRange(i)
+	c.chunks.add(i, n)
 }
 
 // link returns the full link text for this content.
 func (c *content) link() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	r := c.record()
 	l := hcrypto.Link{ID: c.id, Key: c.key}
-	if c.rec.ClientKey != nil {
+	listenAddr := c.fig.Load().listenAddr
+	if r.ClientKey != nil {
 		var ck [32]byte
-		copy(ck[:], c.rec.ClientKey)
+		copy(ck[:], r.ClientKey)
 		l.ClientKey = &ck
 	}
-	if c.listenAddr != "" {
-		l.Peers = append(l.Peers, c.listenAddr)
+	if listenAddr != "" {
+		l.Peers = append(l.Peers, listenAddr)
 	}
-	for _, a := range c.rec.Peers {
+	for _, a := range r.Peers {
 		if len(l.Peers) >= 4 {
 			break
 		}
-		if a != c.listenAddr {
+		if a != listenAddr {
 			l.Peers = append(l.Peers, a)
 		}
 	}
 	return l.Encode()
 }
 
-// clientKey returns the client-authorization key of a private content.
-func (c *content) clientKey() *onion.ClientPrivateKey {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.rec.ClientKey) != 32 {
-		return nil
-	}
-	var k onion.ClientPrivateKey
-	copy(k[:], c.rec.ClientKey)
-	return &k
-}
-
 func (c *content) status() Status {
-	link := c.link()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := Status{ID: c.id, Kind: c.rec.Kind, State: c.state, Path: c.rec.Path, Verified: c.verified,
-		Uploaded: c.uploaded, DownRate: c.downRate, UpRate: c.upRate, Peers: c.peers, Link: link,
-		Reshare: c.rec.Reshare, Err: c.err, Growing: c.rec.growing(), Reachable: c.reachable}
-	if c.run != nil {
-		// The running swarm's counter, not the once-a-second sample: a peer
-		// can fetch a whole chunk run between two samples.
-		s.Uploaded = c.run.up.total.Load()
+	r, d, f := c.record(), c.data.Load(), c.fig.Load()
+	_, verified := c.chunks.counts()
+	// Uploaded is the running swarm's counter, not a once-a-second sample:
+	// a peer can fetch a whole chunk run between two samples.
+	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
+		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
+		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable}
+	if r.Kind == KindDownload && !r.Complete {
+		s.Path = r.PartPath
 	}
-	if c.rec.Kind == KindDownload && !c.rec.Complete {
-		s.Path = c.rec.PartPath
-	}
-	if c.desc != nil {
-		s.Size = c.desc.Size
+	if d.desc != nil {
+		s.Size = d.desc.Size
 	}
 	if c.key != nil {
-		s.Name, s.MediaType = c.header.Name, c.header.MediaType
+		s.Name, s.MediaType = d.header.Name, d.header.MediaType
 	}
-	if c.rec.Paused {
+	if r.Paused {
 		s.State = StatePaused
 	}
 	switch {
 	case s.State == StateStarting || s.State == StateFetching:
-		s.Waiting = c.waiting
+		s.Waiting = f.waiting
 	case s.State == StateSeeding && !s.Reachable:
-		s.Waiting = c.publishErr
+		s.Waiting = f.publishErr
 	}
 	if s.DownRate > 0 && s.Size > s.Verified && s.State == StateFetching {
 		s.ETA = time.Duration(float64(s.Size-s.Verified) / s.DownRate * float64(time.Second)).Round(time.Second)
@@ -388,13 +335,23 @@ func (c *content) status() Status {
 	return s
 }
 
-func (c *content) setState(st State, err error) {
-	c.mu.Lock()
-	c.state = st
-	c.err = ""
-	if err != nil {
-		c.err = err.Error()
+// learnDescriptor sets the descriptor of a content fetched from a link (the
+// first peer to answer provides it, checked against the content ID).
+func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
+	if c.data.Load().desc != nil {
+		return nil
 	}
-	c.mu.Unlock()
-	c.e.publish(c)
+	c.e.initMu.Lock()
+	defer c.e.initMu.Unlock()
+	if c.data.Load().desc != nil {
+		return nil
+	}
+	b, err := d.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("descriptor: %w", err)
+	}
+	if err := c.initData(d, b); err != nil {
+		return fmt.Errorf("prepare download: %w", err)
+	}
+	return nil
 }

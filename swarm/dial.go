@@ -5,13 +5,22 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 )
+
+// dialFailed tells the swarm goroutine that a dial found no peer.
+type dialFailed struct {
+	addr string
+	circ int
+	err  error
+	ban  bool
+	full bool      // it answered, but had no room (Goodbye 3)
+	pex  []string  // the other sources it named when it refused
+	at   time.Time // when the dial started
+}
 
 // dialMore opens connections while the content is incomplete: to every known
 // source, with CircuitsPerPeer isolated circuits to each as long as
@@ -41,14 +50,13 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 	if len(sources) == 0 {
 		if len(s.addrs) > 0 && len(s.peers) == 0 {
-			s.c.mu.Lock()
-			s.c.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
-			s.c.mu.Unlock()
+			s.fig.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
+			s.report()
 		}
 		return
 	}
-	limit := s.e.cfg.MaxPeersPerContent - s.inbound
-	perSource := max(1, min(s.e.cfg.CircuitsPerPeer, limit/len(sources)))
+	limit := s.cfg.maxPeers - s.inbound
+	perSource := max(1, min(s.cfg.circuitsPerPeer, limit/len(sources)))
 	for _, a := range sources {
 		st := s.addrs[a]
 		if now.Before(st.retryAt) {
@@ -112,7 +120,7 @@ func (s *swarm) dialPeer(ctx context.Context, addr string, circ int, extra bool)
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	conn, err := s.e.cfg.Transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.c.clientKey()})
+	conn, err := s.cfg.transport.Dial(dctx, addr, onion.DialOptions{Isolation: s.isolationTag(addr, circ), ClientKey: s.clientKey})
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
@@ -128,182 +136,28 @@ func (s *swarm) dialPeer(ctx context.Context, addr string, circ int, extra bool)
 	return p, nil
 }
 
-func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool) (*peer, error) {
-	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	if err := WriteFrame(conn, Hello{Version: ProtocolVersion, ID: s.c.id, Serving: s.c.serving(), Extra: extra}); err != nil {
-		return nil, err
-	}
-	m, err := ReadFrame(conn, 0)
-	if err != nil {
-		return nil, fmt.Errorf("handshake: %w", asProtocol(err))
-	}
-	switch m := m.(type) {
-	case Goodbye:
-		return nil, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
-	case Welcome:
-		if m.Version != ProtocolVersion {
-			return nil, fmt.Errorf("handshake: peer speaks version %d", m.Version)
+// failedDial books a dial that found no peer.
+func (s *swarm) failedDial(ev dialFailed) {
+	s.replaced(ev.addr, ev.circ, false)
+	if a := s.addrs[ev.addr]; a != nil {
+		a.shut(ev.circ)
+		if ev.full {
+			a.fails, a.good = 0, true // it answered with the descriptor
+			a.refused()
+		} else {
+			a.failed(ev.at, time.Now())
 		}
-		d, err := hcrypto.UnmarshalDescriptor(m.Descriptor, s.c.id)
-		if err != nil {
-			return nil, fmt.Errorf("handshake: %w", err)
-		}
-		if err := s.c.learnDescriptor(d); err != nil {
-			return nil, err
-		}
-		bf, err := readAdmission(conn)
-		if err != nil {
-			return nil, err
-		}
-		p := newPeer(s, conn, addr, true, circ)
-		p.first = &bf
-		return p, nil
-	default:
-		return nil, fmt.Errorf("handshake: %w: %s instead of welcome", errProtocol, m.Type())
+		a.banned = a.banned || ev.ban
 	}
-}
-
-// fullError is an acceptor's refusal of a connection for want of room
-// (Goodbye 3); pex lists the other sources it named.
-type fullError struct{ pex []string }
-
-func (*fullError) Error() string        { return "handshake: peer full" }
-func (*fullError) Is(target error) bool { return target == errPeerFull }
-
-// readAdmission reads the acceptor's first frames after its Welcome, which
-// say whether it admitted the connection: its Bitfield, or the other
-// sources it knows (PEX) and a Goodbye. The dialer writes nothing before:
-// writing to a connection the acceptor has closed resets it, and the
-// Goodbye waiting to be read goes with it, so that a refused downloader
-// took the refusal for a broken circuit and dialed again at once.
-func readAdmission(r io.Reader) (Bitfield, error) {
-	var pex []string
-	for range 2 {
-		m, err := ReadFrame(r, 0)
-		if err != nil {
-			return Bitfield{}, fmt.Errorf("handshake: %w", asProtocol(err))
-		}
-		switch m := m.(type) {
-		case Bitfield:
-			if pex == nil {
-				return m, nil
-			}
-		case PEX:
-			if pex == nil {
-				pex = append([]string{}, m.Addrs...)
-				continue
-			}
-		case Goodbye:
-			if m.Code == ByeFull {
-				return Bitfield{}, &fullError{pex: pex}
-			}
-			return Bitfield{}, fmt.Errorf("handshake: the peer %s (Goodbye %d)", m.Code, uint8(m.Code))
-		}
-		return Bitfield{}, fmt.Errorf("handshake: %w: %s after the welcome", errProtocol, m.Type())
+	for _, x := range ev.pex {
+		s.learn(x)
 	}
-	return Bitfield{}, fmt.Errorf("handshake: %w: no bitfield or goodbye after the welcome", errProtocol)
-}
-
-// learnDescriptor sets the descriptor of a content fetched from a link (the
-// first peer to answer provides it, checked against the content ID).
-func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
-	c.mu.Lock()
-	known := c.desc != nil
-	c.mu.Unlock()
-	if known {
-		return nil
+	if len(s.peers) == 0 {
+		s.fig.waiting = waitingReason(ev)
+		s.report()
 	}
-	c.e.initMu.Lock()
-	defer c.e.initMu.Unlock()
-	c.mu.Lock()
-	known = c.desc != nil
-	c.mu.Unlock()
-	if known {
-		return nil
-	}
-	b, err := d.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("descriptor: %w", err)
-	}
-	c.mu.Lock()
-	c.rec.Descriptor = b
-	c.mu.Unlock()
-	if err := c.initData(d); err != nil {
-		c.mu.Lock()
-		c.rec.Descriptor = nil
-		c.mu.Unlock()
-		return fmt.Errorf("prepare download: %w", err)
-	}
-	c.mu.Lock()
-	close(c.verifiedCh) // wake Opens waiting for the descriptor
-	c.verifiedCh = make(chan struct{})
-	c.mu.Unlock()
-	return nil
-}
-
-// acceptLoop accepts connections on a listener until it closes; c is the
-// one content it serves, or nil for the engine's single identity.
-func (e *Engine) acceptLoop(l onion.Listener, c *content) {
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			return
-		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			e.serverHandshake(conn, c)
-		}()
-	}
-}
-
-// serverHandshake answers a Hello and hands the connection to the swarm of
-// the content it names. A per-content identity answers only for its own
-// content, and never says which content it does serve.
-func (e *Engine) serverHandshake(conn net.Conn, only *content) {
-	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	m, err := ReadFrame(conn, 0)
-	if err != nil {
-		conn.Close()
-		return
-	}
-	h, ok := m.(Hello)
-	if !ok {
-		WriteFrame(conn, Goodbye{Code: ByeProtocol})
-		conn.Close()
-		return
-	}
-	if h.Version != ProtocolVersion {
-		WriteFrame(conn, Goodbye{Code: ByeVersion})
-		conn.Close()
-		return
-	}
-	c := only
-	if c == nil {
-		c = e.lookup(hcrypto.ContentID(h.ID))
-	}
-	var s *swarm
-	var desc []byte
-	if c != nil && c.id == hcrypto.ContentID(h.ID) {
-		c.mu.Lock()
-		s, desc = c.run, c.rec.Descriptor
-		c.mu.Unlock()
-	}
-	if s == nil || desc == nil || !c.serving() {
-		WriteFrame(conn, Goodbye{Code: ByeUnknown})
-		conn.Close()
-		return
-	}
-	if err := WriteFrame(conn, Welcome{Version: ProtocolVersion, Descriptor: desc}); err != nil {
-		conn.Close()
-		return
-	}
-	conn.SetDeadline(time.Time{})
-	p := newPeer(s, conn, "", false, 0)
-	p.serves, p.extra = h.Serving, h.Extra
-	select {
-	case s.events <- peerJoined{p: p}:
-	case <-s.quit:
-		conn.Close()
+	s.log.Debug("dial failed", "err", ev.err)
+	if s.desc == nil && errors.Is(ev.err, hcrypto.ErrBadDescriptor) {
+		s.log.Warn("peer sent a wrong descriptor")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // countingListener accepts connections and counts them; with answer it
@@ -52,18 +53,18 @@ func startCounting(t *testing.T, nd *memnet.Node, answer bool, sealed *hcrypto.S
 func (cl *countingListener) serve(c net.Conn) {
 	defer c.Close()
 	if cl.answer {
-		if _, err := ReadFrame(c, 0); err != nil {
+		if _, err := wire.ReadFrame(c, 0); err != nil {
 			return
 		}
 		desc, _ := cl.sealed.Descriptor.MarshalBinary()
-		if WriteFrame(c, Welcome{Version: ProtocolVersion, Descriptor: desc}) != nil ||
-			WriteFrame(c, Bitfield{Bits: newBitmap(cl.sealed.Descriptor.NumChunks())}) != nil ||
-			WriteFrame(c, PEX{Addrs: cl.pex}) != nil {
+		if wire.WriteFrame(c, wire.Welcome{Version: wire.Version, Descriptor: desc}) != nil ||
+			wire.WriteFrame(c, wire.Bitfield{Bits: newBitmap(cl.sealed.Descriptor.NumChunks())}) != nil ||
+			wire.WriteFrame(c, wire.PEX{Addrs: cl.pex}) != nil {
 			return
 		}
 	}
 	for { // hold the connection until the test ends
-		if _, err := ReadFrame(c, 0); err != nil {
+		if _, err := wire.ReadFrame(c, 0); err != nil {
 			return
 		}
 	}
@@ -153,17 +154,17 @@ func TestFullSeederPointsElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	sayHello(t, conn, Hello{Version: ProtocolVersion, ID: st.ID, Serving: true})
+	sayHello(t, conn, wire.Hello{Version: wire.Version, ID: st.ID, Serving: true})
 	chunks := (len(data) + 16<<10 - 1) / (16 << 10)
-	if err := WriteFrame(conn, Bitfield{Bits: newBitmap(chunks)}); err != nil {
+	if err := wire.WriteFrame(conn, wire.Bitfield{Bits: newBitmap(chunks)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFrame(conn, PEX{Addrs: []string{otherAddr}}); err != nil {
+	if err := wire.WriteFrame(conn, wire.PEX{Addrs: []string{otherAddr}}); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
 		for {
-			if _, err := ReadFrame(conn, 1<<20); err != nil {
+			if _, err := wire.ReadFrame(conn, 1<<20); err != nil {
 				return
 			}
 		}

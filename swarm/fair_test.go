@@ -12,6 +12,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // TestExtraConnectionYields checks the acceptor's side of Hello.Extra, one
@@ -40,7 +41,7 @@ func TestExtraConnectionYields(t *testing.T) {
 			}
 		}
 		t.Cleanup(func() { conn.Close() })
-		sayHello(t, conn, Hello{Version: ProtocolVersion, ID: st.ID, Extra: extra})
+		sayHello(t, conn, wire.Hello{Version: wire.Version, ID: st.ID, Extra: extra})
 		return conn, !refused(t, conn, 300*time.Millisecond)
 	}
 
@@ -70,14 +71,14 @@ func TestExtraConnectionYields(t *testing.T) {
 }
 
 // sayHello writes h on conn, as a dialer, and fails unless a Welcome comes.
-func sayHello(t *testing.T, conn net.Conn, h Hello) {
+func sayHello(t *testing.T, conn net.Conn, h wire.Hello) {
 	t.Helper()
-	if err := WriteFrame(conn, h); err != nil {
+	if err := wire.WriteFrame(conn, h); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := ReadFrame(conn, 0); err != nil {
+	if m, err := wire.ReadFrame(conn, 0); err != nil {
 		t.Fatal(err)
-	} else if _, ok := m.(Welcome); !ok {
+	} else if _, ok := m.(wire.Welcome); !ok {
 		t.Fatalf("got %s, want welcome", m.Type())
 	}
 }
@@ -89,7 +90,7 @@ func refused(t *testing.T, conn net.Conn, d time.Duration) bool {
 	conn.SetReadDeadline(time.Now().Add(d))
 	defer conn.SetReadDeadline(time.Time{})
 	for {
-		m, err := ReadFrame(conn, 1<<20)
+		m, err := wire.ReadFrame(conn, 1<<20)
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
@@ -97,8 +98,8 @@ func refused(t *testing.T, conn net.Conn, d time.Duration) bool {
 		case err != nil:
 			t.Fatalf("reading: %v", err)
 		}
-		if g, ok := m.(Goodbye); ok {
-			return g.Code == ByeFull
+		if g, ok := m.(wire.Goodbye); ok {
+			return g.Code == wire.ByeFull
 		}
 	}
 }
@@ -139,29 +140,29 @@ func TestNewcomerGetsASlot(t *testing.T) {
 // TestReadAdmission checks how a dialer reads the acceptor's answer after
 // its Welcome, hostile answers included.
 func TestReadAdmission(t *testing.T) {
-	pex := PEX{Addrs: []string{testOnion}}
+	pex := wire.PEX{Addrs: []string{testOnion}}
 	tests := []struct {
 		name     string
-		frames   []Message
+		frames   []wire.Message
 		wantBits bool     // admitted
 		wantFull []string // refused for want of room, naming these sources
 		wantErr  error    // any other refusal: errors.Is, or nil for a plain error
 	}{
-		{name: "admitted", frames: []Message{Bitfield{Bits: []byte{0x80}}}, wantBits: true},
-		{name: "full", frames: []Message{Goodbye{Code: ByeFull}}, wantFull: []string{}},
-		{name: "full with sources", frames: []Message{pex, Goodbye{Code: ByeFull}}, wantFull: pex.Addrs},
-		{name: "other goodbye", frames: []Message{Goodbye{Code: ByeUnknown}}},
-		{name: "bitfield after pex", frames: []Message{pex, Bitfield{Bits: []byte{0x80}}}, wantErr: errProtocol},
-		{name: "two pex", frames: []Message{pex, pex}, wantErr: errProtocol},
-		{name: "piece first", frames: []Message{Piece{Index: 0, Data: []byte{1}}}, wantErr: errProtocol},
-		{name: "second welcome", frames: []Message{Welcome{Version: ProtocolVersion}}, wantErr: errProtocol},
+		{name: "admitted", frames: []wire.Message{wire.Bitfield{Bits: []byte{0x80}}}, wantBits: true},
+		{name: "full", frames: []wire.Message{wire.Goodbye{Code: wire.ByeFull}}, wantFull: []string{}},
+		{name: "full with sources", frames: []wire.Message{pex, wire.Goodbye{Code: wire.ByeFull}}, wantFull: pex.Addrs},
+		{name: "other goodbye", frames: []wire.Message{wire.Goodbye{Code: wire.ByeUnknown}}},
+		{name: "bitfield after pex", frames: []wire.Message{pex, wire.Bitfield{Bits: []byte{0x80}}}, wantErr: errProtocol},
+		{name: "two pex", frames: []wire.Message{pex, pex}, wantErr: errProtocol},
+		{name: "piece first", frames: []wire.Message{wire.Piece{Index: 0, Data: []byte{1}}}, wantErr: errProtocol},
+		{name: "second welcome", frames: []wire.Message{wire.Welcome{Version: wire.Version}}, wantErr: errProtocol},
 		{name: "closed", frames: nil, wantErr: io.EOF},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b []byte
 			for _, m := range tt.frames {
-				b = AppendFrame(b, m)
+				b = wire.AppendFrame(b, m)
 			}
 			bf, err := readAdmission(bytes.NewReader(b))
 			var full *fullError
@@ -200,11 +201,11 @@ func TestFullBackoff(t *testing.T) {
 // Welcome, the dialer either gets a Bitfield that was the first frame, a
 // refusal, or an error, and never panics.
 func FuzzReadAdmission(f *testing.F) {
-	pex := PEX{Addrs: []string{testOnion}}
-	for _, fs := range [][]Message{{Bitfield{Bits: []byte{0x80}}}, {pex, Goodbye{Code: ByeFull}}, {Goodbye{Code: ByeFull}}, {pex, pex}} {
+	pex := wire.PEX{Addrs: []string{testOnion}}
+	for _, fs := range [][]wire.Message{{wire.Bitfield{Bits: []byte{0x80}}}, {pex, wire.Goodbye{Code: wire.ByeFull}}, {wire.Goodbye{Code: wire.ByeFull}}, {pex, pex}} {
 		var b []byte
 		for _, m := range fs {
-			b = AppendFrame(b, m)
+			b = wire.AppendFrame(b, m)
 		}
 		f.Add(b)
 	}
@@ -213,8 +214,8 @@ func FuzzReadAdmission(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m, ferr := ReadFrame(bytes.NewReader(in), 0)
-		if first, ok := m.(Bitfield); ferr != nil || !ok || !bytes.Equal(first.Bits, bf.Bits) {
+		m, ferr := wire.ReadFrame(bytes.NewReader(in), 0)
+		if first, ok := m.(wire.Bitfield); ferr != nil || !ok || !bytes.Equal(first.Bits, bf.Bits) {
 			t.Fatalf("admitted with %v, but the first frame is %v (%v)", bf, m, ferr)
 		}
 	})

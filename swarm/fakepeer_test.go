@@ -11,6 +11,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // fakeSeeder speaks the wire protocol from a test: it serves a sealed
@@ -31,7 +32,7 @@ type fakeSeeder struct {
 	mu       sync.Mutex
 	conns    int
 	pieces   int
-	byes     []GoodbyeCode
+	byes     []wire.GoodbyeCode
 	afterBan int      // connections accepted after a ByeBanned
 	sent     []uint32 // pieces written, in order (fifo mode)
 	asked    []uint32 // requests received, in order (fifo mode)
@@ -64,7 +65,7 @@ func startFakeSeeder(t *testing.T, nd *memnet.Node, sealed *hcrypto.Sealed, data
 			}
 			f.mu.Lock()
 			f.conns++
-			if len(f.byes) > 0 && f.byes[0] == ByeBanned {
+			if len(f.byes) > 0 && f.byes[0] == wire.ByeBanned {
 				f.afterBan++
 			}
 			f.mu.Unlock()
@@ -82,7 +83,7 @@ func (f *fakeSeeder) link() string {
 
 func (f *fakeSeeder) serve(c net.Conn) {
 	defer c.Close()
-	if _, err := ReadFrame(c, 0); err != nil {
+	if _, err := wire.ReadFrame(c, 0); err != nil {
 		return
 	}
 	desc, _ := f.sealed.Descriptor.MarshalBinary()
@@ -91,13 +92,13 @@ func (f *fakeSeeder) serve(c net.Conn) {
 	for i := range n {
 		all.set(i)
 	}
-	if WriteFrame(c, Welcome{Version: ProtocolVersion, Descriptor: desc}) != nil || WriteFrame(c, Bitfield{Bits: all}) != nil {
+	if wire.WriteFrame(c, wire.Welcome{Version: wire.Version, Descriptor: desc}) != nil || wire.WriteFrame(c, wire.Bitfield{Bits: all}) != nil {
 		return
 	}
 	if f.unsolicited {
 		ct, proof, _ := f.sealed.ReadChunk(bytes.NewReader(f.data), 0)
 		pb, _ := proof.MarshalBinary()
-		WriteFrame(c, Piece{Index: 0, Proof: pb, Data: ct})
+		wire.WriteFrame(c, wire.Piece{Index: 0, Proof: pb, Data: ct})
 	}
 	if f.fifo {
 		f.serveFIFO(c)
@@ -107,17 +108,17 @@ func (f *fakeSeeder) serve(c net.Conn) {
 	go func() { // a separate reader, so a Goodbye is seen even while writing fails
 		defer close(reqs)
 		for {
-			m, err := ReadFrame(c, 0)
+			m, err := wire.ReadFrame(c, 0)
 			if err != nil {
 				return
 			}
 			switch m := m.(type) {
-			case Goodbye:
+			case wire.Goodbye:
 				f.mu.Lock()
 				f.byes = append(f.byes, m.Code)
 				f.mu.Unlock()
 				return
-			case Request:
+			case wire.Request:
 				reqs <- m.Index
 			}
 		}
@@ -134,7 +135,7 @@ func (f *fakeSeeder) serve(c net.Conn) {
 		f.mu.Lock()
 		f.pieces++
 		f.mu.Unlock()
-		if WriteFrame(c, Piece{Index: idx, Proof: pb, Data: ct}) != nil {
+		if wire.WriteFrame(c, wire.Piece{Index: idx, Proof: pb, Data: ct}) != nil {
 			for range reqs {
 			}
 			return
@@ -153,18 +154,18 @@ func (f *fakeSeeder) serveFIFO(c net.Conn) {
 	go func() {
 		defer close(gone)
 		for {
-			m, err := ReadFrame(c, 0)
+			m, err := wire.ReadFrame(c, 0)
 			if err != nil {
 				return
 			}
 			mu.Lock()
 			switch m := m.(type) {
-			case Request:
+			case wire.Request:
 				queue = append(queue, m.Index)
 				f.mu.Lock()
 				f.asked = append(f.asked, m.Index)
 				f.mu.Unlock()
-			case Cancel:
+			case wire.Cancel:
 				if i := slices.Index(queue, m.Index); i >= 0 {
 					queue = slices.Delete(queue, i, i+1)
 				}
@@ -201,7 +202,7 @@ func (f *fakeSeeder) serveFIFO(c net.Conn) {
 		f.pieces++
 		f.sent = append(f.sent, idx)
 		f.mu.Unlock()
-		if WriteFrame(c, Piece{Index: idx, Proof: pb, Data: ct}) != nil {
+		if wire.WriteFrame(c, wire.Piece{Index: idx, Proof: pb, Data: ct}) != nil {
 			return
 		}
 	}
@@ -221,8 +222,8 @@ func (f *fakeSeeder) sentSince(n int) []uint32 {
 	return slices.Clone(f.sent[min(n, len(f.sent)):])
 }
 
-func (f *fakeSeeder) stats() (conns, pieces, afterBan int, byes []GoodbyeCode) {
+func (f *fakeSeeder) stats() (conns, pieces, afterBan int, byes []wire.GoodbyeCode) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.conns, f.pieces, f.afterBan, append([]GoodbyeCode(nil), f.byes...)
+	return f.conns, f.pieces, f.afterBan, append([]wire.GoodbyeCode(nil), f.byes...)
 }

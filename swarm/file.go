@@ -1,12 +1,10 @@
 package swarm
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,33 +60,30 @@ func (e *Engine) Open(ctx context.Context, id hcrypto.ContentID) (File, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.key == nil {
 		return nil, fmt.Errorf("open %s: %w", id, ErrNoKey)
 	}
-	for c.desc == nil || c.st == nil {
-		if c.state == StateFailed || c.state == StateStopped {
-			return nil, fmt.Errorf("open %s: content %s", id, c.state)
+	var d *contentData
+	for {
+		_, changed := c.chunks.state(0) // before the data, so that no change is missed
+		if d = c.data.Load(); d.desc != nil && d.st != nil {
+			break
 		}
-		ch := c.verifiedCh
-		c.mu.Unlock()
+		if st := c.fig.Load().state; st == StateFailed || st == StateStopped {
+			return nil, fmt.Errorf("open %s: content %s", id, st)
+		}
 		select {
-		case <-ch:
+		case <-changed:
 		case <-ctx.Done():
-			c.mu.Lock()
 			return nil, ctx.Err()
 		case <-e.ctx.Done():
-			c.mu.Lock()
 			return nil, ErrClosed
 		}
-		c.mu.Lock()
 	}
-	f := &file{c: c, ctx: ctx, desc: c.desc, header: c.header, st: c.st, closed: make(chan struct{})}
+	f := &file{c: c, ctx: ctx, desc: d.desc, header: d.header, st: d.st, closed: make(chan struct{})}
 	f.jumped.Store(true)
 	f.moved.Store(time.Now().UnixNano())
-	c.readers[f] = struct{}{}
-	c.pokeReaders()
+	c.readers.add(f)
 	return f, nil
 }
 
@@ -119,14 +114,12 @@ func (f *file) Read(p []byte) (int, error) {
 	}
 	// Read up to the end of the run of verified chunks from i.
 	end := min(f.pos+int64(len(p)), f.desc.Size)
-	f.c.mu.Lock()
 	for j := i + 1; int64(j)*cs < end; j++ {
-		if !f.c.have.get(j) {
+		if !f.c.chunks.has(j) {
 			end = int64(j) * cs
 			break
 		}
 	}
-	f.c.mu.Unlock()
 	n, err := f.st.readPlain(p[:end-f.pos], f.pos)
 	f.pos += int64(n)
 	f.at.Store(f.pos)
@@ -136,25 +129,23 @@ func (f *file) Read(p []byte) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("read %s: %w", f.c.id, err)
 	}
-	f.c.pokeReaders()
+	f.c.readers.poke()
 	return n, nil
 }
 
 // wait blocks until chunk i is verified.
 func (f *file) wait(i int) error {
 	for {
-		f.c.mu.Lock()
-		ok := f.c.have.get(i)
-		ch := f.c.verifiedCh
-		gone := f.c.state == StateStopped || f.c.state == StateFailed
-		f.c.mu.Unlock()
+		ok, ch := f.c.chunks.state(i)
+		st := f.c.fig.Load().state
+		gone := st == StateStopped || st == StateFailed
 		if ok {
 			return nil
 		}
 		if gone {
 			return fmt.Errorf("read %s: content stopped", f.c.id)
 		}
-		f.c.pokeReaders()
+		f.c.readers.poke()
 		select {
 		case <-ch:
 		case <-f.closed:
@@ -191,7 +182,7 @@ func (f *file) Seek(offset int64, whence int) (int64, error) {
 	}
 	f.pos = abs
 	f.at.Store(abs)
-	f.c.pokeReaders()
+	f.c.readers.poke()
 	return abs, nil
 }
 
@@ -199,61 +190,7 @@ func (f *file) Seek(offset int64, whence int) (int64, error) {
 func (f *file) Close() error {
 	f.once.Do(func() {
 		close(f.closed)
-		f.c.mu.Lock()
-		delete(f.c.readers, f)
-		f.c.readerLeft = time.Now()
-		f.c.mu.Unlock()
-		f.c.pokeReaders()
+		f.c.readers.remove(f)
 	})
 	return nil
-}
-
-// playing reports whether a reader has the content open, or had it less
-// than playHold ago: a player between two connections (many reopen to
-// seek) still counts.
-func (c *content) playing(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.readers) > 0 || now.Sub(c.readerLeft) < playHold
-}
-
-func (c *content) pokeReaders() {
-	select {
-	case c.readersCh <- struct{}{}:
-	default:
-	}
-}
-
-// windows returns the readahead windows of the open Files, for the picker,
-// the one that opened or seeked last first, whether any of them opened or
-// seeked since the last call, and when the last one did.
-func (c *content) windows(rate float64) (ws []window, jumped bool, moved time.Time) {
-	c.mu.Lock()
-	files := make([]*file, 0, len(c.readers))
-	for f := range c.readers {
-		files = append(files, f)
-	}
-	slices.SortFunc(files, func(a, b *file) int { return cmp.Compare(b.moved.Load(), a.moved.Load()) })
-	desc := c.desc
-	c.mu.Unlock()
-	if desc == nil {
-		return nil, false, time.Time{}
-	}
-	if len(files) > 0 {
-		moved = time.Unix(0, files[0].moved.Load())
-	}
-	bytes := max(minReadahead, int64(rate*readaheadTime))
-	chunk := int64(desc.ChunkSize)
-	count := int(min(max(1, maxReadahead/chunk), max(2, bytes/chunk)))
-	for _, f := range files {
-		if f.jumped.Swap(false) {
-			jumped = true
-		}
-		pos := f.at.Load()
-		if pos >= desc.Size {
-			continue
-		}
-		ws = append(ws, window{start: int(pos / int64(desc.ChunkSize)), count: count})
-	}
-	return ws, jumped, moved
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/hydre-p2p/hydre/onion/memnet"
 )
 
+// testOnion is a valid v3 onion address with its port, as PEX carries one.
+const testOnion = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion:7446"
+
 // node is an engine on a memnet node, with its folders.
 type node struct {
 	t    *testing.T

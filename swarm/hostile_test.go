@@ -11,6 +11,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // TestUnsolicitedPieceDropsPeer: a peer that sends a piece nobody requested
@@ -25,7 +26,7 @@ func TestUnsolicitedPieceDropsPeer(t *testing.T) {
 	b.get(rude.link())
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, _, _, byes := rude.stats(); slices.Contains(byes, ByeProtocol) {
+		if _, _, _, byes := rude.stats(); slices.Contains(byes, wire.ByeProtocol) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -61,10 +62,10 @@ func TestServerRejectsHostileFrames(t *testing.T) {
 	}
 	handshake := func(t *testing.T, c ioConn) {
 		t.Helper()
-		if err := WriteFrame(c, Hello{Version: ProtocolVersion, ID: st.ID}); err != nil {
+		if err := wire.WriteFrame(c, wire.Hello{Version: wire.Version, ID: st.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := ReadFrame(c, 0); err != nil || m.Type() != MsgWelcome {
+		if m, err := wire.ReadFrame(c, 0); err != nil || m.Type() != wire.TypeWelcome {
 			t.Fatalf("welcome: %v %v", m, err)
 		}
 	}
@@ -72,7 +73,7 @@ func TestServerRejectsHostileFrames(t *testing.T) {
 	closed := func(t *testing.T, c ioConn) {
 		t.Helper()
 		for {
-			_, err := ReadFrame(c, 0)
+			_, err := wire.ReadFrame(c, 0)
 			if err == nil {
 				continue
 			}
@@ -84,17 +85,17 @@ func TestServerRejectsHostileFrames(t *testing.T) {
 	}
 	t.Run("wrong content", func(t *testing.T) {
 		c := dial(t)
-		WriteFrame(c, Hello{Version: ProtocolVersion, ID: [32]byte{1}})
-		m, err := ReadFrame(c, 0)
-		if g, ok := m.(Goodbye); err != nil || !ok || g.Code != ByeUnknown {
+		wire.WriteFrame(c, wire.Hello{Version: wire.Version, ID: [32]byte{1}})
+		m, err := wire.ReadFrame(c, 0)
+		if g, ok := m.(wire.Goodbye); err != nil || !ok || g.Code != wire.ByeUnknown {
 			t.Fatalf("answer %#v %v, want goodbye unknown", m, err)
 		}
 	})
 	t.Run("wrong version", func(t *testing.T) {
 		c := dial(t)
-		WriteFrame(c, Hello{Version: 9, ID: st.ID})
-		m, err := ReadFrame(c, 0)
-		if g, ok := m.(Goodbye); err != nil || !ok || g.Code != ByeVersion {
+		wire.WriteFrame(c, wire.Hello{Version: 9, ID: st.ID})
+		m, err := wire.ReadFrame(c, 0)
+		if g, ok := m.(wire.Goodbye); err != nil || !ok || g.Code != wire.ByeVersion {
 			t.Fatalf("answer %#v %v, want goodbye version", m, err)
 		}
 	})
@@ -107,13 +108,13 @@ func TestServerRejectsHostileFrames(t *testing.T) {
 	t.Run("oversized frame", func(t *testing.T) {
 		c := dial(t)
 		handshake(t, c)
-		c.Write([]byte{0x7f, 0, 0, 0, byte(MsgPiece)})
+		c.Write([]byte{0x7f, 0, 0, 0, byte(wire.TypePiece)})
 		closed(t, c)
 	})
 	t.Run("second hello", func(t *testing.T) {
 		c := dial(t)
 		handshake(t, c)
-		WriteFrame(c, Hello{Version: ProtocolVersion, ID: st.ID})
+		wire.WriteFrame(c, wire.Hello{Version: wire.Version, ID: st.ID})
 		closed(t, c)
 	})
 }
@@ -158,7 +159,7 @@ func TestLateCancelledPiecesKeepPeer(t *testing.T) {
 	}
 	done := b.waitDone(st.ID, time.Minute)
 	checkFile(t, done.Path, data)
-	if _, _, _, byes := deaf.stats(); slices.Contains(byes, ByeProtocol) {
+	if _, _, _, byes := deaf.stats(); slices.Contains(byes, wire.ByeProtocol) {
 		t.Fatalf("goodbyes %v: a late cancelled piece was taken for a violation", byes)
 	}
 }

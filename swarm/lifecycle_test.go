@@ -415,9 +415,7 @@ func TestFinishedDownloadLeftoverPart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.mu.Lock()
-	part := c.rec.PartPath
-	c.mu.Unlock()
+	part := c.record().PartPath
 	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("partial name still there after the download finished: %v", err)
 	}

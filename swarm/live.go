@@ -119,9 +119,8 @@ func (e *Engine) LiveShare(id hcrypto.ContentID) (*LiveShare, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	growing, path := c.rec.growing(), c.rec.Path
-	c.mu.Unlock()
+	rec := c.record()
+	growing, path := rec.growing(), rec.Path
 	if !growing {
 		return nil, fmt.Errorf("content %s: %w", id, ErrNotLive)
 	}
@@ -144,19 +143,23 @@ func (r *record) growing() bool { return r.Live && !r.Complete }
 // sealer returns the content's live sealer, rebuilding it from the stored
 // signing key on first use.
 func (c *content) sealer() (*hcrypto.Live, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.live != nil {
-		return c.live, nil
+	if l := c.live.Load(); l != nil {
+		return l, nil
 	}
-	if !c.rec.growing() || c.desc == nil || c.key == nil {
+	c.liveMu.Lock()
+	defer c.liveMu.Unlock()
+	if l := c.live.Load(); l != nil {
+		return l, nil
+	}
+	rec, d := c.record(), c.data.Load()
+	if !rec.growing() || d.desc == nil || c.key == nil {
 		return nil, fmt.Errorf("content %s: %w", c.id, ErrNotLive)
 	}
-	l, err := hcrypto.ResumeLive(c.desc, *c.key, c.tree, c.rec.SignSeed)
+	l, err := hcrypto.ResumeLive(d.desc, *c.key, d.tree, rec.SignSeed)
 	if err != nil {
 		return nil, fmt.Errorf("content %s: %w", c.id, err)
 	}
-	c.live = l
+	c.live.Store(l)
 	return l, nil
 }
 
@@ -164,21 +167,13 @@ func (c *content) sealer() (*hcrypto.Live, error) {
 func (l *LiveShare) Status() Status { return l.c.status() }
 
 // NumChunks returns the number of chunks of the content.
-func (l *LiveShare) NumChunks() int {
-	l.c.mu.Lock()
-	defer l.c.mu.Unlock()
-	return l.c.desc.NumChunks()
-}
+func (l *LiveShare) NumChunks() int { return l.c.data.Load().desc.NumChunks() }
 
 // ChunkRange returns the file bytes [off, off+n) that chunk i covers.
-func (l *LiveShare) ChunkRange(i int) (off int64, n int) {
-	l.c.mu.Lock()
-	defer l.c.mu.Unlock()
-	return l.c.desc.PlainRange(i)
-}
+func (l *LiveShare) ChunkRange(i int) (off int64, n int) { return l.c.data.Load().desc.PlainRange(i) }
 
 // Has reports whether chunk i was added.
-func (l *LiveShare) Has(i int) bool { return l.c.hasChunk(i) }
+func (l *LiveShare) Has(i int) bool { return l.c.chunks.has(i) }
 
 // Add seals, signs and serves chunk i, whose bytes in the file must be
 // final. Adding a chunk twice is harmless if its bytes did not change, and
@@ -192,10 +187,7 @@ func (l *LiveShare) Add(i int) error {
 		return fmt.Errorf("live share: %w", err)
 	}
 	c := l.c
-	c.mu.Lock()
-	had := c.have.get(i)
-	c.mu.Unlock()
-	if had {
+	if c.chunks.has(i) {
 		return nil
 	}
 	c.markHave(i)
@@ -209,13 +201,10 @@ func (l *LiveShare) Add(i int) error {
 	if err2 != nil {
 		return err2
 	}
-	c.mu.Lock()
-	run := c.run
-	c.mu.Unlock()
-	if run != nil {
+	if r := c.run.Load(); r != nil {
 		select {
-		case run.events <- liveChunk{i}:
-		case <-run.quit:
+		case r.s.events <- liveChunk{i}:
+		case <-r.s.quit:
 		}
 	}
 	l.e.publish(c)
@@ -230,9 +219,7 @@ func (l *LiveShare) save(s *hcrypto.Live) error {
 	if err != nil {
 		return fmt.Errorf("live share: encode tree: %w", err)
 	}
-	c.mu.Lock()
-	bits := append(bitmap(nil), c.have...)
-	c.mu.Unlock()
+	bits := c.chunks.bits()
 	if err := l.e.db.saveProgress(c.id, bits, tb); err != nil {
 		return fmt.Errorf("live share: save progress: %w", err)
 	}
@@ -240,15 +227,13 @@ func (l *LiveShare) save(s *hcrypto.Live) error {
 	if bits.count() != s.Descriptor.NumChunks() {
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rec.Complete && c.rec.SignSeed == nil {
+	if rec := c.record(); rec.Complete && rec.SignSeed == nil {
 		return nil
 	}
-	c.rec.Complete, c.rec.SignSeed, c.live = true, nil, nil
-	if err := l.e.db.putRecord(c.id, c.rec); err != nil {
+	if err := c.update(func(r *record) { r.Complete, r.SignSeed = true, nil }); err != nil {
 		return fmt.Errorf("live share: %w", err)
 	}
+	c.live.Store(nil)
 	return nil
 }
 

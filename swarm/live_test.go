@@ -123,9 +123,7 @@ func TestLiveShare(t *testing.T) {
 		t.Fatalf("feeder of a finished live share: %v", err)
 	}
 	c := a.e.lookup(got.ID)
-	c.mu.Lock()
-	seed := c.rec.SignSeed
-	c.mu.Unlock()
+	seed := c.record().SignSeed
 	if seed != nil {
 		t.Fatal("the signing key is kept after the last chunk")
 	}

@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // Timeouts and per-peer limits.
@@ -32,8 +33,8 @@ type peer struct {
 	conn   net.Conn
 	addr   string // the address we dialed, or the one it announced; "" if unknown
 	dialed bool
-	circ   int       // circuit index of a dialed connection
-	first  *Bitfield // a dialed peer's Bitfield, read in the handshake (readAdmission)
+	circ   int            // circuit index of a dialed connection
+	first  *wire.Bitfield // a dialed peer's Bitfield, read in the handshake (readAdmission)
 	// dialedAt is when the dial of a dialed peer began: the peer admitted
 	// it after that.
 	dialedAt time.Time
@@ -60,8 +61,8 @@ type peer struct {
 
 	// Guarded by mu: the writer's queues.
 	mu     sync.Mutex
-	ctrl   []Message
-	pieces []Piece
+	ctrl   []wire.Message
+	pieces []wire.Piece
 	wake   chan struct{}
 	done   chan struct{}
 	once   sync.Once
@@ -88,14 +89,14 @@ func (p *peer) queue() []int {
 }
 
 // send queues a control frame; it never blocks.
-func (p *peer) send(m Message) {
+func (p *peer) send(m wire.Message) {
 	p.mu.Lock()
 	p.ctrl = append(p.ctrl, m)
 	p.mu.Unlock()
 	p.poke()
 }
 
-func (p *peer) sendPiece(m Piece) {
+func (p *peer) sendPiece(m wire.Piece) {
 	p.mu.Lock()
 	p.pieces = append(p.pieces, m)
 	p.mu.Unlock()
@@ -116,7 +117,7 @@ type withdrawn struct {
 func (p *peer) withdraw(i int) {
 	w := p.cancelled[i]
 	p.cancelled[i] = withdrawn{n: w.n + 1, at: time.Now()}
-	p.send(Cancel{Index: uint32(i)})
+	p.send(wire.Cancel{Index: uint32(i)})
 }
 
 // settle accounts for a piece or Reject of chunk i that answers a cancelled
@@ -139,7 +140,7 @@ func (p *peer) settle(i int) bool {
 func (p *peer) dropPiece(idx uint32) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i := slices.IndexFunc(p.pieces, func(m Piece) bool { return m.Index == idx })
+	i := slices.IndexFunc(p.pieces, func(m wire.Piece) bool { return m.Index == idx })
 	if i < 0 {
 		return false
 	}
@@ -158,8 +159,8 @@ func (p *peer) poke() {
 func (p *peer) close(err error) { p.closeAfter(err) }
 
 // closeWith closes the connection after a Goodbye (closeAfter).
-func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
-	p.closeAfter(err, Goodbye{Code: code, Reason: reason})
+func (p *peer) closeWith(code wire.GoodbyeCode, reason string, err error) {
+	p.closeAfter(err, wire.Goodbye{Code: code, Reason: reason})
 }
 
 // closeAfter closes the connection once; err says why (nil: normal). The
@@ -169,7 +170,7 @@ func (p *peer) closeWith(code GoodbyeCode, reason string, err error) {
 // to byeTimeout), and sending it from the swarm goroutine held every peer
 // of the content that long (822 ms for one connection closed to make room,
 // on the private network).
-func (p *peer) closeAfter(err error, last ...Message) {
+func (p *peer) closeAfter(err error, last ...wire.Message) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.err = err
@@ -184,28 +185,13 @@ func (p *peer) closeAfter(err error, last ...Message) {
 			p.conn.SetWriteDeadline(time.Now().Add(byeTimeout))
 			var b []byte
 			for _, m := range last {
-				b = AppendFrame(b, m)
+				b = wire.AppendFrame(b, m)
 			}
 			p.conn.Write(b)
 			p.conn.Close()
 		}()
 	})
 }
-
-// errProtocol marks a peer that broke the protocol.
-var errProtocol = errors.New("protocol violation")
-
-// asProtocol marks err as the peer's protocol violation when it says the
-// peer sent a frame that does not decode (not when the connection failed).
-func asProtocol(err error) error {
-	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrUnknownType) {
-		return fmt.Errorf("%w: %w", errProtocol, err)
-	}
-	return err
-}
-
-// errPeerFull is a peer's Goodbye 3: it has no room for this connection.
-var errPeerFull = errors.New("peer full")
 
 // readLoop decodes frames until the connection ends, then reports the peer
 // gone to the swarm.
@@ -232,7 +218,7 @@ func (p *peer) readFrames(ctx context.Context) error {
 	}
 	for {
 		p.conn.SetReadDeadline(time.Now().Add(idleTimeout))
-		m, err := ReadFrame(r, chunkLen)
+		m, err := wire.ReadFrame(r, chunkLen)
 		select {
 		case <-p.done: // closed by us: nothing more is taken from it
 			return nil
@@ -242,17 +228,17 @@ func (p *peer) readFrames(ctx context.Context) error {
 			return asProtocol(err)
 		}
 		switch m := m.(type) {
-		case KeepAlive:
-		case Goodbye:
-			if m.Code == ByeFull {
+		case wire.KeepAlive:
+		case wire.Goodbye:
+			if m.Code == wire.ByeFull {
 				return errPeerFull
 			}
 			return nil
-		case Request:
+		case wire.Request:
 			p.s.up.request(p, m.Index)
-		case Cancel:
+		case wire.Cancel:
 			p.s.up.cancel(p, m.Index)
-		case Bitfield, Have, Piece, Reject, PEX:
+		case wire.Bitfield, wire.Have, wire.Piece, wire.Reject, wire.PEX:
 			select {
 			case p.s.events <- peerMsg{p: p, m: m}:
 			case <-ctx.Done():
@@ -275,7 +261,7 @@ func (p *peer) writeLoop() {
 		p.mu.Lock()
 		ctrl := p.ctrl
 		p.ctrl = nil
-		var piece *Piece
+		var piece *wire.Piece
 		if len(ctrl) == 0 && len(p.pieces) > 0 {
 			piece = &p.pieces[0]
 			p.pieces = p.pieces[1:]
@@ -288,15 +274,15 @@ func (p *peer) writeLoop() {
 			case <-p.done:
 				return
 			case <-keep.C:
-				ctrl = []Message{KeepAlive{}}
+				ctrl = []wire.Message{wire.KeepAlive{}}
 			}
 		}
 		buf = buf[:0]
 		for _, m := range ctrl {
-			buf = AppendFrame(buf, m)
+			buf = wire.AppendFrame(buf, m)
 		}
 		if piece != nil {
-			buf = AppendFrame(buf, *piece)
+			buf = wire.AppendFrame(buf, *piece)
 		}
 		p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := p.conn.Write(buf); err != nil {
@@ -306,7 +292,7 @@ func (p *peer) writeLoop() {
 		if piece != nil {
 			p.s.up.sent(p, len(piece.Data))
 		}
-		if cap(buf) > 2*MaxChunkLen/8 {
+		if cap(buf) > 2*wire.MaxChunkLen/8 {
 			buf = nil // do not keep a large buffer per idle peer
 		}
 		if !keep.Stop() {

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 func bitsOf(n int, idx ...int) bitmap {
@@ -125,8 +128,8 @@ func TestBitmapValidFor(t *testing.T) {
 // and the sealed piece while it waits for the writer, freeing its slot; a
 // piece already handed to the writer is not affected.
 func TestCancelDropsQueuedWork(t *testing.T) {
-	u := newUploader(nil)
-	p := &peer{reqs: []uint32{7, 8}, pieces: []Piece{{Index: 3}, {Index: 5}}, piecesOut: 2}
+	u := newUploader(nil, new(atomic.Int64))
+	p := &peer{reqs: []uint32{7, 8}, pieces: []wire.Piece{{Index: 3}, {Index: 5}}, piecesOut: 2}
 	tests := []struct {
 		idx       uint32
 		reqs      []uint32

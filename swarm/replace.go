@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // Tor circuits to one peer differ in speed by an order of magnitude: a
@@ -80,11 +82,11 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 		return
 	}
 	r := s.rate()
-	minLeft := cmp.Or(s.e.cfg.replaceMinLeft, replaceMinLeft)
+	minLeft := cmp.Or(s.cfg.replaceMinLeft, replaceMinLeft)
 	if r <= 0 || float64(s.pk.left*s.desc.ChunkLen(0))/r < minLeft.Seconds() {
 		return
 	}
-	p := s.slowCircuit(cmp.Or(s.e.cfg.replaceAge, replaceAge))
+	p := s.slowCircuit(cmp.Or(s.cfg.replaceAge, replaceAge))
 	if p == nil {
 		return
 	}
@@ -122,15 +124,6 @@ func (s *swarm) replaced(addr string, circ int, joined bool) {
 		st.retired[r.old.circ] = true // even if it is gone already
 	}
 	if s.peers[r.old] {
-		r.old.closeWith(ByeNormal, "replaced by a new circuit", nil)
+		r.old.closeWith(wire.ByeNormal, "replaced by a new circuit", nil)
 	}
-}
-
-// freeCircuit returns the lowest circuit index neither in use nor retired.
-func (st *addrState) freeCircuit() int {
-	circ := 0
-	for st.conns[circ] || st.retired[circ] {
-		circ++
-	}
-	return circ
 }

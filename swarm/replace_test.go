@@ -12,6 +12,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // TestSlowCircuit checks which circuit is replaced: one far slower than the
@@ -102,12 +103,17 @@ type helloConn struct {
 
 func (c *helloConn) Write(b []byte) (int, error) {
 	c.once.Do(func() {
-		if len(b) >= 4+helloLen+1 && MsgType(b[4]) == MsgHello {
+		// The Hello is the first frame, written in one Write (wire.WriteFrame).
+		if len(b) > 5 && wire.Type(b[4]) == wire.TypeHello {
+			m, err := wire.DecodeBody(wire.TypeHello, b[5:])
+			if err != nil {
+				return
+			}
 			c.st.mu.Lock()
 			if c.st.extra == nil {
 				c.st.extra = map[string]bool{}
 			}
-			c.st.extra[c.tag] = b[4+helloLen]&helloExtra != 0
+			c.st.extra[c.tag] = m.(wire.Hello).Extra
 			c.st.mu.Unlock()
 		}
 	})

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // uploadWorkers is the number of chunks one content reads and encrypts at
@@ -24,11 +26,11 @@ type uploader struct {
 	next int
 	stop bool
 
-	total atomic.Int64 // bytes sent
+	total *atomic.Int64 // bytes sent: the content's count (content.uploaded)
 }
 
-func newUploader(s *swarm) *uploader {
-	u := &uploader{s: s}
+func newUploader(s *swarm, total *atomic.Int64) *uploader {
+	u := &uploader{s: s, total: total}
 	u.cond = sync.NewCond(&u.mu)
 	return u
 }
@@ -51,14 +53,14 @@ func (u *uploader) remove(p *peer) {
 
 // request queues a peer's request, or rejects it.
 func (u *uploader) request(p *peer, idx uint32) {
-	if !u.s.c.hasChunk(int(idx)) {
-		p.send(Reject{Index: idx})
+	if !u.s.c.chunks.has(int(idx)) {
+		p.send(wire.Reject{Index: idx})
 		return
 	}
 	u.mu.Lock()
 	if len(p.reqs) >= maxRemoteRequests || slices.Contains(p.reqs, idx) {
 		u.mu.Unlock()
-		p.send(Reject{Index: idx})
+		p.send(wire.Reject{Index: idx})
 		return
 	}
 	p.reqs = append(p.reqs, idx)
@@ -134,7 +136,7 @@ func (u *uploader) work(ctx context.Context) {
 			u.mu.Lock()
 			p.piecesOut--
 			u.mu.Unlock()
-			p.send(Reject{Index: idx})
+			p.send(wire.Reject{Index: idx})
 			u.s.log.Warn("serve chunk", "chunk", idx, "err", err)
 			if errors.Is(err, ErrChanged) {
 				u.s.fatal(err)

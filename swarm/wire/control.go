@@ -1,4 +1,4 @@
-package swarm
+package wire
 
 import (
 	"fmt"
@@ -45,7 +45,7 @@ type Goodbye struct {
 }
 
 // Type implements Message.
-func (Goodbye) Type() MsgType { return MsgGoodbye }
+func (Goodbye) Type() Type { return TypeGoodbye }
 
 func (m Goodbye) appendBody(b []byte) []byte {
 	reason := m.Reason
@@ -76,6 +76,6 @@ func decodeGoodbye(body []byte) (Goodbye, error) {
 type KeepAlive struct{}
 
 // Type implements Message.
-func (KeepAlive) Type() MsgType { return MsgKeepAlive }
+func (KeepAlive) Type() Type { return TypeKeepAlive }
 
 func (KeepAlive) appendBody(b []byte) []byte { return b }

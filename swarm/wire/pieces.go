@@ -1,4 +1,4 @@
-package swarm
+package wire
 
 import (
 	"encoding/binary"
@@ -11,7 +11,7 @@ import (
 type Bitfield struct{ Bits []byte }
 
 // Type implements Message.
-func (Bitfield) Type() MsgType { return MsgBitfield }
+func (Bitfield) Type() Type { return TypeBitfield }
 
 func (m Bitfield) appendBody(b []byte) []byte { return append(b, m.Bits...) }
 
@@ -29,23 +29,23 @@ type Cancel struct{ Index uint32 }
 type Reject struct{ Index uint32 }
 
 // Type implements Message.
-func (Have) Type() MsgType { return MsgHave }
+func (Have) Type() Type { return TypeHave }
 
 // Type implements Message.
-func (Request) Type() MsgType { return MsgRequest }
+func (Request) Type() Type { return TypeRequest }
 
 // Type implements Message.
-func (Cancel) Type() MsgType { return MsgCancel }
+func (Cancel) Type() Type { return TypeCancel }
 
 // Type implements Message.
-func (Reject) Type() MsgType { return MsgReject }
+func (Reject) Type() Type { return TypeReject }
 
 func (m Have) appendBody(b []byte) []byte    { return binary.BigEndian.AppendUint32(b, m.Index) }
 func (m Request) appendBody(b []byte) []byte { return binary.BigEndian.AppendUint32(b, m.Index) }
 func (m Cancel) appendBody(b []byte) []byte  { return binary.BigEndian.AppendUint32(b, m.Index) }
 func (m Reject) appendBody(b []byte) []byte  { return binary.BigEndian.AppendUint32(b, m.Index) }
 
-func decodeIndexMsg(t MsgType, body []byte) (Message, error) {
+func decodeIndexMsg(t Type, body []byte) (Message, error) {
 	r := reader{b: body}
 	i := r.u32()
 	if err := r.done(); err != nil {
@@ -55,11 +55,11 @@ func decodeIndexMsg(t MsgType, body []byte) (Message, error) {
 		return nil, fmt.Errorf("chunk index %d out of range", i)
 	}
 	switch t {
-	case MsgHave:
+	case TypeHave:
 		return Have{i}, nil
-	case MsgRequest:
+	case TypeRequest:
 		return Request{i}, nil
-	case MsgCancel:
+	case TypeCancel:
 		return Cancel{i}, nil
 	default:
 		return Reject{i}, nil
@@ -75,7 +75,7 @@ type Piece struct {
 }
 
 // Type implements Message.
-func (Piece) Type() MsgType { return MsgPiece }
+func (Piece) Type() Type { return TypePiece }
 
 func (m Piece) appendBody(b []byte) []byte {
 	b = binary.BigEndian.AppendUint32(b, m.Index)

@@ -1,4 +1,4 @@
-package swarm
+package wire
 
 import (
 	"encoding/binary"
@@ -35,7 +35,7 @@ type Hello struct {
 }
 
 // Type implements Message.
-func (Hello) Type() MsgType { return MsgHello }
+func (Hello) Type() Type { return TypeHello }
 
 func (m Hello) appendBody(b []byte) []byte {
 	b = append(b, helloMagic[:]...)
@@ -76,7 +76,7 @@ type Welcome struct {
 }
 
 // Type implements Message.
-func (Welcome) Type() MsgType { return MsgWelcome }
+func (Welcome) Type() Type { return TypeWelcome }
 
 func (m Welcome) appendBody(b []byte) []byte {
 	b = append(b, m.Version)

@@ -1,4 +1,4 @@
-package swarm
+package wire
 
 import (
 	"encoding/binary"
@@ -9,8 +9,8 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
-// ProtocolVersion is the version of the wire protocol in docs/protocol.md (Part II).
-const ProtocolVersion = 1
+// Version is the version of the wire protocol in docs/protocol.md (Part II).
+const Version = 1
 
 // Wire-format limits. A frame announcing more than its type allows is refused
 // before its body is read.
@@ -20,56 +20,59 @@ const (
 	// chunk); a connection lowers it to its content's chunk length.
 	MaxChunkLen = hcrypto.MaxChunkSize + hcrypto.Overhead
 	// MaxChunks bounds the chunks of one content.
-	MaxChunks        = hcrypto.MaxChunks
+	MaxChunks = hcrypto.MaxChunks
+	// MaxPEXAddrs bounds the addresses of one PEX message; the encoder
+	// sends the first MaxPEXAddrs of a longer list.
+	MaxPEXAddrs      = 32
 	maxProofLen      = 4096 // a proof of a tree of 2^20 leaves is < 1 KiB
 	maxDescriptorLen = hcrypto.MaxDescriptorLen
-	maxPEXAddrs      = 32 // addresses per PEX message
 	maxAddrLen       = 72 // "<56>.onion:65535"
 	maxReasonLen     = 256
 	maxFrameLen      = 1 + 4 + 2 + maxProofLen + MaxChunkLen
 )
 
-// MsgType is the type byte of a frame.
-type MsgType uint8
+// Type is the type byte of a frame.
+type Type uint8
 
 // Message types, in the order of docs/protocol.md (Part II).
 const (
-	MsgHello     MsgType = 1
-	MsgWelcome   MsgType = 2
-	MsgGoodbye   MsgType = 3
-	MsgKeepAlive MsgType = 4
-	MsgBitfield  MsgType = 5
-	MsgHave      MsgType = 6
-	MsgRequest   MsgType = 7
-	MsgCancel    MsgType = 8
-	MsgPiece     MsgType = 9
-	MsgReject    MsgType = 10
-	MsgPEX       MsgType = 11
+	TypeHello     Type = 1
+	TypeWelcome   Type = 2
+	TypeGoodbye   Type = 3
+	TypeKeepAlive Type = 4
+	TypeBitfield  Type = 5
+	TypeHave      Type = 6
+	TypeRequest   Type = 7
+	TypeCancel    Type = 8
+	TypePiece     Type = 9
+	TypeReject    Type = 10
+	TypePEX       Type = 11
 )
 
-func (t MsgType) String() string {
+// String names the type as docs/protocol.md does, in lower case.
+func (t Type) String() string {
 	switch t {
-	case MsgHello:
+	case TypeHello:
 		return "hello"
-	case MsgWelcome:
+	case TypeWelcome:
 		return "welcome"
-	case MsgGoodbye:
+	case TypeGoodbye:
 		return "goodbye"
-	case MsgKeepAlive:
+	case TypeKeepAlive:
 		return "keep-alive"
-	case MsgBitfield:
+	case TypeBitfield:
 		return "bitfield"
-	case MsgHave:
+	case TypeHave:
 		return "have"
-	case MsgRequest:
+	case TypeRequest:
 		return "request"
-	case MsgCancel:
+	case TypeCancel:
 		return "cancel"
-	case MsgPiece:
+	case TypePiece:
 		return "piece"
-	case MsgReject:
+	case TypeReject:
 		return "reject"
-	case MsgPEX:
+	case TypePEX:
 		return "pex"
 	}
 	return fmt.Sprintf("type-%d", uint8(t))
@@ -77,24 +80,24 @@ func (t MsgType) String() string {
 
 // maxBody returns the largest body a frame of type t may carry, 0 for an
 // unknown type.
-func (t MsgType) maxBody() int {
+func (t Type) maxBody() int {
 	switch t {
-	case MsgHello:
+	case TypeHello:
 		return helloLen
-	case MsgWelcome:
+	case TypeWelcome:
 		return 1 + 2 + maxDescriptorLen
-	case MsgGoodbye:
+	case TypeGoodbye:
 		return 1 + maxReasonLen
-	case MsgKeepAlive:
+	case TypeKeepAlive:
 		return 0
-	case MsgBitfield:
+	case TypeBitfield:
 		return MaxChunks / 8
-	case MsgHave, MsgRequest, MsgCancel, MsgReject:
+	case TypeHave, TypeRequest, TypeCancel, TypeReject:
 		return 4
-	case MsgPiece:
+	case TypePiece:
 		return maxFrameLen - 1
-	case MsgPEX:
-		return 1 + maxPEXAddrs*(1+maxAddrLen)
+	case TypePEX:
+		return 1 + MaxPEXAddrs*(1+maxAddrLen)
 	}
 	return -1
 }
@@ -102,7 +105,7 @@ func (t MsgType) maxBody() int {
 // Message is one decoded frame.
 type Message interface {
 	// Type is the frame's type byte.
-	Type() MsgType
+	Type() Type
 	// appendBody appends the encoded body.
 	appendBody(b []byte) []byte
 }
@@ -145,7 +148,7 @@ func ReadFrame(r io.Reader, maxChunk int) (Message, error) {
 		return nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:4])
-	t := MsgType(hdr[4])
+	t := Type(hdr[4])
 	if n == 0 {
 		return nil, fmt.Errorf("read frame: %w: zero length", ErrMalformed)
 	}
@@ -153,7 +156,7 @@ func ReadFrame(r io.Reader, maxChunk int) (Message, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("read frame: %w %d", ErrUnknownType, hdr[4])
 	}
-	if t == MsgPiece && maxChunk > 0 {
+	if t == TypePiece && maxChunk > 0 {
 		limit = min(limit, 4+2+maxProofLen+maxChunk)
 	}
 	if uint64(n-1) > uint64(limit) {
@@ -175,7 +178,7 @@ func noEOF(err error) error {
 
 // DecodeBody decodes the body of a frame of type t. Byte slices of the
 // result alias body.
-func DecodeBody(t MsgType, body []byte) (Message, error) {
+func DecodeBody(t Type, body []byte) (Message, error) {
 	if limit := t.maxBody(); limit < 0 {
 		return nil, fmt.Errorf("decode: %w %d", ErrUnknownType, uint8(t))
 	} else if len(body) > limit {
@@ -184,21 +187,21 @@ func DecodeBody(t MsgType, body []byte) (Message, error) {
 	var m Message
 	var err error
 	switch t {
-	case MsgHello:
+	case TypeHello:
 		m, err = decodeHello(body)
-	case MsgWelcome:
+	case TypeWelcome:
 		m, err = decodeWelcome(body)
-	case MsgGoodbye:
+	case TypeGoodbye:
 		m, err = decodeGoodbye(body)
-	case MsgKeepAlive:
+	case TypeKeepAlive:
 		m = KeepAlive{}
-	case MsgBitfield:
+	case TypeBitfield:
 		m = Bitfield{Bits: body}
-	case MsgHave, MsgRequest, MsgCancel, MsgReject:
+	case TypeHave, TypeRequest, TypeCancel, TypeReject:
 		m, err = decodeIndexMsg(t, body)
-	case MsgPiece:
+	case TypePiece:
 		m, err = decodePiece(body)
-	case MsgPEX:
+	case TypePEX:
 		m, err = decodePEX(body)
 	}
 	if err != nil {

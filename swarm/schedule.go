@@ -9,13 +9,14 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
 // message handles a frame a peer sent; an error drops the peer.
-func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
+func (s *swarm) message(ctx context.Context, p *peer, m wire.Message) error {
 	n := s.desc.NumChunks()
 	switch m := m.(type) {
-	case Bitfield:
+	case wire.Bitfield:
 		b := bitmap(m.Bits)
 		if p.gotBitfield || !b.validFor(n) {
 			return fmt.Errorf("%w: bad or second bitfield", errProtocol)
@@ -24,7 +25,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		p.gotBitfield = true
 		s.pk.addAvail(p.has, 1)
 		s.closeIfDone(p)
-	case Have:
+	case wire.Have:
 		i := int(m.Index)
 		if !p.gotBitfield || i >= n {
 			return fmt.Errorf("%w: have %d", errProtocol, i)
@@ -34,7 +35,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 			s.pk.avail[i]++
 			s.closeIfDone(p)
 		}
-	case Reject:
+	case wire.Reject:
 		i := int(m.Index)
 		if _, ok := p.outstanding[i]; ok {
 			delete(p.outstanding, i)
@@ -43,20 +44,10 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 		} else {
 			p.settle(i)
 		}
-	case PEX:
-		for _, a := range m.Addrs {
-			s.learn(a)
-		}
-		if len(m.Addrs) > 0 && p.serves && p.addr == "" && !s.own[m.Addrs[0]] {
-			p.addr = m.Addrs[0] // it announced itself
-			if a := s.addrs[p.addr]; a != nil && !a.good {
-				a.good = true
-				s.pexDirty = time.Now()
-			}
-		}
-		s.dialMore(ctx, time.Now())
+	case wire.PEX:
+		s.gotPEX(ctx, p, m)
 		return nil
-	case Piece:
+	case wire.Piece:
 		return s.piece(p, m)
 	}
 	s.schedule(p)
@@ -64,7 +55,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m Message) error {
 }
 
 // piece takes a chunk off the wire; it is verified by the store goroutine.
-func (s *swarm) piece(p *peer, m Piece) error {
+func (s *swarm) piece(p *peer, m wire.Piece) error {
 	i := int(m.Index)
 	if i >= s.desc.NumChunks() {
 		return fmt.Errorf("%w: piece %d out of range", errProtocol, i)
@@ -106,41 +97,8 @@ func (s *swarm) piece(p *peer, m Piece) error {
 // downloaders that came after.
 func (s *swarm) closeIfDone(p *peer) {
 	if s.finished && p.gotBitfield && p.has.count() == s.desc.NumChunks() {
-		p.closeWith(ByeNormal, "both complete", nil)
+		p.closeWith(wire.ByeNormal, "both complete", nil)
 	}
-}
-
-// stored handles the verdict of the store goroutine on one chunk.
-func (s *swarm) stored(ctx context.Context, r storeResult) {
-	switch {
-	case r.finish:
-		if r.err != nil {
-			s.failure = r.err
-			return
-		}
-		s.finished = true
-		for p := range s.peers {
-			s.closeIfDone(p)
-		}
-		if s.c.serving() {
-			s.c.setState(StateSeeding, nil)
-		} else {
-			s.c.setState(StateDone, nil)
-			s.cancel()
-		}
-		return
-	case r.err != nil && r.bad:
-		s.pk.pending[r.i] = false
-		s.log.Warn("peer sent a bad chunk; banned for this content", "chunk", r.i, "err", r.err)
-		s.ban(r.from)
-		r.from.closeWith(ByeBanned, "bad chunk", r.err)
-		s.scheduleAll()
-		return
-	case r.err != nil:
-		s.failure = r.err
-		return
-	}
-	s.gained(ctx, r.i)
 }
 
 // gained announces chunk i, verified and stored, or added by a live share's
@@ -151,7 +109,7 @@ func (s *swarm) gained(ctx context.Context, i int) {
 	}
 	s.c.markHave(i)
 	for q := range s.peers {
-		q.send(Have{Index: uint32(i)})
+		q.send(wire.Have{Index: uint32(i)})
 	}
 	if s.pk.left == 0 {
 		s.completed(ctx)
@@ -320,103 +278,11 @@ func (s *swarm) steal(q *peer, n int) int {
 	return got
 }
 
-// reprioritize follows the readers: their windows go first, and requests
-// outside every window are withdrawn when they hold back window chunks.
-// A peer serves requests in the order they came, so when a reader jumps
-// (it opened, or seeked) or is starved (the chunks where it reads are
-// requested from no one), every request but those for the head of the
-// latest reader's window is withdrawn, so that the head is first in the
-// peers' queues rather than behind seconds of other chunks; the rest is
-// asked for again after it, in priority order. Otherwise (a reader moving
-// ahead as it plays) only as many are withdrawn as make room for the
-// window.
-func (s *swarm) reprioritize() {
-	if s.pk == nil {
-		return
-	}
-	ws, jumped, moved := s.c.windows(s.rate())
-	s.pk.dupHead = time.Since(moved) < hedgeFor
-	if !s.pk.setPriority(ws) {
-		return
-	}
-	if jumped || s.pk.starved(ws) {
-		for p := range s.peers {
-			for i := range p.outstanding {
-				if r := s.pk.prio[i]; r < 0 || r >= recentLead {
-					s.withdraw(p, i)
-				}
-			}
-		}
-		if jumped && len(ws) > 0 {
-			s.hedge(ws[0].start)
-		}
-		s.scheduleAll()
-		return
-	}
-	for p := range s.peers {
-		urgent := s.pk.urgentUnrequested(p.has)
-		for i := range p.outstanding {
-			if urgent <= 0 || len(p.outstanding) < p.window {
-				break
-			}
-			if s.pk.prio[i] >= 0 {
-				continue
-			}
-			s.withdraw(p, i)
-			urgent--
-		}
-	}
-	s.scheduleAll()
-}
-
-// hedgeFor is how long after a reader opened or seeked the head of its
-// window may be asked of a second peer (picker.dupHead). Later, a reader
-// that waits is one that caught up with the download, where copies would
-// only halve the rate.
-const hedgeFor = 5 * time.Second
-
-// hedge puts the new place of a reader that jumped ahead of everything else:
-// the chunk at start is asked of every peer that has it, then each peer,
-// fastest first, is asked for one of the chunks after it. What a circuit
-// was sent before the jump is inside tor, where no Cancel reaches it, so
-// which circuit brings the first chunk soonest is not known: the first copy
-// wins and the others are withdrawn when it comes. The chunks after it are
-// not copied: a player that decodes on to an exact time reads them at once,
-// and copies of them on every circuit would each take a circuit's whole
-// throughput for a chunk another circuit is already bringing.
-func (s *swarm) hedge(start int) {
-	peers := slices.DeleteFunc(s.fastestFirst(), func(p *peer) bool { return !p.gotBitfield })
-	ask := func(p *peer, i int) bool {
-		if _, ok := p.outstanding[i]; ok || !p.has.get(i) || len(s.storeQ) >= s.win.storeQueue {
-			return false
-		}
-		s.request(p, i)
-		return true
-	}
-	if s.pk.missing(start) {
-		for _, p := range peers {
-			ask(p, start)
-		}
-	}
-	next, end := start+1, min(s.pk.n, start+1+len(peers))
-	for _, p := range peers {
-		for next < end && (!s.pk.missing(next) || s.pk.inflight[next] > 0) {
-			next++
-		}
-		if next >= end {
-			return
-		}
-		if ask(p, next) {
-			next++
-		}
-	}
-}
-
 // request asks p for chunk i.
 func (s *swarm) request(p *peer, i int) {
 	p.outstanding[i] = time.Now()
 	s.pk.inflight[i]++
-	p.send(Request{Index: uint32(i)})
+	p.send(wire.Request{Index: uint32(i)})
 }
 
 // withdraw cancels the request for chunk i outstanding at p.
@@ -424,102 +290,4 @@ func (s *swarm) withdraw(p *peer, i int) {
 	delete(p.outstanding, i)
 	s.pk.inflight[i]--
 	p.withdraw(i)
-}
-
-func (s *swarm) rate() float64 {
-	var r float64
-	for p := range s.peers {
-		r += p.rate
-	}
-	return r
-}
-
-// checkStuck says in Status.Waiting when the peers a download has cannot
-// help it: every one that sent its bitfield lacks every missing chunk (a
-// swarm of partial copies whose seeder left). Without peers, the dials'
-// failures say why instead (handle, dialFailed).
-func (s *swarm) checkStuck() {
-	if s.pk == nil || s.pk.left == 0 || len(s.peers) == 0 {
-		return
-	}
-	known := 0
-	for p := range s.peers {
-		if p.gotBitfield {
-			known++
-		}
-	}
-	reason := ""
-	if known > 0 && !s.pk.anyWanted() {
-		reason = fmt.Sprintf("no peer connected has any of the missing chunks (%d connections); waiting for one that has", known)
-	}
-	s.c.mu.Lock()
-	s.c.waiting = reason
-	s.c.mu.Unlock()
-}
-
-// measure updates rates and windows once a second.
-func (s *swarm) measure(d time.Duration) {
-	var down float64
-	latency, slack, floor, step := windowLatency, s.win.slack, s.win.min, s.win.step
-	if s.c.playing(time.Now()) {
-		latency, slack, floor, step = playLatency, 1, 1, s.win.max // shrink at once
-	}
-	for p := range s.peers {
-		inst := float64(p.tickBytes) / d.Seconds()
-		p.sample(p.tickBytes, d)
-		if len(p.outstanding) > 0 || p.tickBytes > 0 {
-			p.busy += d
-		}
-		p.tickBytes = 0
-		p.rate = 0.6*p.rate + 0.4*inst
-		down += p.rate
-		if s.desc != nil {
-			// Keep the circuit full: enough requests to cover the rate over the
-			// latency of a request, plus slack.
-			// The instant rate lets the window grow as fast as the circuit does
-			// (a window-limited circuit delivers a full window per round trip).
-			p.window = s.win.size(max(p.rate, inst), latency.Seconds(), slack, floor, step, p.window)
-			if len(p.outstanding) > 0 {
-				s.log.Debug("peer", "circuit", p.circ, "rate", int(p.rate), "window", p.window, "outstanding", len(p.outstanding))
-			}
-		}
-	}
-	up := float64(s.up.total.Load())
-	s.c.mu.Lock()
-	if s.finished || s.pk == nil || s.pk.left == 0 {
-		down = 0
-	}
-	s.c.downRate = down
-	s.c.upRate = 0.6*s.c.upRate + 0.4*(up-float64(s.c.uploaded))/d.Seconds()
-	s.c.uploaded = int64(up)
-	s.c.mu.Unlock()
-	if s.pk != nil {
-		s.reprioritize()
-		s.scheduleAll()
-	}
-}
-
-// checkStalls withdraws requests that took too long and drops silent peers.
-func (s *swarm) checkStalls(now time.Time) {
-	for p := range s.peers {
-		for i, w := range p.cancelled {
-			if now.Sub(w.at) > cancelledKeep {
-				delete(p.cancelled, i) // the peer honoured the Cancel
-			}
-		}
-		if len(p.outstanding) == 0 {
-			continue
-		}
-		last := max(p.lastPiece.UnixNano(), p.joined.UnixNano())
-		if now.Sub(time.Unix(0, last)) > stallTimeout {
-			p.closeWith(ByeNormal, "stalled", fmt.Errorf("stalled"))
-			continue
-		}
-		for i, at := range p.outstanding {
-			if now.Sub(at) > requestTimeout {
-				s.withdraw(p, i)
-				p.window = max(s.win.min, p.window/2)
-			}
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package swarm
+package wire
 
 import (
 	"fmt"
@@ -13,12 +13,12 @@ import (
 type PEX struct{ Addrs []string }
 
 // Type implements Message.
-func (PEX) Type() MsgType { return MsgPEX }
+func (PEX) Type() Type { return TypePEX }
 
 func (m PEX) appendBody(b []byte) []byte {
 	addrs := m.Addrs
-	if len(addrs) > maxPEXAddrs {
-		addrs = addrs[:maxPEXAddrs]
+	if len(addrs) > MaxPEXAddrs {
+		addrs = addrs[:MaxPEXAddrs]
 	}
 	b = append(b, byte(len(addrs)))
 	for _, a := range addrs {
@@ -31,7 +31,7 @@ func (m PEX) appendBody(b []byte) []byte {
 func decodePEX(body []byte) (PEX, error) {
 	r := reader{b: body}
 	n := int(r.u8())
-	if n > maxPEXAddrs {
+	if n > MaxPEXAddrs {
 		return PEX{}, fmt.Errorf("%d addresses", n)
 	}
 	m := PEX{Addrs: make([]string, 0, n)}
