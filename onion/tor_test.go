@@ -21,11 +21,12 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if err := testnet.CloseShared(); err != nil {
+	if err := testnettest.CloseShared(); err != nil {
 		fmt.Fprintln(os.Stderr, "close test network:", err)
 	}
 	os.Exit(code)
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 // waits for its bootstrap; it is closed at the end of the test.
 func startTor(t *testing.T, dataDir string) *onion.Tor {
 	t.Helper()
-	return testnet.Shared(t, testnet.Options{}).StartTor(t, func(c *onion.Config) {
+	return testnettest.StartTor(t, testnettest.Shared(t, testnet.Options{}), func(c *onion.Config) {
 		if dataDir != "" {
 			c.DataDir = dataDir
 		}
@@ -300,7 +301,7 @@ func TestStartWithoutTor(t *testing.T) {
 }
 
 func TestAttachControlPassword(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	// hash of "right horse", made with tor --hash-password
 	const hashed = "16:8CAF2DFEE609A51160B2638B2175569BF83939BC90B80A58C5A64D02D8"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -355,7 +356,7 @@ func TestAttachControlPassword(t *testing.T) {
 }
 
 func TestDialRefusesClearnet(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tor, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Torrc: []string{"DisableNetwork 1"}})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
@@ -38,7 +39,7 @@ func (s *syncBuffer) String() string {
 // private Tor network: share says when its link is reachable, the file
 // arrives whole and verified, get exits 0, ls lists it.
 func TestShareGetLs(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
