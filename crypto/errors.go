@@ -14,6 +14,9 @@ var (
 	ErrBadProof = errors.New("bad proof")
 	// ErrBadLink reports a hydre link or content ID text that does not parse.
 	ErrBadLink = errors.New("bad link")
+	// ErrBadOnion reports text that is not a v3 onion address with a port
+	// ("<56 characters>.onion:port"); see ParseOnion.
+	ErrBadOnion = errors.New("bad onion address")
 	// ErrBadDescriptor reports a descriptor that does not decode or does not
 	// match its content ID.
 	ErrBadDescriptor = errors.New("bad descriptor")

@@ -172,7 +172,9 @@ func ParseAddress(addr string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("parse onion address: %w: %w", ErrNotOnion, err)
 	}
 	port, err = strconv.Atoi(p)
-	if err != nil || port < 1 || port > 65535 {
+	if err != nil || port < 1 || port > 65535 || strconv.Itoa(port) != p {
+		// Only the plain decimal form ("+80" and "080" are refused), as
+		// crypto.ParseOnion, which the front ends use.
 		return "", 0, fmt.Errorf("parse onion address: bad port %q", p)
 	}
 	if _, err := parseHost(h); err != nil {
