@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/internal/bytesize"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -207,7 +208,7 @@ func deleteDataCheck(st swarm.Status) *widget.Check {
 	if st.Done() {
 		return widget.NewCheck("Also delete the file from the disk", nil)
 	}
-	c := widget.NewCheck("Also delete the partial file ("+formatSize(st.Verified)+" fetched; a removed download cannot resume)", nil)
+	c := widget.NewCheck("Also delete the partial file ("+bytesize.Format(st.Verified)+" fetched; a removed download cannot resume)", nil)
 	c.SetChecked(true)
 	return c
 }
@@ -261,7 +262,7 @@ func (r *downloadRow) set(st swarm.Status) {
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		parts = append(parts, why)
 	}
-	parts = append(parts, formatSize(st.Verified)+" of "+sizeOrUnknown(st.Size))
+	parts = append(parts, bytesize.Format(st.Verified)+" of "+sizeOrUnknown(st.Size))
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}
@@ -270,7 +271,7 @@ func (r *downloadRow) set(st swarm.Status) {
 		parts = append(parts, eta)
 	}
 	if st.Done() && st.Uploaded > 0 {
-		parts = append(parts, formatSize(st.Uploaded)+" uploaded")
+		parts = append(parts, bytesize.Format(st.Uploaded)+" uploaded")
 	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {
@@ -302,7 +303,7 @@ func sizeOrUnknown(n int64) string {
 	if n <= 0 {
 		return "unknown size"
 	}
-	return formatSize(n)
+	return bytesize.Format(n)
 }
 
 // CreateRenderer lays the row out.

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/internal/bytesize"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -253,7 +254,7 @@ func (r *shareRow) set(st swarm.Status) {
 	r.st = st
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
-	detail := fmt.Sprintf("%s · %d peers · %s uploaded", formatSize(st.Size), st.Peers, formatSize(st.Uploaded))
+	detail := fmt.Sprintf("%s · %d peers · %s uploaded", bytesize.Format(st.Size), st.Peers, bytesize.Format(st.Uploaded))
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		detail = why + " · " + detail
 	}
