@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hydre-p2p/hydre/internal/bytesize"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -44,7 +45,7 @@ func runLs(ctx context.Context, g *globals, args []string) error {
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%s\t%s\n", short(s.ID.String()), s.Kind, s.State, pct, human(s.Size), name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%s\t%s\n", short(s.ID.String()), s.Kind, s.State, pct, bytesize.Format(s.Size), name)
 		if *links {
 			fmt.Fprintf(tw, "\t%s\n", s.Link)
 		}

@@ -172,15 +172,3 @@ func TestShareGetUsage(t *testing.T) {
 		}
 	}
 }
-
-func TestHuman(t *testing.T) {
-	tests := []struct {
-		n    int64
-		want string
-	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536 << 10, "1.5 MiB"}, {3 << 30, "3.0 GiB"}}
-	for _, tt := range tests {
-		if got := human(tt.n); got != tt.want {
-			t.Errorf("human(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
