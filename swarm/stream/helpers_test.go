@@ -14,7 +14,6 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 	"github.com/hydre-p2p/hydre/swarm"
 )
