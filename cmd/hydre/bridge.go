@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +16,6 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/internal/bytesize"
 	"github.com/hydre-p2p/hydre/onion"
-	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
@@ -282,152 +278,6 @@ func orDash(s string) string {
 	return s
 }
 
-// clientFlags are the options of the discreet client shared by fetch and
-// serve.
-type clientFlags struct {
-	dht, blocklist, fingerprint  string
-	noDHT, noSpy, trustReferrers bool
-}
-
-func (cf *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&cf.dht, "dht", publicDHTRouters, "comma-separated `host:port` DHT nodes to start look-ups from")
-	fs.BoolVar(&cf.noDHT, "no-dht", false, "no DHT look-up: use only --peer and the magnet's x.pe peers")
-	fs.StringVar(&cf.blocklist, "blocklist", "", "PeerGuardian .p2p or eMule .dat `FILE`; spies found are appended (default: <data-dir>/bridge/blocklist.p2p)")
-	fs.StringVar(&cf.fingerprint, "fingerprint", "transmission", "client to pass for: transmission or qbittorrent")
-	fs.BoolVar(&cf.noSpy, "no-spy-finder", false, "skip the decoy walks that catch spy DHT nodes")
-	fs.BoolVar(&cf.trustReferrers, "trust-referrers", false, "block only DHT nodes caught lying, not the nodes that led to them")
-}
-
-// config builds the client configuration, creating dataDir and the bridge
-// directory.
-func (cf *clientFlags) config(g *globals, dataDir string) (bridge.Config, error) {
-	fp, ok := bridge.Fingerprints[cf.fingerprint]
-	if !ok {
-		return bridge.Config{}, usageError{fmt.Sprintf("unknown --fingerprint %q (want transmission or qbittorrent)", cf.fingerprint)}
-	}
-	if cf.blocklist == "" {
-		cf.blocklist = filepath.Join(bridgeDir(g), "blocklist.p2p")
-	}
-	for _, d := range []string{dataDir, bridgeDir(g)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return bridge.Config{}, fmt.Errorf("create %s: %w", d, err)
-		}
-	}
-	bl, err := bridge.NewBlocklist(cf.blocklist)
-	if err != nil {
-		return bridge.Config{}, err
-	}
-	cfg := bridge.Config{DataDir: dataDir, Logger: g.Logger, Fingerprint: fp, Blocklist: bl,
-		Spy: bridge.SpyConfig{Disabled: cf.noSpy, TrustReferrers: cf.trustReferrers}}
-	if !cf.noDHT {
-		for _, n := range strings.Split(cf.dht, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				cfg.DHTBootstrap = append(cfg.DHTBootstrap, n)
-			}
-		}
-	}
-	return cfg, nil
-}
-
-func runBridgeServe(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge serve", "[options]",
-		"Run a hidden bridge node: an onion service (its address is printed) that leeches the\n"+
-			"magnet links hydre users send it with the discreet client, and answers each with a\n"+
-			"hydre link per file of the torrent, shared by this node. Users ask with\n"+
-			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
-	var cf clientFlags
-	cf.register(fs)
-	var maxSize, quota sizeFlag
-	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
-	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
-	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
-	maxFiles := fs.Int("max-files", 100, "refuse torrents of more than `N` files (each file is shared as a content of its own)")
-	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
-	var peers stringsFlag
-	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
-	var auth stringsFlag
-	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
-	if err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
-	}
-	if *maxFetches < 0 || *cacheDays <= 0 || *maxFiles <= 0 {
-		return usageError{"--max-fetches must be >= 0, --cache-days and --max-files > 0"}
-	}
-	for _, p := range peers {
-		if _, err := netip.ParseAddrPort(p); err != nil {
-			return usageError{fmt.Sprintf("--peer %q: want ip:port", p)}
-		}
-	}
-	svc := onion.ServiceConfig{}
-	for _, a := range auth {
-		k, err := onion.ParseClientPublicKey(a)
-		if err != nil {
-			return usageError{fmt.Sprintf("--client-auth: %v", err)}
-		}
-		svc.ClientAuth = append(svc.ClientAuth, k)
-	}
-	cfg, err := cf.config(g, filepath.Join(bridgeDir(g), "cache"))
-	if err != nil {
-		return err
-	}
-	cfg.DirPerInfoHash = true
-	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
-	cfg.MaxSize = int64(maxSize)
-	cfg.MaxTorrents = *maxFetches
-	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
-	if err != nil {
-		return err
-	}
-	svc.Key = key
-	n, err := g.startCLINode(ctx, &swarm.Config{DataDir: g.engineDir(),
-		DownloadDir: filepath.Join(bridgeDir(g), "downloads"), Reshare: true}, !g.JSON)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	e, tor := n.Engine, n.Tor
-	c, err := bridge.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
-		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
-		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
-	if err != nil {
-		return err
-	}
-	if g.JSON {
-		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": node.Address()})
-	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", node.Address())
-	}
-	statusPath := filepath.Join(bridgeDir(g), "status.json")
-	defer os.Remove(statusPath)
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-served:
-			return err
-		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(e)
-		case <-tick.C:
-			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
-			if err := writeJSONFile(statusPath, st); err != nil {
-				g.Logger.Warn("write bridge status", "err", err)
-			}
-		}
-	}
-}
-
 func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge request", "[--stream [--player P | -o FILE]] ADDRESS MAGNET",
 		"Ask the hidden bridge node at ADDRESS (\"<56 chars>.onion:port\") to fetch MAGNET, and print\n"+
@@ -572,38 +422,6 @@ func largestFile(files []bridge.File) bridge.File {
 		}
 	}
 	return f
-}
-
-// sizeFlag is a byte count given as a number with an optional K, M, G or T
-// suffix (powers of 1024).
-type sizeFlag int64
-
-func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
-
-func (f *sizeFlag) Set(v string) error {
-	n, err := parseSize(v)
-	if err != nil {
-		return err
-	}
-	*f = sizeFlag(n)
-	return nil
-}
-
-func parseSize(v string) (int64, error) {
-	s := strings.ToUpper(strings.TrimSpace(v))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "IB"), "B")
-	shift := 0
-	if s != "" {
-		if i := strings.IndexByte("KMGT", s[len(s)-1]); i >= 0 {
-			shift = 10 * (i + 1)
-			s = s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)>>shift {
-		return 0, fmt.Errorf("bad size %q (want e.g. 500M or 20G)", v)
-	}
-	return n << shift, nil
 }
 
 // bridgeLinksFor turns the argument of 'hydre get' into hydre links: a
