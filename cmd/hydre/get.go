@@ -108,9 +108,9 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	return report(ctx, g, ids, finals, err, *seed)
 }
 
-// checkLinkArg checks the LINK of 'hydre get' and 'hydre stream' before
-// tor starts: a hydre link, whole (its checksum catches a typo), or with
-// viaBridge a magnet link for the bridge node to fetch.
+// checkLinkArg checks the LINK of 'hydre get' before tor starts: a hydre
+// link, whole (its checksum catches a typo), or with viaBridge a magnet
+// link for the bridge node to fetch.
 func checkLinkArg(arg string, viaBridge bool) error {
 	if strings.HasPrefix(arg, "magnet:") {
 		if !viaBridge {

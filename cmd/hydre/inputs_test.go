@@ -64,6 +64,7 @@ func TestInputsCheckedBeforeTor(t *testing.T) {
 		{"get, -o is a file", []string{"get", "-o", aFile, link}, 1, "not a directory", false},
 		{"get, negative circuits", []string{"get", "--circuits", "-1", link}, 2, "--circuits", false},
 		{"stream, mistyped link", []string{"stream", "--player", "none", typo}, 2, "bad checksum", false},
+		{"stream, magnet", []string{"stream", magnet}, 2, "not a hydre link", false},
 		{"stream, unknown player", []string{"stream", "--player", "winamp", link}, 2, "unknown player", false},
 		{"share, missing file", []string{"share", filepath.Join(t.TempDir(), "missing.mp4")}, 1, "no such file", false},
 		{"share, a folder", []string{"share", t.TempDir()}, 1, "not a regular file", false},

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
@@ -126,6 +127,22 @@ func TestShareGetLs(t *testing.T) {
 	}
 	if got, err := os.ReadFile(filepath.Join(dest2, "report.pdf")); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("file from the daemon: %d bytes, %v", len(got), err)
+	}
+
+	// The app starts its node the same way (startNode): on C's data
+	// directory it uses the tor folder C's get used, and opens the engine
+	// that holds C's download.
+	e, tr, stopApp, err := gc.guiStart(ctx, gui.Settings{DownloadDir: dest2}, func(gui.Progress) {})
+	if err != nil {
+		t.Fatalf("the app's start: %v", err)
+	}
+	list := e.List()
+	stopApp()
+	if tr == nil || len(list) != 1 || list[0].Name != "report.pdf" {
+		t.Errorf("the app's node: transport %v, contents %v", tr, list)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(gc.DataDir, "tor-testnet*")); len(dirs) != 1 || filepath.Base(dirs[0]) != "tor-testnet-"+nw.ID() {
+		t.Errorf("tor folders of the command line and the app: %v, want one, tor-testnet-%s", dirs, nw.ID())
 	}
 
 	// Its tor dies (SIGKILL, as by the OOM killer): the daemon exits with
