@@ -46,8 +46,12 @@ func TestOnionName(t *testing.T) {
 		if _, _, err := ParsePeer(addr); !errors.Is(err, ErrBadLink) || !errors.Is(err, ErrBadOnion) || !strings.Contains(err.Error(), "bad onion address") {
 			t.Errorf("%s: ParsePeer err = %v", name, err)
 		}
-		if _, _, err := ParseOnion(addr); !errors.Is(err, ErrBadOnion) || errors.Is(err, ErrBadLink) {
+		_, _, err := ParseOnion(addr)
+		if !errors.Is(err, ErrBadOnion) || errors.Is(err, ErrBadLink) {
 			t.Errorf("%s: ParseOnion err = %v", name, err)
+		}
+		if typo := name == "checksum" || name == "version byte"; errors.Is(err, ErrOnionChecksum) != typo {
+			t.Errorf("%s: ParseOnion err = %v, wrapping ErrOnionChecksum: %v", name, err, !typo)
 		}
 	}
 }

@@ -16,7 +16,7 @@ func TestLayering(t *testing.T) {
 	// import directly (non-test code).
 	allowed := map[string][]string{
 		"crypto":        {},
-		"onion":         {},
+		"onion":         {"crypto"}, // crypto.ParseOnion, the one validator of onion addresses
 		"onion/memnet":  {"onion"},
 		"onion/testnet": {"onion"},
 		"swarm":         {"onion", "crypto"},
