@@ -14,18 +14,19 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	testnet.CloseShared()
+	testnettest.CloseShared()
 	os.Exit(code)
 }
 
 func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 	t.Helper()
-	return nw.StartTor(t, func(c *onion.Config) { c.Logger = testLogger(t) })
+	return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
 }
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a
@@ -47,7 +48,7 @@ func TestNodeOverTor(t *testing.T) {
 	trd.add(t, tf, seedDir)
 	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
-	nw := testnet.Shared(t, testnet.Options{})
+	nw := testnettest.Shared(t, testnet.Options{})
 	bridgeTor, userTor := torFor(t, nw), torFor(t, nw)
 	c := newTestClient(t, Config{DirPerInfoHash: true})
 	engine := openEngine(t, bridgeTor, "bridge")

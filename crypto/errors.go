@@ -14,6 +14,13 @@ var (
 	ErrBadProof = errors.New("bad proof")
 	// ErrBadLink reports a hydre link or content ID text that does not parse.
 	ErrBadLink = errors.New("bad link")
+	// ErrBadOnion reports text that is not a v3 onion address with a port
+	// ("<56 characters>.onion:port"); see ParseOnion.
+	ErrBadOnion = errors.New("bad onion address")
+	// ErrOnionChecksum reports a v3-shaped onion name whose checksum or
+	// version byte is wrong, most often a typo; errors that wrap it wrap
+	// ErrBadOnion too.
+	ErrOnionChecksum = errors.New("checksum or version byte does not match (mistyped?)")
 	// ErrBadDescriptor reports a descriptor that does not decode or does not
 	// match its content ID.
 	ErrBadDescriptor = errors.New("bad descriptor")

@@ -34,6 +34,8 @@ func TestOnionName(t *testing.T) {
 		"port 0":       strings.TrimSuffix(torproject, "443") + "0",
 		"port 65536":   strings.TrimSuffix(torproject, "443") + "65536",
 		"port +1":      strings.TrimSuffix(torproject, "443") + "+1",
+		"port 0443":    strings.TrimSuffix(torproject, "443") + "0443",
+		"port space":   strings.TrimSuffix(torproject, "443") + " 443",
 		"not onion":    "example.com:443",
 		"v2 length":    "expyuzz4wqqyqhjn.onion:80",
 		"checksum":     "3gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion:443",
@@ -41,8 +43,15 @@ func TestOnionName(t *testing.T) {
 		"version byte": onionB32.EncodeToString(append(append(make([]byte, 32), onionChecksum(make([]byte, 32))...), 4)) + ".onion:1",
 	}
 	for name, addr := range bad {
-		if _, _, err := ParsePeer(addr); !errors.Is(err, ErrBadLink) || !strings.Contains(err.Error(), "bad onion address") {
+		if _, _, err := ParsePeer(addr); !errors.Is(err, ErrBadLink) || !errors.Is(err, ErrBadOnion) || !strings.Contains(err.Error(), "bad onion address") {
 			t.Errorf("%s: ParsePeer err = %v", name, err)
+		}
+		_, _, err := ParseOnion(addr)
+		if !errors.Is(err, ErrBadOnion) || errors.Is(err, ErrBadLink) {
+			t.Errorf("%s: ParseOnion err = %v", name, err)
+		}
+		if typo := name == "checksum" || name == "version byte"; errors.Is(err, ErrOnionChecksum) != typo {
+			t.Errorf("%s: ParseOnion err = %v, wrapping ErrOnionChecksum: %v", name, err, !typo)
 		}
 	}
 }

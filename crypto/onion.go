@@ -36,40 +36,58 @@ func onionName(pub [32]byte) string {
 	return onionB32.EncodeToString(raw)
 }
 
-// ParsePeer parses a peer hint "<56 characters>.onion:port" (a v3 onion
-// address with a port) and returns the service's public key and the port.
-// It checks the length, alphabet, version byte and checksum of the name.
-// Errors wrap ErrBadLink and say what is wrong ("bad onion address: ...").
-func ParsePeer(addr string) (pub [32]byte, port int, err error) {
+// ParseOnion parses a v3 onion address with its port, "<56
+// characters>.onion:port", and returns the service's public key and the
+// port. It checks the name as ParseOnionHost does, and takes a port only
+// in its plain decimal form (1 to 65535: no sign, no leading zero). Errors
+// wrap ErrBadOnion and say what is wrong ("bad onion address: bad port").
+func ParseOnion(addr string) (pub [32]byte, port int, err error) {
 	host, portText, ok := strings.Cut(addr, ":")
 	if !ok {
-		return pub, 0, fmt.Errorf("bad onion address: missing port: %w", ErrBadLink)
+		return pub, 0, fmt.Errorf("%w: missing port", ErrBadOnion)
 	}
 	port, err = strconv.Atoi(portText)
 	if err != nil || port < 1 || port > 65535 || strconv.Itoa(port) != portText {
-		return pub, 0, fmt.Errorf("bad onion address: bad port: %w", ErrBadLink)
+		return pub, 0, fmt.Errorf("%w: bad port", ErrBadOnion)
 	}
+	if pub, err = ParseOnionHost(host); err != nil {
+		return pub, 0, err
+	}
+	return pub, port, nil
+}
+
+// ParseOnionHost parses a v3 onion host name, "<56 characters>.onion" in
+// any case, and returns the service's public key. Errors wrap ErrBadOnion,
+// and also ErrOnionChecksum for a wrong checksum or version byte.
+func ParseOnionHost(host string) (pub [32]byte, err error) {
 	name, ok := strings.CutSuffix(strings.ToLower(host), ".onion")
 	if !ok {
-		return pub, 0, fmt.Errorf("bad onion address: host does not end in .onion: %w", ErrBadLink)
+		return pub, fmt.Errorf("%w: host does not end in .onion", ErrBadOnion)
 	}
 	if len(name) != onionNameLen {
-		return pub, 0, fmt.Errorf("bad onion address: name has %d characters, want %d (v3): %w", len(name), onionNameLen, ErrBadLink)
+		return pub, fmt.Errorf("%w: name has %d characters, want %d (v3)", ErrBadOnion, len(name), onionNameLen)
 	}
 	if pos := badB32Char(name); pos >= 0 {
-		return pub, 0, fmt.Errorf("bad onion address: bad character at position %d: %w", pos+1, ErrBadLink)
+		return pub, fmt.Errorf("%w: bad character at position %d", ErrBadOnion, pos+1)
 	}
 	raw, err := onionB32.DecodeString(name)
 	if err != nil || len(raw) != 35 {
-		return pub, 0, fmt.Errorf("bad onion address: not base32: %w", ErrBadLink)
+		return pub, fmt.Errorf("%w: not base32", ErrBadOnion)
 	}
-	if raw[34] != onionVersion {
-		return pub, 0, fmt.Errorf("bad onion address: version %d, want %d: %w", raw[34], onionVersion, ErrBadLink)
-	}
-	if string(onionChecksum(raw[:32])) != string(raw[32:34]) {
-		return pub, 0, fmt.Errorf("bad onion address: bad checksum: %w", ErrBadLink)
+	if raw[34] != onionVersion || string(onionChecksum(raw[:32])) != string(raw[32:34]) {
+		return pub, fmt.Errorf("%w: %w", ErrBadOnion, ErrOnionChecksum)
 	}
 	copy(pub[:], raw[:32])
+	return pub, nil
+}
+
+// ParsePeer parses a peer hint of a link: ParseOnion, with errors that
+// also wrap ErrBadLink.
+func ParsePeer(addr string) (pub [32]byte, port int, err error) {
+	pub, port, err = ParseOnion(addr)
+	if err != nil {
+		return pub, 0, fmt.Errorf("%w: %w", err, ErrBadLink)
+	}
 	return pub, port, nil
 }
 

@@ -11,6 +11,9 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // Bridge is what the Bridge screen drives: the discreet BitTorrent client
@@ -162,7 +165,7 @@ func (b *bridgeScreen) show(st BridgeStatus) {
 		b.enabled.SetChecked(st.Enabled)
 		b.enabled.OnChanged = b.setEnabled
 	}
-	b.figures.SetText(fmt.Sprintf("%d BitTorrent peers · %s received", st.Peers, formatSize(st.Downloaded)))
+	b.figures.SetText(fmt.Sprintf("%d BitTorrent peers · %s received", st.Peers, swarm.FormatSize(st.Downloaded)))
 	if len(st.Fetches) == 0 {
 		b.fetches.SetText("No fetch yet.")
 	} else {
@@ -233,11 +236,10 @@ func (b *bridgeScreen) saveNode() {
 	})
 }
 
-// validNode reports whether s looks like "<56 chars>.onion:port".
+// validNode reports whether s is a v3 onion address with a port.
 func validNode(s string) bool {
-	host, port, ok := strings.Cut(s, ":")
-	return ok && len(host) == 62 && strings.HasSuffix(host, ".onion") && port != "" &&
-		strings.Trim(port, "0123456789") == ""
+	_, _, err := hcrypto.ParseOnion(s)
+	return err == nil
 }
 
 // fetch hands a magnet link to the hidden bridge node when one is set,
@@ -277,7 +279,7 @@ func (b *bridgeScreen) request(node, magnet string) {
 	b.u.goOwned(func() {
 		files, err := b.u.opt.Bridge.Request(b.u.ctx, node, magnet, func(done, size int64) {
 			b.u.do(func() {
-				b.remote.SetText(fmt.Sprintf("The bridge node fetches %s: %s of %s.", name, formatSize(done), sizeOrUnknown(size)))
+				b.remote.SetText(fmt.Sprintf("The bridge node fetches %s: %s of %s.", name, swarm.FormatSize(done), sizeOrUnknown(size)))
 			})
 		})
 		b.u.do(func() {

@@ -207,7 +207,7 @@ func deleteDataCheck(st swarm.Status) *widget.Check {
 	if st.Done() {
 		return widget.NewCheck("Also delete the file from the disk", nil)
 	}
-	c := widget.NewCheck("Also delete the partial file ("+formatSize(st.Verified)+" fetched; a removed download cannot resume)", nil)
+	c := widget.NewCheck("Also delete the partial file ("+swarm.FormatSize(st.Verified)+" fetched; a removed download cannot resume)", nil)
 	c.SetChecked(true)
 	return c
 }
@@ -261,7 +261,7 @@ func (r *downloadRow) set(st swarm.Status) {
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		parts = append(parts, why)
 	}
-	parts = append(parts, formatSize(st.Verified)+" of "+sizeOrUnknown(st.Size))
+	parts = append(parts, swarm.FormatSize(st.Verified)+" of "+sizeOrUnknown(st.Size))
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}
@@ -270,7 +270,7 @@ func (r *downloadRow) set(st swarm.Status) {
 		parts = append(parts, eta)
 	}
 	if st.Done() && st.Uploaded > 0 {
-		parts = append(parts, formatSize(st.Uploaded)+" uploaded")
+		parts = append(parts, swarm.FormatSize(st.Uploaded)+" uploaded")
 	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {
@@ -302,7 +302,7 @@ func sizeOrUnknown(n int64) string {
 	if n <= 0 {
 		return "unknown size"
 	}
-	return formatSize(n)
+	return swarm.FormatSize(n)
 }
 
 // CreateRenderer lays the row out.

@@ -20,26 +20,12 @@ import (
 // installed; the StartFunc wraps it so the app can say what to do.
 var ErrTorMissing = errors.New("tor is not installed")
 
-// formatSize writes a byte count the way a file manager does.
-func formatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // formatRate writes a transfer rate.
 func formatRate(bps float64) string {
 	if bps < 1 {
 		return "0 B/s"
 	}
-	return formatSize(int64(bps)) + "/s"
+	return swarm.FormatSize(int64(bps)) + "/s"
 }
 
 // formatETA writes the time left; zero or negative means unknown.

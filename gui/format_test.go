@@ -14,25 +14,6 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func TestFormatSize(t *testing.T) {
-	tests := []struct {
-		n    int64
-		want string
-	}{
-		{0, "0 B"},
-		{1023, "1023 B"},
-		{1024, "1.0 KiB"},
-		{300 << 10, "300.0 KiB"},
-		{3 << 20, "3.0 MiB"},
-		{5 << 30, "5.0 GiB"},
-	}
-	for _, tt := range tests {
-		if got := formatSize(tt.n); got != tt.want {
-			t.Errorf("formatSize(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestFormatETA(t *testing.T) {
 	tests := []struct {
 		d    time.Duration

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 // TestBenchTor measures, on a private network of this machine: bringing the
@@ -48,7 +49,7 @@ func TestBenchTor(t *testing.T) {
 		os.RemoveAll(dir)
 	}
 
-	nw := testnet.Shared(t, testnet.Options{})
+	nw := testnettest.Shared(t, testnet.Options{})
 	var boot []time.Duration
 	for range runs {
 		start := time.Now()

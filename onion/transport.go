@@ -13,6 +13,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
 // DefaultPort is the virtual port of hydre's onion services when a
@@ -171,57 +173,39 @@ var (
 
 const (
 	onionSuffix  = ".onion"
-	v3NameLen    = 56
 	v3Version    = 3
 	checksumSalt = ".onion checksum"
 )
 
 // ParseAddress validates "<56 chars>.onion:port" and returns the host
 // (lower case, with ".onion") and the port. The name must be a v3 address
-// with a correct version byte and checksum; anything else is rejected, so a
-// caller that dials only what ParseAddress accepts never leaves Tor.
+// with a correct version byte and checksum, and the port a plain decimal
+// number; anything else is rejected, so a caller that dials only what
+// ParseAddress accepts never leaves Tor. The check is crypto.ParseOnion's,
+// hydre's one validator of onion addresses.
 func ParseAddress(addr string) (host string, port int, err error) {
-	h, p, err := net.SplitHostPort(addr)
+	pub, port, err := hcrypto.ParseOnion(addr)
 	if err != nil {
-		return "", 0, fmt.Errorf("parse onion address: %w: %w", ErrNotOnion, err)
+		return "", 0, fmt.Errorf("parse onion address: %w", onionError(err))
 	}
-	port, err = strconv.Atoi(p)
-	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("parse onion address: bad port %q", p)
-	}
-	if _, err := parseHost(h); err != nil {
-		return "", 0, err
-	}
-	return strings.ToLower(h), port, nil
+	return serviceID(pub[:]) + onionSuffix, port, nil
 }
 
 // parseHost validates a v3 onion host name and returns its ed25519 public key.
 func parseHost(h string) (ed25519.PublicKey, error) {
-	lh := strings.ToLower(h)
-	if !strings.HasSuffix(lh, onionSuffix) {
-		return nil, fmt.Errorf("parse onion address: %w: name does not end in .onion", ErrNotOnion)
+	pub, err := hcrypto.ParseOnionHost(h)
+	if err != nil {
+		return nil, fmt.Errorf("parse onion address: %w", onionError(err))
 	}
-	name := strings.TrimSuffix(lh, onionSuffix)
-	if strings.Contains(name, ".") {
-		// Tor ignores subdomains, but hydre never produces them.
-		return nil, fmt.Errorf("parse onion address: %w: subdomains are not allowed", ErrNotOnion)
+	return ed25519.PublicKey(pub[:]), nil
+}
+
+// onionError gives an error of crypto.ParseOnion this package's sentinel.
+func onionError(err error) error {
+	if errors.Is(err, hcrypto.ErrOnionChecksum) {
+		return fmt.Errorf("%w: %w", ErrBadChecksum, err)
 	}
-	if len(name) != v3NameLen {
-		return nil, fmt.Errorf("parse onion address: %w: name has %d characters, want %d", ErrNotOnion, len(name), v3NameLen)
-	}
-	raw, err := b32.DecodeString(strings.ToUpper(name))
-	if err != nil || len(raw) != 35 {
-		return nil, fmt.Errorf("parse onion address: %w: name is not base32", ErrNotOnion)
-	}
-	pub, sum, ver := raw[:32], raw[32:34], raw[34]
-	if ver != v3Version {
-		return nil, fmt.Errorf("parse onion address: %w: version byte %d, want 3", ErrBadChecksum, ver)
-	}
-	want := checksum(pub)
-	if sum[0] != want[0] || sum[1] != want[1] {
-		return nil, fmt.Errorf("parse onion address: %w (typo?)", ErrBadChecksum)
-	}
-	return ed25519.PublicKey(pub), nil
+	return fmt.Errorf("%w: %w", ErrNotOnion, err)
 }
 
 func checksum(pub []byte) [2]byte {

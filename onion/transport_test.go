@@ -39,6 +39,8 @@ func TestParseAddress(t *testing.T) {
 		{"port zero", torProjectV3 + ":0", "", 0, errAny},
 		{"port too big", torProjectV3 + ":65536", "", 0, errAny},
 		{"port name", torProjectV3 + ":http", "", 0, errAny},
+		{"port with sign", torProjectV3 + ":+80", "", 0, errAny},
+		{"port with leading zero", torProjectV3 + ":080", "", 0, errAny},
 		{"empty", "", "", 0, ErrNotOnion},
 	}
 	for _, tt := range tests {

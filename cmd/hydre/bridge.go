@@ -4,18 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
@@ -26,33 +24,21 @@ import (
 const publicDHTRouters = "router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881"
 
 func runBridge(ctx context.Context, g *globals, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(g.Stderr, "Usage: hydre bridge fetch|serve|request|status [options]\n\n"+
-			"fetch leeches a magnet link or .torrent file with the discreet BitTorrent client:\n"+
-			"it announces nowhere, uploads nothing, answers no one and avoids spy peers.\n"+
-			"serve runs a hidden bridge node: an onion service that leeches magnets for hydre\n"+
-			"users and answers with a hydre link. request asks such a node for a magnet.\n"+
-			"status shows the counters of the fetch or node running on this data directory.\n"+
-			"fetch exposes this computer's IP address to BitTorrent DHT nodes and peers; through a\n"+
-			"bridge node ('hydre get MAGNET --bridge ONION') only the node's address is seen.\n"+
-			"Run 'hydre bridge <subcommand> -h' for options.\n")
-		if len(args) == 0 {
-			return usageError{"missing subcommand (fetch, serve, request or status)"}
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "fetch":
-		return runBridgeFetch(ctx, g, args[1:])
-	case "serve":
-		return runBridgeServe(ctx, g, args[1:])
-	case "request":
-		return runBridgeRequest(ctx, g, args[1:])
-	case "status":
-		return runBridgeStatus(g, args[1:])
-	default:
-		return usageError{fmt.Sprintf("unknown subcommand %q (want fetch, serve, request or status)", args[0])}
-	}
+	return group{name: "bridge", synopsis: "fetch|serve|request|status [options]",
+		intro: "fetch leeches a magnet link or .torrent file with the discreet BitTorrent client:\n" +
+			"it announces nowhere, uploads nothing, answers no one and avoids spy peers.\n" +
+			"serve runs a hidden bridge node: an onion service that leeches magnets for hydre\n" +
+			"users and answers with a hydre link. request asks such a node for a magnet.\n" +
+			"status shows the counters of the fetch or node running on this data directory.\n" +
+			"fetch exposes this computer's IP address to BitTorrent DHT nodes and peers; through a\n" +
+			"bridge node ('hydre get MAGNET --bridge ONION') only the node's address is seen.",
+		subs: []command{
+			{name: "fetch", run: runBridgeFetch},
+			{name: "serve", run: runBridgeServe},
+			{name: "request", run: runBridgeRequest},
+			{name: "status", run: func(_ context.Context, g *globals, args []string) error { return runBridgeStatus(g, args) }},
+		},
+	}.run(ctx, g, args)
 }
 
 // bridgeStatus is what a running fetch writes for 'hydre bridge status'.
@@ -72,11 +58,6 @@ type bridgeTorrent struct {
 	Path      string `json:"path,omitempty"`
 }
 
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
 func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
@@ -90,7 +71,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	dir := fs.String("dir", "", "download into `DIR` (default: <data-dir>/bridge/downloads)")
 	var cf clientFlags
 	cf.register(fs)
-	var peers stringList
+	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
 	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
 	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: auto, mpv, vlc or none")
@@ -126,6 +107,8 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	defer os.Remove(statusPath)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	line := newLiveLine(g.Stderr)
+	defer line.done()
 	var stopStream func()
 	defer func() {
 		if stopStream != nil {
@@ -168,8 +151,8 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 		if !g.JSON {
-			fmt.Fprintf(g.Stderr, "\r%s: %s of %s, %d peers   ", orDash(st.Torrent.Name),
-				mib(st.Torrent.Completed), mib(st.Torrent.Size), st.Counters.Peers)
+			line.set(fmt.Sprintf("%s: %s of %s, %d peers", orDash(st.Torrent.Name),
+				swarm.FormatSize(st.Torrent.Completed), swarm.FormatSize(st.Torrent.Size), st.Counters.Peers))
 		}
 		select {
 		case <-ctx.Done():
@@ -267,8 +250,8 @@ func runBridgeStatus(g *globals, args []string) error {
 	}
 	c := st.Counters
 	fmt.Fprintf(g.Stdout, "torrent     %s %s%s\n", st.Torrent.InfoHash, orDash(st.Torrent.Name), stale)
-	fmt.Fprintf(g.Stdout, "progress    %s of %s (done: %v)\n", mib(st.Torrent.Completed), mib(st.Torrent.Size), st.Torrent.Done)
-	fmt.Fprintf(g.Stdout, "peers       %d\ndownloaded  %s\n", c.Peers, mib(c.BytesDownloaded))
+	fmt.Fprintf(g.Stdout, "progress    %s of %s (done: %v)\n", swarm.FormatSize(st.Torrent.Completed), swarm.FormatSize(st.Torrent.Size), st.Torrent.Done)
+	fmt.Fprintf(g.Stdout, "peers       %d\ndownloaded  %s\n", c.Peers, swarm.FormatSize(c.BytesDownloaded))
 	fmt.Fprintf(g.Stdout, "discretion (must stay 0): uploaded %d B, adverts %d, announces %d, queries answered %d, incoming accepted %d\n",
 		c.BytesUploaded, c.AdvertsSent, c.AnnouncesSent, c.QueriesAnswered, c.IncomingAccepted)
 	fmt.Fprintf(g.Stdout, "stopped by filters: %d messages, %d announces, %d inbound dht queries; %d stalled peers dropped; %d spies found\n",
@@ -288,163 +271,11 @@ func writeJSONFile(path string, v any) error {
 	return os.Rename(tmp, path)
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-// clientFlags are the options of the discreet client shared by fetch and
-// serve.
-type clientFlags struct {
-	dht, blocklist, fingerprint  string
-	noDHT, noSpy, trustReferrers bool
-}
-
-func (cf *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&cf.dht, "dht", publicDHTRouters, "comma-separated `host:port` DHT nodes to start look-ups from")
-	fs.BoolVar(&cf.noDHT, "no-dht", false, "no DHT look-up: use only --peer and the magnet's x.pe peers")
-	fs.StringVar(&cf.blocklist, "blocklist", "", "PeerGuardian .p2p or eMule .dat `FILE`; spies found are appended (default: <data-dir>/bridge/blocklist.p2p)")
-	fs.StringVar(&cf.fingerprint, "fingerprint", "transmission", "client to pass for: transmission or qbittorrent")
-	fs.BoolVar(&cf.noSpy, "no-spy-finder", false, "skip the decoy walks that catch spy DHT nodes")
-	fs.BoolVar(&cf.trustReferrers, "trust-referrers", false, "block only DHT nodes caught lying, not the nodes that led to them")
-}
-
-// config builds the client configuration, creating dataDir and the bridge
-// directory.
-func (cf *clientFlags) config(g *globals, dataDir string) (bridge.Config, error) {
-	fp, ok := bridge.Fingerprints[cf.fingerprint]
-	if !ok {
-		return bridge.Config{}, usageError{fmt.Sprintf("unknown --fingerprint %q (want transmission or qbittorrent)", cf.fingerprint)}
-	}
-	if cf.blocklist == "" {
-		cf.blocklist = filepath.Join(bridgeDir(g), "blocklist.p2p")
-	}
-	for _, d := range []string{dataDir, bridgeDir(g)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return bridge.Config{}, fmt.Errorf("create %s: %w", d, err)
-		}
-	}
-	bl, err := bridge.NewBlocklist(cf.blocklist)
-	if err != nil {
-		return bridge.Config{}, err
-	}
-	cfg := bridge.Config{DataDir: dataDir, Logger: g.Logger, Fingerprint: fp, Blocklist: bl,
-		Spy: bridge.SpyConfig{Disabled: cf.noSpy, TrustReferrers: cf.trustReferrers}}
-	if !cf.noDHT {
-		for _, n := range strings.Split(cf.dht, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				cfg.DHTBootstrap = append(cfg.DHTBootstrap, n)
-			}
-		}
-	}
-	return cfg, nil
-}
-
-func runBridgeServe(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge serve", "[options]",
-		"Run a hidden bridge node: an onion service (its address is printed) that leeches the\n"+
-			"magnet links hydre users send it with the discreet client, and answers each with a\n"+
-			"hydre link per file of the torrent, shared by this node. Users ask with\n"+
-			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
-	var cf clientFlags
-	cf.register(fs)
-	var maxSize, quota sizeFlag
-	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
-	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
-	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
-	maxFiles := fs.Int("max-files", 100, "refuse torrents of more than `N` files (each file is shared as a content of its own)")
-	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
-	var peers stringList
-	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
-	var auth stringList
-	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
-	if err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
-	}
-	if *maxFetches < 0 || *cacheDays <= 0 || *maxFiles <= 0 {
-		return usageError{"--max-fetches must be >= 0, --cache-days and --max-files > 0"}
-	}
-	for _, p := range peers {
-		if _, err := netip.ParseAddrPort(p); err != nil {
-			return usageError{fmt.Sprintf("--peer %q: want ip:port", p)}
-		}
-	}
-	svc := onion.ServiceConfig{}
-	for _, a := range auth {
-		k, err := onion.ParseClientPublicKey(a)
-		if err != nil {
-			return usageError{fmt.Sprintf("--client-auth: %v", err)}
-		}
-		svc.ClientAuth = append(svc.ClientAuth, k)
-	}
-	cfg, err := cf.config(g, filepath.Join(bridgeDir(g), "cache"))
-	if err != nil {
-		return err
-	}
-	cfg.DirPerInfoHash = true
-	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
-	cfg.MaxSize = int64(maxSize)
-	cfg.MaxTorrents = *maxFetches
-	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
-	if err != nil {
-		return err
-	}
-	svc.Key = key
-	tor, err := g.startTor(ctx, !g.JSON)
-	if err != nil {
-		return err
-	}
-	defer tor.Close()
-	e, err := swarm.Open(ctx, swarm.Config{DataDir: filepath.Join(g.DataDir, "swarm"), Transport: tor,
-		Logger: g.Logger, DownloadDir: filepath.Join(bridgeDir(g), "downloads"), Reshare: true})
-	if err != nil {
-		return fmt.Errorf("open the engine: %w", err)
-	}
-	defer e.Close()
-	c, err := bridge.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
-		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
-		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
-	if err != nil {
-		return err
-	}
-	if g.JSON {
-		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": node.Address()})
-	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", node.Address())
-	}
-	statusPath := filepath.Join(bridgeDir(g), "status.json")
-	defer os.Remove(statusPath)
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-served:
-			return err
-		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(e)
-		case <-tick.C:
-			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
-			if err := writeJSONFile(statusPath, st); err != nil {
-				g.Logger.Warn("write bridge status", "err", err)
-			}
-		}
-	}
 }
 
 func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
@@ -473,14 +304,18 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 2 {
 		return usageError{"want a bridge address and a magnet link"}
 	}
-	if _, _, err := onion.ParseAddress(fs.Arg(0)); err != nil {
+	if _, _, err := hcrypto.ParseOnion(fs.Arg(0)); err != nil {
 		return usageError{fmt.Sprintf("bridge address: %v", err)}
 	}
-	tor, err := g.startTor(ctx, !g.JSON && !*streamIt)
+	if !strings.HasPrefix(fs.Arg(1), "magnet:") {
+		return usageError{"want a magnet link (magnet:?xt=...) after the bridge address"}
+	}
+	n, err := g.startCLINode(ctx, nil, !g.JSON && !*streamIt)
 	if err != nil {
 		return err
 	}
-	defer tor.Close()
+	defer n.Close()
+	tor := n.Tor
 	if *streamIt && *player != "" {
 		return playFromBridge(ctx, g, tor, fs.Arg(0), fs.Arg(1), *player)
 	}
@@ -505,11 +340,9 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		printAnswer(g.Stderr, s.Links())
 		return nil
 	}
-	files, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
-		if !g.JSON {
-			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
-		}
-	})
+	progress, endProgress := bridgeProgress(g)
+	files, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), progress)
+	endProgress()
 	if err != nil {
 		return err
 	}
@@ -558,7 +391,7 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 	first.Close()
 	name := path.Base(f.Path)
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(f.Length))
+		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, swarm.FormatSize(f.Length))
 	}
 	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
 		s, err := bridge.OpenStream(rctx, tor, addr, magnet)
@@ -591,38 +424,6 @@ func largestFile(files []bridge.File) bridge.File {
 	return f
 }
 
-// sizeFlag is a byte count given as a number with an optional K, M, G or T
-// suffix (powers of 1024).
-type sizeFlag int64
-
-func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
-
-func (f *sizeFlag) Set(v string) error {
-	n, err := parseSize(v)
-	if err != nil {
-		return err
-	}
-	*f = sizeFlag(n)
-	return nil
-}
-
-func parseSize(v string) (int64, error) {
-	s := strings.ToUpper(strings.TrimSpace(v))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "IB"), "B")
-	shift := 0
-	if s != "" {
-		if i := strings.IndexByte("KMGT", s[len(s)-1]); i >= 0 {
-			shift = 10 * (i + 1)
-			s = s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)>>shift {
-		return 0, fmt.Errorf("bad size %q (want e.g. 500M or 20G)", v)
-	}
-	return n << shift, nil
-}
-
 // bridgeLinksFor turns the argument of 'hydre get' into hydre links: a
 // hydre link is returned as it is; a magnet link is sent to the hidden
 // bridge node at bridgeAddr, which leeches it and answers with a hydre
@@ -638,25 +439,28 @@ func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]
 	case !isMagnet:
 		return nil, usageError{"--bridge takes a magnet link, not a hydre link"}
 	}
-	if _, _, err := onion.ParseAddress(bridgeAddr); err != nil {
+	if _, _, err := hcrypto.ParseOnion(bridgeAddr); err != nil {
 		return nil, usageError{fmt.Sprintf("--bridge: %v", err)}
 	}
-	tor, err := g.startTor(ctx, !g.JSON)
+	n, err := g.startCLINode(ctx, nil, !g.JSON)
 	if err != nil {
-		return nil, fmt.Errorf("start tor: %w", err)
+		return nil, err
 	}
-	defer tor.Close()
-	shown := false
-	files, err := requestWithRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
+	defer n.Close()
+	progress, endProgress := bridgeProgress(g)
+	defer endProgress()
+	return requestWithRetry(ctx, n.Tor, bridgeAddr, arg, progress)
+}
+
+// bridgeProgress returns a function that shows a bridge node's progress
+// on stderr (nothing with --json), and one that ends its line.
+func bridgeProgress(g *globals) (progress func(done, size int64), end func()) {
+	line := newLiveLine(g.Stderr)
+	return func(done, size int64) {
 		if !g.JSON {
-			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
-			shown = true
+			line.set(fmt.Sprintf("bridge: %s of %s", swarm.FormatSize(done), swarm.FormatSize(size)))
 		}
-	})
-	if shown {
-		fmt.Fprintln(g.Stderr)
-	}
-	return files, err
+	}, line.done
 }
 
 // requestWithRetry is bridge.Request, retried for a while when the onion

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/bridge"
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 func needBridgeProgram(t *testing.T, name string) {
@@ -195,7 +196,7 @@ func startAria2Seeder(t *testing.T, dir, tf string) int {
 // user's get ends with both exact files in the torrent's folder, fetched
 // over hydre from the node.
 func TestGetMagnetThroughBridge(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	needBridgeProgram(t, "mktorrent")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -18,17 +18,23 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
-	e, stop, err := g.openEngineWith(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out})
+	if *out != "" {
+		if err := checkDir("-o", *out); err != nil {
+			return err
+		}
+	}
+	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out})
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer n.Close()
+	e := n.Engine
 	list := e.List()
 	if !g.JSON {
 		fmt.Fprintf(g.Stderr, "hydre daemon: %d content(s); press Ctrl-C to stop.\n", len(list))
 	}
 	v := newStatusView(g.Stderr, false)
-	v.bar = false
+	v.line.tty = false // a daemon's stderr is a log: lines, not a bar
 	if g.JSON {
 		v = newStatusView(g.Stdout, true)
 	}

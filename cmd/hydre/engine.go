@@ -11,7 +11,7 @@ import (
 
 // engineOptions tune the engine a command opens.
 type engineOptions struct {
-	DownloadDir    string
+	DownloadDir    string // "": the working directory
 	NoReshare      bool
 	SingleIdentity bool
 	Circuits       int
@@ -20,42 +20,57 @@ type engineOptions struct {
 // engineDir is the engine's state directory, shared with the GUI.
 func (g *globals) engineDir() string { return filepath.Join(g.DataDir, "swarm") }
 
-// openEngine starts this node's tor (bootstrap progress on stderr) and the
-// engine over it; stop closes both.
-func (g *globals) openEngine(ctx context.Context) (*swarm.Engine, func(), error) {
-	return g.openEngineWith(ctx, engineOptions{})
-}
-
-func (g *globals) openEngineWith(ctx context.Context, o engineOptions) (*swarm.Engine, func(), error) {
+// openEngine starts this node's tor (its bootstrap shown on stderr) and the
+// engine over it, through startNode.
+func (g *globals) openEngine(ctx context.Context, o engineOptions) (*node, error) {
 	if o.DownloadDir == "" {
 		if wd, err := os.Getwd(); err == nil {
 			o.DownloadDir = wd
 		}
 	}
-	tor, err := g.startTor(ctx, true)
-	if err != nil {
-		return nil, nil, fmt.Errorf("start tor: %w", err)
-	}
-	e, err := swarm.Open(ctx, swarm.Config{
+	return g.startCLINode(ctx, &swarm.Config{
 		DataDir:         g.engineDir(),
-		Transport:       tor,
-		Logger:          g.Logger,
 		DownloadDir:     o.DownloadDir,
 		Reshare:         !o.NoReshare,
 		SingleIdentity:  o.SingleIdentity,
 		CircuitsPerPeer: o.Circuits,
-	})
+	}, true)
+}
+
+// startCLINode starts the command line's tor and, unless engine is nil,
+// the engine over it; with progress, tor's bootstrap is shown on stderr (a
+// bar on a terminal, lines otherwise, JSON lines with --json).
+func (g *globals) startCLINode(ctx context.Context, engine *swarm.Config, progress bool) (*node, error) {
+	cfg, err := g.torConfig(g.cliTorSource())
 	if err != nil {
-		tor.Close()
-		return nil, nil, fmt.Errorf("open the engine: %w", err)
+		return nil, err
 	}
-	stop := func() {
-		if err := e.Close(); err != nil {
-			g.Logger.Warn("close engine", "err", err)
-		}
-		if err := tor.Close(); err != nil {
-			g.Logger.Warn("close tor", "err", err)
-		}
+	return g.startNodeShowing(ctx, nodeSpec{Tor: cfg, Engine: engine}, progress)
+}
+
+// startNodeShowing is startNode with tor's bootstrap shown on stderr when
+// progress is true.
+func (g *globals) startNodeShowing(ctx context.Context, spec nodeSpec, progress bool) (*node, error) {
+	if !progress {
+		return startNode(ctx, g.Logger, spec)
 	}
-	return e, stop, nil
+	v := newBootstrapView(g.Stderr, g.JSON)
+	spec.Progress = v.show
+	n, err := startNode(ctx, g.Logger, spec)
+	v.done()
+	return n, err
+}
+
+// checkDir checks a folder given on the command line before tor starts:
+// it is created if missing and must be a folder.
+func checkDir(what, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("%s: %s is not a folder", what, dir)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -35,15 +36,25 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
+	if err := checkLinkArg(fs.Arg(0), *bridgeAddr != ""); err != nil {
+		return err
+	}
+	if *circuits < 0 {
+		return usageError{"--circuits must not be negative"}
+	}
+	if err := checkDir("-o", *out); err != nil {
+		return err
+	}
 	files, err := bridgeLinksFor(ctx, g, fs.Arg(0), *bridgeAddr)
 	if err != nil {
 		return err
 	}
-	e, stop, err := g.openEngineWith(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits})
+	n, err := g.openEngine(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits})
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer n.Close()
+	e := n.Engine
 	// A multi-file torrent from a bridge node comes as one link per file,
 	// each saved in its folder of the torrent under DIR.
 	var ids []hcrypto.ContentID
@@ -95,6 +106,22 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		return ctx.Err()
 	}
 	return report(ctx, g, ids, finals, err, *seed)
+}
+
+// checkLinkArg checks the LINK of 'hydre get' before tor starts: a hydre
+// link, whole (its checksum catches a typo), or with viaBridge a magnet
+// link for the bridge node to fetch.
+func checkLinkArg(arg string, viaBridge bool) error {
+	if strings.HasPrefix(arg, "magnet:") {
+		if !viaBridge {
+			return usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
+		}
+		return nil
+	}
+	if _, err := hcrypto.ParseLink(arg); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
 }
 
 // report prints the outcome of a get (the path of each file, in order)

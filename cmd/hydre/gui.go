@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion"
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -19,7 +18,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "gui", "[--share FILE]... [--get LINK]... [LINK]",
 		"Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n"+
 			"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/"+gui.SettingsFile+".")
-	var shares, gets multiFlag
+	var shares, gets stringsFlag
 	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
 	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
@@ -33,19 +32,24 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		}
 		gets = append(gets, a)
 	}
+	for _, l := range gets {
+		if _, err := hcrypto.ParseLink(l); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	switch *screen {
 	case "", gui.ScreenShare, gui.ScreenDownload, gui.ScreenBridge, gui.ScreenSettings:
 	default:
 		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge or settings)", *screen)}
 	}
 	for i, p := range shares {
-		abs, err := filepath.Abs(p)
+		abs, err := checkShared(p)
 		if err != nil {
-			return fmt.Errorf("share %s: %w", p, err)
+			return err
 		}
 		shares[i] = abs
 	}
-	if noDisplay() {
+	if g.noDisplay() {
 		return errors.New("no graphical display (DISPLAY and WAYLAND_DISPLAY are unset): the desktop app needs one; " +
 			"'hydre help' lists the command-line commands, 'hydre daemon' runs a node without a window")
 	}
@@ -90,90 +94,57 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	return gui.Run(ctx, opt)
 }
 
-// guiStart is the app's gui.StartFunc: tor with the app's connection
-// settings (the --testnet option wins), then the engine over it; it also
-// returns tor, over which the Bridge screen asks hidden bridge nodes.
+// guiStart is the app's gui.StartFunc: startNode with the app's connection
+// and engine settings (the --testnet option wins over its connection
+// settings); it also returns tor, over which the Bridge screen asks hidden
+// bridge nodes.
 func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gui.Progress)) (*swarm.Engine, onion.Transport, func(), error) {
-	cfg, err := g.guiTorConfig(s)
+	cfg, err := g.torConfig(guiTorSource(g.Testnet, s))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tor, err := onion.Start(ctx, cfg)
-	if err != nil {
-		if errors.Is(err, onion.ErrNoTor) {
-			return nil, nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)
-		}
-		return nil, nil, nil, err
-	}
-	events := make(chan onion.BootstrapEvent, 16)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range events {
+	n, err := startNode(ctx, g.Logger, nodeSpec{
+		Tor: cfg,
+		Engine: &swarm.Config{
+			DataDir:              g.engineDir(),
+			DownloadDir:          s.DownloadDir,
+			Reshare:              s.Reshare,
+			SingleIdentity:       s.SingleIdentity,
+			MaxPeersPerContent:   s.MaxPeersPerContent,
+			MaxUploadsPerContent: s.MaxUploadsPerContent,
+		},
+		Progress: func(ev onion.BootstrapEvent) {
 			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning})
-		}
-	}()
-	err = tor.Bootstrap(ctx, events)
-	close(events)
-	<-done
+		},
+	})
+	if errors.Is(err, onion.ErrNoTor) {
+		return nil, nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)
+	}
 	if err != nil {
-		tor.Close()
 		return nil, nil, nil, err
 	}
-	e, err := swarm.Open(ctx, swarm.Config{
-		DataDir:              g.engineDir(),
-		Transport:            tor,
-		Logger:               g.Logger,
-		DownloadDir:          s.DownloadDir,
-		Reshare:              s.Reshare,
-		SingleIdentity:       s.SingleIdentity,
-		MaxPeersPerContent:   s.MaxPeersPerContent,
-		MaxUploadsPerContent: s.MaxUploadsPerContent,
-	})
-	if err != nil {
-		tor.Close()
-		return nil, nil, nil, fmt.Errorf("open the engine: %w", err)
-	}
-	stop := func() {
-		if err := e.Close(); err != nil {
-			g.Logger.Warn("close engine", "err", err)
-		}
-		if err := tor.Close(); err != nil {
-			g.Logger.Warn("close tor", "err", err)
-		}
-	}
-	return e, tor, stop, nil
+	return n.Engine, n.Tor, n.Close, nil
 }
 
-// guiTorConfig builds the tor configuration from the app's settings.
-func (g *globals) guiTorConfig(s gui.Settings) (onion.Config, error) {
-	dir := g.Testnet
-	if dir == "" {
-		dir = s.Tor.Testnet
+// guiTorSource is the tor of the app's connection settings, or of the
+// private network in testnetDir when not "".
+func guiTorSource(testnetDir string, s gui.Settings) torSource {
+	src := torSource{Testnet: testnetDir, TorPath: s.Tor.TorPath, Bridges: s.Tor.Bridges}
+	if src.Testnet == "" {
+		src.Testnet = s.Tor.Testnet
 	}
-	var cfg onion.Config
-	switch {
-	case dir != "":
-		nw, err := testnet.Open(dir)
-		if err != nil {
-			return cfg, fmt.Errorf("open the private test network: %w", err)
-		}
-		cfg = nw.TorConfig(filepath.Join(g.DataDir, "tor-testnet"))
-	case s.Tor.Mode == gui.TorControl:
-		cfg = onion.Config{ControlAddr: s.Tor.ControlAddr, ControlPassword: s.Tor.ControlPassword}
-	default:
-		cfg = onion.Config{DataDir: filepath.Join(g.DataDir, "tor"), TorPath: s.Tor.TorPath, Bridges: s.Tor.Bridges}
+	if s.Tor.Mode == gui.TorControl {
+		src.ControlAddr, src.ControlPassword = s.Tor.ControlAddr, s.Tor.ControlPassword
 	}
-	cfg.Logger = g.Logger
-	return cfg, nil
+	return src
 }
 
 // noDisplay reports a Unix session without X11 or Wayland, where opening a
 // window would fail deep inside the graphics library.
-func noDisplay() bool {
+func (g *globals) noDisplay() bool {
 	switch runtime.GOOS {
 	case "windows", "darwin", "android", "ios":
 		return false
 	}
-	return os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == ""
+	return !g.Env.Display
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
@@ -52,7 +53,7 @@ func (b *guiBridge) setEngine(e *swarm.Engine, tor onion.Transport) {
 // Request asks the hidden bridge node at node for magnet over the app's
 // tor, as 'hydre get MAGNET --bridge NODE' does, and returns its link.
 func (b *guiBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) ([]gui.RemoteFile, error) {
-	if _, _, err := onion.ParseAddress(node); err != nil {
+	if _, _, err := hcrypto.ParseOnion(node); err != nil {
 		return nil, fmt.Errorf("bridge node address: %w", err)
 	}
 	b.mu.Lock()

@@ -17,7 +17,7 @@ func TestLayering(t *testing.T) {
 	allowed := map[string][]string{
 		"assets":        {},
 		"crypto":        {},
-		"onion":         {},
+		"onion":         {"crypto"}, // crypto.ParseOnion, the one validator of onion addresses
 		"onion/memnet":  {"onion"},
 		"onion/testnet": {"onion"},
 		"swarm":         {"onion", "crypto"},
@@ -54,15 +54,58 @@ func TestLayering(t *testing.T) {
 		}
 	}
 
-	deps, err := exec.Command("go", "list", "-deps", module+"/cmd/hydre").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	for _, d := range strings.Fields(string(deps)) {
-		if d == module+"/onion/memnet" {
+	for _, d := range deps(t, "cmd/hydre") {
+		if d.path == module+"/onion/memnet" {
 			t.Errorf("the hydre binary links the in-memory transport; it must stay test-only")
 		}
 	}
+}
+
+// TestLayeringTransitive checks what reaches a package through any path,
+// not only its direct imports: anacrolix (BitTorrent) never reaches the
+// GUI, and no package of ours brings package testing into the binary (test
+// helpers that take a testing.TB live apart, e.g. onion/testnet/testnettest).
+func TestLayeringTransitive(t *testing.T) {
+	for _, d := range deps(t, "gui") {
+		if strings.HasPrefix(d.path, "github.com/anacrolix/") {
+			t.Errorf("anacrolix reaches the GUI: %s", d.path)
+		}
+	}
+	var others []string
+	for _, d := range deps(t, "cmd/hydre") {
+		if !contains(d.imports, "testing") {
+			continue
+		}
+		if strings.HasPrefix(d.path, module+"/") || d.path == module {
+			t.Errorf("%s imports testing and is linked into the hydre binary: move its test helpers to a package of their own", d.path)
+		} else {
+			others = append(others, d.path)
+		}
+	}
+	// Some dependencies import testing in their own non-test code; that
+	// is theirs to fix, and said here so that it is seen.
+	t.Logf("testing reaches the binary only through dependencies: %s", strings.Join(others, ", "))
+}
+
+type dep struct {
+	path    string
+	imports []string
+}
+
+// deps lists the packages pkg (a path under the module) is built from,
+// itself included, with their direct imports.
+func deps(t *testing.T, pkg string) []dep {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/"+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	var list []dep
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		list = append(list, dep{path: f[0], imports: f[1:]})
+	}
+	return list
 }
 
 // topOf maps a package path to the longest rule key that is a prefix of it,

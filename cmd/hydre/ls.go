@@ -44,7 +44,7 @@ func runLs(ctx context.Context, g *globals, args []string) error {
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%s\t%s\n", short(s.ID.String()), s.Kind, s.State, pct, human(s.Size), name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%s\t%s\n", short(s.ID.String()), s.Kind, s.State, pct, swarm.FormatSize(s.Size), name)
 		if *links {
 			fmt.Fprintf(tw, "\t%s\n", s.Link)
 		}

@@ -30,6 +30,7 @@ type globals struct {
 	DataDir string // node state: keys, store, managed tor
 	Testnet string // directory of a private Tor network to join, or ""
 	JSON    bool   // machine-readable output
+	Env     environment
 	Logger  *slog.Logger
 	Stdout  io.Writer
 	Stderr  io.Writer
@@ -64,9 +65,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hydre", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	g := &globals{Stdout: stdout, Stderr: stderr}
-	fs.StringVar(&g.DataDir, "data-dir", os.Getenv("HYDRE_HOME"), "node state directory (default: $HYDRE_HOME or the user config dir)")
-	fs.StringVar(&g.Testnet, "testnet", os.Getenv("HYDRE_TESTNET"), "join the private Tor network in `DIR` (see 'hydre testnet up')")
+	g := &globals{Stdout: stdout, Stderr: stderr, Env: readEnvironment(os.Getenv)}
+	fs.StringVar(&g.DataDir, "data-dir", g.Env.Home, "node state directory (default: $HYDRE_HOME or the user config dir)")
+	fs.StringVar(&g.Testnet, "testnet", g.Env.Testnet, "join the private Tor network in `DIR` (see 'hydre testnet up')")
 	fs.BoolVar(&g.JSON, "json", false, "print machine-readable JSON")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	fs.Usage = func() { printUsage(stderr, fs) }
@@ -117,28 +118,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		name = "gui"
 	}
-	for _, c := range commands() {
-		if c.name != name {
-			continue
-		}
-		err := c.run(ctx, g, rest)
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.As(err, new(usageError)):
-			fmt.Fprintf(stderr, "hydre %s: %v\nRun 'hydre help %s' for usage.\n", name, err, name)
-			return 2
-		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-			return 130
-		default:
-			fmt.Fprintf(stderr, "hydre %s: %v\n", name, err)
-			return 1
-		}
+	c, ok := findCommand(commands(), name)
+	if !ok {
+		fmt.Fprintf(stderr, "hydre: unknown command %q\nRun 'hydre help' for the list.\n", name)
+		return 2
 	}
-	fmt.Fprintf(stderr, "hydre: unknown command %q\nRun 'hydre help' for the list.\n", name)
-	return 2
+	err := c.run(ctx, g, rest)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "hydre %s: %v\nRun 'hydre help %s' for usage.\n", name, err, name)
+		return 2
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return 130
+	default:
+		fmt.Fprintf(stderr, "hydre %s: %v\n", name, err)
+		return 1
+	}
 }
 
 func printUsage(w io.Writer, fs *flag.FlagSet) {

@@ -4,11 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/hydre-p2p/hydre/swarm"
 )
@@ -17,20 +14,14 @@ import (
 // line every few seconds (and on every state change) otherwise, or one JSON
 // object per event with --json.
 type statusView struct {
-	w         io.Writer
+	line      *liveLine
 	json      bool
-	bar       bool
 	lastLine  time.Time
 	lastState map[string]swarm.State
-	lastLen   int
 }
 
 func newStatusView(w io.Writer, asJSON bool) *statusView {
-	v := &statusView{w: w, json: asJSON, lastState: map[string]swarm.State{}}
-	if f, ok := w.(*os.File); ok && !asJSON {
-		v.bar = term.IsTerminal(int(f.Fd()))
-	}
-	return v
+	return &statusView{line: newLiveLine(w), json: asJSON, lastState: map[string]swarm.State{}}
 }
 
 // jsonStatus is the --json form of a status; the link is included only when
@@ -77,31 +68,20 @@ func (v *statusView) show(s swarm.Status) {
 	v.lastState[id] = s.State
 	switch {
 	case v.json:
-		fmt.Fprintf(v.w, "%s\n", toJSON("status", s, false))
-	case v.bar:
-		line := "\r" + progressLine(s, true)
-		pad := ""
-		if len(line) < v.lastLen {
-			pad = strings.Repeat(" ", v.lastLen-len(line))
-		}
-		v.lastLen = len(line)
-		fmt.Fprint(v.w, line+pad)
+		fmt.Fprintf(v.line.w, "%s\n", toJSON("status", s, false))
+	case v.line.tty:
+		v.line.set(progressLine(s, true))
 	default:
 		if changed || time.Since(v.lastLine) >= 5*time.Second {
 			v.lastLine = time.Now()
-			fmt.Fprintln(v.w, progressLine(s, false))
+			v.line.set(progressLine(s, false))
 		}
 	}
 }
 
-func (v *statusView) done() {
-	if v.bar && v.lastLen > 0 {
-		fmt.Fprintln(v.w)
-		v.lastLen = 0
-	}
-}
+func (v *statusView) done() { v.line.done() }
 
-func progressLine(s swarm.Status, bar bool) string {
+func progressLine(s swarm.Status, withBar bool) string {
 	pct := 0.0
 	if s.Size > 0 {
 		pct = float64(s.Verified) * 100 / float64(s.Size)
@@ -111,17 +91,15 @@ func progressLine(s swarm.Status, bar bool) string {
 		name = short(s.ID.String())
 	}
 	var b strings.Builder
-	if bar {
-		const width = 24
-		n := int(pct * width / 100)
-		fmt.Fprintf(&b, "[%s%s] ", strings.Repeat("#", n), strings.Repeat("-", width-n))
+	if withBar {
+		b.WriteString(bar(pct, 24) + " ")
 	}
-	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %d peers", name, s.State, pct, human(s.Verified), human(s.Size), human(int64(s.DownRate)), s.Peers)
+	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %d peers", name, s.State, pct, swarm.FormatSize(s.Verified), swarm.FormatSize(s.Size), swarm.FormatSize(int64(s.DownRate)), s.Peers)
 	if s.ETA > 0 {
 		fmt.Fprintf(&b, " ETA %s", s.ETA)
 	}
 	if s.Uploaded > 0 {
-		fmt.Fprintf(&b, " up %s", human(s.Uploaded))
+		fmt.Fprintf(&b, " up %s", swarm.FormatSize(s.Uploaded))
 	}
 	if s.Waiting != "" {
 		fmt.Fprintf(&b, " (%s)", s.Waiting)
@@ -137,17 +115,4 @@ func short(id string) string {
 		return id[:12] + "…"
 	}
 	return id
-}
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -22,13 +24,22 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError{"want at least one FILE"}
 	}
-	e, stop, err := g.openEngineWith(ctx, engineOptions{SingleIdentity: *single})
+	paths := make([]string, fs.NArg())
+	for i, p := range fs.Args() {
+		abs, err := checkShared(p)
+		if err != nil {
+			return err
+		}
+		paths[i] = abs
+	}
+	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single})
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer n.Close()
+	e := n.Engine
 	var ids []swarm.Status
-	for _, path := range fs.Args() {
+	for _, path := range paths {
 		st, err := e.Share(ctx, path, swarm.ShareOptions{Private: *private})
 		if err != nil {
 			return err
@@ -53,6 +64,28 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 			time.Since(start).Seconds(), len(ids))
 	}
 	return serveUntilDone(ctx, g, e, nil, nil)
+}
+
+// checkShared checks a file to share before tor starts and returns its
+// absolute path: it must be a regular file this user can read.
+func checkShared(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("share %s: %w", path, err)
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return "", fmt.Errorf("share: %w", err)
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return "", fmt.Errorf("share: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("share %s: not a regular file", path)
+	}
+	return abs, nil
 }
 
 // waitReachable waits until every content of shares is reachable

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
@@ -38,7 +40,7 @@ func (s *syncBuffer) String() string {
 // private Tor network: share says when its link is reachable, the file
 // arrives whole and verified, get exits 0, ls lists it.
 func TestShareGetLs(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
@@ -127,6 +129,22 @@ func TestShareGetLs(t *testing.T) {
 		t.Fatalf("file from the daemon: %d bytes, %v", len(got), err)
 	}
 
+	// The app starts its node the same way (startNode): on C's data
+	// directory it uses the tor folder C's get used, and opens the engine
+	// that holds C's download.
+	e, tr, stopApp, err := gc.guiStart(ctx, gui.Settings{DownloadDir: dest2}, func(gui.Progress) {})
+	if err != nil {
+		t.Fatalf("the app's start: %v", err)
+	}
+	list := e.List()
+	stopApp()
+	if tr == nil || len(list) != 1 || list[0].Name != "report.pdf" {
+		t.Errorf("the app's node: transport %v, contents %v", tr, list)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(gc.DataDir, "tor-testnet*")); len(dirs) != 1 || filepath.Base(dirs[0]) != "tor-testnet-"+nw.ID() {
+		t.Errorf("tor folders of the command line and the app: %v, want one, tor-testnet-%s", dirs, nw.ID())
+	}
+
 	// Its tor dies (SIGKILL, as by the OOM killer): the daemon exits with
 	// an error that says so, for a supervisor to start it again.
 	defer stopDaemon()
@@ -168,18 +186,6 @@ func TestShareGetUsage(t *testing.T) {
 		var out bytes.Buffer
 		if code := run(append([]string{"--data-dir", t.TempDir()}, args...), &out, &out); code != 2 {
 			t.Errorf("hydre %v: exit %d, want 2: %s", args, code, out.String())
-		}
-	}
-}
-
-func TestHuman(t *testing.T) {
-	tests := []struct {
-		n    int64
-		want string
-	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536 << 10, "1.5 MiB"}, {3 << 30, "3.0 GiB"}}
-	for _, tt := range tests {
-		if got := human(tt.n); got != tt.want {
-			t.Errorf("human(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
 }

@@ -26,14 +26,21 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
+	if _, err := hcrypto.ParseLink(fs.Arg(0)); err != nil { // before tor starts
+		return usageError{err.Error()}
+	}
 	if err := checkPlayer(*player); err != nil {
 		return err
 	}
-	e, stop, err := g.openEngineWith(ctx, engineOptions{DownloadDir: *out})
+	if err := checkDir("-o", *out); err != nil {
+		return err
+	}
+	n, err := g.openEngine(ctx, engineOptions{DownloadDir: *out})
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer n.Close()
+	e := n.Engine
 	st, err := e.Get(ctx, fs.Arg(0), *out)
 	if err != nil {
 		return err

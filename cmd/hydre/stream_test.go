@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 func TestStreamUsage(t *testing.T) {
@@ -30,7 +31,7 @@ func TestStreamUsage(t *testing.T) {
 // on a private Tor network: stream prints a loopback address that serves the
 // file's bytes, by range, and stops serving when interrupted.
 func TestStreamCommand(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,26 +11,15 @@ import (
 )
 
 func runTestnet(ctx context.Context, g *globals, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(g.Stderr, "Usage: hydre testnet up|down|status [options] DIR\n\n"+
-			"Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n"+
-			"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.\n"+
-			"Run 'hydre testnet up -h' for its options.\n")
-		if len(args) == 0 {
-			return usageError{"missing subcommand (up, down or status)"}
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "up":
-		return runTestnetUp(ctx, g, args[1:])
-	case "down":
-		return runTestnetDown(g, args[1:])
-	case "status":
-		return runTestnetStatus(g, args[1:])
-	default:
-		return usageError{fmt.Sprintf("unknown subcommand %q (want up, down or status)", args[0])}
-	}
+	return group{name: "testnet", synopsis: "up|down|status [options] DIR",
+		intro: "Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n" +
+			"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.",
+		subs: []command{
+			{name: "up", run: runTestnetUp},
+			{name: "down", run: func(_ context.Context, g *globals, args []string) error { return runTestnetDown(g, args) }},
+			{name: "status", run: func(_ context.Context, g *globals, args []string) error { return runTestnetStatus(g, args) }},
+		},
+	}.run(ctx, g, args)
 }
 
 func runTestnetUp(ctx context.Context, g *globals, args []string) error {

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
 )
 
 // TestTestnetUpTorStatusDown drives the README's commands: a detached
 // network that outlives "up", used by another command through --testnet,
 // then stopped by "down" with nothing left running.
 func TestTestnetUpTorStatusDown(t *testing.T) {
-	testnet.SkipWithoutTor(t)
+	testnettest.SkipWithoutTor(t)
 	dir := filepath.Join(t.TempDir(), "net")
 	home := t.TempDir()
 	hydre := func(args ...string) (string, int) {

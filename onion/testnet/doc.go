@@ -7,7 +7,8 @@
 // Start brings a network up in a directory and returns once a fresh onion
 // service answers through it; Open reaches one started by another process
 // ("hydre testnet up DIR"); TorConfig gives the onion.Config of a client or
-// service that joins it; Shared gives tests one network per test binary.
+// service that joins it. Package testnettest gives tests one network per test
+// binary and tors that close with the test.
 //
 // It is test and demo tooling: the release binary uses it only when told to
 // with --testnet.

@@ -24,7 +24,7 @@ func TestNoTorOutlivesKilledProcess(t *testing.T) {
 		runChild(dir)
 		return
 	}
-	SkipWithoutTor(t)
+	skipWithoutTor(t)
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestNoTorOutlivesKilledProcess$")
 	cmd.Env = append(os.Environ(), "HYDRE_TESTNET_CHILD="+dir)
@@ -142,4 +142,17 @@ func TestStopKillsStubbornNode(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the node still runs after stopNodes returned")
 	}
+}
+
+// skipWithoutTor is testnettest.SkipWithoutTor, which this package's own
+// tests cannot import (testnettest imports testnet).
+func skipWithoutTor(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tor"); err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("tor is not installed: required in CI")
+	}
+	t.Skip("tor is not installed (sudo apt-get install tor, or run scripts/deps.sh)")
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func TestStartOpenClose(t *testing.T) {
-	SkipWithoutTor(t)
+	skipWithoutTor(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -93,12 +93,6 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	CloseShared()
-	os.Exit(code)
 }
 
 func TestNodeTorrc(t *testing.T) {

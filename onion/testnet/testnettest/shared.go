@@ -1,4 +1,9 @@
-package testnet
+// Package testnettest starts the private Tor network of package testnet from
+// tests: one network per test binary, tors that join it and close with the
+// test, and a skip when the tor program is missing. It is apart from testnet
+// so that the hydre binary, which imports testnet for --testnet, does not
+// link package testing.
+package testnettest
 
 import (
 	"context"
@@ -11,11 +16,12 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet"
 )
 
 var shared struct {
 	mu  sync.Mutex
-	nw  *Network
+	nw  *testnet.Network
 	err error
 	dir string
 }
@@ -28,7 +34,7 @@ var shared struct {
 //
 // Without a tor program the test is skipped, unless $CI is "true": there it
 // fails, so a CI machine missing tor cannot pass silently.
-func Shared(tb testing.TB, opts Options) *Network {
+func Shared(tb testing.TB, opts testnet.Options) *testnet.Network {
 	tb.Helper()
 	SkipWithoutTor(tb)
 	shared.mu.Lock()
@@ -46,7 +52,7 @@ func Shared(tb testing.TB, opts Options) *Network {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 		defer cancel()
-		shared.nw, shared.err = Start(ctx, opts)
+		shared.nw, shared.err = testnet.Start(ctx, opts)
 		if shared.err == nil {
 			tb.Logf("private tor network usable after %v (%s)", shared.nw.UsableAfter().Round(time.Millisecond), dir)
 		}
@@ -97,12 +103,12 @@ func SkipWithoutTor(tb testing.TB) {
 // another. A tor that has not bootstrapped after two minutes is replaced
 // once by a fresh one: in CI, where eight test packages start tors at once,
 // one stayed at 95% for minutes.
-func (nw *Network) StartTor(tb testing.TB, tweak func(*onion.Config)) *onion.Tor {
+func StartTor(tb testing.TB, nw *testnet.Network, tweak func(*onion.Config)) *onion.Tor {
 	tb.Helper()
 	var err error
 	for range 2 {
 		var tor *onion.Tor
-		if tor, err = nw.startTor(tb, tweak); err == nil {
+		if tor, err = startTor(tb, nw, tweak); err == nil {
 			return tor
 		}
 		tb.Logf("tor did not start, trying a fresh one: %v", err)
@@ -111,7 +117,7 @@ func (nw *Network) StartTor(tb testing.TB, tweak func(*onion.Config)) *onion.Tor
 	return nil
 }
 
-func (nw *Network) startTor(tb testing.TB, tweak func(*onion.Config)) (*onion.Tor, error) {
+func startTor(tb testing.TB, nw *testnet.Network, tweak func(*onion.Config)) (*onion.Tor, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := nw.TorConfig(tb.TempDir())

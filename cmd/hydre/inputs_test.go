@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm"
+)
+
+// fakeTor puts a "tor" program in place through $HYDRE_TOR_PATH (and clears
+// the variables that would choose another tor) that only records it was
+// started and fails. It returns the file it creates when run.
+func fakeTor(t *testing.T) (ran string) {
+	t.Helper()
+	dir := t.TempDir()
+	ran = filepath.Join(dir, "ran")
+	script := filepath.Join(dir, "tor")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\ntouch '"+ran+"'\nexit 1\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"HYDRE_TESTNET", "HYDRE_TOR_CONTROL", "HYDRE_TOR_COOKIE", "HYDRE_TOR_PASSWORD"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HYDRE_TOR_PATH", script)
+	return ran
+}
+
+// TestInputsCheckedBeforeTor runs commands with a mistake in what they are
+// given: each exits with an error that says what is wrong, and tor was not
+// started. The first case, with nothing wrong, shows that the fake tor is
+// started when a command gets that far.
+func TestInputsCheckedBeforeTor(t *testing.T) {
+	link := hcrypto.Link{ID: hcrypto.ContentID{1, 2, 3}}.Encode()
+	c := "a"
+	if link[20] == 'a' {
+		c = "b"
+	}
+	typo := link[:20] + c + link[21:] // one character changed
+	const onionAddr = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:7446"
+	const magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"
+	aFile := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(aFile, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr string // in stderr
+		torRuns bool
+	}{
+		{"good link starts tor", []string{"get", link}, 1, "start tor", true},
+		{"get, mistyped link", []string{"get", typo}, 2, "bad checksum", false},
+		{"get, not a link", []string{"get", "holiday.mp4"}, 2, "not a hydre link", false},
+		{"get, magnet without bridge", []string{"get", magnet}, 2, "add --bridge", false},
+		{"get, bad bridge address", []string{"get", "--bridge", onionAddr[:60] + ":7446", magnet}, 2, "bad onion address", false},
+		{"get, bridge port with sign", []string{"get", "--bridge", strings.Replace(onionAddr, ":", ":+", 1), magnet}, 2, "bad port", false},
+		{"get, -o is a file", []string{"get", "-o", aFile, link}, 1, "not a directory", false},
+		{"get, negative circuits", []string{"get", "--circuits", "-1", link}, 2, "--circuits", false},
+		{"stream, mistyped link", []string{"stream", "--player", "none", typo}, 2, "bad checksum", false},
+		{"stream, magnet", []string{"stream", magnet}, 2, "not a hydre link", false},
+		{"stream, unknown player", []string{"stream", "--player", "winamp", link}, 2, "unknown player", false},
+		{"share, missing file", []string{"share", filepath.Join(t.TempDir(), "missing.mp4")}, 1, "no such file", false},
+		{"share, a folder", []string{"share", t.TempDir()}, 1, "not a regular file", false},
+		{"gui, mistyped link", []string{"gui", typo}, 2, "bad checksum", false},
+		{"bridge request, bad address", []string{"bridge", "request", "example.com:80", magnet}, 2, "bad onion address", false},
+		{"bridge request, not a magnet", []string{"bridge", "request", onionAddr, link}, 2, "want a magnet link", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ran := fakeTor(t)
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"--data-dir", t.TempDir()}, tt.args...), &stdout, &stderr)
+			if code != tt.code || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("hydre %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr.String(), tt.code, tt.wantErr)
+			}
+			if _, err := os.Stat(ran); (err == nil) != tt.torRuns {
+				t.Errorf("hydre %q: tor started: %v, want %v", tt.args, err == nil, tt.torRuns)
+			}
+		})
+	}
+}
+
+// TestBusyDataDirBeforeTor: while an engine holds the data directory (the
+// daemon, the app), a command says so and starts no tor.
+func TestBusyDataDirBeforeTor(t *testing.T) {
+	ran := fakeTor(t)
+	home := t.TempDir()
+	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: filepath.Join(home, "swarm"),
+		Transport: memnet.New().Node("daemon"), DownloadDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	link := hcrypto.Link{ID: hcrypto.ContentID{1, 2, 3}}.Encode()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--data-dir", home, "get", "-o", t.TempDir(), link}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "in use by a running hydre") {
+		t.Errorf("exit %d, stderr %q; want 1 and that the database is in use", code, stderr.String())
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("tor was started")
+	}
+}
