@@ -116,7 +116,7 @@ func TestNodeTorrc(t *testing.T) {
 	}{
 		{"authority", auths[0], 0, 0,
 			[]string{"AuthoritativeDirectory 1", "V3AuthoritativeDirectory 1", "DirPort 127.0.0.1:2", "TestingTorNetwork 1",
-				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0",
+				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0", "V3AuthVotingInterval 60",
 				"UseDefaultFallbackDirs 0", "ExitPolicy reject *:*", "Address 127.0.0.1",
 				"DirAuthority auth0 orport=1 no-v2 v3ident=" + strings.Repeat("B", 40) + " 127.0.0.1:2 " + strings.Repeat("A", 40)},
 			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile"}},
@@ -129,7 +129,7 @@ func TestNodeTorrc(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := nodeTorrc("/root", tt.n, auths, tt.bandwidth, tt.owner)
+			got := nodeTorrc(tt.n, nodeSettings{root: "/root", auths: auths, bandwidth: tt.bandwidth, ownerPID: tt.owner, votingInterval: steadyVotingInterval})
 			lines := strings.Split(got, "\n")
 			for _, w := range tt.want {
 				found := false

@@ -127,8 +127,37 @@ func commonTorrc(auths []*node) []string {
 	return lines
 }
 
+// Voting intervals of the authorities. A network votes every
+// bringUpVotingInterval until it is usable, then every steadyVotingInterval.
+//
+// A node publishes its descriptor only once it has a consensus and has built
+// a circuit (or a minute after it started), so a network needs two or three
+// consensus rounds before every node is listed, and the authorities, which
+// start a second or two apart, often fail the first round (one rejects the
+// others' votes because it has not yet scheduled its own). At a round a
+// minute that cost 27 s to 105 s in 3 of 3 bring-ups; at one every 10 s
+// those rounds take seconds. Once the network is up, every consensus sends
+// every tor of the network to fetch it and its microdescriptors: at one
+// every 10 s, 51 idle tors (48 relays) took 30% of two cores, at one a
+// minute 5%.
+const (
+	bringUpVotingInterval = 10 * time.Second
+	steadyVotingInterval  = 60 * time.Second
+)
+
+// nodeSettings are the network-wide values of a node's torrc.
+type nodeSettings struct {
+	root      string
+	auths     []*node
+	bandwidth int64 // RelayBandwidthRate of limited relays; 0: unlimited
+	ownerPID  int   // __OwningControllerProcess; 0: none
+	// votingInterval is an authority's V3AuthVotingInterval.
+	votingInterval time.Duration
+}
+
 // nodeTorrc returns the torrc of an authority or relay.
-func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID int) string {
+func nodeTorrc(n *node, s nodeSettings) string {
+	root, auths, bandwidth, ownerPID := s.root, s.auths, s.bandwidth, s.ownerPID
 	d := n.dir(root)
 	lines := []string{
 		"# written by hydre testnet",
@@ -163,11 +192,7 @@ func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID in
 			"TestingV3AuthInitialVoteDelay 2",
 			"TestingV3AuthInitialDistDelay 2",
 			"TestingV3AuthVotingStartOffset 0",
-			// The first consensus comes after 5 s (above); later ones once
-			// a minute. Every consensus sends every tor of the network to
-			// fetch it and its microdescriptors: at one every 10 s, 51 idle
-			// tors (48 relays) took 30% of two cores, at one a minute 5%.
-			"V3AuthVotingInterval 60",
+			fmt.Sprintf("V3AuthVotingInterval %d", int(s.votingInterval.Seconds())),
 			"V3AuthVoteDelay 2",
 			"V3AuthDistDelay 2",
 			"TestingDirAuthVoteExit *",

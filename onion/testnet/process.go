@@ -20,10 +20,6 @@ import (
 
 // startNodes writes each node's torrc and starts its tor.
 func (nw *Network) startNodes(opts Options) error {
-	owner := os.Getpid()
-	if opts.Detach {
-		owner = 0
-	}
 	if opts.RelayBandwidth > 0 {
 		if err := writeBandwidths(filepath.Join(nw.dir, bandwidthsFile), nw.st.Nodes, opts.RelayBandwidth, time.Now()); err != nil {
 			return err
@@ -33,7 +29,7 @@ func (nw *Network) startNodes(opts Options) error {
 		d := n.dir(nw.dir)
 		torrc := filepath.Join(d, "torrc")
 		empty := filepath.Join(d, "torrc-empty")
-		if err := os.WriteFile(torrc, []byte(nodeTorrc(nw.dir, n, nw.st.authorities(), opts.RelayBandwidth, owner)), 0o600); err != nil {
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, nw.settings(opts, bringUpVotingInterval))), 0o600); err != nil {
 			return err
 		}
 		cmd := exec.Command(nw.st.TorPath, "-f", torrc, "--defaults-torrc", empty, "--hush")
@@ -65,6 +61,43 @@ func (nw *Network) startNodes(opts Options) error {
 	}
 	if opts.Detach {
 		nw.procs = []*exec.Cmd{} // Close stops through pid files
+	}
+	return nil
+}
+
+// settings returns the network-wide torrc values of its nodes.
+func (nw *Network) settings(opts Options, voting time.Duration) nodeSettings {
+	owner := os.Getpid()
+	if opts.Detach {
+		owner = 0
+	}
+	return nodeSettings{root: nw.dir, auths: nw.st.authorities(), bandwidth: opts.RelayBandwidth,
+		ownerPID: owner, votingInterval: voting}
+}
+
+// settle slows the authorities of a usable network to steadyVotingInterval:
+// each rereads its torrc on SIGHUP and proposes the new interval in its next
+// vote.
+func (nw *Network) settle(opts Options) error {
+	for i, n := range nw.st.Nodes {
+		if !n.Authority {
+			continue
+		}
+		torrc := filepath.Join(n.dir(nw.dir), "torrc")
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, nw.settings(opts, steadyVotingInterval))), 0o600); err != nil {
+			return err
+		}
+		var err error
+		if i < len(nw.procs) {
+			err = nw.procs[i].Process.Signal(syscall.SIGHUP)
+		} else if pid, alive := nodePID(nw.dir, n); alive {
+			err = syscall.Kill(pid, syscall.SIGHUP)
+		} else {
+			err = fmt.Errorf("%w: %s", errNodeExited, n.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("slow down voting of %s: %w", n.Name, err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,99 @@
+package testnet
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// TestMeasureBringUp brings up $HYDRE_TESTNET_MEASURE fresh networks one
+// after the other and bootstraps one fresh tor on each, as "hydre testnet up"
+// then "hydre --testnet DIR share" do, and prints the distribution of both
+// times. It is a measurement, not a pass/fail test: it runs only when the
+// variable is set, and fails only when a network or a tor does not come up
+// at all. With $HYDRE_TESTNET_KEEP set to a directory, the logs of every
+// run are copied there.
+func TestMeasureBringUp(t *testing.T) {
+	runs, _ := strconv.Atoi(os.Getenv("HYDRE_TESTNET_MEASURE"))
+	if runs <= 0 {
+		t.Skip("set HYDRE_TESTNET_MEASURE=N to measure N bring-ups")
+	}
+	SkipWithoutTor(t)
+	keep := os.Getenv("HYDRE_TESTNET_KEEP")
+	var ups, boots []time.Duration
+	for i := range runs {
+		up, boot, err := measureOnce(t, i, keep)
+		if err != nil {
+			t.Errorf("run %d: %v", i, err)
+			continue
+		}
+		t.Logf("run %d: usable after %v, a fresh tor bootstrapped in %v", i, up.Round(10*time.Millisecond), boot.Round(10*time.Millisecond))
+		ups, boots = append(ups, up), append(boots, boot)
+	}
+	t.Logf("bring-up (%d): %s", len(ups), distribution(ups))
+	t.Logf("node bootstrap (%d): %s", len(boots), distribution(boots))
+}
+
+func measureOnce(t *testing.T, i int, keep string) (up, boot time.Duration, err error) {
+	dir, err := os.MkdirTemp("", "hydre-measure-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	if keep != "" {
+		defer exec.Command("cp", "-r", dir, filepath.Join(keep, fmt.Sprintf("run%02d", i))).Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	logf, err := os.Create(filepath.Join(dir, "start.log"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer logf.Close()
+	nw, err := Start(ctx, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(logf, nil))})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer nw.Close()
+	cfg := nw.TorConfig(filepath.Join(dir, "node"))
+	cfg.BootstrapTimeout = 3 * time.Minute
+	cfg.Torrc = append(cfg.Torrc, "Log notice file "+filepath.Join(dir, "node", "notice.log"))
+	begin := time.Now()
+	tor, err := onion.Start(ctx, cfg)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tor.Close()
+	if err := tor.Bootstrap(ctx, nil); err != nil {
+		return 0, 0, fmt.Errorf("node bootstrap: %w", err)
+	}
+	return nw.UsableAfter(), time.Since(begin), nil
+}
+
+// distribution formats the minimum, quartiles, maximum and every value.
+func distribution(d []time.Duration) string {
+	if len(d) == 0 {
+		return "none"
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	q := func(p float64) time.Duration { return s[int(p*float64(len(s)-1)+0.5)].Round(100 * time.Millisecond) }
+	return fmt.Sprintf("min %v, p25 %v, median %v, p75 %v, max %v; all %v", q(0), q(0.25), q(0.5), q(0.75), q(1), roundAll(d))
+}
+
+func roundAll(d []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(d))
+	for i, v := range d {
+		out[i] = v.Round(100 * time.Millisecond)
+	}
+	return out
+}
