@@ -126,6 +126,8 @@ func TestNodeTorrc(t *testing.T) {
 			[]string{"RelayBandwidthRate 1048576 bytes", "RelayBandwidthBurst 1048576 bytes", "ORPort 127.0.0.1:3", "__OwningControllerProcess 77"},
 			[]string{"AuthoritativeDirectory", "DirPort"}},
 		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}},
+		{"relay behind a delay proxy", &node{Name: "relay2", ORPort: 5, ListenPort: 6}, 0, 0,
+			[]string{"ORPort 127.0.0.1:5 NoListen", "ORPort 127.0.0.1:6 NoAdvertise"}, []string{"ORPort 127.0.0.1:5\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

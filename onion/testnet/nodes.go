@@ -20,10 +20,13 @@ import (
 
 // node is one tor process of the network.
 type node struct {
-	Name        string `json:"name"`
-	Authority   bool   `json:"authority,omitempty"`
-	Limited     bool   `json:"limited,omitempty"` // rate-limited relay
-	ORPort      int    `json:"orPort"`
+	Name      string `json:"name"`
+	Authority bool   `json:"authority,omitempty"`
+	Limited   bool   `json:"limited,omitempty"` // rate-limited relay
+	ORPort    int    `json:"orPort"`            // advertised
+	// ListenPort, when not 0, is the port tor listens on while a delay
+	// proxy listens on ORPort and forwards to it.
+	ListenPort  int    `json:"listenPort,omitempty"`
 	DirPort     int    `json:"dirPort,omitempty"`
 	Fingerprint string `json:"fingerprint"`
 	V3Ident     string `json:"v3ident,omitempty"`
@@ -167,7 +170,6 @@ func nodeTorrc(n *node, s nodeSettings) string {
 		"ContactInfo hydre private test network",
 		"Address 127.0.0.1",
 		"AssumeReachable 1",
-		fmt.Sprintf("ORPort 127.0.0.1:%d", n.ORPort),
 		"SocksPort 0",
 		"ExitRelay 0",
 		"ExitPolicy reject *:*",
@@ -178,6 +180,13 @@ func nodeTorrc(n *node, s nodeSettings) string {
 		// random time within its interval: clients ask them for microdescs.
 		"FetchDirInfoEarly 1",
 		"FetchDirInfoExtraEarly 1",
+	}
+	if n.ListenPort != 0 {
+		lines = append(lines,
+			fmt.Sprintf("ORPort 127.0.0.1:%d NoListen", n.ORPort),
+			fmt.Sprintf("ORPort 127.0.0.1:%d NoAdvertise", n.ListenPort))
+	} else {
+		lines = append(lines, fmt.Sprintf("ORPort 127.0.0.1:%d", n.ORPort))
 	}
 	lines = append(lines, commonTorrc(auths)...)
 	if ownerPID > 0 {

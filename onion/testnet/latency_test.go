@@ -1,0 +1,97 @@
+package testnet
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
+)
+
+// onionRTTs publishes an echo onion service on one tor of nw, dials it from
+// another and returns the times of n round trips of one byte, after a first
+// one that builds the circuits.
+func onionRTTs(t *testing.T, nw *Network, n int) []time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	service, client := nw.StartTor(t, nil), nw.StartTor(t, nil)
+	l, err := service.Listen(ctx, onion.ServiceConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				io.Copy(c, c)
+			})
+		}
+	})
+	var c net.Conn
+	for c == nil {
+		if c, err = client.Dial(ctx, l.Address(), onion.DialOptions{}); err != nil && ctx.Err() != nil {
+			t.Fatalf("dial the echo service: %v", err)
+		}
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	var rtts []time.Duration
+	b := []byte{0}
+	for i := range n + 1 {
+		begin := time.Now()
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, b); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			rtts = append(rtts, time.Since(begin))
+		}
+	}
+	return rtts
+}
+
+// TestLatency checks that every link of an onion-service circuit crosses a
+// delay proxy: a round trip crosses 7 links (client, guard, middle,
+// rendezvous point; service, guard, two middles) twice.
+func TestLatency(t *testing.T) {
+	SkipWithoutTor(t)
+	const latency = 20 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	nw, err := Start(ctx, Options{Dir: t.TempDir(), Latency: latency, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Close() })
+	for _, n := range nw.st.Nodes {
+		b, err := os.ReadFile(n.dir(nw.dir) + "/torrc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), " NoListen\n") {
+			t.Fatalf("%s advertises the port it listens on:\n%s", n.Name, b)
+		}
+	}
+	rtts := onionRTTs(t, nw, 5)
+	t.Logf("round trips through the onion circuit: %v", rtts)
+	if least := 14 * latency; slices.Min(rtts) < least {
+		t.Fatalf("a round trip took %v, less than the %v of 14 links at %v", slices.Min(rtts), least, latency)
+	}
+}
