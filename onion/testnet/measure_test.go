@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestMeasureBringUp(t *testing.T) {
 			t.Errorf("run %d: %v", i, err)
 			continue
 		}
-		t.Logf("run %d: usable after %v, a fresh tor bootstrapped in %v", i, up.Round(10*time.Millisecond), boot.Round(10*time.Millisecond))
+		t.Logf("run %d: usable after %v, a fresh tor bootstrapped in %v (load average %s)", i, up.Round(10*time.Millisecond), boot.Round(10*time.Millisecond), loadAverage())
 		ups, boots = append(ups, up), append(boots, boot)
 	}
 	t.Logf("bring-up (%d): %s", len(ups), distribution(ups))
@@ -85,6 +86,43 @@ func measureOnce(t *testing.T, i int, keep string) (up, boot time.Duration, err 
 	return nw.UsableAfter(), time.Since(begin), nil
 }
 
+// loadAverage returns the machine's load average over the last minute.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
+// TestMeasureLatency brings up a network for each one-way latency in
+// $HYDRE_TESTNET_LATENCIES (e.g. "0,10ms,35ms") and prints the round trips
+// of one byte through an onion-service circuit on it.
+func TestMeasureLatency(t *testing.T) {
+	list := os.Getenv("HYDRE_TESTNET_LATENCIES")
+	if list == "" {
+		t.Skip("set HYDRE_TESTNET_LATENCIES=0,10ms,... to measure onion round trips")
+	}
+	SkipWithoutTor(t)
+	for _, v := range strings.Split(list, ",") {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(v, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			nw, err := Start(ctx, Options{Dir: t.TempDir(), Latency: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nw.Close()
+			rtts := onionRTTs(t, nw, 20)
+			t.Logf("latency %v: onion round trip %s (load average %s)", d, distribution(rtts), loadAverage())
+		})
+	}
+}
+
 // distribution formats the minimum, quartiles, maximum and every value.
 func distribution(d []time.Duration) string {
 	if len(d) == 0 {
@@ -92,14 +130,14 @@ func distribution(d []time.Duration) string {
 	}
 	s := slices.Clone(d)
 	slices.Sort(s)
-	q := func(p float64) time.Duration { return s[int(p*float64(len(s)-1)+0.5)].Round(100 * time.Millisecond) }
-	return fmt.Sprintf("min %v, p25 %v, median %v, p75 %v, max %v; all %v", q(0), q(0.25), q(0.5), q(0.75), q(1), roundAll(d))
-}
-
-func roundAll(d []time.Duration) []time.Duration {
-	out := make([]time.Duration, len(d))
-	for i, v := range d {
-		out[i] = v.Round(100 * time.Millisecond)
+	unit := 100 * time.Millisecond
+	if s[len(s)-1] < 5*time.Second {
+		unit = time.Millisecond
 	}
-	return out
+	q := func(p float64) time.Duration { return s[int(p*float64(len(s)-1)+0.5)].Round(unit) }
+	all := make([]time.Duration, len(d))
+	for i, v := range d {
+		all[i] = v.Round(unit)
+	}
+	return fmt.Sprintf("min %v, p25 %v, median %v, p75 %v, max %v; all %v", q(0), q(0.25), q(0.5), q(0.75), q(1), all)
 }

@@ -285,7 +285,7 @@ func TestRetryStart(t *testing.T) {
 		want bool
 	}{
 		{"a node died", fmt.Errorf("%w: relay0: bind failed", errNodeExited), true},
-		{"the probe failed on live nodes", fmt.Errorf("%w: tor did not bootstrap (authority said: x)", errProbeFailed), true},
+		{"the probe failed on live nodes", fmt.Errorf("%w: tor did not bootstrap (authority said: x)", errProbeFailed), false},
 		{"tor-gencert failed", errors.New("gencert: exit status 1"), false},
 		{"no free ports", fmt.Errorf("free ports: %w", errors.New("too many open files")), false},
 	}
