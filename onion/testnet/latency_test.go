@@ -16,9 +16,9 @@ import (
 )
 
 // onionRTTs publishes an echo onion service on one tor of nw, dials it from
-// another and returns the times of n round trips of one byte, after a first
-// one that builds the circuits.
-func onionRTTs(t *testing.T, nw *Network, n int) []time.Duration {
+// another and returns the times of n round trips of one byte, and how long
+// the first dial took from the moment the service was published.
+func onionRTTs(t *testing.T, nw *Network, n int) (rtts []time.Duration, dial time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -42,15 +42,16 @@ func onionRTTs(t *testing.T, nw *Network, n int) []time.Duration {
 		}
 	})
 	var c net.Conn
+	begin := time.Now()
 	for c == nil {
 		if c, err = client.Dial(ctx, l.Address(), onion.DialOptions{}); err != nil && ctx.Err() != nil {
 			t.Fatalf("dial the echo service: %v", err)
 		}
 	}
+	dial = time.Since(begin)
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	var rtts []time.Duration
 	b := []byte{0}
 	for i := range n + 1 {
 		begin := time.Now()
@@ -64,7 +65,7 @@ func onionRTTs(t *testing.T, nw *Network, n int) []time.Duration {
 			rtts = append(rtts, time.Since(begin))
 		}
 	}
-	return rtts
+	return rtts, dial
 }
 
 // TestLatency checks that every link of an onion-service circuit crosses a
@@ -89,7 +90,7 @@ func TestLatency(t *testing.T) {
 			t.Fatalf("%s advertises the port it listens on:\n%s", n.Name, b)
 		}
 	}
-	rtts := onionRTTs(t, nw, 5)
+	rtts, _ := onionRTTs(t, nw, 5)
 	t.Logf("round trips through the onion circuit: %v", rtts)
 	if least := 14 * latency; slices.Min(rtts) < least {
 		t.Fatalf("a round trip took %v, less than the %v of 14 links at %v", slices.Min(rtts), least, latency)

@@ -113,25 +113,29 @@ func TestNodeTorrc(t *testing.T) {
 		owner     int
 		want      []string
 		notWant   []string
+		guards    bool // authorityGuards
 	}{
 		{"authority", auths[0], 0, 0,
 			[]string{"AuthoritativeDirectory 1", "V3AuthoritativeDirectory 1", "DirPort 127.0.0.1:2", "TestingTorNetwork 1",
-				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0", "V3AuthVotingInterval 60",
+				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0", "V3AuthVotingInterval 60", "TestingDirAuthVoteGuard *",
 				"UseDefaultFallbackDirs 0", "ExitPolicy reject *:*", "Address 127.0.0.1",
 				"DirAuthority auth0 orport=1 no-v2 v3ident=" + strings.Repeat("B", 40) + " 127.0.0.1:2 " + strings.Repeat("A", 40)},
-			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile"}},
+			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile", "TestingDirAuthVoteGuardIsStrict"}, false},
 		{"authority of a limited network", auths[0], 1 << 20, 0,
-			[]string{"V3BandwidthsFile /root/bandwidths"}, []string{"RelayBandwidthRate"}},
+			[]string{"V3BandwidthsFile /root/bandwidths"}, []string{"RelayBandwidthRate"}, false},
+		{"authority of a limited-middles network", auths[0], 1 << 20, 0,
+			[]string{"TestingDirAuthVoteGuard $" + strings.Repeat("A", 40), "TestingDirAuthVoteGuardIsStrict 1"}, []string{"TestingDirAuthVoteGuard *"}, true},
 		{"limited relay", relay, 1 << 20, 77,
 			[]string{"RelayBandwidthRate 1048576 bytes", "RelayBandwidthBurst 1048576 bytes", "ORPort 127.0.0.1:3", "__OwningControllerProcess 77"},
-			[]string{"AuthoritativeDirectory", "DirPort"}},
-		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}},
+			[]string{"AuthoritativeDirectory", "DirPort"}, false},
+		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}, false},
 		{"relay behind a delay proxy", &node{Name: "relay2", ORPort: 5, ListenPort: 6}, 0, 0,
-			[]string{"ORPort 127.0.0.1:5 NoListen", "ORPort 127.0.0.1:6 NoAdvertise"}, []string{"ORPort 127.0.0.1:5\n"}},
+			[]string{"ORPort 127.0.0.1:5 NoListen", "ORPort 127.0.0.1:6 NoAdvertise"}, []string{"ORPort 127.0.0.1:5\n"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := nodeTorrc(tt.n, nodeSettings{root: "/root", auths: auths, bandwidth: tt.bandwidth, ownerPID: tt.owner, votingInterval: steadyVotingInterval})
+			got := nodeTorrc(tt.n, nodeSettings{root: "/root", auths: auths, bandwidth: tt.bandwidth, ownerPID: tt.owner,
+				votingInterval: steadyVotingInterval, authorityGuards: tt.guards})
 			lines := strings.Split(got, "\n")
 			for _, w := range tt.want {
 				found := false

@@ -72,7 +72,7 @@ func (nw *Network) settings(opts Options, voting time.Duration) nodeSettings {
 		owner = 0
 	}
 	return nodeSettings{root: nw.dir, auths: nw.st.authorities(), bandwidth: opts.RelayBandwidth,
-		ownerPID: owner, votingInterval: voting}
+		ownerPID: owner, votingInterval: voting, authorityGuards: opts.LimitMiddlesOnly}
 }
 
 // settle slows the authorities of a usable network to steadyVotingInterval:
