@@ -255,7 +255,7 @@ func (nw *Network) launch(ctx context.Context, opts Options, relays int, gencert
 		nw.Close()
 		return err
 	}
-	if err := nw.probe(ctx); err != nil {
+	if err := nw.probe(ctx, opts); err != nil {
 		nw.Close()
 		return err
 	}

@@ -129,13 +129,15 @@ func TestNodeTorrc(t *testing.T) {
 			[]string{"RelayBandwidthRate 1048576 bytes", "RelayBandwidthBurst 1048576 bytes", "ORPort 127.0.0.1:3", "__OwningControllerProcess 77"},
 			[]string{"AuthoritativeDirectory", "DirPort"}, false},
 		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}, false},
+		{"relay of a network where every node listens", &node{Name: "relay3", ORPort: 7}, 0, 0,
+			[]string{"ContactInfo hydre private test network (every node up)"}, nil, false},
 		{"relay behind a delay proxy", &node{Name: "relay2", ORPort: 5, ListenPort: 6}, 0, 0,
 			[]string{"ORPort 127.0.0.1:5 NoListen", "ORPort 127.0.0.1:6 NoAdvertise"}, []string{"ORPort 127.0.0.1:5\n"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := nodeTorrc(tt.n, nodeSettings{root: "/root", auths: auths, bandwidth: tt.bandwidth, ownerPID: tt.owner,
-				votingInterval: steadyVotingInterval, authorityGuards: tt.guards})
+				votingInterval: steadyVotingInterval, authorityGuards: tt.guards, republished: tt.n.Name == "relay3"})
 			lines := strings.Split(got, "\n")
 			for _, w := range tt.want {
 				found := false

@@ -156,9 +156,27 @@ type nodeSettings struct {
 	ownerPID  int   // __OwningControllerProcess; 0: none
 	// votingInterval is an authority's V3AuthVotingInterval.
 	votingInterval time.Duration
+	// republished: every node of the network listens, and each node's
+	// ContactInfo changes so that it uploads its descriptor again.
+	republished bool
 	// authorityGuards: only the authorities get the Guard flag
 	// (Options.LimitMiddlesOnly).
 	authorityGuards bool
+}
+
+// contactInfo returns a node's ContactInfo line. Tor uploads its descriptor
+// to the authorities once at start, and again only when the descriptor
+// changes, within a minute: an upload to an authority that did not listen
+// yet is lost, and a node that started a few seconds before the
+// authorities (on a loaded machine, tors take up to 38 s to start) stayed
+// out of the consensus for a minute or more (bring-ups of 2 minutes). Once
+// every node listens, Network.republish changes this line and reloads
+// every node, which uploads its descriptor again at once.
+func contactInfo(s nodeSettings) string {
+	if s.republished {
+		return "ContactInfo hydre private test network (every node up)"
+	}
+	return "ContactInfo hydre private test network"
 }
 
 // guardVote returns the authorities' TestingDirAuthVoteGuard line: every
@@ -190,7 +208,7 @@ func nodeTorrc(n *node, s nodeSettings) string {
 		"DataDirectory " + d,
 		"PidFile " + filepath.Join(d, "pid"),
 		"Nickname " + n.Name,
-		"ContactInfo hydre private test network",
+		contactInfo(s),
 		"Address 127.0.0.1",
 		"AssumeReachable 1",
 		"SocksPort 0",

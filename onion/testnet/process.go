@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ func (nw *Network) startNodes(opts Options) error {
 		d := n.dir(nw.dir)
 		torrc := filepath.Join(d, "torrc")
 		empty := filepath.Join(d, "torrc-empty")
-		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, nw.settings(opts, bringUpVotingInterval))), 0o600); err != nil {
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, nw.settings(opts, bringUpVotingInterval, false))), 0o600); err != nil {
 			return err
 		}
 		cmd := exec.Command(nw.st.TorPath, "-f", torrc, "--defaults-torrc", empty, "--hush")
@@ -66,25 +67,68 @@ func (nw *Network) startNodes(opts Options) error {
 }
 
 // settings returns the network-wide torrc values of its nodes.
-func (nw *Network) settings(opts Options, voting time.Duration) nodeSettings {
+func (nw *Network) settings(opts Options, voting time.Duration, republished bool) nodeSettings {
 	owner := os.Getpid()
 	if opts.Detach {
 		owner = 0
 	}
 	return nodeSettings{root: nw.dir, auths: nw.st.authorities(), bandwidth: opts.RelayBandwidth,
-		ownerPID: owner, votingInterval: voting, authorityGuards: opts.LimitMiddlesOnly}
+		ownerPID: owner, votingInterval: voting, authorityGuards: opts.LimitMiddlesOnly, republished: republished}
 }
 
 // settle slows the authorities of a usable network to steadyVotingInterval:
 // each rereads its torrc on SIGHUP and proposes the new interval in its next
 // vote.
 func (nw *Network) settle(opts Options) error {
+	return nw.reload(func(n *node) bool { return n.Authority }, nw.settings(opts, steadyVotingInterval, true))
+}
+
+// republish waits until every node listens, then has each upload its
+// descriptor again (see contactInfo).
+func (nw *Network) republish(ctx context.Context, opts Options) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for _, n := range nw.st.Nodes {
+		ports := []int{n.ORPort}
+		if n.ListenPort != 0 {
+			ports[0] = n.ListenPort
+		}
+		if n.DirPort != 0 {
+			ports = append(ports, n.DirPort)
+		}
+		for _, port := range ports {
+			for !listening(port) {
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("%s does not listen on %d: %w", n.Name, port, ctx.Err())
+				case <-tick.C:
+				}
+			}
+		}
+	}
+	nw.log.Info("testnet nodes listening; uploading their descriptors again")
+	return nw.reload(func(*node) bool { return true }, nw.settings(opts, bringUpVotingInterval, true))
+}
+
+// listening reports whether something accepts connections on a port of
+// 127.0.0.1.
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// reload rewrites the torrc of the nodes which and sends them SIGHUP.
+func (nw *Network) reload(which func(*node) bool, s nodeSettings) error {
 	for i, n := range nw.st.Nodes {
-		if !n.Authority {
+		if !which(n) {
 			continue
 		}
 		torrc := filepath.Join(n.dir(nw.dir), "torrc")
-		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, nw.settings(opts, steadyVotingInterval))), 0o600); err != nil {
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, s)), 0o600); err != nil {
 			return err
 		}
 		var err error
@@ -96,7 +140,7 @@ func (nw *Network) settle(opts Options) error {
 			err = fmt.Errorf("%w: %s", errNodeExited, n.Name)
 		}
 		if err != nil {
-			return fmt.Errorf("slow down voting of %s: %w", n.Name, err)
+			return fmt.Errorf("reload %s: %w", n.Name, err)
 		}
 	}
 	return nil
@@ -123,7 +167,7 @@ func (nw *Network) nodeExited() string {
 
 // probe starts a client in dir/probe, bootstraps it, publishes a fresh onion
 // service and waits until it answers an echo through the network.
-func (nw *Network) probe(ctx context.Context) error {
+func (nw *Network) probe(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
 	defer cancel()
 	// Fail fast if a node dies (a port taken by someone else, a bad option).
@@ -146,7 +190,10 @@ func (nw *Network) probe(ctx context.Context) error {
 			}
 		}
 	})
-	err := nw.waitConsensus(ctx)
+	err := nw.republish(ctx, opts)
+	if err == nil {
+		err = nw.waitConsensus(ctx)
+	}
 	if err == nil {
 		nw.log.Info("testnet consensus lists every node")
 		err = nw.probeOnce(ctx)
