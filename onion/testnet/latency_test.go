@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,12 +18,22 @@ import (
 
 // onionRTTs publishes an echo onion service on one tor of nw, dials it from
 // another and returns the times of n round trips of one byte, and how long
-// the first dial took from the moment the service was published.
-func onionRTTs(t *testing.T, nw *Network, n int) (rtts []time.Duration, dial time.Duration) {
+// the first dial took from the moment the service was published (failed
+// attempts included, each given a minute). With logDir, the two tors log
+// there.
+func onionRTTs(t *testing.T, nw *Network, n int, logDir string) (rtts []time.Duration, dial time.Duration) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	service, client := nw.StartTor(t, nil), nw.StartTor(t, nil)
+	logTo := func(name string) func(*onion.Config) {
+		if logDir == "" {
+			return nil
+		}
+		return func(c *onion.Config) {
+			c.Torrc = append(c.Torrc, "Log notice file "+filepath.Join(logDir, name+".log"))
+		}
+	}
+	service, client := nw.StartTor(t, logTo("service")), nw.StartTor(t, logTo("client"))
 	l, err := service.Listen(ctx, onion.ServiceConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -44,8 +55,14 @@ func onionRTTs(t *testing.T, nw *Network, n int) (rtts []time.Duration, dial tim
 	var c net.Conn
 	begin := time.Now()
 	for c == nil {
-		if c, err = client.Dial(ctx, l.Address(), onion.DialOptions{}); err != nil && ctx.Err() != nil {
-			t.Fatalf("dial the echo service: %v", err)
+		dctx, dcancel := context.WithTimeout(ctx, time.Minute)
+		c, err = client.Dial(dctx, l.Address(), onion.DialOptions{})
+		dcancel()
+		if err != nil {
+			t.Logf("dial the echo service after %v: %v", time.Since(begin).Round(time.Millisecond), err)
+			if ctx.Err() != nil {
+				t.Fatal("no dial succeeded")
+			}
 		}
 	}
 	dial = time.Since(begin)
@@ -90,7 +107,7 @@ func TestLatency(t *testing.T) {
 			t.Fatalf("%s advertises the port it listens on:\n%s", n.Name, b)
 		}
 	}
-	rtts, _ := onionRTTs(t, nw, 5)
+	rtts, _ := onionRTTs(t, nw, 5, "")
 	t.Logf("round trips through the onion circuit: %v", rtts)
 	if least := 14 * latency; slices.Min(rtts) < least {
 		t.Fatalf("a round trip took %v, less than the %v of 14 links at %v", slices.Min(rtts), least, latency)

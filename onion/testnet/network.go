@@ -260,10 +260,6 @@ func (nw *Network) launch(ctx context.Context, opts Options, relays int, gencert
 		return err
 	}
 	nw.st.UsableAfter = time.Since(begin)
-	if err := nw.settle(opts); err != nil {
-		nw.Close()
-		return err
-	}
 	if err := nw.writeState(); err != nil {
 		nw.Close()
 		return err

@@ -244,6 +244,25 @@ func TestTorConfigVanguards(t *testing.T) {
 	}
 }
 
+func TestConsensusInterval(t *testing.T) {
+	tests := []struct {
+		name      string
+		consensus string
+		want      time.Duration
+	}{
+		{"a minute", "network-status-version 3 microdesc\nvalid-after 2026-12-07 20:24:00\nfresh-until 2026-12-07 20:25:00\nvalid-until 2026-12-07 20:27:00\n", time.Minute},
+		{"10 s", "x\nvalid-after 2026-12-07 20:24:00\nfresh-until 2026-12-07 20:24:10\n", 10 * time.Second},
+		{"no fresh-until", "x\nvalid-after 2026-12-07 20:24:00\n", 0},
+		{"garbled", "x\nvalid-after yesterday\nfresh-until 2026-12-07 20:24:10\n", 0},
+		{"empty", "", 0},
+	}
+	for _, tt := range tests {
+		if got := consensusInterval([]byte(tt.consensus)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestUsableNodes(t *testing.T) {
 	consensus := []byte(`network-status-version 3 microdesc
 r auth0 89Zxzhue3Ne7fdIsAMgSC3Bmbpk 2038-01-01 00:00:00 127.0.0.1 44287 35727

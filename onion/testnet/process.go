@@ -84,11 +84,20 @@ func (nw *Network) settle(opts Options) error {
 }
 
 // republish waits until every node listens, then has each upload its
-// descriptor again (see contactInfo).
+// descriptor again (see contactInfo). A node counts as up once it logged
+// its bootstrap start: tor listens before it handles SIGHUP, and a SIGHUP
+// before that ends it.
 func (nw *Network) republish(ctx context.Context, opts Options) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for _, n := range nw.st.Nodes {
+		for !started(n.dir(nw.dir)) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s did not start: %w", n.Name, ctx.Err())
+			case <-tick.C:
+			}
+		}
 		ports := []int{n.ORPort}
 		if n.ListenPort != 0 {
 			ports[0] = n.ListenPort
@@ -108,6 +117,13 @@ func (nw *Network) republish(ctx context.Context, opts Options) error {
 	}
 	nw.log.Info("testnet nodes listening; uploading their descriptors again")
 	return nw.reload(func(*node) bool { return true }, nw.settings(opts, bringUpVotingInterval, true))
+}
+
+// started reports whether the tor of a node's directory has logged the
+// start of its bootstrap.
+func started(dir string) bool {
+	b, _ := os.ReadFile(filepath.Join(dir, "notice.log"))
+	return bytes.Contains(b, []byte("Bootstrapped 0%"))
 }
 
 // listening reports whether something accepts connections on a port of
@@ -192,7 +208,18 @@ func (nw *Network) probe(ctx context.Context, opts Options) error {
 	})
 	err := nw.republish(ctx, opts)
 	if err == nil {
-		err = nw.waitConsensus(ctx)
+		err = nw.waitConsensus(ctx, 0)
+	}
+	// The interval sets the length of the onion-service time period on a
+	// test network (24 voting rounds): a service published before the
+	// change is looked up under another blinded key after it ("descriptor
+	// not found" for minutes). So the network slows down before anything
+	// uses it, and every node must hold a steady consensus first.
+	if err == nil {
+		err = nw.settle(opts)
+	}
+	if err == nil {
+		err = nw.waitConsensus(ctx, steadyVotingInterval)
 	}
 	if err == nil {
 		nw.log.Info("testnet consensus lists every node")
