@@ -8,6 +8,8 @@
 // service answers through it; Open reaches one started by another process
 // ("hydre testnet up DIR"); TorConfig gives the onion.Config of a client or
 // service that joins it; Shared gives tests one network per test binary.
+// Options.Latency puts a delay proxy in front of every relay's ORPort, so
+// that every link between tors has a real network's latency.
 //
 // It is test and demo tooling: the release binary uses it only when told to
 // with --testnet.
