@@ -19,7 +19,7 @@ func extraCommands() []command {
 		{name: "tor", args: "status [options]", summary: "start or attach to tor and show its bootstrap", run: runTor},
 		{name: "gui", args: "[--share FILE]... [--get LINK]... [LINK]", summary: "open the desktop app (the default)", run: runGUI},
 		{name: "bridge", args: "fetch|serve|request|status ...", summary: "discreet BitTorrent: leech, run or use a hidden bridge node", run: runBridge},
-		{name: "testnet", args: "up|down|status DIR", summary: "run a private Tor network on 127.0.0.1", run: runTestnet},
+		{name: "testnet", args: "up|down|status|delays DIR", summary: "run a private Tor network on 127.0.0.1", run: runTestnet},
 	}
 }
 

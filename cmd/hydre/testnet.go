@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -11,30 +12,44 @@ import (
 )
 
 func runTestnet(ctx context.Context, g *globals, args []string) error {
-	return group{name: "testnet", synopsis: "up|down|status [options] DIR",
+	return group{name: "testnet", synopsis: "up|down|status|delays [options] DIR",
 		intro: "Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n" +
 			"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.",
 		subs: []command{
 			{name: "up", run: runTestnetUp},
 			{name: "down", run: func(_ context.Context, g *globals, args []string) error { return runTestnetDown(g, args) }},
 			{name: "status", run: func(_ context.Context, g *globals, args []string) error { return runTestnetStatus(g, args) }},
+			{name: "delays", run: runTestnetDelays},
 		},
 	}.run(ctx, g, args)
 }
 
 func runTestnetUp(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only [--vanguards N]]] DIR",
+	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only [--vanguards N]]] [--latency D [--jitter J]] DIR",
 		"Start a private Tor network in DIR, in the background, and return once a fresh onion\n"+
 			"service is reachable through it. Stop it with 'hydre testnet down DIR'.")
 	relays := fs.Int("relays", 0, fmt.Sprintf("plain relays besides the 3 authorities (default %d, or %d with --limit-middles-only)", testnet.DefaultRelays, testnet.DefaultMiddleRelays))
 	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
 	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
 	vanguards := fs.Int("vanguards", 0, "with --limit-middles-only, give each tor `N` plain relays of its own for the second hop of its onion circuits, as tor's vanguards-lite keeps 4 (default: all of them)")
+	latency := fs.Duration("latency", 0, fmt.Sprintf("delay every connection between tors by `D` each way (e.g. %v, close to the real network; 0: none)", testnet.DefaultLatency))
+	jitter := fs.Duration("jitter", 0, "with --latency, vary each delay by up to `J` either way")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one directory"}
+	}
+	if *latency < 0 || *jitter < 0 || *jitter > *latency {
+		return usageError{"want 0 <= --jitter <= --latency"}
+	}
+	var delays []string
+	if *latency > 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the hydre program for the delay proxies: %w", err)
+		}
+		delays = []string{exe, "testnet", "delays"}
 	}
 	rate, err := parseRate(*bw)
 	if err != nil {
@@ -47,7 +62,8 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 		return usageError{"--vanguards takes a positive number, with --limit-middles-only"}
 	}
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: fs.Arg(0), Relays: *relays, RelayBandwidth: rate,
-		LimitMiddlesOnly: *middles, Vanguards: *vanguards, Detach: true, Logger: g.Logger})
+		LimitMiddlesOnly: *middles, Vanguards: *vanguards, Latency: *latency, Jitter: *jitter, DelayCommand: delays,
+		Detach: true, Logger: g.Logger})
 	if err != nil {
 		return err
 	}
@@ -62,6 +78,19 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 	fmt.Fprintf(g.Stdout, "private tor network up in %s (usable after %.1fs)\nuse it with: hydre --testnet %s <command>\nstop it with: hydre testnet down %s\n",
 		nw.Dir(), nw.UsableAfter().Seconds(), nw.Dir(), nw.Dir())
 	return nil
+}
+
+// runTestnetDelays serves the delay proxies of a network that "testnet up
+// --latency" starts; "testnet down" ends it.
+func runTestnetDelays(ctx context.Context, g *globals, args []string) error {
+	fs := newFlagSet(g, "testnet delays", "DIR", "Serve the delay proxies of the private network in DIR (started by 'hydre testnet up --latency').")
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"want exactly one directory"}
+	}
+	return testnet.ServeDelays(ctx, fs.Arg(0))
 }
 
 func runTestnetDown(g *globals, args []string) error {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
@@ -54,9 +57,54 @@ func TestTestnetUpTorStatusDown(t *testing.T) {
 	}
 }
 
+// TestMain lets the test binary stand in for hydre where a command starts
+// hydre itself ("testnet up --latency" starts "hydre testnet delays DIR").
+func TestMain(m *testing.M) {
+	if os.Getenv("HYDRE_TEST_AS_HYDRE") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestTestnetUpLatency: with --latency, the delay proxies outlive "up" in
+// a process of their own, a tor bootstraps through them, and "down" ends
+// them with the tors.
+func TestTestnetUpLatency(t *testing.T) {
+	testnettest.SkipWithoutTor(t)
+	t.Setenv("HYDRE_TEST_AS_HYDRE", "1") // for the delays process only
+	dir := filepath.Join(t.TempDir(), "net")
+	home := t.TempDir()
+	hydre := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		return out.String() + errb.String(), code
+	}
+	t.Cleanup(func() { testnet.Stop(dir) })
+	if out, code := hydre("testnet", "up", "--latency", "20ms", "--jitter", "5ms", dir); code != 0 {
+		t.Fatalf("testnet up --latency: exit %d: %s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "delays.pid"))
+	if err != nil {
+		t.Fatalf("no delay process: %v", err)
+	}
+	if out, code := hydre("--data-dir", home, "--testnet", dir, "tor", "status"); code != 0 || !strings.Contains(out, "bootstrap 100% done") {
+		t.Fatalf("tor status through the delays: exit %d: %s", code, out)
+	}
+	if out, code := hydre("testnet", "down", dir); code != 0 {
+		t.Fatalf("testnet down: exit %d: %s", code, out)
+	}
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err != nil || syscall.Kill(pid, 0) == nil {
+		t.Fatalf("delay process %s still running after down (%v)", b, err)
+	}
+	if b, _ := exec.Command("pgrep", "-f", dir).Output(); len(bytes.TrimSpace(b)) > 0 {
+		t.Fatalf("processes left after down: %s", b)
+	}
+}
+
 func TestTestnetUsage(t *testing.T) {
 	for _, args := range [][]string{{"testnet"}, {"testnet", "up"}, {"testnet", "sideways", "x"}, {"testnet", "up", "--bandwidth", "fast", "d"},
-		{"testnet", "up", "--vanguards", "4", "d"}, {"testnet", "up", "--limit-middles-only", "--vanguards", "-1", "d"}, {"tor"}, {"tor", "status", "extra"}} {
+		{"testnet", "up", "--vanguards", "4", "d"}, {"testnet", "up", "--limit-middles-only", "--vanguards", "-1", "d"},
+		{"testnet", "up", "--latency", "10ms", "--jitter", "20ms", "d"}, {"testnet", "up", "--latency", "-1s", "d"}, {"testnet", "delays"}, {"tor"}, {"tor", "status", "extra"}} {
 		var out bytes.Buffer
 		if code := run(args, &out, &out); code != 2 {
 			t.Errorf("hydre %s: exit %d, want 2: %s", strings.Join(args, " "), code, out.String())

@@ -12,7 +12,8 @@ import (
 )
 
 // waitConsensus waits until every node holds a consensus that lists every
-// node as Running, Valid and HSDir, and the microdescriptors of all. The
+// node as Running, Valid and HSDir, and the microdescriptors of all; with
+// interval not 0, a consensus of that voting interval. The
 // first consensus often lacks the plain relays (their descriptors arrive
 // after the first vote); a client that bootstraps on it picks its guards and
 // layer-2 vanguards among the three authorities alone and then cannot build
@@ -20,7 +21,7 @@ import (
 // plain relay, for microdescriptors: if that relay has not fetched them yet,
 // the client waits 10 s before asking again. So nothing may use the network
 // before every node is up to date.
-func (nw *Network) waitConsensus(ctx context.Context) error {
+func (nw *Network) waitConsensus(ctx context.Context, interval time.Duration) error {
 	want := map[string]bool{}
 	for _, n := range nw.st.Nodes {
 		want[n.Name] = true
@@ -33,6 +34,9 @@ func (nw *Network) waitConsensus(ctx context.Context) error {
 		for _, a := range nw.st.Nodes {
 			b, _ := os.ReadFile(filepath.Join(a.dir(nw.dir), "cached-microdesc-consensus"))
 			have := usableNodes(b)
+			if got := consensusInterval(b); interval != 0 && got != interval {
+				missing = append(missing, fmt.Sprintf("%s has a consensus of interval %v", a.Name, got))
+			}
 			for name := range want {
 				if !have[name] {
 					missing = append(missing, a.Name+" lacks "+name)
@@ -51,6 +55,25 @@ func (nw *Network) waitConsensus(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// consensusInterval returns the voting interval of a consensus: from its
+// valid-after time to its fresh-until time.
+func consensusInterval(consensus []byte) time.Duration {
+	var times [2]time.Time
+	for i, key := range []string{"\nvalid-after ", "\nfresh-until "} {
+		_, rest, ok := bytes.Cut(consensus, []byte(key))
+		if !ok {
+			return 0
+		}
+		line, _, _ := bytes.Cut(rest, []byte("\n"))
+		t, err := time.Parse(time.DateTime, string(line))
+		if err != nil {
+			return 0
+		}
+		times[i] = t
+	}
+	return times[1].Sub(times[0])
 }
 
 // usableNodes returns the nicknames a consensus lists as Running, Valid and

@@ -8,7 +8,9 @@
 // service answers through it; Open reaches one started by another process
 // ("hydre testnet up DIR"); TorConfig gives the onion.Config of a client or
 // service that joins it. Package testnettest gives tests one network per test
-// binary and tors that close with the test.
+// binary and tors that close with the test. Options.Latency puts a delay
+// proxy in front of every relay's ORPort, so that every link between tors
+// has a real network's latency.
 //
 // It is test and demo tooling: the release binary uses it only when told to
 // with --testnet.

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
 )
 
 // TestNoTorOutlivesKilledProcess starts a network in a child process, kills
@@ -155,4 +157,25 @@ func skipWithoutTor(t *testing.T) {
 		t.Fatal("tor is not installed: required in CI")
 	}
 	t.Skip("tor is not installed (sudo apt-get install tor, or run scripts/deps.sh)")
+}
+
+// startTestTor is testnettest.StartTor, for the same reason: a managed tor
+// that joins nw, bootstrapped, closed with the test.
+func startTestTor(t *testing.T, nw *Network, tweak func(*onion.Config)) *onion.Tor {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := nw.TorConfig(t.TempDir())
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	tor, err := onion.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start tor: %v", err)
+	}
+	t.Cleanup(func() { tor.Close() })
+	if err := tor.Bootstrap(ctx, nil); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	return tor
 }

@@ -107,23 +107,31 @@ func TestNodeTorrc(t *testing.T) {
 		owner     int
 		want      []string
 		notWant   []string
+		guards    bool // authorityGuards
 	}{
 		{"authority", auths[0], 0, 0,
 			[]string{"AuthoritativeDirectory 1", "V3AuthoritativeDirectory 1", "DirPort 127.0.0.1:2", "TestingTorNetwork 1",
-				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0",
+				"AuthDirVoteStableGuaranteeMinUptime 0", "AuthDirVoteStableGuaranteeMTBF 0", "V3AuthVotingInterval 60", "TestingDirAuthVoteGuard *",
 				"UseDefaultFallbackDirs 0", "ExitPolicy reject *:*", "Address 127.0.0.1",
 				"DirAuthority auth0 orport=1 no-v2 v3ident=" + strings.Repeat("B", 40) + " 127.0.0.1:2 " + strings.Repeat("A", 40)},
-			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile"}},
+			[]string{"RelayBandwidthRate", "__OwningControllerProcess", "V3BandwidthsFile", "TestingDirAuthVoteGuardIsStrict"}, false},
 		{"authority of a limited network", auths[0], 1 << 20, 0,
-			[]string{"V3BandwidthsFile /root/bandwidths"}, []string{"RelayBandwidthRate"}},
+			[]string{"V3BandwidthsFile /root/bandwidths"}, []string{"RelayBandwidthRate"}, false},
+		{"authority of a limited-middles network", auths[0], 1 << 20, 0,
+			[]string{"TestingDirAuthVoteGuard $" + strings.Repeat("A", 40), "TestingDirAuthVoteGuardIsStrict 1"}, []string{"TestingDirAuthVoteGuard *"}, true},
 		{"limited relay", relay, 1 << 20, 77,
 			[]string{"RelayBandwidthRate 1048576 bytes", "RelayBandwidthBurst 1048576 bytes", "ORPort 127.0.0.1:3", "__OwningControllerProcess 77"},
-			[]string{"AuthoritativeDirectory", "DirPort"}},
-		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}},
+			[]string{"AuthoritativeDirectory", "DirPort"}, false},
+		{"unlimited relay", &node{Name: "relay1", ORPort: 4}, 1 << 20, 0, []string{"ORPort 127.0.0.1:4"}, []string{"RelayBandwidthRate"}, false},
+		{"relay of a network where every node listens", &node{Name: "relay3", ORPort: 7}, 0, 0,
+			[]string{"ContactInfo hydre private test network (every node up)"}, nil, false},
+		{"relay behind a delay proxy", &node{Name: "relay2", ORPort: 5, ListenPort: 6}, 0, 0,
+			[]string{"ORPort 127.0.0.1:5 NoListen", "ORPort 127.0.0.1:6 NoAdvertise"}, []string{"ORPort 127.0.0.1:5\n"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := nodeTorrc("/root", tt.n, auths, tt.bandwidth, tt.owner)
+			got := nodeTorrc(tt.n, nodeSettings{root: "/root", auths: auths, bandwidth: tt.bandwidth, ownerPID: tt.owner,
+				votingInterval: steadyVotingInterval, authorityGuards: tt.guards, republished: tt.n.Name == "relay3"})
 			lines := strings.Split(got, "\n")
 			for _, w := range tt.want {
 				found := false
@@ -230,6 +238,25 @@ func TestTorConfigVanguards(t *testing.T) {
 	}
 }
 
+func TestConsensusInterval(t *testing.T) {
+	tests := []struct {
+		name      string
+		consensus string
+		want      time.Duration
+	}{
+		{"a minute", "network-status-version 3 microdesc\nvalid-after 2026-12-07 20:24:00\nfresh-until 2026-12-07 20:25:00\nvalid-until 2026-12-07 20:27:00\n", time.Minute},
+		{"10 s", "x\nvalid-after 2026-12-07 20:24:00\nfresh-until 2026-12-07 20:24:10\n", 10 * time.Second},
+		{"no fresh-until", "x\nvalid-after 2026-12-07 20:24:00\n", 0},
+		{"garbled", "x\nvalid-after yesterday\nfresh-until 2026-12-07 20:24:10\n", 0},
+		{"empty", "", 0},
+	}
+	for _, tt := range tests {
+		if got := consensusInterval([]byte(tt.consensus)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestUsableNodes(t *testing.T) {
 	consensus := []byte(`network-status-version 3 microdesc
 r auth0 89Zxzhue3Ne7fdIsAMgSC3Bmbpk 2038-01-01 00:00:00 127.0.0.1 44287 35727
@@ -277,7 +304,7 @@ func TestRetryStart(t *testing.T) {
 		want bool
 	}{
 		{"a node died", fmt.Errorf("%w: relay0: bind failed", errNodeExited), true},
-		{"the probe failed on live nodes", fmt.Errorf("%w: tor did not bootstrap (authority said: x)", errProbeFailed), true},
+		{"the probe failed on live nodes", fmt.Errorf("%w: tor did not bootstrap (authority said: x)", errProbeFailed), false},
 		{"tor-gencert failed", errors.New("gencert: exit status 1"), false},
 		{"no free ports", fmt.Errorf("free ports: %w", errors.New("too many open files")), false},
 	}

@@ -20,10 +20,13 @@ import (
 
 // node is one tor process of the network.
 type node struct {
-	Name        string `json:"name"`
-	Authority   bool   `json:"authority,omitempty"`
-	Limited     bool   `json:"limited,omitempty"` // rate-limited relay
-	ORPort      int    `json:"orPort"`
+	Name      string `json:"name"`
+	Authority bool   `json:"authority,omitempty"`
+	Limited   bool   `json:"limited,omitempty"` // rate-limited relay
+	ORPort    int    `json:"orPort"`            // advertised
+	// ListenPort, when not 0, is the port tor listens on while a delay
+	// proxy listens on ORPort and forwards to it.
+	ListenPort  int    `json:"listenPort,omitempty"`
 	DirPort     int    `json:"dirPort,omitempty"`
 	Fingerprint string `json:"fingerprint"`
 	V3Ident     string `json:"v3ident,omitempty"`
@@ -127,18 +130,87 @@ func commonTorrc(auths []*node) []string {
 	return lines
 }
 
+// Voting intervals of the authorities. A network votes every
+// bringUpVotingInterval until it is usable, then every steadyVotingInterval.
+//
+// A node publishes its descriptor only once it has a consensus and has built
+// a circuit (or a minute after it started), so a network needs two or three
+// consensus rounds before every node is listed, and the authorities, which
+// start a second or two apart, often fail the first round (one rejects the
+// others' votes because it has not yet scheduled its own). At a round a
+// minute that cost 27 s to 105 s in 3 of 3 bring-ups; at one every 10 s
+// those rounds take seconds. Once the network is up, every consensus sends
+// every tor of the network to fetch it and its microdescriptors: at one
+// every 10 s, 51 idle tors (48 relays) took 30% of two cores, at one a
+// minute 5%.
+const (
+	bringUpVotingInterval = 10 * time.Second
+	steadyVotingInterval  = 60 * time.Second
+)
+
+// nodeSettings are the network-wide values of a node's torrc.
+type nodeSettings struct {
+	root      string
+	auths     []*node
+	bandwidth int64 // RelayBandwidthRate of limited relays; 0: unlimited
+	ownerPID  int   // __OwningControllerProcess; 0: none
+	// votingInterval is an authority's V3AuthVotingInterval.
+	votingInterval time.Duration
+	// republished: every node of the network listens, and each node's
+	// ContactInfo changes so that it uploads its descriptor again.
+	republished bool
+	// authorityGuards: only the authorities get the Guard flag
+	// (Options.LimitMiddlesOnly).
+	authorityGuards bool
+}
+
+// contactInfo returns a node's ContactInfo line. Tor uploads its descriptor
+// to the authorities once at start, and again only when the descriptor
+// changes, within a minute: an upload to an authority that did not listen
+// yet is lost, and a node that started a few seconds before the
+// authorities (on a loaded machine, tors take up to 38 s to start) stayed
+// out of the consensus for a minute or more (bring-ups of 2 minutes). Once
+// every node listens, Network.republish changes this line and reloads
+// every node, which uploads its descriptor again at once.
+func contactInfo(s nodeSettings) string {
+	if s.republished {
+		return "ContactInfo hydre private test network (every node up)"
+	}
+	return "ContactInfo hydre private test network"
+}
+
+// guardVote returns the authorities' TestingDirAuthVoteGuard line: every
+// node, or with authorityGuards only the authorities (and strictly: see
+// nodeTorrc). A tor of a limited-middles network takes one authority as its
+// guard (EntryNodes); when that one guard is under a fifth of all those
+// with the Guard flag, tor switches to its "restricted" guard context, and
+// once a fresh tor stayed there, at "Loaded enough directory info", unable
+// to pick its first hop for two minutes ("Failed to find node for hop #1"),
+// while tors that stayed in the default context bootstrapped in seconds.
+// Middles need no Guard flag, and on the real network most have none.
+func guardVote(s nodeSettings) string {
+	if !s.authorityGuards {
+		return "TestingDirAuthVoteGuard *"
+	}
+	var fps []string
+	for _, a := range s.auths {
+		fps = append(fps, "$"+a.Fingerprint)
+	}
+	return "TestingDirAuthVoteGuard " + strings.Join(fps, ",")
+}
+
 // nodeTorrc returns the torrc of an authority or relay.
-func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID int) string {
+func nodeTorrc(n *node, s nodeSettings) string {
+	root, auths, bandwidth, ownerPID := s.root, s.auths, s.bandwidth, s.ownerPID
 	d := n.dir(root)
 	lines := []string{
 		"# written by hydre testnet",
 		"DataDirectory " + d,
 		"PidFile " + filepath.Join(d, "pid"),
 		"Nickname " + n.Name,
-		"ContactInfo hydre private test network",
+		contactInfo(s),
 		"Address 127.0.0.1",
 		"AssumeReachable 1",
-		fmt.Sprintf("ORPort 127.0.0.1:%d", n.ORPort),
 		"SocksPort 0",
 		"ExitRelay 0",
 		"ExitPolicy reject *:*",
@@ -149,6 +221,13 @@ func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID in
 		// random time within its interval: clients ask them for microdescs.
 		"FetchDirInfoEarly 1",
 		"FetchDirInfoExtraEarly 1",
+	}
+	if n.ListenPort != 0 {
+		lines = append(lines,
+			fmt.Sprintf("ORPort 127.0.0.1:%d NoListen", n.ORPort),
+			fmt.Sprintf("ORPort 127.0.0.1:%d NoAdvertise", n.ListenPort))
+	} else {
+		lines = append(lines, fmt.Sprintf("ORPort 127.0.0.1:%d", n.ORPort))
 	}
 	lines = append(lines, commonTorrc(auths)...)
 	if ownerPID > 0 {
@@ -163,15 +242,11 @@ func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID in
 			"TestingV3AuthInitialVoteDelay 2",
 			"TestingV3AuthInitialDistDelay 2",
 			"TestingV3AuthVotingStartOffset 0",
-			// The first consensus comes after 5 s (above); later ones once
-			// a minute. Every consensus sends every tor of the network to
-			// fetch it and its microdescriptors: at one every 10 s, 51 idle
-			// tors (48 relays) took 30% of two cores, at one a minute 5%.
-			"V3AuthVotingInterval 60",
+			fmt.Sprintf("V3AuthVotingInterval %d", int(s.votingInterval.Seconds())),
 			"V3AuthVoteDelay 2",
 			"V3AuthDistDelay 2",
 			"TestingDirAuthVoteExit *",
-			"TestingDirAuthVoteGuard *",
+			guardVote(s),
 			// Every running node is Stable. Tor takes only Stable nodes as
 			// guards, and an authority gives Stable to the nodes whose
 			// uptime is above the median: at bring-up that was one
@@ -183,6 +258,9 @@ func nodeTorrc(root string, n *node, auths []*node, bandwidth int64, ownerPID in
 			"TestingDirAuthVoteHSDir *",
 			"TestingMinExitFlagThreshold 0",
 		)
+	}
+	if n.Authority && s.authorityGuards {
+		lines = append(lines, "TestingDirAuthVoteGuardIsStrict 1")
 	}
 	if n.Authority && bandwidth > 0 {
 		lines = append(lines, "V3BandwidthsFile "+filepath.Join(root, bandwidthsFile))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +21,6 @@ import (
 
 // startNodes writes each node's torrc and starts its tor.
 func (nw *Network) startNodes(opts Options) error {
-	owner := os.Getpid()
-	if opts.Detach {
-		owner = 0
-	}
 	if opts.RelayBandwidth > 0 {
 		if err := writeBandwidths(filepath.Join(nw.dir, bandwidthsFile), nw.st.Nodes, opts.RelayBandwidth, time.Now()); err != nil {
 			return err
@@ -33,7 +30,7 @@ func (nw *Network) startNodes(opts Options) error {
 		d := n.dir(nw.dir)
 		torrc := filepath.Join(d, "torrc")
 		empty := filepath.Join(d, "torrc-empty")
-		if err := os.WriteFile(torrc, []byte(nodeTorrc(nw.dir, n, nw.st.authorities(), opts.RelayBandwidth, owner)), 0o600); err != nil {
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, nw.settings(opts, bringUpVotingInterval, false))), 0o600); err != nil {
 			return err
 		}
 		cmd := exec.Command(nw.st.TorPath, "-f", torrc, "--defaults-torrc", empty, "--hush")
@@ -69,6 +66,102 @@ func (nw *Network) startNodes(opts Options) error {
 	return nil
 }
 
+// settings returns the network-wide torrc values of its nodes.
+func (nw *Network) settings(opts Options, voting time.Duration, republished bool) nodeSettings {
+	owner := os.Getpid()
+	if opts.Detach {
+		owner = 0
+	}
+	return nodeSettings{root: nw.dir, auths: nw.st.authorities(), bandwidth: opts.RelayBandwidth,
+		ownerPID: owner, votingInterval: voting, authorityGuards: opts.LimitMiddlesOnly, republished: republished}
+}
+
+// settle slows the authorities of a usable network to steadyVotingInterval:
+// each rereads its torrc on SIGHUP and proposes the new interval in its next
+// vote.
+func (nw *Network) settle(opts Options) error {
+	return nw.reload(func(n *node) bool { return n.Authority }, nw.settings(opts, steadyVotingInterval, true))
+}
+
+// republish waits until every node listens, then has each upload its
+// descriptor again (see contactInfo). A node counts as up once it logged
+// its bootstrap start: tor listens before it handles SIGHUP, and a SIGHUP
+// before that ends it.
+func (nw *Network) republish(ctx context.Context, opts Options) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for _, n := range nw.st.Nodes {
+		for !started(n.dir(nw.dir)) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s did not start: %w", n.Name, ctx.Err())
+			case <-tick.C:
+			}
+		}
+		ports := []int{n.ORPort}
+		if n.ListenPort != 0 {
+			ports[0] = n.ListenPort
+		}
+		if n.DirPort != 0 {
+			ports = append(ports, n.DirPort)
+		}
+		for _, port := range ports {
+			for !listening(port) {
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("%s does not listen on %d: %w", n.Name, port, ctx.Err())
+				case <-tick.C:
+				}
+			}
+		}
+	}
+	nw.log.Info("testnet nodes listening; uploading their descriptors again")
+	return nw.reload(func(*node) bool { return true }, nw.settings(opts, bringUpVotingInterval, true))
+}
+
+// started reports whether the tor of a node's directory has logged the
+// start of its bootstrap.
+func started(dir string) bool {
+	b, _ := os.ReadFile(filepath.Join(dir, "notice.log"))
+	return bytes.Contains(b, []byte("Bootstrapped 0%"))
+}
+
+// listening reports whether something accepts connections on a port of
+// 127.0.0.1.
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// reload rewrites the torrc of the nodes which and sends them SIGHUP.
+func (nw *Network) reload(which func(*node) bool, s nodeSettings) error {
+	for i, n := range nw.st.Nodes {
+		if !which(n) {
+			continue
+		}
+		torrc := filepath.Join(n.dir(nw.dir), "torrc")
+		if err := os.WriteFile(torrc, []byte(nodeTorrc(n, s)), 0o600); err != nil {
+			return err
+		}
+		var err error
+		if i < len(nw.procs) {
+			err = nw.procs[i].Process.Signal(syscall.SIGHUP)
+		} else if pid, alive := nodePID(nw.dir, n); alive {
+			err = syscall.Kill(pid, syscall.SIGHUP)
+		} else {
+			err = fmt.Errorf("%w: %s", errNodeExited, n.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("reload %s: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
 // nodeExited returns the first node found not running, or "".
 func (nw *Network) nodeExited() string {
 	for i, n := range nw.st.Nodes {
@@ -90,7 +183,7 @@ func (nw *Network) nodeExited() string {
 
 // probe starts a client in dir/probe, bootstraps it, publishes a fresh onion
 // service and waits until it answers an echo through the network.
-func (nw *Network) probe(ctx context.Context) error {
+func (nw *Network) probe(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
 	defer cancel()
 	// Fail fast if a node dies (a port taken by someone else, a bad option).
@@ -113,7 +206,21 @@ func (nw *Network) probe(ctx context.Context) error {
 			}
 		}
 	})
-	err := nw.waitConsensus(ctx)
+	err := nw.republish(ctx, opts)
+	if err == nil {
+		err = nw.waitConsensus(ctx, 0)
+	}
+	// The interval sets the length of the onion-service time period on a
+	// test network (24 voting rounds): a service published before the
+	// change is looked up under another blinded key after it ("descriptor
+	// not found" for minutes). So the network slows down before anything
+	// uses it, and every node must hold a steady consensus first.
+	if err == nil {
+		err = nw.settle(opts)
+	}
+	if err == nil {
+		err = nw.waitConsensus(ctx, steadyVotingInterval)
+	}
 	if err == nil {
 		nw.log.Info("testnet consensus lists every node")
 		err = nw.probeOnce(ctx)
