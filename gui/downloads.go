@@ -25,7 +25,7 @@ type downloadScreen struct {
 	entry    *widget.Entry
 	errLabel *widget.Label
 	errBox   fyne.CanvasObject
-	list     *widget.List
+	list     *keyList
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
@@ -42,7 +42,7 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.errLabel.Importance = widget.DangerImportance
 	d.errLabel.Hide()
-	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) })
+	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) }, d.removeSelected)
 	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
 		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	d.empty = container.NewCenter(hint)

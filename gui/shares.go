@@ -26,7 +26,7 @@ type shareScreen struct {
 	u        *UI
 	content  fyne.CanvasObject
 	private  *widget.Check
-	list     *widget.List
+	list     *keyList
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
@@ -39,7 +39,7 @@ func newShareScreen(u *UI) *shareScreen {
 	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
 	add.Importance = widget.HighImportance
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
-	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) })
+	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) }, s.stopSelected)
 	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
 		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
@@ -225,9 +225,10 @@ type statusRow interface {
 
 // newStatusList is the list of a screen of contents: it shows *rows with
 // rows made by newRow (remembered in *made, for theme changes) and keeps
-// the ID of the selected one in *selected. UI thread only.
-func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcrypto.ContentID, newRow func() R) *widget.List {
-	l := widget.NewList(
+// the ID of the selected one in *selected; the Delete key, on the window
+// or on the focused list, runs onDelete. UI thread only.
+func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcrypto.ContentID, newRow func() R, onDelete func()) *keyList {
+	l := newKeyList(
 		func() int { return len(*rows) },
 		func() fyne.CanvasObject {
 			r := newRow()
@@ -238,7 +239,7 @@ func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcry
 			if i < len(*rows) {
 				o.(R).set((*rows)[i])
 			}
-		})
+		}, onDelete)
 	l.OnSelected = func(i widget.ListItemID) {
 		if i < len(*rows) {
 			id := (*rows)[i].ID
