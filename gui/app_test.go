@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -570,5 +572,34 @@ func TestTorGoesAway(t *testing.T) {
 	time.Sleep(2 * refreshEvery)
 	if st := a.ui.torState(); st != "connected" {
 		t.Fatalf("after Retry: %s", st)
+	}
+}
+
+// xdgApp opens addresses as Fyne's Linux desktop app does: it runs
+// xdg-open (fyne.io/fyne/v2/app, app_xdg.go).
+type xdgApp struct{ fyne.App }
+
+func (a xdgApp) OpenURL(u *url.URL) error { return exec.Command("xdg-open", u.String()).Start() }
+
+func TestOpenFolderNamesMissingProgram(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "", func(o *Options) { o.App = xdgApp{app} })
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "notes.txt", 20<<10))
+	b.ui.onUI(func() { b.ui.pasteLink(link) })
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "notes.txt")
+		return r != nil && r.st.Done()
+	}, func() string { return "not downloaded: " + b.ui.downloads.errLabel.Text })
+
+	t.Setenv("PATH", t.TempDir()) // no xdg-open
+	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "notes.txt").folder) })
+	var msg string
+	b.ui.onUI(func() { msg = b.ui.lastError })
+	if !strings.Contains(msg, `"xdg-open"`) || !strings.Contains(msg, "xdg-utils") || strings.Contains(msg, "Tor") {
+		t.Errorf("Open folder without xdg-open says %q; want the missing program named, and no word of Tor", msg)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os/exec"
 	"os"
 	"strings"
 	"syscall"
@@ -53,11 +54,14 @@ func TestFormatETA(t *testing.T) {
 
 func TestPlainError(t *testing.T) {
 	_, statErr := os.Stat("/nonexistent/holiday.mp4")
+	_, noProgram := exec.LookPath("hydre-no-such-program")
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
+		{"program missing", fmt.Errorf("open: %w", noProgram), `The program "hydre-no-such-program" is not installed`},
+		{"tor program missing", &exec.Error{Name: "/usr/sbin/tor", Err: exec.ErrNotFound}, "Tor is not installed"},
 		{"tor missing", fmt.Errorf("start tor: %w", ErrTorMissing), "Tor is not installed"},
 		{"disk full", fmt.Errorf("write chunk: %w", syscall.ENOSPC), "The disk is full"},
 		{"permission", fmt.Errorf("open: %w", fs.ErrPermission), "permission denied"},
