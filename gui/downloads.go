@@ -245,9 +245,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
 	r.folder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { d.u.openFolder(r.st.Path) })
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
-	if d.u.opt.Stream == nil {
-		r.play.Hide()
-	}
+	r.play.Hide() // until set shows a playable content
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -288,6 +286,11 @@ func (r *downloadRow) set(st swarm.Status) {
 		r.pause.SetText("Pause")
 		r.pause.SetIcon(theme.MediaPauseIcon())
 		r.pause.Show()
+	}
+	if r.d.u.opt.Stream != nil && playable(st) {
+		r.play.Show()
+	} else {
+		r.play.Hide()
 	}
 	if st.Size > 0 && st.Path != "" {
 		r.play.Enable()
