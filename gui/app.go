@@ -251,7 +251,7 @@ func (u *UI) build() {
 	u.tabs = container.NewAppTabs(u.tabByName[ScreenShare], u.tabByName[ScreenDownload])
 	if u.opt.Bridge != nil {
 		u.bridge = newBridgeScreen(u)
-		u.tabByName[ScreenBridge] = container.NewTabItem("Bridge", u.bridge.content)
+		u.tabByName[ScreenBridge] = container.NewTabItem("BitTorrent", u.bridge.content)
 		u.tabs.Append(u.tabByName[ScreenBridge])
 	}
 	u.tabs.Append(u.tabByName[ScreenSettings])
