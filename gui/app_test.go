@@ -594,6 +594,11 @@ func TestOpenFolderNamesMissingProgram(t *testing.T) {
 		r := downloadRowFor(b.ui, "notes.txt")
 		return r != nil && r.st.Done()
 	}, func() string { return "not downloaded: " + b.ui.downloads.errLabel.Text })
+	b.ui.onUI(func() { // the engine counts connections, not distinct peers
+		if d := downloadRowFor(b.ui, "notes.txt").detail.Text; !strings.Contains(d, "connection") || strings.Contains(d, "peers") {
+			t.Errorf("download row says %q; want connections, not peers", d)
+		}
+	})
 
 	t.Setenv("PATH", t.TempDir()) // no xdg-open
 	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "notes.txt").folder) })

@@ -43,6 +43,16 @@ func formatRate(bps float64) string {
 	return formatSize(int64(bps)) + "/s"
 }
 
+// formatConnections writes a content's open connections. The engine's
+// Status.Peers counts connections, not distinct peers (one peer may hold
+// several), so the rows say "connections".
+func formatConnections(n int) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return fmt.Sprintf("%d connections", n)
+}
+
 // formatETA writes the time left; zero or negative means unknown.
 func formatETA(d time.Duration) string {
 	switch {

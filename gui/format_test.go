@@ -34,6 +34,14 @@ func TestFormatSize(t *testing.T) {
 	}
 }
 
+func TestFormatConnections(t *testing.T) {
+	for n, want := range map[int]string{0: "0 connections", 1: "1 connection", 7: "7 connections"} {
+		if got := formatConnections(n); got != want {
+			t.Errorf("formatConnections(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestFormatETA(t *testing.T) {
 	tests := []struct {
 		d    time.Duration

@@ -254,7 +254,7 @@ func (r *shareRow) set(st swarm.Status) {
 	r.st = st
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
-	detail := fmt.Sprintf("%s · %d peers · %s uploaded", formatSize(st.Size), st.Peers, formatSize(st.Uploaded))
+	detail := formatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + formatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		detail = why + " · " + detail
 	}
