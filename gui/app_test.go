@@ -608,3 +608,70 @@ func TestOpenFolderNamesMissingProgram(t *testing.T) {
 		t.Errorf("Open folder without xdg-open says %q; want the missing program named, and no word of Tor", msg)
 	}
 }
+
+// TestReshareShownAndHandedOn: a finished, re-shared download offers Copy
+// link and QR code, shows on the Share screen, and Stop sharing there
+// stops serving it and keeps it in the Download screen.
+func TestReshareShownAndHandedOn(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "")
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "atlas.pdf", 64<<10))
+	b.ui.onUI(func() {
+		if r := newDownloadRow(b.ui.downloads); r.copy.Visible() || r.qr.Visible() {
+			t.Errorf("a new download row offers its link before it is done")
+		}
+		b.ui.pasteLink(link)
+	})
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "atlas.pdf")
+		return r != nil && r.st.State == swarm.StateSeeding && r.copy.Visible()
+	}, func() string { return "no re-shared download with Copy link: " + b.ui.downloads.errLabel.Text })
+
+	b.ui.onUI(func() {
+		r := downloadRowFor(b.ui, "atlas.pdf")
+		tapButton(r.copy)
+		if got := app.Clipboard().Content(); got != r.st.Link || got == "" {
+			t.Errorf("Copy link put %d characters on the clipboard, want the download's link", len(got))
+		}
+		if r.copy.Text != "Copied" {
+			t.Errorf("Copy link button says %q after a tap", r.copy.Text)
+		}
+		tapButton(r.qr)
+		if b.ui.shares.qr == nil {
+			t.Errorf("QR code shows nothing")
+		} else {
+			b.ui.shares.qr.Hide()
+		}
+		b.ui.selectScreen(ScreenShare)
+	})
+	eventually(t, b.ui, 10*time.Second, func() bool { return shareRowFor(b.ui, "atlas.pdf") != nil },
+		func() string { return "the re-shared download is not on the Share screen" })
+
+	b.ui.onUI(func() {
+		r := shareRowFor(b.ui, "atlas.pdf")
+		if !strings.Contains(r.detail.Text, "downloaded here") {
+			t.Errorf("share row of a re-shared download says %q", r.detail.Text)
+		}
+		tapButton(r.remove)
+		btn := overlayButton(b.ui, "Yes")
+		if btn == nil {
+			t.Fatalf("Stop sharing asked no confirmation")
+		}
+		test.Tap(btn)
+	})
+	eventually(t, b.ui, 10*time.Second, func() bool {
+		return len(b.ui.items.list(kindShare)) == 0 && len(b.ui.items.list(kindDownload)) == 1
+	}, func() string {
+		return fmt.Sprintf("after Stop sharing: %d shares, %d downloads; %s",
+			len(b.ui.items.list(kindShare)), len(b.ui.items.list(kindDownload)), b.ui.lastError)
+	})
+	for _, st := range b.ui.currentEngine().List() {
+		if st.Reshare || st.State == swarm.StateSeeding {
+			t.Errorf("after Stop sharing the download is %v with reshare %v", st.State, st.Reshare)
+		}
+	}
+}

@@ -230,7 +230,8 @@ type downloadRow struct {
 	name, state, detail *widget.Label
 	bar                 *widget.ProgressBar
 	pause, play, folder *widget.Button
-	remove              *widget.Button
+	copy, qr, remove    *widget.Button    // Copy link and QR code: once done
+	copiedID            hcrypto.ContentID // the content whose link Copy last showed
 }
 
 func newDownloadRow(d *downloadScreen) *downloadRow {
@@ -245,6 +246,10 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
 	r.folder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { d.u.openFolder(r.st.Path) })
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
+	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { d.u.copyLink(r.st.Link, r.copy) })
+	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { d.u.shares.showQR(r.st) })
+	r.copy.Hide()
+	r.qr.Hide()
 	r.play.Hide() // until set shows a playable content
 	r.ExtendBaseWidget(r)
 	return r
@@ -287,6 +292,18 @@ func (r *downloadRow) set(st swarm.Status) {
 		r.pause.SetIcon(theme.MediaPauseIcon())
 		r.pause.Show()
 	}
+	if st.Done() && st.Link != "" { // to hand on what was fetched
+		if r.copy.Text != "Copy link" && r.copiedID != st.ID {
+			r.copy.SetText("Copy link")
+			r.copy.SetIcon(theme.ContentCopyIcon())
+		}
+		r.copiedID = st.ID
+		r.copy.Show()
+		r.qr.Show()
+	} else {
+		r.copy.Hide()
+		r.qr.Hide()
+	}
 	if r.d.u.opt.Stream != nil && playable(st) {
 		r.play.Show()
 	} else {
@@ -311,6 +328,6 @@ func sizeOrUnknown(n int64) string {
 // CreateRenderer lays the row out.
 func (r *downloadRow) CreateRenderer() fyne.WidgetRenderer {
 	top := container.NewBorder(nil, nil, nil, r.state, r.name)
-	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(r.pause, r.play, r.folder, r.remove), r.detail)
+	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove), r.detail)
 	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, bottom))
 }

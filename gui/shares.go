@@ -104,8 +104,26 @@ func (s *shareScreen) share(paths []string) {
 	}
 }
 
-// stop stops sharing a content after asking; the file stays on disk.
+// stop stops sharing a content after asking; the file stays on disk. A
+// re-shared download stays in the Download screen, no longer served.
 func (s *shareScreen) stop(st swarm.Status) {
+	if resharing(st) {
+		dialog.ShowConfirm("Stop sharing?", "Stop sharing "+displayName(st)+"? Its link stops working on this computer. "+
+			"The download stays in the Download screen and on disk.",
+			func(ok bool) {
+				if !ok {
+					return
+				}
+				s.u.withEngine("stop sharing", func(ctx context.Context, e *swarm.Engine) error {
+					if err := e.SetReshare(st.ID, false); err != nil {
+						return err
+					}
+					s.u.refreshStatus(ctx, e, st)
+					return nil
+				})
+			}, s.u.win)
+		return
+	}
 	dialog.ShowConfirm("Stop sharing?", "Stop sharing "+displayName(st)+"? Its link stops working on this computer. The file stays where it is.",
 		func(ok bool) {
 			if !ok {
@@ -142,15 +160,15 @@ func (s *shareScreen) stopSelected() {
 	}
 }
 
-// copyLink puts a share's link on the clipboard; the button says so until
-// the row is next refreshed.
-func (s *shareScreen) copyLink(r *shareRow) {
-	s.u.app.Clipboard().SetContent(r.st.Link)
-	r.copy.SetText("Copied")
-	r.copy.SetIcon(theme.ConfirmIcon())
+// copyLink puts a link on the clipboard; the button says so until its
+// row is next refreshed.
+func (u *UI) copyLink(link string, b *widget.Button) {
+	u.app.Clipboard().SetContent(link)
+	b.SetText("Copied")
+	b.SetIcon(theme.ConfirmIcon())
 }
 
-// showQR shows a share's link as a QR code, for a phone or a camera.
+// showQR shows a content's link as a QR code, for a phone or a camera.
 func (s *shareScreen) showQR(st swarm.Status) {
 	img, err := qrImage(st.Link)
 	if err != nil {
@@ -208,7 +226,7 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.detail = widget.NewLabel("")
 	r.detail.Truncation = fyne.TextTruncateEllipsis // a long reason must not widen the row
 	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r) })
+	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.u.copyLink(r.st.Link, r.copy) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
@@ -266,6 +284,9 @@ func (r *shareRow) set(st swarm.Status) {
 	}
 	if st.Kind == swarm.KindHost {
 		detail += " · hosting ciphertext only"
+	}
+	if resharing(st) {
+		detail += " · downloaded here"
 	}
 	r.detail.SetText(detail)
 	if st.State == swarm.StateFailed {
