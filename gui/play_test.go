@@ -146,6 +146,8 @@ func TestPlayOnlyForMedia(t *testing.T) {
 		{"readme.txt", false},
 		{"notes.pdf", false},
 	}
+	// Compact rows: the six downloads fit in the window.
+	b.ui.onUI(func() { test.Tap(b.ui.downloads.view.compact) })
 	for _, tt := range tests {
 		link := shareByDrop(t, a, writeRandomFile(t, dir, tt.name, 16<<10))
 		b.ui.onUI(func() { b.ui.pasteLink(link) })

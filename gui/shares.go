@@ -27,6 +27,7 @@ type shareScreen struct {
 	content  fyne.CanvasObject
 	private  *widget.Check
 	list     *keyList
+	view     *listView
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
@@ -39,19 +40,20 @@ func newShareScreen(u *UI) *shareScreen {
 	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
 	add.Importance = widget.HighImportance
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
+	s.view = newListView(s.refresh)
 	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) }, s.stopSelected)
 	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
 		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	s.empty = container.NewCenter(hint)
-	top := container.NewVBox(container.NewHBox(add, s.private))
+	top := container.NewVBox(container.NewHBox(add, s.private), s.view.content)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
 	return s
 }
 
 // refresh shows the store's shares. UI thread only.
 func (s *shareScreen) refresh() {
-	s.rows = s.u.items.list(kindShare)
+	s.rows = s.view.show(s.u.items.list(kindShare))
 	if len(s.rows) == 0 {
 		s.empty.Show()
 	} else {
@@ -216,6 +218,9 @@ type shareRow struct {
 	copy, qr, remove *widget.Button
 	retry            *widget.Button    // shown on a failed share (its file moved back, say)
 	copiedID         hcrypto.ContentID // the content whose link Copy last showed
+	box              *fyne.Container   // the row's layout: full or compact
+	compact          bool
+	arranged         bool
 }
 
 func newShareRow(s *shareScreen) *shareRow {
@@ -231,8 +236,29 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
+	r.box = container.NewStack()
+	r.arrange(s.view.compact.Checked)
 	r.ExtendBaseWidget(r)
 	return r
+}
+
+// arrange lays the row out on three lines (name and state; figures; link
+// and buttons) or, compact, on one (name; state and buttons).
+func (r *shareRow) arrange(compact bool) {
+	if r.arranged && compact == r.compact {
+		return
+	}
+	r.arranged, r.compact = true, compact
+	if compact {
+		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil,
+			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)}
+	} else {
+		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
+			container.NewBorder(nil, nil, nil, r.state, r.name),
+			r.detail,
+			container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))}
+	}
+	r.box.Refresh()
 }
 
 // statusRow is a row of a list of contents.
@@ -270,6 +296,7 @@ func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcry
 
 func (r *shareRow) set(st swarm.Status) {
 	r.st = st
+	r.arrange(r.s.view.compact.Checked)
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
 	detail := formatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + formatSize(st.Uploaded) + " uploaded"
@@ -310,9 +337,7 @@ func (r *shareRow) set(st swarm.Status) {
 	}
 }
 
-// CreateRenderer lays the row out.
+// CreateRenderer lays the row out (arrange).
 func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
-	top := container.NewBorder(nil, nil, nil, r.state, r.name)
-	bottom := container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove)
-	return widget.NewSimpleRenderer(container.NewVBox(top, r.detail, bottom))
+	return widget.NewSimpleRenderer(r.box)
 }
