@@ -86,6 +86,16 @@ func (u *UI) captureAll(dir string) error {
 			return err
 		}
 	}
+	// The connection settings, below the general ones.
+	u.query(func() {
+		u.selectScreen(ScreenSettings)
+		u.prefs.scroll.ScrollToBottom()
+	})
+	err := u.capture(dir, "settings-connection")
+	u.query(func() { u.prefs.scroll.ScrollToTop() })
+	if err != nil {
+		return err
+	}
 	// The other theme, on the Download screen.
 	other := ThemeLight
 	if u.currentSettings().Theme == ThemeLight {
@@ -95,7 +105,7 @@ func (u *UI) captureAll(dir string) error {
 		u.applyTheme(other)
 		u.selectScreen(ScreenDownload)
 	})
-	err := u.capture(dir, "download-"+other)
+	err = u.capture(dir, "download-"+other)
 	u.query(func() { u.applyTheme(u.currentSettings().Theme) })
 	if err != nil {
 		return err

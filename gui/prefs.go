@@ -37,6 +37,7 @@ type settingsScreen struct {
 	bridges      *widget.Entry
 	testnet      *widget.Entry
 	status       *widget.Label
+	scroll       *container.Scroll
 	saveButton   *widget.Button
 	revertButton *widget.Button
 }
@@ -100,13 +101,14 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	}
 	note := widget.NewLabel("Use Tor bridges if Tor is blocked where you are (obfs4 and snowflake lines from bridges.torproject.org). " +
 		"Connection, identity and limit changes take effect when hydre reconnects.")
+	p.scroll = container.NewVScroll(container.NewVBox(
+		section("General", "", general),
+		section("Connection", "", container.NewVBox(append(connNotes, wrapped(note, 3))...)),
+	))
 	p.content = container.NewBorder(nil,
 		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(p.revertButton, p.saveButton), wrapped(p.status, 2))),
 		nil, nil,
-		container.NewVScroll(container.NewVBox(
-			section("General", "", general),
-			section("Connection", "", container.NewVBox(append(connNotes, wrapped(note, 3))...)),
-		)))
+		p.scroll)
 	p.load(u.settings)
 	return p
 }
