@@ -43,7 +43,8 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.errLabel.Importance = widget.DangerImportance
 	d.errLabel.Hide()
-	d.view = newListView(d.refresh)
+	d.view = newListView(u.settings.DownloadView,
+		u.saveView(d.refresh, func(s *Settings, lv ListView) { s.DownloadView = lv }))
 	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) }, d.removeSelected)
 	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
 		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})

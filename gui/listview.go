@@ -33,16 +33,42 @@ type listView struct {
 	compact *widget.Check
 }
 
-// newListView makes the bar; changed runs (on the UI thread) when the
-// order or the row size changes.
-func newListView(changed func()) *listView {
+// newListView makes the bar, showing the list as was saved; changed runs
+// (on the UI thread) when the order or the row size changes, with the new
+// choice.
+func newListView(saved ListView, changed func(ListView)) *listView {
 	v := &listView{count: widget.NewLabel("")}
 	v.order = widget.NewSelect(sortChoices, nil)
 	v.order.SetSelected(sortNewest)
-	v.order.OnChanged = func(string) { changed() }
-	v.compact = widget.NewCheck("Compact", func(bool) { changed() })
+	if slices.Contains(sortChoices, saved.Sort) {
+		v.order.SetSelected(saved.Sort)
+	}
+	v.compact = widget.NewCheck("Compact", nil)
+	v.compact.SetChecked(saved.Compact)
+	v.order.OnChanged = func(string) { changed(v.choice()) }
+	v.compact.OnChanged = func(bool) { changed(v.choice()) }
 	v.content = container.NewHBox(v.count, layout.NewSpacer(), widget.NewLabel("Sort by"), v.order, v.compact)
 	return v
+}
+
+// choice is the view shown.
+func (v *listView) choice() ListView {
+	return ListView{Sort: v.order.Selected, Compact: v.compact.Checked}
+}
+
+// saveView shows a list as chosen and remembers the choice (set writes it
+// into the settings).
+func (u *UI) saveView(refresh func(), set func(*Settings, ListView)) func(ListView) {
+	return func(lv ListView) {
+		refresh()
+		s := u.currentSettings()
+		set(&s, lv)
+		u.goOwned(func() {
+			if err := u.saveSettings(s); err != nil {
+				u.do(func() { u.showError("remember how the list is shown", err) })
+			}
+		})
+	}
 }
 
 // show orders rows as chosen and counts them.

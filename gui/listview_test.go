@@ -1,9 +1,11 @@
 package gui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -93,6 +95,24 @@ func TestListCompactAndSorted(t *testing.T) {
 		}
 		if got := len(rowsOf[*shareRow](a.ui)); got != 3 {
 			t.Errorf("%d compact rows shown, want 3", got)
+		}
+	})
+
+	// The choice is remembered across restarts.
+	want := ListView{Sort: sortSize, Compact: true}
+	eventually(t, a.ui, 5*time.Second, func() bool { return a.ui.currentSettings().ShareView == want },
+		func() string { return fmt.Sprintf("share view in force: %+v", a.ui.currentSettings().ShareView) })
+	a.ui.Close()
+	if s, err := LoadSettings(a.dataDir); err != nil || s.ShareView != want || s.DownloadView != (ListView{}) {
+		t.Fatalf("saved views: share %+v, download %+v (%v)", s.ShareView, s.DownloadView, err)
+	}
+	b := newNode(t, app, memnet.New(), "a2", a.dataDir)
+	b.ui.onUI(func() {
+		if got := b.ui.shares.view.choice(); got != want {
+			t.Errorf("after a restart the Share list is shown %+v, want %+v", got, want)
+		}
+		if b.ui.downloads.view.compact.Checked {
+			t.Errorf("after a restart the Download list is compact, though only the Share list was")
 		}
 	})
 }

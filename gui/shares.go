@@ -40,7 +40,8 @@ func newShareScreen(u *UI) *shareScreen {
 	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
 	add.Importance = widget.HighImportance
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
-	s.view = newListView(s.refresh)
+	s.view = newListView(u.settings.ShareView,
+		u.saveView(s.refresh, func(st *Settings, lv ListView) { st.ShareView = lv }))
 	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) }, s.stopSelected)
 	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
