@@ -673,7 +673,9 @@ func TestReshareShownAndHandedOn(t *testing.T) {
 	eventually(t, b.ui, 10*time.Second, func() bool {
 		l := b.ui.currentEngine().List()
 		return len(l) == 1 && !l[0].Reshare && l[0].State == swarm.StateDone
-	}, func() string { return fmt.Sprintf("after Stop sharing the engine holds %+v", b.ui.currentEngine().List()) })
+	}, func() string {
+		return fmt.Sprintf("after Stop sharing the engine holds %+v", b.ui.currentEngine().List())
+	})
 	b.ui.onUI(func() { b.ui.selectScreen(ScreenDownload) })
 	eventually(t, b.ui, 10*time.Second, func() bool {
 		r := downloadRowFor(b.ui, "atlas.pdf")
