@@ -674,7 +674,11 @@ func TestReshareShownAndHandedOn(t *testing.T) {
 		l := b.ui.currentEngine().List()
 		return len(l) == 1 && !l[0].Reshare && l[0].State == swarm.StateDone
 	}, func() string {
-		return fmt.Sprintf("after Stop sharing the engine holds %+v", b.ui.currentEngine().List())
+		var got []string // states only: a Status holds the secret link
+		for _, st := range b.ui.currentEngine().List() {
+			got = append(got, fmt.Sprintf("%v reshare=%v", st.State, st.Reshare))
+		}
+		return fmt.Sprintf("after Stop sharing the engine holds %v", got)
 	})
 	b.ui.onUI(func() { b.ui.selectScreen(ScreenDownload) })
 	eventually(t, b.ui, 10*time.Second, func() bool {
