@@ -251,7 +251,7 @@ func (u *UI) build() {
 	u.tabs = container.NewAppTabs(u.tabByName[ScreenShare], u.tabByName[ScreenDownload])
 	if u.opt.Bridge != nil {
 		u.bridge = newBridgeScreen(u)
-		u.tabByName[ScreenBridge] = container.NewTabItem("Bridge", u.bridge.content)
+		u.tabByName[ScreenBridge] = container.NewTabItem("BitTorrent", u.bridge.content)
 		u.tabs.Append(u.tabByName[ScreenBridge])
 	}
 	u.tabs.Append(u.tabByName[ScreenSettings])
@@ -332,23 +332,35 @@ func (u *UI) openFolder(path string) {
 }
 
 // setupKeys binds the keyboard: paste a link anywhere, Delete on a
-// selected row.
+// selected row. The desktop driver turns Ctrl+V (and Shift+Insert) into
+// fyne.ShortcutPaste, which reaches the window when no text box has the
+// focus; Delete reaches the window with nothing focused, and a focused
+// list otherwise (keyList).
 func (u *UI) setupKeys() {
 	c := u.win.Canvas()
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyV, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		u.pasteLink(u.app.Clipboard().Content())
+	c.AddShortcut(&fyne.ShortcutPaste{}, func(sc fyne.Shortcut) {
+		cb := u.app.Clipboard()
+		if p, ok := sc.(*fyne.ShortcutPaste); ok && p.Clipboard != nil {
+			cb = p.Clipboard
+		}
+		u.pasteLink(cb.Content())
 	})
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
-		if ev.Name != fyne.KeyDelete {
-			return
-		}
-		switch u.tabs.Selected() {
-		case u.tabByName[ScreenDownload]:
-			u.downloads.removeSelected()
-		case u.tabByName[ScreenShare]:
-			u.shares.stopSelected()
+		if ev.Name == fyne.KeyDelete {
+			u.deleteSelected()
 		}
 	})
+}
+
+// deleteSelected removes the selected download, or stops sharing the
+// selected share, after asking (the Delete key).
+func (u *UI) deleteSelected() {
+	switch u.tabs.Selected() {
+	case u.tabByName[ScreenDownload]:
+		u.downloads.removeSelected()
+	case u.tabByName[ScreenShare]:
+		u.shares.stopSelected()
+	}
 }
 
 // pasteLink starts a download of a pasted link.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -571,4 +573,116 @@ func TestTorGoesAway(t *testing.T) {
 	if st := a.ui.torState(); st != "connected" {
 		t.Fatalf("after Retry: %s", st)
 	}
+}
+
+// xdgApp opens addresses as Fyne's Linux desktop app does: it runs
+// xdg-open (fyne.io/fyne/v2/app, app_xdg.go).
+type xdgApp struct{ fyne.App }
+
+func (a xdgApp) OpenURL(u *url.URL) error { return exec.Command("xdg-open", u.String()).Start() }
+
+func TestOpenFolderNamesMissingProgram(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "", func(o *Options) { o.App = xdgApp{app} })
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "notes.txt", 20<<10))
+	b.ui.onUI(func() { b.ui.pasteLink(link) })
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "notes.txt")
+		return r != nil && r.st.Done()
+	}, func() string { return "not downloaded: " + b.ui.downloads.errLabel.Text })
+	b.ui.onUI(func() { // the engine counts connections, not distinct peers
+		if d := downloadRowFor(b.ui, "notes.txt").detail.Text; !strings.Contains(d, "connection") || strings.Contains(d, "peers") {
+			t.Errorf("download row says %q; want connections, not peers", d)
+		}
+	})
+
+	t.Setenv("PATH", t.TempDir()) // no xdg-open
+	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "notes.txt").folder) })
+	var msg string
+	b.ui.onUI(func() { msg = b.ui.lastError })
+	if !strings.Contains(msg, `"xdg-open"`) || !strings.Contains(msg, "xdg-utils") || strings.Contains(msg, "Tor") {
+		t.Errorf("Open folder without xdg-open says %q; want the missing program named, and no word of Tor", msg)
+	}
+}
+
+// TestReshareShownAndHandedOn: a finished, re-shared download offers Copy
+// link and QR code, shows on the Share screen, and Stop sharing there
+// stops serving it and keeps it in the Download screen.
+func TestReshareShownAndHandedOn(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "")
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "atlas.pdf", 64<<10))
+	b.ui.onUI(func() {
+		if r := newDownloadRow(b.ui.downloads); r.copy.Visible() || r.qr.Visible() {
+			t.Errorf("a new download row offers its link before it is done")
+		}
+		b.ui.pasteLink(link)
+	})
+	eventually(t, b.ui, time.Minute, func() bool {
+		r := downloadRowFor(b.ui, "atlas.pdf")
+		return r != nil && r.st.State == swarm.StateSeeding && r.copy.Visible()
+	}, func() string { return "no re-shared download with Copy link: " + b.ui.downloads.errLabel.Text })
+
+	b.ui.onUI(func() {
+		r := downloadRowFor(b.ui, "atlas.pdf")
+		tapButton(r.copy)
+		if got := app.Clipboard().Content(); got != r.st.Link || got == "" {
+			t.Errorf("Copy link put %d characters on the clipboard, want the download's link", len(got))
+		}
+		if r.copy.Text != "Copied" {
+			t.Errorf("Copy link button says %q after a tap", r.copy.Text)
+		}
+		tapButton(r.qr)
+		if b.ui.shares.qr == nil {
+			t.Errorf("QR code shows nothing")
+		} else {
+			b.ui.shares.qr.Hide()
+		}
+		b.ui.selectScreen(ScreenShare)
+	})
+	eventually(t, b.ui, 10*time.Second, func() bool { return shareRowFor(b.ui, "atlas.pdf") != nil },
+		func() string { return "the re-shared download is not on the Share screen" })
+
+	b.ui.onUI(func() {
+		r := shareRowFor(b.ui, "atlas.pdf")
+		if !strings.Contains(r.detail.Text, "downloaded here") {
+			t.Errorf("share row of a re-shared download says %q", r.detail.Text)
+		}
+		tapButton(r.remove)
+		btn := overlayButton(b.ui, "Yes")
+		if btn == nil {
+			t.Fatalf("Stop sharing asked no confirmation")
+		}
+		test.Tap(btn)
+	})
+	eventually(t, b.ui, 10*time.Second, func() bool {
+		return len(b.ui.items.list(kindShare)) == 0 && len(b.ui.items.list(kindDownload)) == 1
+	}, func() string {
+		return fmt.Sprintf("after Stop sharing: %d shares, %d downloads; %s",
+			len(b.ui.items.list(kindShare)), len(b.ui.items.list(kindDownload)), b.ui.lastError)
+	})
+	// The engine restarts the content, which settles as done, not served.
+	eventually(t, b.ui, 10*time.Second, func() bool {
+		l := b.ui.currentEngine().List()
+		return len(l) == 1 && !l[0].Reshare && l[0].State == swarm.StateDone
+	}, func() string {
+		var got []string // states only: a Status holds the secret link
+		for _, st := range b.ui.currentEngine().List() {
+			got = append(got, fmt.Sprintf("%v reshare=%v", st.State, st.Reshare))
+		}
+		return fmt.Sprintf("after Stop sharing the engine holds %v", got)
+	})
+	b.ui.onUI(func() { b.ui.selectScreen(ScreenDownload) })
+	eventually(t, b.ui, 10*time.Second, func() bool {
+		r := downloadRowFor(b.ui, "atlas.pdf")
+		return r != nil && r.state.Text == "Done" && r.copy.Visible()
+	}, func() string { return "after Stop sharing the download row does not say Done" })
 }

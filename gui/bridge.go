@@ -77,6 +77,7 @@ type bridgeScreen struct {
 	magnet   *widget.Entry
 	errLabel *widget.Label
 	errBox   fyne.CanvasObject
+	exposure *widget.Label // the IP warning, shown while bridge mode is on
 	fetches  *widget.Label
 	figures  *widget.Label
 	counters *widget.Form
@@ -124,17 +125,18 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 	nodeHelp := widget.NewLabel("A hidden bridge node fetches the torrent for you and hands it over as a hydre link, " +
 		"over Tor: BitTorrent never sees your address. Give its address to have magnet links fetched by it.")
 	nodeHelp.Wrapping = fyne.TextWrapWord
-	exposure := widget.NewLabel("Bridge mode runs here: your IP address is visible to the BitTorrent peers and DHT nodes " +
+	b.exposure = widget.NewLabel("Bridge mode runs here: your IP address is visible to the BitTorrent peers and DHT nodes " +
 		"this computer talks to, though it announces nothing and uploads nothing. To stay hidden, ask a hidden bridge " +
 		"node instead (above).")
-	exposure.Wrapping = fyne.TextWrapWord
-	exposure.Importance = widget.WarningImportance
+	b.exposure.Wrapping = fyne.TextWrapWord
+	b.exposure.Importance = widget.WarningImportance
+	b.exposure.Hide()
 	b.content = container.NewVScroll(container.NewVBox(
 		container.NewBorder(nil, nil, nil, fetch, b.magnet),
 		b.errBox,
 		section("Hidden bridge node", "", container.NewVBox(nodeHelp, b.node, b.remote)),
 		b.enabled,
-		exposure,
+		b.exposure,
 		section("What the bridge fetches", "", container.NewVBox(b.figures, b.fetches)),
 		section("Discretion", "These stay at zero: the bridge takes from BitTorrent and gives nothing back to it.",
 			container.NewVBox(b.counters, b.verdict)),
@@ -165,6 +167,7 @@ func (b *bridgeScreen) show(st BridgeStatus) {
 		b.enabled.SetChecked(st.Enabled)
 		b.enabled.OnChanged = b.setEnabled
 	}
+	b.showExposure(st.Enabled)
 	b.figures.SetText(fmt.Sprintf("%d BitTorrent peers · %s received", st.Peers, swarm.FormatSize(st.Downloaded)))
 	if len(st.Fetches) == 0 {
 		b.fetches.SetText("No fetch yet.")
@@ -205,8 +208,18 @@ func (b *bridgeScreen) show(st BridgeStatus) {
 	b.verdict.Refresh()
 }
 
+// showExposure shows the IP address warning while bridge mode is on.
+func (b *bridgeScreen) showExposure(on bool) {
+	if on {
+		b.exposure.Show()
+	} else {
+		b.exposure.Hide()
+	}
+}
+
 // setEnabled turns bridge mode on or off and remembers it.
 func (b *bridgeScreen) setEnabled(on bool) {
+	b.showExposure(on)
 	s := b.u.currentSettings()
 	s.BridgeMode = on
 	b.u.goOwned(func() {
@@ -256,17 +269,30 @@ func (b *bridgeScreen) fetch(magnet string) {
 		return
 	}
 	b.setError("")
-	b.magnet.SetText("")
+	b.magnet.SetText(magnet) // kept until the fetch starts, so a failure loses nothing
 	b.u.selectScreen(ScreenBridge)
 	if node != "" {
 		b.request(node, magnet)
 		return
 	}
 	b.u.goOwned(func() {
-		if err := b.u.opt.Bridge.Fetch(b.u.ctx, magnet); err != nil {
-			b.u.do(func() { b.setError("Could not fetch: " + plainError(err)) })
-		}
+		err := b.u.opt.Bridge.Fetch(b.u.ctx, magnet)
+		b.u.do(func() {
+			if err != nil {
+				b.setError("Could not fetch: " + plainError(err))
+				return
+			}
+			b.started(magnet)
+		})
 	})
+}
+
+// started clears the magnet box once its link is under way (unless
+// another link was typed since).
+func (b *bridgeScreen) started(magnet string) {
+	if strings.TrimSpace(b.magnet.Text) == magnet {
+		b.magnet.SetText("")
+	}
 }
 
 // request asks the hidden bridge node for magnet, shows its progress, then
@@ -294,6 +320,7 @@ func (b *bridgeScreen) request(node, magnet string) {
 				what = fmt.Sprintf("its %d files now download", len(files))
 			}
 			b.remote.SetText("The bridge node fetched " + name + "; " + what + " over hydre (Download screen).")
+			b.started(magnet)
 			for _, f := range files {
 				b.u.downloads.getInto(f.Link, f.Dir)
 			}

@@ -91,10 +91,17 @@ func TestBridgeScreen(t *testing.T) {
 		if u.bridge == nil || u.tabByName[ScreenBridge] == nil {
 			t.Fatalf("no Bridge screen although a bridge was given")
 		}
+		if got := u.tabByName[ScreenBridge].Text; got != "BitTorrent" {
+			t.Errorf("the screen is called %q, want BitTorrent (Tor bridges are in Settings)", got)
+		}
+		if u.bridge.exposure.Visible() {
+			t.Errorf("the IP address warning shows while bridge mode is off")
+		}
 		test.Tap(u.bridge.enabled)
 	})
-	eventually(t, u, 5*time.Second, func() bool { return fb.Status().Enabled && u.currentSettings().BridgeMode },
-		func() string { return "bridge mode not turned on and saved" })
+	eventually(t, u, 5*time.Second, func() bool {
+		return fb.Status().Enabled && u.currentSettings().BridgeMode && u.bridge.exposure.Visible()
+	}, func() string { return "bridge mode not turned on and saved, or its IP address warning not shown" })
 
 	// A magnet pasted in the Download screen goes to the bridge.
 	magnet := "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=debian.iso"
@@ -128,6 +135,16 @@ func TestBridgeScreen(t *testing.T) {
 	})
 	eventually(t, u, 5*time.Second, func() bool { return strings.Contains(u.bridge.errLabel.Text, "No peer has this torrent") },
 		func() string { return "fetch error not shown: " + u.bridge.errLabel.Text })
+	u.onUI(func() {
+		if got := u.bridge.magnet.Text; got != fb.failOn {
+			t.Errorf("after a failed fetch the magnet box holds %q, want the magnet kept", got)
+		}
+	})
+
+	// Off again: the warning goes.
+	u.onUI(func() { test.Tap(u.bridge.enabled) })
+	eventually(t, u, 5*time.Second, func() bool { return !fb.Status().Enabled && !u.bridge.exposure.Visible() },
+		func() string { return "bridge mode off, yet the IP address warning shows" })
 }
 
 // TestBridgeNodeRequest: with a hidden bridge node set, a magnet link goes
@@ -201,6 +218,11 @@ func TestBridgeNodeRequest(t *testing.T) {
 	})
 	eventually(t, u, 5*time.Second, func() bool { return strings.Contains(u.bridge.errLabel.Text, "could not fetch it") },
 		func() string { return "request error not shown: " + u.bridge.errLabel.Text })
+	u.onUI(func() {
+		if got := u.bridge.magnet.Text; got != fb.failOn {
+			t.Errorf("after a failed request the magnet box holds %q, want the magnet kept", got)
+		}
+	})
 
 	if s, err := LoadSettings(dir); err != nil || s.BridgeNode != node {
 		t.Errorf("saved bridge node %q (%v)", s.BridgeNode, err)

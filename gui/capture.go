@@ -19,6 +19,7 @@ import (
 const (
 	captureConnectTimeout = 4 * time.Minute
 	captureItemsTimeout   = 3 * time.Minute
+	captureDoneTimeout    = 4 * time.Minute // the downloads finish
 	// captureSettle lets the window paint a screen before it is captured.
 	captureSettle = 800 * time.Millisecond
 )
@@ -85,6 +86,16 @@ func (u *UI) captureAll(dir string) error {
 			return err
 		}
 	}
+	// The connection settings, below the general ones.
+	u.query(func() {
+		u.selectScreen(ScreenSettings)
+		u.prefs.scroll.ScrollToBottom()
+	})
+	err := u.capture(dir, "settings-connection")
+	u.query(func() { u.prefs.scroll.ScrollToTop() })
+	if err != nil {
+		return err
+	}
 	// The other theme, on the Download screen.
 	other := ThemeLight
 	if u.currentSettings().Theme == ThemeLight {
@@ -94,7 +105,7 @@ func (u *UI) captureAll(dir string) error {
 		u.applyTheme(other)
 		u.selectScreen(ScreenDownload)
 	})
-	err := u.capture(dir, "download-"+other)
+	err = u.capture(dir, "download-"+other)
 	u.query(func() { u.applyTheme(u.currentSettings().Theme) })
 	if err != nil {
 		return err
@@ -116,6 +127,42 @@ func (u *UI) captureAll(dir string) error {
 				u.shares.qr.Hide()
 			}
 		})
+	}
+	return u.captureDone(dir)
+}
+
+// captureDone waits for the downloads to finish, then captures a finished
+// download (Copy link, QR code) and both lists in compact rows, the
+// re-shared downloads on the Share screen among them.
+func (u *UI) captureDone(dir string) error {
+	ok := u.waitFor(captureDoneTimeout, func() bool {
+		for _, st := range u.items.list(kindDownload) {
+			if !st.Done() || st.Reshare && !st.Reachable {
+				return false
+			}
+		}
+		return true
+	})
+	if !ok {
+		return errors.New("screenshots: the downloads did not finish in time")
+	}
+	u.query(func() { u.selectScreen(ScreenDownload) })
+	if err := u.capture(dir, "download-done"); err != nil {
+		return err
+	}
+	setCompact := func(on bool) {
+		u.query(func() {
+			u.shares.view.compact.SetChecked(on)
+			u.downloads.view.compact.SetChecked(on)
+		})
+	}
+	setCompact(true)
+	defer setCompact(false)
+	for _, name := range []string{ScreenShare, ScreenDownload} {
+		u.query(func() { u.selectScreen(name) })
+		if err := u.capture(dir, name+"-compact"); err != nil {
+			return err
+		}
 	}
 	return nil
 }

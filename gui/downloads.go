@@ -25,7 +25,8 @@ type downloadScreen struct {
 	entry    *widget.Entry
 	errLabel *widget.Label
 	errBox   fyne.CanvasObject
-	list     *widget.List
+	list     *keyList
+	view     *listView
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
@@ -42,20 +43,22 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.errLabel.Importance = widget.DangerImportance
 	d.errLabel.Hide()
-	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) })
+	d.view = newListView(u.settings.DownloadView,
+		u.saveView(d.refresh, func(s *Settings, lv ListView) { s.DownloadView = lv }))
+	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) }, d.removeSelected)
 	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
 		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	d.empty = container.NewCenter(hint)
 	d.errBox = wrapped(d.errLabel, 2)
 	d.errBox.Hide()
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, get, d.entry), d.errBox)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, get, d.entry), d.errBox, d.view.content)
 	d.content = container.NewBorder(top, nil, nil, nil, container.NewStack(d.list, d.empty))
 	return d
 }
 
 // refresh shows the store's downloads. UI thread only.
 func (d *downloadScreen) refresh() {
-	d.rows = d.u.items.list(kindDownload)
+	d.rows = d.view.show(d.u.items.list(kindDownload))
 	if len(d.rows) == 0 {
 		d.empty.Show()
 	} else {
@@ -230,7 +233,10 @@ type downloadRow struct {
 	name, state, detail *widget.Label
 	bar                 *widget.ProgressBar
 	pause, play, folder *widget.Button
-	remove              *widget.Button
+	copy, qr, remove    *widget.Button    // Copy link and QR code: once done
+	copiedID            hcrypto.ContentID // the content whose link Copy last showed
+	box                 *fyne.Container   // the row's layout: full or compact
+	compact, arranged   bool
 }
 
 func newDownloadRow(d *downloadScreen) *downloadRow {
@@ -245,17 +251,45 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
 	r.folder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { d.u.openFolder(r.st.Path) })
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
-	if d.u.opt.Stream == nil {
-		r.play.Hide()
-	}
+	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { d.u.copyLink(r.st.Link, r.copy) })
+	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { d.u.shares.showQR(r.st) })
+	r.copy.Hide()
+	r.qr.Hide()
+	r.play.Hide() // until set shows a playable content
+	r.box = container.NewStack()
+	r.arrange(d.view.compact.Checked)
 	r.ExtendBaseWidget(r)
 	return r
 }
 
+// arrange lays the row out on three lines (name and state; progress bar;
+// figures and buttons) or, compact, on one (name; state and buttons).
+func (r *downloadRow) arrange(compact bool) {
+	if r.arranged && compact == r.compact {
+		return
+	}
+	r.arranged, r.compact = true, compact
+	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove)
+	if compact {
+		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)}
+	} else {
+		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
+			container.NewBorder(nil, nil, nil, r.state, r.name),
+			r.bar,
+			container.NewBorder(nil, nil, nil, buttons, r.detail))}
+	}
+	r.box.Refresh()
+}
+
 func (r *downloadRow) set(st swarm.Status) {
 	r.st = st
+	r.arrange(r.d.view.compact.Checked)
 	r.name.SetText(displayName(st))
-	r.state.SetText(stateText(st))
+	state := stateText(st)
+	if r.compact && !st.Done() && st.Size > 0 { // the bar is not shown
+		state += fmt.Sprintf(" %.0f%%", 100*fraction(st))
+	}
+	r.state.SetText(state)
 	r.bar.SetValue(fraction(st))
 	var parts []string
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
@@ -265,7 +299,7 @@ func (r *downloadRow) set(st swarm.Status) {
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}
-	parts = append(parts, fmt.Sprintf("%d peers", st.Peers))
+	parts = append(parts, formatConnections(st.Peers))
 	if eta := formatETA(st.ETA); eta != "" && !st.Done() && st.State == swarm.StateFetching {
 		parts = append(parts, eta)
 	}
@@ -289,6 +323,23 @@ func (r *downloadRow) set(st swarm.Status) {
 		r.pause.SetIcon(theme.MediaPauseIcon())
 		r.pause.Show()
 	}
+	if st.Done() && st.Link != "" { // to hand on what was fetched
+		if r.copy.Text != "Copy link" && r.copiedID != st.ID {
+			r.copy.SetText("Copy link")
+			r.copy.SetIcon(theme.ContentCopyIcon())
+		}
+		r.copiedID = st.ID
+		r.copy.Show()
+		r.qr.Show()
+	} else {
+		r.copy.Hide()
+		r.qr.Hide()
+	}
+	if r.d.u.opt.Stream != nil && playable(st) {
+		r.play.Show()
+	} else {
+		r.play.Hide()
+	}
 	if st.Size > 0 && st.Path != "" {
 		r.play.Enable()
 		r.folder.Enable()
@@ -305,9 +356,7 @@ func sizeOrUnknown(n int64) string {
 	return swarm.FormatSize(n)
 }
 
-// CreateRenderer lays the row out.
+// CreateRenderer lays the row out (arrange).
 func (r *downloadRow) CreateRenderer() fyne.WidgetRenderer {
-	top := container.NewBorder(nil, nil, nil, r.state, r.name)
-	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(r.pause, r.play, r.folder, r.remove), r.detail)
-	return widget.NewSimpleRenderer(container.NewVBox(top, r.bar, bottom))
+	return widget.NewSimpleRenderer(r.box)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +27,16 @@ func formatRate(bps float64) string {
 		return "0 B/s"
 	}
 	return swarm.FormatSize(int64(bps)) + "/s"
+}
+
+// formatConnections writes a content's open connections. The engine's
+// Status.Peers counts connections, not distinct peers (one peer may hold
+// several), so the rows say "connections".
+func formatConnections(n int) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return fmt.Sprintf("%d connections", n)
 }
 
 // formatETA writes the time left; zero or negative means unknown.
@@ -135,12 +146,14 @@ func shortLink(link string) string {
 // of ours never hold one).
 func plainError(err error) string {
 	var pe *fs.PathError
+	var ee *exec.Error
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, ErrTorMissing) || errors.Is(err, exec.ErrNotFound):
-		return "Tor is not installed. Install the \"tor\" package (for example: sudo apt install tor), " +
-			"or attach to a running tor in Settings > Connection."
+	case errors.Is(err, ErrTorMissing):
+		return torMissing
+	case errors.As(err, &ee) && errors.Is(err, exec.ErrNotFound):
+		return missingProgram(ee.Name)
 	case errors.Is(err, syscall.ENOSPC):
 		return "The disk is full. Free some space or choose another download folder in Settings."
 	case errors.Is(err, fs.ErrPermission):
@@ -161,6 +174,31 @@ func plainError(err error) string {
 		return "Cancelled."
 	}
 	return sentence(err.Error())
+}
+
+const torMissing = "Tor is not installed. Install the \"tor\" package (for example: sudo apt install tor), " +
+	"or attach to a running tor in Settings > Connection."
+
+// programPackages names the Debian package of a program hydre runs.
+var programPackages = map[string]string{
+	"tor":      "tor",
+	"xdg-open": "xdg-utils",
+	"mpv":      "mpv",
+	"vlc":      "vlc",
+}
+
+// missingProgram says which program is missing and, when known, the
+// package that brings it.
+func missingProgram(name string) string {
+	base := filepath.Base(name)
+	if base == "tor" {
+		return torMissing
+	}
+	msg := "The program \"" + base + "\" is not installed (or not on PATH)."
+	if pkg, ok := programPackages[base]; ok {
+		msg += " Install the \"" + pkg + "\" package (for example: sudo apt install " + pkg + ")."
+	}
+	return msg
 }
 
 // sentence capitalizes s and ends it with a full stop.

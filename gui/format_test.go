@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,14 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/swarm"
 )
+
+func TestFormatConnections(t *testing.T) {
+	for n, want := range map[int]string{0: "0 connections", 1: "1 connection", 7: "7 connections"} {
+		if got := formatConnections(n); got != want {
+			t.Errorf("formatConnections(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
 
 func TestFormatETA(t *testing.T) {
 	tests := []struct {
@@ -34,11 +43,14 @@ func TestFormatETA(t *testing.T) {
 
 func TestPlainError(t *testing.T) {
 	_, statErr := os.Stat("/nonexistent/holiday.mp4")
+	_, noProgram := exec.LookPath("hydre-no-such-program")
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
+		{"program missing", fmt.Errorf("open: %w", noProgram), `The program "hydre-no-such-program" is not installed`},
+		{"tor program missing", &exec.Error{Name: "/usr/sbin/tor", Err: exec.ErrNotFound}, "Tor is not installed"},
 		{"tor missing", fmt.Errorf("start tor: %w", ErrTorMissing), "Tor is not installed"},
 		{"disk full", fmt.Errorf("write chunk: %w", syscall.ENOSPC), "The disk is full"},
 		{"permission", fmt.Errorf("open: %w", fs.ErrPermission), "permission denied"},

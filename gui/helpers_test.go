@@ -151,12 +151,31 @@ func writeRandomFile(t *testing.T, dir, name string, n int64) string {
 	return p
 }
 
-// rowsOf returns the rows of type T laid out in the window.
+// rowsOf returns the rows of type T shown in the window.
 func rowsOf[T fyne.CanvasObject](u *UI) []T {
 	var out []T
-	for _, o := range test.LaidOutObjects(u.win.Content()) {
+	for _, o := range renderedObjects(u.win.Content()) {
 		if r, ok := o.(T); ok && o.Visible() {
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// renderedObjects returns o and the objects under it as the window holds
+// them. Unlike test.LaidOutObjects it does not render widgets anew: that
+// gives a List a second scroller, and the rows of the one in the window
+// stop updating.
+func renderedObjects(o fyne.CanvasObject) []fyne.CanvasObject {
+	out := []fyne.CanvasObject{o}
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, ch := range c.Objects {
+			out = append(out, renderedObjects(ch)...)
+		}
+	case fyne.Widget:
+		for _, ch := range test.WidgetRenderer(c).Objects() {
+			out = append(out, renderedObjects(ch)...)
 		}
 	}
 	return out

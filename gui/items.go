@@ -9,15 +9,23 @@ import (
 type listKind int
 
 const (
-	kindShare    listKind = iota // shares and blind-hosted contents
+	kindShare    listKind = iota // shares, blind-hosted contents, re-shared downloads
 	kindDownload                 // downloads
 )
 
-func kindOf(k swarm.Kind) listKind {
-	if k == swarm.KindDownload {
-		return kindDownload
+// onScreen reports whether the screen of kind k lists st. A download this
+// node re-shares is on both screens: it is served like a share.
+func onScreen(st swarm.Status, k listKind) bool {
+	if st.Kind == swarm.KindDownload {
+		return k == kindDownload || k == kindShare && resharing(st)
 	}
-	return kindShare
+	return k == kindShare
+}
+
+// resharing reports whether st is a finished download that this node
+// serves to others.
+func resharing(st swarm.Status) bool {
+	return st.Kind == swarm.KindDownload && st.Reshare && st.State == swarm.StateSeeding
 }
 
 // itemStore holds the latest status of every content, in the order they
@@ -71,7 +79,7 @@ func (s *itemStore) list(k listKind) []swarm.Status {
 	var out []swarm.Status
 	for i := len(s.order) - 1; i >= 0; i-- {
 		st := s.byID[s.order[i]]
-		if kindOf(st.Kind) == k {
+		if onScreen(st, k) {
 			out = append(out, st)
 		}
 	}

@@ -124,3 +124,43 @@ func TestBugInAnActionIsShownNotFatal(t *testing.T) {
 	eventually(t, b.ui, 10*time.Second, func() bool { return strings.Contains(b.ui.lastError, "internal error") },
 		func() string { return "panic not shown: " + b.ui.lastError })
 }
+
+// TestPlayOnlyForMedia downloads media and other files: Play is offered
+// for what a player plays, by media type or by name.
+func TestPlayOnlyForMedia(t *testing.T) {
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "", func(o *Options) { o.Stream = streamServer(t) })
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		play bool
+	}{
+		{"clip.webm", true},
+		{"tune.MP3", true},
+		{"talk.opus", true},
+		{"debian.iso", false},
+		{"readme.txt", false},
+		{"notes.pdf", false},
+	}
+	// Compact rows: the six downloads fit in the window.
+	b.ui.onUI(func() { test.Tap(b.ui.downloads.view.compact) })
+	for _, tt := range tests {
+		link := shareByDrop(t, a, writeRandomFile(t, dir, tt.name, 16<<10))
+		b.ui.onUI(func() { b.ui.pasteLink(link) })
+	}
+	for _, tt := range tests {
+		eventually(t, b.ui, time.Minute, func() bool {
+			r := downloadRowFor(b.ui, tt.name)
+			return r != nil && r.st.Done()
+		}, func() string { return tt.name + " not downloaded: " + b.ui.downloads.errLabel.Text })
+		b.ui.onUI(func() {
+			if got := downloadRowFor(b.ui, tt.name).play.Visible(); got != tt.play {
+				t.Errorf("%s: Play shown = %v, want %v", tt.name, got, tt.play)
+			}
+		})
+	}
+}

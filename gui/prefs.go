@@ -37,6 +37,7 @@ type settingsScreen struct {
 	bridges      *widget.Entry
 	testnet      *widget.Entry
 	status       *widget.Label
+	scroll       *container.Scroll
 	saveButton   *widget.Button
 	revertButton *widget.Button
 }
@@ -65,10 +66,16 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	p.bridges.SetMinRowsVisible(3)
 	p.testnet = widget.NewEntry()
 	p.testnet.SetPlaceHolder("empty: the real Tor network")
+	if u.opt.Network != "" { // --testnet: the option wins over this field
+		p.testnet.SetPlaceHolder("empty: the " + u.opt.Network + " given with --testnet")
+	}
 	p.status = widget.NewLabel("")
 	p.saveButton = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
 	p.saveButton.Importance = widget.HighImportance
-	p.revertButton = widget.NewButton("Undo changes", func() { p.load(u.currentSettings()) })
+	p.revertButton = widget.NewButton("Undo changes", func() {
+		p.load(u.currentSettings())
+		p.status.SetText("") // a complaint about the values undone is stale
+	})
 
 	general := widget.NewForm(
 		widget.NewFormItem("Download folder", container.NewBorder(nil, nil, nil, browse, p.downloadDir)),
@@ -84,18 +91,24 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		widget.NewFormItem("Tor program", p.torPath),
 		widget.NewFormItem("Control port", p.controlAddr),
 		widget.NewFormItem("Control password", p.controlPass),
-		widget.NewFormItem("Bridges", p.bridges),
+		widget.NewFormItem("Tor bridges", p.bridges),
 		widget.NewFormItem("Private test network", p.testnet),
 	)
-	note := widget.NewLabel("Use bridges if Tor is blocked where you are (obfs4 and snowflake lines from bridges.torproject.org). " +
+	connNotes := []fyne.CanvasObject{conn}
+	if u.opt.Network != "" {
+		connNotes = append(connNotes, wrapped(widget.NewLabel("This run joins the "+u.opt.Network+" given with --testnet, "+
+			"whatever these settings say; they apply when hydre starts without --testnet."), 2))
+	}
+	note := widget.NewLabel("Use Tor bridges if Tor is blocked where you are (obfs4 and snowflake lines from bridges.torproject.org). " +
 		"Connection, identity and limit changes take effect when hydre reconnects.")
+	p.scroll = container.NewVScroll(container.NewVBox(
+		section("General", "", general),
+		section("Connection", "", container.NewVBox(append(connNotes, wrapped(note, 3))...)),
+	))
 	p.content = container.NewBorder(nil,
 		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, container.NewHBox(p.revertButton, p.saveButton), wrapped(p.status, 2))),
 		nil, nil,
-		container.NewVScroll(container.NewVBox(
-			section("General", "", general),
-			section("Connection", "", container.NewVBox(conn, wrapped(note, 3))),
-		)))
+		p.scroll)
 	p.load(u.settings)
 	return p
 }

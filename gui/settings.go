@@ -53,6 +53,17 @@ type Settings struct {
 	// BridgeNode is the hidden bridge node ("<56 chars>.onion:port") that
 	// fetches magnet links for this app; "" fetches them here (bridge mode).
 	BridgeNode string `json:"bridge_node,omitempty"`
+	// ShareView and DownloadView are how the Share and Download lists
+	// were last shown.
+	ShareView    ListView `json:"share_view,omitzero"`
+	DownloadView ListView `json:"download_view,omitzero"`
+}
+
+// ListView is how a list of contents is shown: its order ("" or "Newest
+// first", "Name", "Size", "State") and whether its rows are compact.
+type ListView struct {
+	Sort    string `json:"sort,omitempty"`
+	Compact bool   `json:"compact,omitempty"`
 }
 
 // TorSettings are the connection settings.

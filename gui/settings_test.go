@@ -5,6 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/hydre-p2p/hydre/onion/memnet"
 )
 
 func TestSettingsRoundTrip(t *testing.T) {
@@ -100,4 +106,40 @@ func TestRestartNeeded(t *testing.T) {
 	if !a.restartNeeded(b) {
 		t.Errorf("new bridges need a reconnection")
 	}
+}
+
+// TestSettingsScreenWords: run with --testnet, the connection field names
+// the private test network; a complaint about a bad value goes with Undo.
+func TestSettingsScreenWords(t *testing.T) {
+	app := test.NewTempApp(t)
+	n := newNode(t, app, memnet.New(), "a", "", func(o *Options) { o.Network = "private test network" })
+	waitConnected(t, n.ui)
+	n.ui.onUI(func() {
+		p := n.ui.prefs
+		if ph := p.testnet.PlaceHolder; strings.Contains(ph, "real Tor") || !strings.Contains(ph, "private test network") {
+			t.Errorf("with --testnet the test network field says %q", ph)
+		}
+		labels := map[string]bool{}
+		for _, o := range renderedObjects(p.content) {
+			if l, ok := o.(*widget.Label); ok && o.Visible() {
+				labels[l.Text] = true
+			}
+			if tx, ok := o.(*canvas.Text); ok && o.Visible() {
+				labels[tx.Text] = true
+			}
+		}
+		if !labels["Tor bridges"] || labels["Bridges"] {
+			t.Errorf("the Tor bridge lines are not labelled \"Tor bridges\"")
+		}
+
+		p.maxPeers.SetText("many")
+		tapButton(p.saveButton)
+		if !strings.Contains(p.status.Text, "Not saved") {
+			t.Fatalf("a bad limit was not refused: %q", p.status.Text)
+		}
+		tapButton(p.revertButton)
+		if p.status.Text != "" || p.maxPeers.Text != "" {
+			t.Errorf("after Undo: status %q, peers per content %q", p.status.Text, p.maxPeers.Text)
+		}
+	})
 }

@@ -26,7 +26,8 @@ type shareScreen struct {
 	u        *UI
 	content  fyne.CanvasObject
 	private  *widget.Check
-	list     *widget.List
+	list     *keyList
+	view     *listView
 	empty    fyne.CanvasObject
 	rows     []swarm.Status
 	selected *hcrypto.ContentID
@@ -39,19 +40,21 @@ func newShareScreen(u *UI) *shareScreen {
 	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
 	add.Importance = widget.HighImportance
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
-	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) })
+	s.view = newListView(u.settings.ShareView,
+		u.saveView(s.refresh, func(st *Settings, lv ListView) { st.ShareView = lv }))
+	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) }, s.stopSelected)
 	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
 		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	s.empty = container.NewCenter(hint)
-	top := container.NewVBox(container.NewHBox(add, s.private))
+	top := container.NewVBox(container.NewHBox(add, s.private), s.view.content)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
 	return s
 }
 
 // refresh shows the store's shares. UI thread only.
 func (s *shareScreen) refresh() {
-	s.rows = s.u.items.list(kindShare)
+	s.rows = s.view.show(s.u.items.list(kindShare))
 	if len(s.rows) == 0 {
 		s.empty.Show()
 	} else {
@@ -104,8 +107,26 @@ func (s *shareScreen) share(paths []string) {
 	}
 }
 
-// stop stops sharing a content after asking; the file stays on disk.
+// stop stops sharing a content after asking; the file stays on disk. A
+// re-shared download stays in the Download screen, no longer served.
 func (s *shareScreen) stop(st swarm.Status) {
+	if resharing(st) {
+		dialog.ShowConfirm("Stop sharing?", "Stop sharing "+displayName(st)+"? Its link stops working on this computer. "+
+			"The download stays in the Download screen and on disk.",
+			func(ok bool) {
+				if !ok {
+					return
+				}
+				s.u.withEngine("stop sharing", func(ctx context.Context, e *swarm.Engine) error {
+					if err := e.SetReshare(st.ID, false); err != nil {
+						return err
+					}
+					s.u.refreshStatus(ctx, e, st)
+					return nil
+				})
+			}, s.u.win)
+		return
+	}
 	dialog.ShowConfirm("Stop sharing?", "Stop sharing "+displayName(st)+"? Its link stops working on this computer. The file stays where it is.",
 		func(ok bool) {
 			if !ok {
@@ -142,15 +163,15 @@ func (s *shareScreen) stopSelected() {
 	}
 }
 
-// copyLink puts a share's link on the clipboard; the button says so until
-// the row is next refreshed.
-func (s *shareScreen) copyLink(r *shareRow) {
-	s.u.app.Clipboard().SetContent(r.st.Link)
-	r.copy.SetText("Copied")
-	r.copy.SetIcon(theme.ConfirmIcon())
+// copyLink puts a link on the clipboard; the button says so until its
+// row is next refreshed.
+func (u *UI) copyLink(link string, b *widget.Button) {
+	u.app.Clipboard().SetContent(link)
+	b.SetText("Copied")
+	b.SetIcon(theme.ConfirmIcon())
 }
 
-// showQR shows a share's link as a QR code, for a phone or a camera.
+// showQR shows a content's link as a QR code, for a phone or a camera.
 func (s *shareScreen) showQR(st swarm.Status) {
 	img, err := qrImage(st.Link)
 	if err != nil {
@@ -198,6 +219,9 @@ type shareRow struct {
 	copy, qr, remove *widget.Button
 	retry            *widget.Button    // shown on a failed share (its file moved back, say)
 	copiedID         hcrypto.ContentID // the content whose link Copy last showed
+	box              *fyne.Container   // the row's layout: full or compact
+	compact          bool
+	arranged         bool
 }
 
 func newShareRow(s *shareScreen) *shareRow {
@@ -208,13 +232,34 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.detail = widget.NewLabel("")
 	r.detail.Truncation = fyne.TextTruncateEllipsis // a long reason must not widen the row
 	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.copyLink(r) })
+	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.u.copyLink(r.st.Link, r.copy) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
+	r.box = container.NewStack()
+	r.arrange(s.view.compact.Checked)
 	r.ExtendBaseWidget(r)
 	return r
+}
+
+// arrange lays the row out on three lines (name and state; figures; link
+// and buttons) or, compact, on one (name; state and buttons).
+func (r *shareRow) arrange(compact bool) {
+	if r.arranged && compact == r.compact {
+		return
+	}
+	r.arranged, r.compact = true, compact
+	if compact {
+		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil,
+			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)}
+	} else {
+		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
+			container.NewBorder(nil, nil, nil, r.state, r.name),
+			r.detail,
+			container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))}
+	}
+	r.box.Refresh()
 }
 
 // statusRow is a row of a list of contents.
@@ -225,9 +270,10 @@ type statusRow interface {
 
 // newStatusList is the list of a screen of contents: it shows *rows with
 // rows made by newRow (remembered in *made, for theme changes) and keeps
-// the ID of the selected one in *selected. UI thread only.
-func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcrypto.ContentID, newRow func() R) *widget.List {
-	l := widget.NewList(
+// the ID of the selected one in *selected; the Delete key, on the window
+// or on the focused list, runs onDelete. UI thread only.
+func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcrypto.ContentID, newRow func() R, onDelete func()) *keyList {
+	l := newKeyList(
 		func() int { return len(*rows) },
 		func() fyne.CanvasObject {
 			r := newRow()
@@ -238,7 +284,7 @@ func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcry
 			if i < len(*rows) {
 				o.(R).set((*rows)[i])
 			}
-		})
+		}, onDelete)
 	l.OnSelected = func(i widget.ListItemID) {
 		if i < len(*rows) {
 			id := (*rows)[i].ID
@@ -251,9 +297,10 @@ func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcry
 
 func (r *shareRow) set(st swarm.Status) {
 	r.st = st
+	r.arrange(r.s.view.compact.Checked)
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
-	detail := fmt.Sprintf("%s · %d peers · %s uploaded", swarm.FormatSize(st.Size), st.Peers, swarm.FormatSize(st.Uploaded))
+	detail := swarm.FormatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		detail = why + " · " + detail
 	}
@@ -265,6 +312,9 @@ func (r *shareRow) set(st swarm.Status) {
 	}
 	if st.Kind == swarm.KindHost {
 		detail += " · hosting ciphertext only"
+	}
+	if resharing(st) {
+		detail += " · downloaded here"
 	}
 	r.detail.SetText(detail)
 	if st.State == swarm.StateFailed {
@@ -288,9 +338,7 @@ func (r *shareRow) set(st swarm.Status) {
 	}
 }
 
-// CreateRenderer lays the row out.
+// CreateRenderer lays the row out (arrange).
 func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
-	top := container.NewBorder(nil, nil, nil, r.state, r.name)
-	bottom := container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove)
-	return widget.NewSimpleRenderer(container.NewVBox(top, r.detail, bottom))
+	return widget.NewSimpleRenderer(r.box)
 }
