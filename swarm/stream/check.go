@@ -34,9 +34,10 @@ func (s *Server) Check(ctx context.Context, rawURL string) error {
 	return err
 }
 
-// check returns the verdict of checkMedia on f, served under the token
-// whose hash is h, reading f's start unless an earlier verdict is known;
-// it returns how far it read (f's position).
+// check returns the verdict of checkMedia on f, just opened (at offset 0),
+// served under the token whose hash is h, reading f's start unless an
+// earlier verdict is known; it returns how far it read (f's position).
+// It does not seek: a seek of a bridge stream costs a reconnection.
 func (s *Server) check(h [32]byte, f Media) (int64, error) {
 	s.mu.Lock()
 	v, ok := s.checked[h]
@@ -45,9 +46,6 @@ func (s *Server) check(h [32]byte, f Media) (int64, error) {
 		return 0, v
 	}
 	head := make([]byte, min(f.Size(), sniffWindow))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return 0, fmt.Errorf("read the start: %w", err)
-	}
 	n, err := io.ReadFull(f, head)
 	if err != nil {
 		return int64(n), fmt.Errorf("read the start: %w", err)

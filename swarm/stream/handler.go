@@ -17,6 +17,12 @@ import (
 
 // ServeHTTP serves GET and HEAD of /TOKEN/NAME with Range and If-Range.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every answer, refusals included, is inert in a browser.
+	hdr := w.Header()
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("Cache-Control", "no-store")
 	if !s.ownHost(r.Host) {
 		// A page of another site reaching us through DNS rebinding, or a
 		// player we started asking its proxy (this server) for another
@@ -64,17 +70,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	hdr := w.Header()
 	hdr.Set("Content-Type", safeMediaType(f.MediaType(), f.Name()))
 	name := hcrypto.SanitizeName(f.Name())
 	if cd := mime.FormatMediaType("inline", map[string]string{"filename": name}); cd != "" {
 		hdr.Set("Content-Disposition", cd)
 	}
 	hdr.Set("Etag", e.etag) // for If-Range
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	hdr.Set("Referrer-Policy", "no-referrer")
-	hdr.Set("Cache-Control", "no-store")
 	start := time.Now()
 	http.ServeContent(w, r, name, time.Time{}, &lazySeeker{m: f, size: f.Size(), real: at})
 	s.log.Debug("stream: served", "content", e.id, "method", r.Method, "range", r.Header.Get("Range"),
