@@ -93,7 +93,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
 	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
-	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: auto, mpv, vlc or none")
+	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: "+stream.PlayerChoices)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -458,7 +458,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 			"instead on a local address (printed) that a player, started on it, can seek in.")
 	streamIt := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
-	player := fs.String("player", "", "with --stream, serve on a local address and start this player (auto, mpv, vlc or none)")
+	player := fs.String("player", "", "with --stream, serve on a local address and start this player ("+stream.PlayerChoices+")")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}

@@ -142,3 +142,46 @@ func NeedPlayer(t testing.TB, program string) {
 		t.Fatalf("%s is not installed (scripts/deps.sh installs it)", program)
 	}
 }
+
+// WaitChildrenGone waits (up to a minute) until this process has no child
+// process running program (by its /proc comm name), so that a test checks
+// the canary only once a player it started indirectly has exited.
+func WaitChildrenGone(t testing.TB, program string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		running := children(program)
+		if len(running) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s (pid %v) still running after a minute", program, running)
+		}
+	}
+}
+
+// children returns the pids of this process's children running program.
+func children(program string) []int {
+	dirs, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) > 1 && s[open+1:end] == program && f[1] == strconv.Itoa(os.Getpid()) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
