@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -32,14 +33,19 @@ func runPlayer(t *testing.T, u, player string) {
 	p.Stop()
 }
 
-// asked reports whether r was asked for path on its own address, and for
-// anything on the address of other.
-func asked(r *streamtest.Recorder, path string, other *streamtest.Recorder) (own, proxied bool) {
+// asked reports whether r was asked for path on its own address, whether
+// always as a proxy, and whether it was asked for anything on the address
+// of other.
+func asked(r *streamtest.Recorder, path string, other *streamtest.Recorder) (own, ownAsProxy, proxied bool) {
+	ownAsProxy = true
 	for _, q := range r.Requests() {
-		own = own || strings.HasPrefix(q, "GET "+r.Host()+" "+path+" ")
+		if strings.HasPrefix(q, "GET "+r.Host()+" "+path+" ") {
+			own = true
+			ownAsProxy = ownAsProxy && strings.HasSuffix(q, " as a proxy")
+		}
 		proxied = proxied || strings.Contains(q, " "+other.Host()+" ")
 	}
-	return own, proxied
+	return own, own && ownAsProxy, proxied
 }
 
 // TestPlayerConfined gives each player hydre starts the hostile files
@@ -58,9 +64,12 @@ func TestPlayerConfined(t *testing.T) {
 			t.Run(player+"/"+f.Format, func(t *testing.T) {
 				origin := streamtest.Origin(t, "/tok/movie.mp4", f.Data)
 				runPlayer(t, origin.URL()+"/tok/movie.mp4", player)
-				own, proxied := asked(origin, "/tok/movie.mp4", canary)
+				own, asProxy, proxied := asked(origin, "/tok/movie.mp4", canary)
 				if !own {
 					t.Fatalf("%s never fetched the file: %q", player, origin.Requests())
+				}
+				if !asProxy {
+					t.Errorf("%s fetched the file, but not (always) through its proxy: %q", player, origin.Requests())
 				}
 				// ffplay follows HLS (mpv, with --access-references=no,
 				// follows nothing): its requests for the canary must
@@ -161,5 +170,36 @@ func TestLaunchPlayerRefuses(t *testing.T) {
 	}
 	if err := CheckPlayer(PlayerVLC); !errors.Is(err, ErrNotConfinable) {
 		t.Errorf("CheckPlayer(vlc): %v, want ErrNotConfinable", err)
+	}
+}
+
+// TestConfinedPlayersPlay plays a real video (H.264 and AAC, its index at
+// the end, so the player seeks) through the stream server in each player
+// as LaunchPlayer starts it: confinement leaves playback whole, and every
+// request goes through the proxy route.
+func TestConfinedPlayersPlay(t *testing.T) {
+	streamtest.Headless(t)
+	data, err := os.ReadFile(makeMedia(t, media{Seconds: 2, Mbps: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, player := range []string{PlayerMPV, PlayerFFplay} {
+		t.Run(player, func(t *testing.T) {
+			streamtest.NeedPlayer(t, player)
+			origin := streamtest.Origin(t, "/tok/movie.mp4", data)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			p, err := LaunchPlayer(ctx, origin.URL()+"/tok/movie.mp4", player)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Wait(); err != nil {
+				t.Fatalf("%v; requests %q", err, origin.Requests())
+			}
+			reqs := origin.Requests()
+			if own, asProxy, _ := asked(origin, "/tok/movie.mp4", origin); !own || !asProxy || len(reqs) < 2 {
+				t.Errorf("%s played without seeking, or not through its proxy: %q", player, reqs)
+			}
+		})
 	}
 }

@@ -44,7 +44,11 @@ func Origin(t testing.TB, path string, data []byte) *Recorder {
 	r := &Recorder{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
 		r.mu.Lock()
-		r.reqs = append(r.reqs, fmt.Sprintf("%s %s %s (%s)", q.Method, q.Host, q.URL.Path, q.UserAgent()))
+		line := fmt.Sprintf("%s %s %s (%s)", q.Method, q.Host, q.URL.Path, q.UserAgent())
+		if strings.HasPrefix(q.RequestURI, "http://") {
+			line += " as a proxy"
+		}
+		r.reqs = append(r.reqs, line)
 		r.mu.Unlock()
 		if data == nil || q.Host != r.srv.Listener.Addr().String() || q.URL.Path != path {
 			http.NotFound(w, q)
@@ -64,7 +68,8 @@ func (r *Recorder) URL() string { return r.srv.URL }
 func (r *Recorder) Host() string { return r.srv.Listener.Addr().String() }
 
 // Requests returns the requests received so far, one line each: method,
-// Host, path and user agent.
+// Host, path and user agent, then "as a proxy" for a request sent to the
+// recorder as a proxy (its target an absolute address).
 func (r *Recorder) Requests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
