@@ -42,7 +42,7 @@ func Canary(t testing.TB) *Recorder {
 func Origin(t testing.TB, path string, data []byte) *Recorder {
 	t.Helper()
 	r := &Recorder{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
 		r.mu.Lock()
 		line := fmt.Sprintf("%s %s %s (%s)", q.Method, q.Host, q.URL.Path, q.UserAgent())
 		if strings.HasPrefix(q.RequestURI, "http://") {
@@ -57,6 +57,7 @@ func Origin(t testing.TB, path string, data []byte) *Recorder {
 		w.Header().Set("Content-Type", "video/mp4")
 		http.ServeContent(w, q, "movie.mp4", time.Time{}, bytes.NewReader(data))
 	}))
+	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	return r
 }
