@@ -170,7 +170,7 @@ func (d *downloadScreen) play(st swarm.Status) {
 		if err != nil {
 			return err
 		}
-		wait, err := launchPlayer(ctx, addr, d.u.app.OpenURL)
+		wait, err := launchPlayer(ctx, addr)
 		if err != nil || wait == nil {
 			return err
 		}

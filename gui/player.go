@@ -2,44 +2,24 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/url"
-	"os/exec"
+
+	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
-// players are the media players tried, in order, for Play; the desktop's
-// default handler for the URL is the last resort.
-var players = []struct {
-	name string
-	args []string
-}{
-	{"mpv", []string{"--force-window=immediate", "--cache=yes"}},
-	{"vlc", []string{"--play-and-exit"}},
-	{"celluloid", nil},
-	{"totem", nil},
-}
-
-// launchPlayer starts a player on the stream URL and returns a function that
-// waits for it to exit. With no known player installed, it asks the desktop
-// to open the URL (fallback) and returns a nil wait.
-func launchPlayer(ctx context.Context, rawURL string, fallback func(*url.URL) error) (wait func() error, err error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("play: the stream address is not a web address")
+// launchPlayer starts a media player on the stream URL, through the one
+// launcher of the command line (stream.LaunchPlayer: mpv, else ffplay,
+// each kept to the local stream server), and returns a function that waits
+// for it to exit. The desktop's default handler is never used: hydre
+// could not keep it from following a playlist outside Tor.
+func launchPlayer(ctx context.Context, rawURL string) (wait func() error, err error) {
+	p, err := stream.LaunchPlayer(ctx, rawURL, stream.PlayerAuto)
+	switch {
+	case errors.Is(err, stream.ErrNoPlayer):
+		return nil, errors.New("play: no media player found: install mpv or ffplay (VLC is not used: it cannot be kept from connecting outside Tor)")
+	case err != nil:
+		return nil, fmt.Errorf("play: %w", err)
 	}
-	for _, p := range players {
-		path, err := exec.LookPath(p.name)
-		if err != nil {
-			continue
-		}
-		cmd := exec.CommandContext(ctx, path, append(append([]string(nil), p.args...), rawURL)...)
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start %s: %w", p.name, err)
-		}
-		return cmd.Wait, nil
-	}
-	if err := fallback(u); err != nil {
-		return nil, fmt.Errorf("open the stream: no media player found (install mpv or vlc): %w", err)
-	}
-	return nil, nil
+	return p.Wait, nil
 }

@@ -74,7 +74,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
 	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
-	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: auto, mpv, vlc or none")
+	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: "+stream.PlayerChoices)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -284,12 +284,13 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre); for a\n"+
 			"torrent of several files, one line per file: its link, a tab, its path in the torrent.\n"+
 			"With --stream the data comes back while the node leeches it, each piece checked\n"+
-			"against the torrent's hashes, written to -o FILE or to stdout (e.g. '| mpv -');\n"+
+			"against the torrent's hashes, written to -o FILE or to stdout (not to a player: one\n"+
+			"reading stdin follows a playlist outside Tor; --player starts one kept to hydre);\n"+
 			"the link is then printed on stderr at the end. With --stream --player P it is served\n"+
 			"instead on a local address (printed) that a player, started on it, can seek in.")
 	streamIt := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
-	player := fs.String("player", "", "with --stream, serve on a local address and start this player (auto, mpv, vlc or none)")
+	player := fs.String("player", "", "with --stream, serve on a local address and start this player ("+stream.PlayerChoices+")")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ func extraCommands() []command {
 	return []command{
 		{name: "share", args: "[--private] FILE...", summary: "share files: print their links and serve them", run: runShare},
 		{name: "get", args: "[-o DIR] [--bridge ONION] LINK|MAGNET", summary: "fetch a file by link from its peers, verified", run: runGet},
-		{name: "stream", args: "[--player auto|mpv|vlc|none] [-o DIR] LINK", summary: "play a file while it downloads: local address and player", run: runStream},
+		{name: "stream", args: "[--player auto|mpv|ffplay|none] [-o DIR] LINK", summary: "play a file while it downloads: local address and player", run: runStream},
 		{name: "ls", args: "[--links]", summary: "list this node's shares and downloads", run: runLs},
 		{name: "daemon", args: "", summary: "run a headless node serving and resuming everything", run: runDaemon},
 		{name: "tor", args: "status [options]", summary: "start or attach to tor and show its bootstrap", run: runTor},

@@ -32,11 +32,31 @@ func newGUIPlayer(ctx context.Context, log *slog.Logger) *guiPlayer {
 }
 
 // URL is the app's gui.StreamFunc: the local address where id of e plays.
-func (p *guiPlayer) URL(_ context.Context, e *swarm.Engine, id hcrypto.ContentID) (string, error) {
+// It waits for the content's first bytes and refuses a playlist or another
+// reference format (stream.ErrNotMedia), which a player would follow
+// outside Tor.
+func (p *guiPlayer) URL(ctx context.Context, e *swarm.Engine, id hcrypto.ContentID) (string, error) {
+	srv, err := p.server(e)
+	if err != nil {
+		return "", err
+	}
+	u, err := srv.URL(id)
+	if err != nil {
+		return "", err
+	}
+	if err := srv.Check(ctx, u); err != nil {
+		return "", err
+	}
+	return u, nil
+}
+
+// server returns the server for e, starting it (and stopping the one of
+// an earlier engine) if need be.
+func (p *guiPlayer) server(e *swarm.Engine) (*stream.Server, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return "", errors.New("the player server is closed")
+		return nil, errors.New("the player server is closed")
 	}
 	if p.srv != nil && p.e != e {
 		p.srv.Close()
@@ -45,7 +65,7 @@ func (p *guiPlayer) URL(_ context.Context, e *swarm.Engine, id hcrypto.ContentID
 	if p.srv == nil {
 		srv, err := stream.New(e, stream.Options{Logger: p.log})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		p.wg.Add(1)
 		go func() {
@@ -56,7 +76,7 @@ func (p *guiPlayer) URL(_ context.Context, e *swarm.Engine, id hcrypto.ContentID
 		}()
 		p.srv, p.e = srv, e
 	}
-	return p.srv.URL(id)
+	return p.srv, nil
 }
 
 // Close stops the server and waits for it.

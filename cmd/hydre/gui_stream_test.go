@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,11 +17,13 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion/memnet"
 	"github.com/hydre-p2p/hydre/swarm"
+	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
 // TestGUIPlayer checks the Play button's server: a range near the end is
 // served before the download gets there, the whole file matches, and a
-// wrong token or a foreign Host is refused; a new engine gets a new server.
+// wrong token or a foreign Host is refused; a new engine gets a new server;
+// a playlist is refused.
 func TestGUIPlayer(t *testing.T) {
 	ctx := context.Background()
 	net := memnet.New(memnet.WithBandwidth(1 << 20))
@@ -124,6 +127,18 @@ func TestGUIPlayer(t *testing.T) {
 	}
 	if _, err := http.Get(u); err == nil {
 		t.Error("the old engine's address still answers")
+	}
+	// A playlist named like a film is refused with the reason.
+	hostile := filepath.Join(t.TempDir(), "movie.mp4")
+	if err := os.WriteFile(hostile, []byte("#EXTM3U\nhttp://127.0.0.1:9/leak.mp4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hsh, err := a.Share(ctx, hostile, swarm.ShareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.URL(ctx, a, hsh.ID); !errors.Is(err, stream.ErrNotMedia) {
+		t.Errorf("URL of a playlist: %v, want ErrNotMedia", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Error(err)

@@ -12,12 +12,14 @@ import (
 )
 
 func runStream(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "stream", "[--player auto|mpv|vlc|none] [--addr HOST:PORT] [-o DIR] LINK",
+	fs := newFlagSet(g, "stream", "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK",
 		"Fetch the file of a hydre link and play it while it arrives: print a local address\n"+
 			"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n"+
 			"a player on it, and serve it until interrupted. The file is saved into DIR as with\n"+
-			"'hydre get'. The address holds a random token: whoever has it can watch while it runs.")
-	player := fs.String("player", stream.PlayerAuto, "player to start: auto (mpv, VLC or the desktop's), mpv, vlc or none")
+			"'hydre get'. The address holds a random token: whoever has it can watch while it runs.\n"+
+			"The player is kept to that address: it can reach nothing else, and a playlist (which\n"+
+			"would send it to other addresses, outside Tor) is refused.")
+	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")
 	if err := parseArgs(fs, args); err != nil {
@@ -61,7 +63,7 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	p, err := stream.LaunchPlayer(ctx, url, *player)
 	switch {
 	case errors.Is(err, stream.ErrNoPlayer):
-		fmt.Fprintf(g.Stderr, "No media player found (install mpv or vlc); open the address above in one.\n")
+		fmt.Fprintf(g.Stderr, "No media player found (install mpv or ffplay); open the address above in one.\n")
 	case err != nil:
 		return err
 	case p != nil:
@@ -79,11 +81,10 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 
 // checkPlayer checks a --player value.
 func checkPlayer(p string) error {
-	switch p {
-	case stream.PlayerAuto, stream.PlayerMPV, stream.PlayerVLC, stream.PlayerNone:
-		return nil
+	if err := stream.CheckPlayer(p); err != nil {
+		return usageError{err.Error()}
 	}
-	return usageError{fmt.Sprintf("unknown player %q (want auto, mpv, vlc or none)", p)}
+	return nil
 }
 
 // startStreamServer serves content id of e on a loopback address until ctx
@@ -104,6 +105,9 @@ func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcry
 	}
 	f.Close()
 	url, err := srv.URL(id)
+	if err == nil {
+		err = srv.Check(ctx, url) // a playlist is refused before any player sees it
+	}
 	if err != nil {
 		srv.Close()
 		return "", nil, err
@@ -145,6 +149,9 @@ func serveMedia(ctx context.Context, g *globals, name, player string, open func(
 		return nil, err
 	}
 	url, err := srv.AddMedia(name, open)
+	if err == nil {
+		err = srv.Check(ctx, url) // a playlist is refused before any player sees it
+	}
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -153,7 +160,7 @@ func serveMedia(ctx context.Context, g *globals, name, player string, open func(
 	p, err := stream.LaunchPlayer(ctx, url, player)
 	switch {
 	case errors.Is(err, stream.ErrNoPlayer):
-		fmt.Fprintf(g.Stderr, "No media player found (install mpv or vlc); open the address above in one.\n")
+		fmt.Fprintf(g.Stderr, "No media player found (install mpv or ffplay); open the address above in one.\n")
 	case err != nil:
 		srv.Close()
 		wait()

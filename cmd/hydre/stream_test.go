@@ -15,10 +15,12 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/swarm/stream"
+	"github.com/hydre-p2p/hydre/swarm/stream/streamtest"
 )
 
 func TestStreamUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"a", "b"}, {"--player", "winamp", "hydre:x"}} {
+	for _, args := range [][]string{{}, {"a", "b"}, {"--player", "winamp", "hydre:x"}, {"--player", "vlc", "hydre:x"}} {
 		g := &globals{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, Stderr: io.Discard}
 		var ue usageError
 		if err := runStream(context.Background(), g, args); !errors.As(err, &ue) {
@@ -29,7 +31,10 @@ func TestStreamUsage(t *testing.T) {
 
 // TestStreamCommand drives "hydre share" and "hydre stream --player none"
 // on a private Tor network: stream prints a loopback address that serves the
-// file's bytes, by range, and stops serving when interrupted.
+// file's bytes, by range, and stops serving when interrupted. A shared
+// movie.mp4 that is an m3u playlist naming a loopback canary makes "hydre
+// stream --player mpv" fail with the reason, before any address goes out
+// or any player starts: the canary receives nothing.
 func TestStreamCommand(t *testing.T) {
 	testnettest.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -48,13 +53,32 @@ func TestStreamCommand(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	streamtest.Headless(t)
+	canary := streamtest.Canary(t)
+	hostile := filepath.Join(t.TempDir(), "movie.mp4")
+	if err := os.WriteFile(hostile, streamtest.Hostile(canary.URL())[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ga, aout, aerr := newGlobals()
 	shareCtx, stopShare := context.WithCancel(ctx)
 	defer stopShare()
 	shareErr := make(chan error, 1)
-	go func() { shareErr <- runShare(shareCtx, ga, []string{file}) }()
+	go func() { shareErr <- runShare(shareCtx, ga, []string{file, hostile}) }()
 	defer func() { stopShare(); <-shareErr }()
 	link := waitLine(t, aout, aerr, "hydre:", shareErr)
+	hostileLink := waitNthLine(t, aout, aerr, "hydre:", 2, shareErr)
+
+	gh, hout, herr := newGlobals()
+	err = runStream(ctx, gh, []string{"--player", "mpv", "-o", t.TempDir(), hostileLink})
+	if !errors.Is(err, stream.ErrNotMedia) || !strings.Contains(err.Error(), "movie.mp4") {
+		t.Fatalf("stream of a playlist: %v, want the reason (ErrNotMedia)\n%s", err, herr.String())
+	}
+	if strings.Contains(hout.String(), "http://") || strings.Contains(herr.String(), "Started") {
+		t.Errorf("an address went out or a player started: %q %q", hout.String(), herr.String())
+	}
+	if got := canary.Requests(); len(got) > 0 {
+		t.Fatalf("the canary received %q", got)
+	}
 
 	gb, bout, berr := newGlobals()
 	streamCtx, stopStream := context.WithCancel(ctx)
@@ -128,10 +152,19 @@ func TestStreamCommand(t *testing.T) {
 // waitLine waits for a line of out starting with prefix.
 func waitLine(t *testing.T, out, errb *syncBuffer, prefix string, exited <-chan error) string {
 	t.Helper()
+	return waitNthLine(t, out, errb, prefix, 1, exited)
+}
+
+// waitNthLine waits for the nth line of out starting with prefix.
+func waitNthLine(t *testing.T, out, errb *syncBuffer, prefix string, nth int, exited <-chan error) string {
+	t.Helper()
 	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		n := 0
 		for _, l := range strings.Split(out.String(), "\n") {
 			if strings.HasPrefix(l, prefix) {
-				return l
+				if n++; n == nth {
+					return l
+				}
 			}
 		}
 		select {

@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/swarm/stream/streamtest"
 )
 
 // FuzzServeHTTP sends the handler arbitrary paths, Host headers and Range
@@ -61,6 +63,26 @@ func FuzzServeHTTP(f *testing.F) {
 		case code == http.StatusPartialContent && !strings.HasPrefix(w.Header().Get("Content-Type"), "multipart/") &&
 			!bytes.Contains(data, body):
 			t.Fatalf("206 with %d bytes not from the content", len(body))
+		}
+	})
+}
+
+// FuzzReferenceKind feeds the playlist sniffer arbitrary bytes (a content's
+// start, which the sharer chooses): it never panics, and whatever it
+// refuses it refuses too when the same text comes in UTF-16, as players
+// read it.
+func FuzzReferenceKind(f *testing.F) {
+	for _, h := range streamtest.Hostile("http://127.0.0.1:9") {
+		f.Add(h.Data)
+	}
+	f.Add([]byte("\x00\x00\x00\x20ftypisom"))
+	f.Fuzz(func(t *testing.T, head []byte) {
+		kind := referenceKind(head)
+		if kind == "" || !utf8.Valid(head) || bytes.IndexByte(head, 0) >= 0 {
+			return
+		}
+		if k := referenceKind(utf16Bytes(string(head), false, true)); k == "" {
+			t.Errorf("%q is %s, but not in UTF-16", head, kind)
 		}
 	})
 }

@@ -17,9 +17,17 @@ import (
 
 // ServeHTTP serves GET and HEAD of /TOKEN/NAME with Range and If-Range.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every answer, refusals included, is inert in a browser.
+	hdr := w.Header()
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("Cache-Control", "no-store")
 	if !s.ownHost(r.Host) {
-		// A page of another site reaching us through DNS rebinding.
-		s.log.Debug("stream: foreign host refused")
+		// A page of another site reaching us through DNS rebinding, or a
+		// player we started asking its proxy (this server) for another
+		// address: a playlist or a reference inside a media file.
+		s.log.Warn("stream: request for another host refused", "host", r.Host)
 		http.Error(w, "misdirected request", http.StatusMisdirectedRequest)
 		return
 	}
@@ -29,7 +37,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	e, ok := s.lookup(tok)
+	e, h, ok := s.lookup(tok)
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -48,19 +56,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", safeMediaType(f.MediaType(), f.Name()))
+	at, err := s.check(h, f)
+	switch {
+	case errors.Is(err, ErrNotMedia):
+		// A playlist: a player would follow it out of Tor.
+		s.log.Warn("stream: refused", "content", e.id, "err", err)
+		http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			s.log.Warn("stream: read", "content", e.id, "err", err)
+			http.Error(w, "content unavailable", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	hdr.Set("Content-Type", safeMediaType(f.MediaType(), f.Name()))
 	name := hcrypto.SanitizeName(f.Name())
 	if cd := mime.FormatMediaType("inline", map[string]string{"filename": name}); cd != "" {
-		h.Set("Content-Disposition", cd)
+		hdr.Set("Content-Disposition", cd)
 	}
-	h.Set("Etag", e.etag) // for If-Range
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+	hdr.Set("Etag", e.etag) // for If-Range
 	start := time.Now()
-	http.ServeContent(w, r, name, time.Time{}, &lazySeeker{m: f, size: f.Size()})
+	http.ServeContent(w, r, name, time.Time{}, &lazySeeker{m: f, size: f.Size(), real: at})
 	s.log.Debug("stream: served", "content", e.id, "method", r.Method, "range", r.Header.Get("Range"),
 		"took", time.Since(start).Round(time.Millisecond))
 }
@@ -126,13 +143,12 @@ func (s *Server) ownHost(host string) bool {
 // inertTypes are media types outside audio/, video/ and image/ that a
 // browser will not run.
 var inertTypes = map[string]bool{
-	"application/ogg":               true,
-	"application/mp4":               true,
-	"application/octet-stream":      true,
-	"application/x-matroska":        true,
-	"application/vnd.apple.mpegurl": true,
-	"application/pdf":               true,
-	"text/plain":                    true,
+	"application/ogg":          true,
+	"application/mp4":          true,
+	"application/octet-stream": true,
+	"application/x-matroska":   true,
+	"application/pdf":          true,
+	"text/plain":               true,
 }
 
 // safeMediaType returns the Content-Type to serve for a content: its

@@ -11,12 +11,14 @@ import (
 )
 
 // fakePlayers puts scripts named after players on PATH (and only them);
-// each writes its name and arguments to the file "ran" in dir when run.
+// each writes its name, arguments and proxy environment to the file "ran"
+// in dir when run.
 func fakePlayers(t *testing.T, names ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, n := range names {
-		script := "#!/bin/sh\necho \"" + n + " $*\" > \"" + filepath.Join(dir, "ran") + "\"\n"
+		script := "#!/bin/sh\necho \"" + n + " $* | $http_proxy $HTTPS_PROXY $ALL_PROXY [$no_proxy$NO_PROXY]\" > \"" +
+			filepath.Join(dir, "ran") + "\"\n"
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -28,6 +30,14 @@ func fakePlayers(t *testing.T, names ...string) string {
 
 func TestLaunchPlayer(t *testing.T) {
 	const u = "http://127.0.0.1:1/tok/v.mp4"
+	const proxy = "http://127.0.0.1:1"
+	// A proxy of the user's, and exceptions, are replaced.
+	t.Setenv("http_proxy", "http://192.0.2.1:8080")
+	t.Setenv("no_proxy", "*")
+	t.Setenv("NO_PROXY", "127.0.0.1")
+	env := " | " + proxy + " " + proxy + " " + proxy + " []"
+	mpv := "mpv " + strings.Join(mpvArgs(proxy), " ") + " " + u + env
+	ffplay := "ffplay " + strings.Join(ffplayArgs(proxy), " ") + " " + u + env
 	for _, tc := range []struct {
 		name      string
 		installed []string
@@ -35,11 +45,12 @@ func TestLaunchPlayer(t *testing.T) {
 		want      string // program run; "" none
 		err       error
 	}{
-		{"auto prefers mpv", []string{"mpv", "vlc", "xdg-open"}, "auto", "mpv --force-window=immediate --really-quiet -- " + u, nil},
-		{"auto falls back to vlc", []string{"vlc", "xdg-open"}, "auto", "vlc --play-and-exit " + u, nil},
-		{"auto falls back to xdg-open", []string{"xdg-open"}, "auto", "xdg-open " + u, nil},
-		{"vlc asked", []string{"mpv", "vlc"}, "vlc", "vlc --play-and-exit " + u, nil},
-		{"mpv missing", []string{"vlc"}, "mpv", "", ErrNoPlayer},
+		{"auto prefers mpv", []string{"mpv", "ffplay", "vlc", "xdg-open"}, "auto", mpv, nil},
+		{"auto falls back to ffplay", []string{"ffplay", "vlc", "xdg-open"}, "auto", ffplay, nil},
+		{"auto never starts vlc or the desktop's", []string{"vlc", "cvlc", "xdg-open", "celluloid", "totem"}, "auto", "", ErrNoPlayer},
+		{"ffplay asked", []string{"mpv", "ffplay"}, "ffplay", ffplay, nil},
+		{"vlc asked", []string{"mpv", "vlc"}, "vlc", "", ErrNotConfinable},
+		{"mpv missing", []string{"ffplay"}, "mpv", "", ErrNoPlayer},
 		{"none", []string{"mpv"}, "none", "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,7 +76,7 @@ func TestLaunchPlayer(t *testing.T) {
 				t.Fatal(err)
 			}
 			if strings.TrimSpace(string(got)) != tc.want {
-				t.Errorf("ran %q, want %q", strings.TrimSpace(string(got)), tc.want)
+				t.Errorf("ran %q\nwant %q", strings.TrimSpace(string(got)), tc.want)
 			}
 		})
 	}

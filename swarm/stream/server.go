@@ -65,7 +65,10 @@ type Server struct {
 	mu     sync.Mutex
 	byID   map[hcrypto.ContentID]string // token per content
 	byHash map[[32]byte]entry           // sha256(token) -> what it serves
-	closed bool
+	// checked holds, per sha256(token), what checkMedia said of what it
+	// serves (nil: media): the bytes behind an address never change.
+	checked map[[32]byte]error
+	closed  bool
 }
 
 // Media is a file the server can serve besides the Source's contents (a
@@ -106,7 +109,7 @@ func New(src Source, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s := &Server{src: src, log: log, ln: ln, addr: ln.Addr().String(), byID: map[hcrypto.ContentID]string{},
-		byHash: map[[32]byte]entry{}}
+		byHash: map[[32]byte]entry{}, checked: map[[32]byte]error{}}
 	_, s.port, _ = net.SplitHostPort(s.addr)
 	s.srv = &http.Server{
 		Handler:           s,
@@ -238,17 +241,20 @@ func (s *Server) Forget(id hcrypto.ContentID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if tok, ok := s.byID[id]; ok {
-		delete(s.byHash, sha256.Sum256([]byte(tok)))
+		h := sha256.Sum256([]byte(tok))
+		delete(s.byHash, h)
+		delete(s.checked, h)
 		delete(s.byID, id)
 	}
 }
 
-// lookup finds what a token serves. Tokens are compared through their
-// hash, so the map lookup's timing says nothing about a token's bytes.
-func (s *Server) lookup(tok string) (entry, bool) {
+// lookup finds what a token serves, and the token's hash. Tokens are
+// compared through their hash, so the map lookup's timing says nothing
+// about a token's bytes.
+func (s *Server) lookup(tok string) (entry, [32]byte, bool) {
 	h := sha256.Sum256([]byte(tok))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.byHash[h]
-	return e, ok
+	return e, h, ok
 }

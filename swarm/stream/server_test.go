@@ -234,8 +234,16 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
-	_, u := fakeServer(t, "évé\"nt.html", "text/html", []byte("<script>alert(1)</script>"))
+	// A page is refused (a playlist could be markup), inertly.
+	_, u := fakeServer(t, "page.html", "text/html", []byte("<script>alert(1)</script>"))
 	resp, _ := get(t, u, nil)
+	if resp.StatusCode != http.StatusUnsupportedMediaType || resp.Header.Get("Content-Security-Policy") != "sandbox; default-src 'none'" ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("a page: status %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	// A script that is not markup is served, as a download.
+	_, u = fakeServer(t, "évé\"nt.html", "text/html", []byte("alert(1)"))
+	resp, _ = get(t, u, nil)
 	h := resp.Header
 	for k, want := range map[string]string{
 		"Content-Type":            "application/octet-stream",
