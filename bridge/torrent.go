@@ -339,10 +339,7 @@ func (t *Torrent) watchDone(ctx context.Context) {
 		t.remove()
 		return
 	}
-	t.c.mu.Lock()
-	admit := t.c.admit
-	t.c.mu.Unlock()
-	if admit != nil {
+	if admit := t.c.cfg.Admit; admit != nil {
 		if err := admit(t); err != nil {
 			t.err = err
 			close(t.infoDone)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
@@ -190,53 +191,9 @@ func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player str
 			r.Close()
 			return nil, fmt.Errorf("read the torrent: %w", err)
 		}
-		return &sectionMedia{r: r, off: f.Offset, size: f.Length, name: name}, nil
+		return node.NewSection(r, f.Offset, f.Length, name), nil
 	})
 }
-
-// sectionMedia is the part [off, off+size) of a reader: one file of a
-// torrent's data.
-type sectionMedia struct {
-	r         io.ReadSeekCloser
-	off, size int64
-	pos       int64
-	name      string
-}
-
-func (m *sectionMedia) Read(p []byte) (int, error) {
-	if m.pos >= m.size {
-		return 0, io.EOF
-	}
-	p = p[:min(int64(len(p)), m.size-m.pos)]
-	n, err := m.r.Read(p)
-	m.pos += int64(n)
-	if err == io.EOF && m.pos < m.size {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (m *sectionMedia) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += m.pos
-	case io.SeekEnd:
-		off += m.size
-	}
-	if off < 0 {
-		return m.pos, errors.New("seek: negative position")
-	}
-	if _, err := m.r.Seek(m.off+off, io.SeekStart); err != nil {
-		return m.pos, err
-	}
-	m.pos = off
-	return off, nil
-}
-
-func (m *sectionMedia) Close() error      { return m.r.Close() }
-func (m *sectionMedia) Name() string      { return m.name }
-func (m *sectionMedia) Size() int64       { return m.size }
-func (m *sectionMedia) MediaType() string { return "" }
 
 func runBridgeStatus(g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge status", "", "Show the counters of the 'hydre bridge fetch' running on this data directory.")
@@ -388,7 +345,6 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.DirPerInfoHash = true
 	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
 	cfg.MaxSize = int64(maxSize)
 	cfg.MaxTorrents = *maxFetches
@@ -408,28 +364,24 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("open the engine: %w", err)
 	}
 	defer e.Close()
-	c, err := bridge.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
+	n, err := node.New(ctx, node.Config{Leech: cfg, Engine: e, Transport: tor, Service: svc,
 		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
 		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
 	if err != nil {
 		return err
 	}
+	defer n.Close()
 	if g.JSON {
-		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": node.Address()})
+		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": n.Address()})
 	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", node.Address())
+		fmt.Fprintf(g.Stdout, "%s\n", n.Address())
 	}
 	statusPath := filepath.Join(bridgeDir(g), "status.json")
 	defer os.Remove(statusPath)
 	serveCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
+	go func() { served <- n.Serve(serveCtx) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -439,7 +391,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
 			return torLost(e)
 		case <-tick.C:
-			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
+			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: n.Client().Counters()}
 			if err := writeJSONFile(statusPath, st); err != nil {
 				g.Logger.Warn("write bridge status", "err", err)
 			}
@@ -485,7 +437,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		return playFromBridge(ctx, g, tor, fs.Arg(0), fs.Arg(1), *player)
 	}
 	if *streamIt {
-		s, err := bridge.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
+		s, err := node.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
 		if err != nil {
 			return err
 		}
@@ -505,7 +457,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		printAnswer(g.Stderr, s.Links())
 		return nil
 	}
-	files, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
+	files, err := node.RequestRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 		}
@@ -536,7 +488,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 
 // printAnswer prints a bridge node's answer: the link of a single-file
 // torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent.
-func printAnswer(w io.Writer, files []bridge.FileLink) {
+func printAnswer(w io.Writer, files []node.FileLink) {
 	for _, f := range files {
 		if f.Path == "" {
 			fmt.Fprintf(w, "%s\n", f.Link)
@@ -550,7 +502,7 @@ func printAnswer(w io.Writer, files []bridge.FileLink) {
 // address until interrupted: each request of the player opens its own
 // stream from the node (a seek reconnects from the piece it needs).
 func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, magnet, player string) error {
-	first, err := bridge.OpenStream(ctx, tor, addr, magnet)
+	first, err := node.OpenStream(ctx, tor, addr, magnet)
 	if err != nil {
 		return err
 	}
@@ -561,7 +513,7 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(f.Length))
 	}
 	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
-		s, err := bridge.OpenStream(rctx, tor, addr, magnet)
+		s, err := node.OpenStream(rctx, tor, addr, magnet)
 		if err != nil {
 			return nil, err
 		}
@@ -569,7 +521,7 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 			s.Close()
 			return nil, fmt.Errorf("stream from bridge: %w", err)
 		}
-		return &sectionMedia{r: s, off: f.Offset, size: f.Length, name: name}, nil
+		return node.NewSection(s, f.Offset, f.Length, name), nil
 	})
 	if err != nil {
 		return err
@@ -628,11 +580,11 @@ func parseSize(v string) (int64, error) {
 // bridge node at bridgeAddr, which leeches it and answers with a hydre
 // link per file (its progress is shown on stderr). Tor is started for the
 // request and closed before returning, so the caller can open its engine.
-func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]bridge.FileLink, error) {
+func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]node.FileLink, error) {
 	isMagnet := strings.HasPrefix(arg, "magnet:")
 	switch {
 	case bridgeAddr == "" && !isMagnet:
-		return []bridge.FileLink{{Link: arg}}, nil
+		return []node.FileLink{{Link: arg}}, nil
 	case bridgeAddr == "":
 		return nil, usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
 	case !isMagnet:
@@ -647,7 +599,7 @@ func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]
 	}
 	defer tor.Close()
 	shown := false
-	files, err := requestWithRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
+	files, err := node.RequestRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 			shown = true
@@ -657,24 +609,4 @@ func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]
 		fmt.Fprintln(g.Stderr)
 	}
 	return files, err
-}
-
-// requestWithRetry is bridge.Request, retried for a while when the onion
-// service cannot be reached yet (a node's fresh descriptor takes seconds
-// to be published).
-func requestWithRetry(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) ([]bridge.FileLink, error) {
-	var lastErr error
-	for attempt := 0; attempt < 6; attempt++ {
-		files, err := bridge.Request(ctx, tr, addr, magnet, progress)
-		if err == nil || !errors.Is(err, bridge.ErrUnreachable) {
-			return files, err
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 2 * time.Second):
-		}
-	}
-	return nil, lastErr
 }
