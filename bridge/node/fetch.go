@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,15 +28,37 @@ type fetchCall struct {
 	files     []FileLink
 	err       error
 	torrent   atomic.Pointer[bridge.Torrent] // the leech, once added
+	cancel    context.CancelFunc             // stops the leech
+
+	// Under Node.mu: the requesters waiting on the call, whether its links
+	// were given out before (a leech resumed at start: never abandoned),
+	// and whether its last waiter left before any link went out.
+	waiters   int
+	keep      bool
+	abandoned bool
 }
 
 func (c *fetchCall) markReady() { c.readyOnce.Do(func() { close(c.ready) }) }
 
+// errAbandoned ends a fetch whose requesters all left before any link
+// went out: its slot and its disk reservation are freed at once.
+var errAbandoned = errors.New("fetch abandoned: every requester left before the links were out")
+
+// ErrNoMetadata is returned to a requester when no peer gave the torrent's
+// metadata within Config.MetadataTimeout: a torrent no one seeds, or an
+// info-hash of no torrent at all.
+var ErrNoMetadata = errors.New("no metadata for this torrent")
+
 // startFetch returns the cached answer for m, or the running fetch of m,
 // starting it if needed: concurrent requests for one info-hash share it.
-func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *fetchCall) {
+// The fetch runs under serveCtx, not under any requester's context; a
+// returned call counts the caller among its waiters until it calls
+// n.leave, and is abandoned when its last waiter leaves before its links
+// are out. resumeGrowing starts calls that no one waits on (wait false).
+func (n *Node) startFetch(serveCtx context.Context, m metainfo.Magnet, wait bool) ([]FileLink, *fetchCall) {
 	key := m.InfoHash.HexString()
 	n.mu.Lock()
+	growing := false
 	if cl, ok := n.cache[key]; ok {
 		cl.LastAsked = time.Now().UTC()
 		n.cache[key] = cl
@@ -45,21 +68,34 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *
 			return cl.answer(), nil
 		}
 		// A leech whose links are out: join it, or resume it after a stop.
+		growing = true
 	}
 	call, running := n.inflight[key]
+	if running && call.abandoned {
+		// Its goroutine is ending: start afresh beside it.
+		running = false
+	}
+	var fctx context.Context
 	if !running {
-		call = &fetchCall{ready: make(chan struct{}), done: make(chan struct{})}
+		call = &fetchCall{ready: make(chan struct{}), done: make(chan struct{}), keep: growing}
+		fctx, call.cancel = context.WithCancel(serveCtx)
 		n.inflight[key] = call
+	}
+	if wait {
+		call.waiters++
 	}
 	n.mu.Unlock()
 	if !running {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			cl, err := n.leechAndShare(ctx, "magnet:?xt=urn:btih:"+key+dnParam(m), key, call)
+			defer call.cancel()
+			cl, err := n.leechAndShare(fctx, "magnet:?xt=urn:btih:"+key+dnParam(m), key, call)
 			n.mu.Lock()
-			delete(n.inflight, key)
-			delete(n.reserved, key)
+			if n.inflight[key] == call {
+				delete(n.inflight, key)
+				delete(n.reserved, key)
+			}
 			var lost cachedLink
 			switch {
 			case err == nil:
@@ -69,10 +105,13 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *
 				}
 				n.cache[key] = cl
 				call.files = cl.answer()
-			case ctx.Err() == nil && cl.Files != nil:
+			case serveCtx.Err() == nil && cl.Files != nil:
 				// The links are out but the data will not come: withdraw them.
 				lost = cl
 				delete(n.cache, key)
+			}
+			if call.abandoned {
+				err = errAbandoned
 			}
 			// A node that stops keeps a growing entry: it resumes at start.
 			call.err = err
@@ -87,6 +126,30 @@ func (n *Node) startFetch(ctx context.Context, m metainfo.Magnet) ([]FileLink, *
 		}()
 	}
 	return nil, call
+}
+
+// leave ends the caller's wait on call; the last requester to leave before
+// the links are out stops the leech, so a requester who goes away frees
+// its slot of Leech.MaxTorrents at once.
+func (n *Node) leave(call *fetchCall) {
+	if call == nil {
+		return
+	}
+	n.mu.Lock()
+	call.waiters--
+	abandon := call.waiters == 0 && call.files == nil && !call.keep && !call.abandoned
+	select {
+	case <-call.done:
+		abandon = false
+	default:
+	}
+	if abandon {
+		call.abandoned = true
+	}
+	n.mu.Unlock()
+	if abandon {
+		call.cancel()
+	}
 }
 
 // resumeGrowing restarts, at start, the leeches whose links were given out
@@ -106,17 +169,19 @@ func (n *Node) resumeGrowing(ctx context.Context) {
 			continue
 		}
 		n.log.Info("resuming a bridge fetch whose links were given out", "info_hash", k)
-		n.startFetch(ctx, metainfo.Magnet{InfoHash: metainfo.Hash(ih)})
+		n.startFetch(ctx, metainfo.Magnet{InfoHash: metainfo.Hash(ih)}, false)
 	}
 }
 
 // fetch returns the answer for m, from the cache or by leeching and
-// sharing, reporting progress meanwhile.
-func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done, size int64) error) ([]FileLink, error) {
-	files, call := n.startFetch(ctx, m)
+// sharing, reporting progress meanwhile. The fetch runs under serveCtx;
+// reqCtx ends when the requester leaves.
+func (n *Node) fetch(serveCtx, reqCtx context.Context, m metainfo.Magnet, progress func(done, size int64) error) ([]FileLink, error) {
+	files, call := n.startFetch(serveCtx, m, true)
 	if call == nil {
 		return files, nil
 	}
+	defer func() { n.leave(call) }()
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	for {
@@ -129,9 +194,17 @@ func (n *Node) fetch(ctx context.Context, m metainfo.Magnet, progress func(done,
 				return files, nil
 			}
 			<-call.done
-			return nil, call.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
+			if !errors.Is(call.err, errAbandoned) {
+				return nil, call.err
+			}
+			// Joined a fetch its last other requester had just left: ask
+			// again as a new one.
+			n.leave(call)
+			if files, call = n.startFetch(serveCtx, m, true); call == nil {
+				return files, nil
+			}
+		case <-reqCtx.Done():
+			return nil, reqCtx.Err()
 		case <-tick.C:
 			done, size := call.progress()
 			if err := progress(done, size); err != nil {
@@ -148,6 +221,17 @@ func dnParam(m metainfo.Magnet) string {
 		return ""
 	}
 	return "&dn=" + strings.NewReplacer("&", "", "#", "").Replace(m.DisplayName)
+}
+
+// waitInfo waits for t's metadata at most Config.MetadataTimeout.
+func (n *Node) waitInfo(ctx context.Context, t *bridge.Torrent) error {
+	wctx, cancel := context.WithTimeout(ctx, n.cfg.MetadataTimeout)
+	defer cancel()
+	err := t.WaitInfo(wctx)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return fmt.Errorf("%w within %v: no peer has it, or it is no torrent", ErrNoMetadata, n.cfg.MetadataTimeout)
+	}
+	return err
 }
 
 // progress returns the verified bytes and the size of the leech (0, 0
@@ -177,7 +261,7 @@ func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetc
 	if err := t.AddPeers(n.cfg.Peers...); err != nil {
 		return cachedLink{}, err
 	}
-	if err := t.WaitInfo(ctx); err != nil {
+	if err := n.waitInfo(ctx, t); err != nil {
 		return cachedLink{}, err
 	}
 	files := t.Files()

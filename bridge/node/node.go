@@ -22,6 +22,12 @@ const (
 	progressEvery   = 2 * time.Second
 	defaultCacheTTL = 180 * 24 * time.Hour // Torrage kept entries six months
 	defaultMaxFiles = 100
+	// defaultMetadataTimeout bounds the wait for a torrent's metadata: a
+	// torrent that anyone seeds gives it within seconds to a minute.
+	defaultMetadataTimeout = 3 * time.Minute
+	// defaultWriteTimeout bounds each write to a requester: a reader that
+	// takes nothing for that long (a stalled or paused player) is dropped.
+	defaultWriteTimeout = 2 * time.Minute
 	// sequentialReadahead is how far ahead of the in-order position a
 	// node's leech asks for pieces first.
 	sequentialReadahead = 4 << 20
@@ -56,6 +62,15 @@ type Config struct {
 	// engine uses one identity); 0 is 100. A torrent of more files is
 	// refused with ErrTooManyFiles before any piece is requested.
 	MaxFiles int
+	// MetadataTimeout bounds the wait for a torrent's metadata; 0 is 3
+	// minutes. A requester then gets ErrNoMetadata and the slot is freed:
+	// an info-hash that no one seeds, or of no torrent at all, holds a
+	// slot of Leech.MaxTorrents no longer than this.
+	MetadataTimeout time.Duration
+	// WriteTimeout bounds each write to a requester (progress lines, the
+	// answer, a stream's data); 0 is 2 minutes. A requester that reads
+	// nothing for that long is dropped, and its slot freed.
+	WriteTimeout time.Duration
 	// Peers are "ip:port" BitTorrent peers tried for every request besides
 	// the DHT (an operator's own seedbox, say). A requester's own x.pe
 	// peers are never used.
@@ -98,6 +113,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.MaxFiles <= 0 {
 		cfg.MaxFiles = defaultMaxFiles
+	}
+	if cfg.MetadataTimeout <= 0 {
+		cfg.MetadataTimeout = defaultMetadataTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = defaultWriteTimeout
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("new bridge node: %w", err)

@@ -64,7 +64,7 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 	bridgeNet := mn.Node("bridge")
 	lab.user = mn.Node("user")
 	lab.dataDir = filepath.Join(lab.dir, "leech")
-	cfg.Leech = bridge.Config{DataDir: lab.dataDir, MetadataDir: filepath.Join(lab.dir, "meta")}
+	cfg.Leech.DataDir, cfg.Leech.MetadataDir = lab.dataDir, filepath.Join(lab.dir, "meta")
 	lab.engine = openEngine(t, bridgeNet, "bridge")
 	cfg.Engine = lab.engine
 	cfg.Transport = bridgeNet
