@@ -17,11 +17,16 @@ import (
 )
 
 const (
-	protoPrefix     = "hydre-bridge 1 "
-	maxRequestLine  = 4 << 10
-	progressEvery   = 2 * time.Second
-	defaultCacheTTL = 180 * 24 * time.Hour // Torrage kept entries six months
-	defaultMaxFiles = 100
+	protoPrefix    = "hydre-bridge 1 "
+	maxRequestLine = 4 << 10
+	progressEvery  = 2 * time.Second
+	// The defaults of a node's limits; docs/bridge.md says why each.
+	defaultCacheTTL    = 30 * 24 * time.Hour
+	defaultMaxFiles    = 100
+	defaultMaxContents = 256
+	defaultDiskQuota   = 64 << 30
+	defaultMaxSize     = 8 << 30
+	defaultMaxFetches  = 4
 	// defaultMetadataTimeout bounds the wait for a torrent's metadata: a
 	// torrent that anyone seeds gives it within seconds to a minute.
 	defaultMetadataTimeout = 3 * time.Minute
@@ -35,9 +40,11 @@ const (
 
 // Config configures a hidden bridge node.
 type Config struct {
-	// Leech configures the node's discreet client; its limits (MaxTorrents,
-	// MaxSize) apply to requests. New sets its Admit to the node's checks
-	// and its DirPerInfoHash (two torrents never share a file).
+	// Leech configures the node's discreet client; its limits apply to
+	// requests: MaxTorrents (fetches at once) 0 is 4 here, MaxSize 0 is
+	// 8 GiB here, and a negative value is no limit. New sets its Admit to
+	// the node's checks and its DirPerInfoHash (two torrents never share a
+	// file).
 	Leech bridge.Config
 	// Engine seals and shares each finished download as hydre content.
 	Engine *swarm.Engine
@@ -48,19 +55,25 @@ type Config struct {
 	// StateDir holds the cache of links by info-hash (secret: 0600).
 	StateDir string
 	// CacheTTL is how long a content stays shared after it was last asked
-	// for; 0 is six months. Expired contents are removed with their data
-	// at start and then at least hourly.
+	// for; 0 is 30 days. Expired contents are removed with their data at
+	// start and then at least hourly.
 	CacheTTL time.Duration
 	// DiskQuota bounds the bytes of torrent data the node keeps (finished
-	// contents plus the fetches in progress); 0: no limit. A fetch that
-	// does not fit evicts expired contents, then the least recently asked
-	// for; if it still does not fit it is refused with ErrNoSpace before
-	// any piece is requested.
+	// contents plus the fetches in progress); 0 is 64 GiB, negative no
+	// limit. A fetch that does not fit evicts expired contents, then the
+	// least recently asked for; if it still does not fit it is refused
+	// with ErrNoSpace before any piece is requested.
 	DiskQuota int64
+	// MaxContents bounds the contents the node shares at once, one per
+	// file of every cached torrent, each with an onion service of its own
+	// unless the engine uses one identity; 0 is 256, negative no limit. A
+	// fetch that does not fit evicts as DiskQuota does, else is refused
+	// with ErrTooManyContents.
+	MaxContents int
 	// MaxFiles bounds the files of a torrent the node fetches (each file is
-	// shared as a content, with an onion service of its own unless the
-	// engine uses one identity); 0 is 100. A torrent of more files is
-	// refused with ErrTooManyFiles before any piece is requested.
+	// shared as a content); 0 is 100, and never more than MaxContents. A
+	// torrent of more files is refused with ErrTooManyFiles before any
+	// piece is requested.
 	MaxFiles int
 	// MetadataTimeout bounds the wait for a torrent's metadata; 0 is 3
 	// minutes. A requester then gets ErrNoMetadata and the slot is freed:
@@ -91,8 +104,8 @@ type Node struct {
 	mu       sync.Mutex
 	cache    map[string]cachedLink // by hex info-hash
 	inflight map[string]*fetchCall
-	reserved map[string]int64 // bytes held by admitted fetches in progress, by hex info-hash
-	saveMu   sync.Mutex       // serializes writes of links.json
+	reserved map[string]reservation // held by admitted fetches in progress, by hex info-hash
+	saveMu   sync.Mutex             // serializes writes of links.json
 	wg       sync.WaitGroup
 
 	closeOnce sync.Once
@@ -111,8 +124,15 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = defaultCacheTTL
 	}
+	cfg.DiskQuota = orDefault(cfg.DiskQuota, defaultDiskQuota)
+	cfg.MaxContents = orDefault(cfg.MaxContents, defaultMaxContents)
+	cfg.Leech.MaxSize = orDefault(cfg.Leech.MaxSize, defaultMaxSize)
+	cfg.Leech.MaxTorrents = orDefault(cfg.Leech.MaxTorrents, defaultMaxFetches)
 	if cfg.MaxFiles <= 0 {
 		cfg.MaxFiles = defaultMaxFiles
+	}
+	if cfg.MaxContents > 0 {
+		cfg.MaxFiles = min(cfg.MaxFiles, cfg.MaxContents)
 	}
 	if cfg.MetadataTimeout <= 0 {
 		cfg.MetadataTimeout = defaultMetadataTimeout
@@ -127,7 +147,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("new bridge node: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, cache: map[string]cachedLink{}, inflight: map[string]*fetchCall{},
-		reserved: map[string]int64{}}
+		reserved: map[string]reservation{}}
 	n.cfg.Leech.DirPerInfoHash = true
 	n.cfg.Leech.Admit = n.admit
 	if err := n.loadCache(); err != nil {
@@ -206,6 +226,17 @@ func (n *Node) inUse() map[string]bool {
 
 // torrentDir is where the data of the torrent of hex info-hash key is.
 func (n *Node) torrentDir(key string) string { return filepath.Join(n.cfg.Leech.DataDir, key) }
+
+// orDefault returns def for 0, 0 (no limit) for a negative v, else v.
+func orDefault[T int | int64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
 
 // parsePeers checks "ip:port" peer addresses.
 func parsePeers(addrs []string) ([]netip.AddrPort, error) {

@@ -327,3 +327,49 @@ func TestNodeCacheExpiry(t *testing.T) {
 		t.Fatal("expired content still shared")
 	}
 }
+
+// TestNodeMaxContents caps a node at 3 contents (one per file, each an
+// onion service of its own): two single-file torrents and then a folder of
+// two files evict the least recently asked for of the first two, which
+// stops being shared and loses its data; a torrent of more files than the
+// cap is refused before any piece is fetched.
+func TestNodeMaxContents(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	lab := startLimitsLab(t, ctx, map[string]int64{"one.bin": 512<<10 + 1, "two.bin": 512<<10 + 2, "album/": 512<<10 + 3},
+		Config{MaxContents: 3})
+	linkOne, err := lab.request(t, ctx, "one.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.request(t, ctx, "two.bin"); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("folder of two files: %v, %v", files, err)
+	}
+	lab.waitFetched(t, ctx, "album/")
+	cached := lab.cached()
+	if _, ok := cached[lab.infoHash("one.bin")]; ok {
+		t.Fatal("one, the least recently asked for, was not evicted")
+	}
+	contents := 0
+	for _, cl := range cached {
+		contents += len(cl.Files)
+	}
+	if contents != 3 {
+		t.Fatalf("the node shares %d contents, want 3", contents)
+	}
+	l, err := hcrypto.ParseLink(linkOne)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.engine.Status(l.ID); err == nil {
+		t.Fatal("the evicted content is still shared")
+	}
+	if _, err := os.Stat(filepath.Join(lab.dataDir, lab.infoHash("one.bin"))); !os.IsNotExist(err) {
+		t.Fatalf("the evicted content's data is still on disk: %v", err)
+	}
+	checkDiscreet(t, lab.client.Counters())
+}

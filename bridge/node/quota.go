@@ -22,6 +22,11 @@ var (
 	// ErrTooManyFiles is returned for a torrent of more files than the
 	// node's MaxFiles: every file becomes a hydre content of its own.
 	ErrTooManyFiles = errors.New("torrent has too many files for this bridge node")
+	// ErrTooManyContents is returned when the contents the node shares
+	// (one per file, each an onion service of its own unless the engine
+	// uses one identity) would pass Config.MaxContents, and fetches in
+	// progress hold the room that evictions could free.
+	ErrTooManyContents = errors.New("bridge node shares too many contents")
 )
 
 func tooManyFiles(files, limit int) error {
@@ -31,17 +36,26 @@ func tooManyFiles(files, limit int) error {
 // admit is the client's hook: it runs once a torrent's metadata is known,
 // before any piece is requested, and refuses what the node does not serve.
 func (n *Node) admit(t *bridge.Torrent) error {
-	if files := t.Files(); len(files) > n.cfg.MaxFiles {
-		return tooManyFiles(len(files), n.cfg.MaxFiles)
+	files := len(t.Files())
+	if files > n.cfg.MaxFiles {
+		return tooManyFiles(files, n.cfg.MaxFiles)
 	}
-	return n.reserve(t.InfoHash(), t.Length())
+	return n.reserve(t.InfoHash(), reservation{bytes: t.Length(), contents: files})
 }
 
-// reserve holds size bytes of the disk quota for the fetch of key,
-// evicting expired contents first, then the least recently asked for.
-func (n *Node) reserve(key string, size int64) error {
-	quota := n.cfg.DiskQuota
-	if quota <= 0 {
+// reservation is what an admitted fetch in progress holds of the node's
+// limits: bytes of the disk quota, contents of MaxContents.
+type reservation struct {
+	bytes    int64
+	contents int
+}
+
+// reserve holds r for the fetch of key, evicting expired contents first,
+// then the least recently asked for, until both the disk quota and the
+// count of contents leave room.
+func (n *Node) reserve(key string, r reservation) error {
+	quota, maxContents := n.cfg.DiskQuota, n.cfg.MaxContents
+	if quota <= 0 && maxContents <= 0 {
 		return nil
 	}
 	inUse := n.inUse()
@@ -54,20 +68,32 @@ func (n *Node) reserve(key string, size int64) error {
 		n.mu.Unlock()
 		return nil
 	}
-	if size > quota {
+	if quota > 0 && r.bytes > quota {
 		n.mu.Unlock()
-		return fmt.Errorf("%w: the torrent has %d bytes, the node keeps at most %d", ErrNoSpace, size, quota)
+		return fmt.Errorf("%w: the torrent has %d bytes, the node keeps at most %d", ErrNoSpace, r.bytes, quota)
 	}
-	var cached, held int64
+	if maxContents > 0 && r.contents > maxContents {
+		n.mu.Unlock()
+		return tooManyFiles(r.contents, maxContents)
+	}
+	var used, held reservation
 	var cands []string
 	for k, cl := range n.cache {
-		cached += cl.size()
+		used.bytes += cl.size()
+		used.contents += len(cl.Files)
 		if !inUse[k] {
 			cands = append(cands, k)
 		}
 	}
-	for _, r := range n.reserved {
-		held += r
+	for _, h := range n.reserved {
+		held.bytes += h.bytes
+		held.contents += h.contents
+	}
+	used.bytes += held.bytes
+	used.contents += held.contents
+	fits := func() bool {
+		return (quota <= 0 || used.bytes+r.bytes <= quota) &&
+			(maxContents <= 0 || used.contents+r.contents <= maxContents)
 	}
 	// Expired first, then least recently asked for.
 	now := time.Now()
@@ -81,29 +107,33 @@ func (n *Node) reserve(key string, size int64) error {
 		}
 		return n.cache[a].LastAsked.Compare(n.cache[b].LastAsked)
 	})
-	used := cached + held
 	var victims []string
 	for _, k := range cands {
-		if used+size <= quota {
+		if fits() {
 			break
 		}
 		victims = append(victims, k)
-		used -= n.cache[k].size()
+		used.bytes -= n.cache[k].size()
+		used.contents -= len(n.cache[k].Files)
 	}
-	if used+size > quota {
+	if !fits() {
 		n.mu.Unlock()
-		return fmt.Errorf("%w: the torrent has %d bytes and %d of the node's %d are held by fetches in progress; try again later",
-			ErrNoSpace, size, held, quota)
+		if quota > 0 && used.bytes+r.bytes > quota {
+			return fmt.Errorf("%w: the torrent has %d bytes and %d of the node's %d are held by fetches in progress; try again later",
+				ErrNoSpace, r.bytes, held.bytes, quota)
+		}
+		return fmt.Errorf("%w: the torrent has %d files and fetches in progress hold %d of the node's %d contents; try again later",
+			ErrTooManyContents, r.contents, held.contents, maxContents)
 	}
 	evicted := make([]cachedLink, 0, len(victims))
 	for _, k := range victims {
 		evicted = append(evicted, n.cache[k])
 		delete(n.cache, k)
 	}
-	n.reserved[key] = size
+	n.reserved[key] = r
 	n.mu.Unlock()
 	for i, cl := range evicted {
-		n.log.Info("evicting bridge content for disk quota", "info_hash", victims[i], "bytes", cl.size())
+		n.log.Info("evicting bridge content for the node's limits", "info_hash", victims[i], "bytes", cl.size(), "contents", len(cl.Files))
 		n.removeContent(victims[i], cl)
 	}
 	if len(evicted) > 0 {

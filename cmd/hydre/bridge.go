@@ -309,12 +309,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
 	var cf clientFlags
 	cf.register(fs)
-	var maxSize, quota sizeFlag
-	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
-	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
-	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
-	maxFiles := fs.Int("max-files", 100, "refuse torrents of more than `N` files (each file is shared as a content of its own)")
-	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
+	var limits nodeLimits
+	limits.register(fs)
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
 	var auth stringList
@@ -325,8 +321,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
-	if *maxFetches < 0 || *cacheDays <= 0 || *maxFiles <= 0 {
-		return usageError{"--max-fetches must be >= 0, --cache-days and --max-files > 0"}
+	if err := limits.check(); err != nil {
+		return err
 	}
 	for _, p := range peers {
 		if _, err := netip.ParseAddrPort(p); err != nil {
@@ -346,8 +342,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
-	cfg.MaxSize = int64(maxSize)
-	cfg.MaxTorrents = *maxFetches
+	ncfg := node.Config{Leech: cfg, Service: svc, StateDir: bridgeDir(g), Peers: peers, Logger: g.Logger}
+	limits.apply(&ncfg)
 	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
 	if err != nil {
 		return err
@@ -364,9 +360,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("open the engine: %w", err)
 	}
 	defer e.Close()
-	n, err := node.New(ctx, node.Config{Leech: cfg, Engine: e, Transport: tor, Service: svc,
-		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
-		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
+	ncfg.Engine, ncfg.Transport = e, tor
+	n, err := node.New(ctx, ncfg)
 	if err != nil {
 		return err
 	}
@@ -547,7 +542,16 @@ func largestFile(files []bridge.File) bridge.File {
 // suffix (powers of 1024).
 type sizeFlag int64
 
-func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+// String writes the size with the largest suffix that divides it.
+func (f *sizeFlag) String() string {
+	n := int64(*f)
+	for i := len("KMGT"); i > 0; i-- {
+		if n != 0 && n%(1<<(10*i)) == 0 {
+			return strconv.FormatInt(n>>(10*i), 10) + "KMGT"[i-1:i]
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func (f *sizeFlag) Set(v string) error {
 	n, err := parseSize(v)
