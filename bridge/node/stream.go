@@ -86,7 +86,7 @@ func (s *Stream) connect(piece int, skip int64) error {
 	}
 	word, rest, _ := strings.Cut(line, " ")
 	if word == "error" {
-		return fmt.Errorf("bridge node: %s", rest)
+		return fmt.Errorf("bridge node: %s", Printable(rest))
 	}
 	size, err := strconv.Atoi(rest)
 	if word != "info" || err != nil || size <= 0 || size > maxInfoBytes {

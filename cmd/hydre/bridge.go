@@ -482,13 +482,14 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 }
 
 // printAnswer prints a bridge node's answer: the link of a single-file
-// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent.
+// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent, the
+// path with its control characters escaped (it is a stranger's).
 func printAnswer(w io.Writer, files []node.FileLink) {
 	for _, f := range files {
 		if f.Path == "" {
 			fmt.Fprintf(w, "%s\n", f.Link)
 		} else {
-			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.Path)
+			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.DisplayPath())
 		}
 	}
 }
@@ -505,7 +506,7 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 	first.Close()
 	name := path.Base(f.Path)
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(f.Length))
+		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", node.Printable(name), mib(f.Length))
 	}
 	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
 		s, err := node.OpenStream(rctx, tor, addr, magnet)
