@@ -43,7 +43,7 @@ func (n *Node) handle(ctx context.Context, c net.Conn) {
 	left := make(chan struct{})
 	go func() {
 		defer close(left)
-		io.Copy(io.Discard, c)
+		c.Read(make([]byte, 1))
 		cancel()
 	}()
 	defer func() {
