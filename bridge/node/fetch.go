@@ -307,11 +307,20 @@ func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetc
 	// Leech in order, a few MiB ahead: users play from the start while
 	// the rest comes; a chunk is served only once every piece under it is
 	// in, and pieces in random order would complete almost none early.
+	// The reader is closed only once its goroutine is done with it (a
+	// Close during a Read races inside the library).
 	seqCtx, stopSeq := context.WithCancel(ctx)
-	defer stopSeq()
 	r := t.NewReader(seqCtx, sequentialReadahead)
-	defer r.Close()
-	go io.Copy(io.Discard, r) // ends with seqCtx
+	seqDone := make(chan struct{})
+	go func() {
+		defer close(seqDone)
+		io.Copy(io.Discard, r) // ends with seqCtx
+	}()
+	defer func() {
+		stopSeq()
+		<-seqDone
+		r.Close()
+	}()
 	if err := n.feed(ctx, t, files, feeders); err != nil {
 		return cl, err
 	}
