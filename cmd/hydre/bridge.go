@@ -14,6 +14,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/bridge"
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
@@ -173,53 +174,9 @@ func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player str
 			r.Close()
 			return nil, fmt.Errorf("read the torrent: %w", err)
 		}
-		return &sectionMedia{r: r, off: f.Offset, size: f.Length, name: name}, nil
+		return bridgenode.NewSection(r, f.Offset, f.Length, name), nil
 	})
 }
-
-// sectionMedia is the part [off, off+size) of a reader: one file of a
-// torrent's data.
-type sectionMedia struct {
-	r         io.ReadSeekCloser
-	off, size int64
-	pos       int64
-	name      string
-}
-
-func (m *sectionMedia) Read(p []byte) (int, error) {
-	if m.pos >= m.size {
-		return 0, io.EOF
-	}
-	p = p[:min(int64(len(p)), m.size-m.pos)]
-	n, err := m.r.Read(p)
-	m.pos += int64(n)
-	if err == io.EOF && m.pos < m.size {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (m *sectionMedia) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += m.pos
-	case io.SeekEnd:
-		off += m.size
-	}
-	if off < 0 {
-		return m.pos, errors.New("seek: negative position")
-	}
-	if _, err := m.r.Seek(m.off+off, io.SeekStart); err != nil {
-		return m.pos, err
-	}
-	m.pos = off
-	return off, nil
-}
-
-func (m *sectionMedia) Close() error      { return m.r.Close() }
-func (m *sectionMedia) Name() string      { return m.name }
-func (m *sectionMedia) Size() int64       { return m.size }
-func (m *sectionMedia) MediaType() string { return "" }
 
 func runBridgeStatus(g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge status", "", "Show the counters of the 'hydre bridge fetch' running on this data directory.")
@@ -321,7 +278,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		return playFromBridge(ctx, g, tor, fs.Arg(0), fs.Arg(1), *player)
 	}
 	if *streamIt {
-		s, err := bridge.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
+		s, err := bridgenode.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
 		if err != nil {
 			return err
 		}
@@ -342,7 +299,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		return nil
 	}
 	progress, endProgress := bridgeProgress(g)
-	files, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), progress)
+	files, err := bridgenode.RequestRetry(ctx, tor, fs.Arg(0), fs.Arg(1), progress)
 	endProgress()
 	if err != nil {
 		return err
@@ -369,13 +326,14 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 }
 
 // printAnswer prints a bridge node's answer: the link of a single-file
-// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent.
-func printAnswer(w io.Writer, files []bridge.FileLink) {
+// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent, the
+// path with its control characters escaped (it is a stranger's).
+func printAnswer(w io.Writer, files []bridgenode.FileLink) {
 	for _, f := range files {
 		if f.Path == "" {
 			fmt.Fprintf(w, "%s\n", f.Link)
 		} else {
-			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.Path)
+			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.DisplayPath())
 		}
 	}
 }
@@ -384,7 +342,7 @@ func printAnswer(w io.Writer, files []bridge.FileLink) {
 // address until interrupted: each request of the player opens its own
 // stream from the node (a seek reconnects from the piece it needs).
 func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, magnet, player string) error {
-	first, err := bridge.OpenStream(ctx, tor, addr, magnet)
+	first, err := bridgenode.OpenStream(ctx, tor, addr, magnet)
 	if err != nil {
 		return err
 	}
@@ -392,10 +350,10 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 	first.Close()
 	name := path.Base(f.Path)
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, swarm.FormatSize(f.Length))
+		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", bridgenode.Printable(name), swarm.FormatSize(f.Length))
 	}
 	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
-		s, err := bridge.OpenStream(rctx, tor, addr, magnet)
+		s, err := bridgenode.OpenStream(rctx, tor, addr, magnet)
 		if err != nil {
 			return nil, err
 		}
@@ -403,7 +361,7 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 			s.Close()
 			return nil, fmt.Errorf("stream from bridge: %w", err)
 		}
-		return &sectionMedia{r: s, off: f.Offset, size: f.Length, name: name}, nil
+		return bridgenode.NewSection(s, f.Offset, f.Length, name), nil
 	})
 	if err != nil {
 		return err
@@ -430,11 +388,11 @@ func largestFile(files []bridge.File) bridge.File {
 // bridge node at bridgeAddr, which leeches it and answers with a hydre
 // link per file (its progress is shown on stderr). Tor is started for the
 // request and closed before returning, so the caller can open its engine.
-func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]bridge.FileLink, error) {
+func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]bridgenode.FileLink, error) {
 	isMagnet := strings.HasPrefix(arg, "magnet:")
 	switch {
 	case bridgeAddr == "" && !isMagnet:
-		return []bridge.FileLink{{Link: arg}}, nil
+		return []bridgenode.FileLink{{Link: arg}}, nil
 	case bridgeAddr == "":
 		return nil, usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
 	case !isMagnet:
@@ -450,7 +408,7 @@ func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]
 	defer n.Close()
 	progress, endProgress := bridgeProgress(g)
 	defer endProgress()
-	return requestWithRetry(ctx, n.Tor, bridgeAddr, arg, progress)
+	return bridgenode.RequestRetry(ctx, n.Tor, bridgeAddr, arg, progress)
 }
 
 // bridgeProgress returns a function that shows a bridge node's progress
@@ -462,24 +420,4 @@ func bridgeProgress(g *globals) (progress func(done, size int64), end func()) {
 			line.set(fmt.Sprintf("bridge: %s of %s", swarm.FormatSize(done), swarm.FormatSize(size)))
 		}
 	}, line.done
-}
-
-// requestWithRetry is bridge.Request, retried for a while when the onion
-// service cannot be reached yet (a node's fresh descriptor takes seconds
-// to be published).
-func requestWithRetry(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) ([]bridge.FileLink, error) {
-	var lastErr error
-	for attempt := 0; attempt < 6; attempt++ {
-		files, err := bridge.Request(ctx, tr, addr, magnet, progress)
-		if err == nil || !errors.Is(err, bridge.ErrUnreachable) {
-			return files, err
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 2 * time.Second):
-		}
-	}
-	return nil, lastErr
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hydre-p2p/hydre/bridge"
+	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 )
@@ -23,12 +23,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
 	var cf clientFlags
 	cf.register(fs)
-	var maxSize, quota sizeFlag
-	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
-	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
-	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
-	maxFiles := fs.Int("max-files", 100, "refuse torrents of more than `N` files (each file is shared as a content of its own)")
-	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
+	var limits nodeLimits
+	limits.register(fs)
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
 	var auth stringsFlag
@@ -39,8 +35,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
-	if *maxFetches < 0 || *cacheDays <= 0 || *maxFiles <= 0 {
-		return usageError{"--max-fetches must be >= 0, --cache-days and --max-files > 0"}
+	if err := limits.check(); err != nil {
+		return err
 	}
 	for _, p := range peers {
 		if _, err := netip.ParseAddrPort(p); err != nil {
@@ -59,10 +55,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.DirPerInfoHash = true
 	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
-	cfg.MaxSize = int64(maxSize)
-	cfg.MaxTorrents = *maxFetches
 	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
 	if err != nil {
 		return err
@@ -74,39 +67,35 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer n.Close()
-	e, tor := n.Engine, n.Tor
-	c, err := bridge.New(ctx, cfg)
+	ncfg := bridgenode.Config{Leech: cfg, Engine: n.Engine, Transport: n.Tor, Service: svc,
+		StateDir: bridgeDir(g), Peers: peers, Logger: g.Logger}
+	limits.apply(&ncfg)
+	bn, err := bridgenode.New(ctx, ncfg)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
-		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
-		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
-	if err != nil {
-		return err
-	}
+	defer bn.Close()
 	if g.JSON {
-		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": node.Address()})
+		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": bn.Address()})
 	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", node.Address())
+		fmt.Fprintf(g.Stdout, "%s\n", bn.Address())
 	}
 	statusPath := filepath.Join(bridgeDir(g), "status.json")
 	defer os.Remove(statusPath)
 	serveCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
+	go func() { served <- bn.Serve(serveCtx) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-served:
 			return err
-		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(e)
+		case <-n.Engine.TransportLost(): // exit non-zero: a supervisor starts it again
+			return torLost(n.Engine)
 		case <-tick.C:
-			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
+			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: bn.Client().Counters()}
 			if err := writeJSONFile(statusPath, st); err != nil {
 				g.Logger.Warn("write bridge status", "err", err)
 			}

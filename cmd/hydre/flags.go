@@ -16,7 +16,17 @@ func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 // suffix (powers of 1024).
 type sizeFlag int64
 
-func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+// String writes the size with the largest suffix that divides it, as -h
+// shows defaults ("8G").
+func (f *sizeFlag) String() string {
+	n := int64(*f)
+	for i := len("KMGT"); i > 0; i-- {
+		if n != 0 && n%(1<<(10*i)) == 0 {
+			return strconv.FormatInt(n>>(10*i), 10) + "KMGT"[i-1:i]
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func (f *sizeFlag) Set(v string) error {
 	n, err := parseSize(v)
