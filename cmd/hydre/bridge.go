@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge"
-	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"

@@ -12,8 +12,8 @@ import (
 	"sync"
 
 	"github.com/hydre-p2p/hydre/bridge"
-	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
