@@ -73,6 +73,10 @@ type Options struct {
 	Stream StreamFunc
 	// Bridge backs the Bridge screen; nil hides it.
 	Bridge Bridge
+	// CheckBridge says what is wrong with a custom Tor bridge line, if
+	// anything (Settings refuses to save such a line); nil checks only
+	// that each is one line.
+	CheckBridge func(line string) error
 	// Network names the Tor network when it is not the real one (shown in
 	// the status area), e.g. "private test network".
 	Network string
