@@ -271,7 +271,7 @@ func (u *UI) saveSettings(s Settings) error {
 		return err
 	}
 	u.mu.Lock()
-	u.settings = s
+	u.settings, u.settingsBad = s, false
 	u.mu.Unlock()
 	return nil
 }

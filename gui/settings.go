@@ -65,6 +65,27 @@ type Settings struct {
 	// were last shown.
 	ShareView    ListView `json:"share_view,omitzero"`
 	DownloadView ListView `json:"download_view,omitzero"`
+	// Window is the main window's size when the app last closed; zero
+	// opens it at its default size.
+	Window WindowSize `json:"window,omitzero"`
+}
+
+// WindowSize is a window's size in Fyne's device-independent units.
+type WindowSize struct {
+	Width  float32 `json:"width"`
+	Height float32 `json:"height"`
+}
+
+// Bounds of a remembered window size: anything outside (a damaged file, a
+// screen much smaller now) opens the window at its default size.
+const (
+	minWindowWidth, minWindowHeight = 480, 360
+	maxWindowSide                   = 16384
+)
+
+// usable reports whether w is a size to open the window at.
+func (w WindowSize) usable() bool {
+	return w.Width >= minWindowWidth && w.Height >= minWindowHeight && w.Width <= maxWindowSide && w.Height <= maxWindowSide
 }
 
 // ListView is how a list of contents is shown: its order ("" or "Newest
@@ -188,6 +209,9 @@ func (s *Settings) normalize() {
 		}
 	}
 	s.Tor.Bridges = lines
+	if s.Window != (WindowSize{}) && !s.Window.usable() {
+		s.Window = WindowSize{}
+	}
 	if s.Tor.BridgeChoice == "" {
 		s.Tor.BridgeChoice = BridgesNone
 		if len(lines) > 0 {
