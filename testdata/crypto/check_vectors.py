@@ -119,8 +119,10 @@ def check(v):
     raw = unb32(v["link"][6:])
     body, chk = raw[:-4], raw[-4:]
     assert H(b"\x03" + body)[:4] == chk, "link checksum"
-    assert body[0] == 1 and body[1] == 1 and body[2:34] == cid and body[34:66] == key and body[66] == 1
-    pub, port = body[67:99], struct.unpack(">H", body[99:101])[0]
+    secret = bytes.fromhex(v["swarm_secret"])
+    assert body[0] == 2 and body[1] == 0b101 and body[2:34] == cid, "link version, flags, id"
+    assert body[34:66] == secret and body[66:98] == key and body[98] == 1, "link secret, key, peer count"
+    pub, port = body[99:131], struct.unpack(">H", body[131:133])[0]
     onion = b32(pub + hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2] + b"\x03")
     assert f"{onion}.onion:{port}" == v["link_peer"], "peer hint"
 
