@@ -214,7 +214,9 @@ func (s Slot) PublicKey() [32]byte { return [32]byte(s.key.Public().(ed25519.Pub
 func (s Slot) Address(port int) string { return peerString(s.PublicKey(), port) }
 
 // String shows the period and index, never the key or the address.
-func (s Slot) String() string { return fmt.Sprintf("rendezvous slot %d of period %d", s.Index, s.Period) }
+func (s Slot) String() string {
+	return fmt.Sprintf("rendezvous slot %d of period %d", s.Index, s.Period)
+}
 
 // GoString is String.
 func (s Slot) GoString() string { return s.String() }
