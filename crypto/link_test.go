@@ -318,3 +318,23 @@ func TestContentIDJSON(t *testing.T) {
 		t.Fatalf("bad id in json: %v", err)
 	}
 }
+
+// TestLinkLengths holds docs/protocol.md §8 to its figures.
+func TestLinkLengths(t *testing.T) {
+	id, k, sec := ContentID(testKey(9)), testKey(4), SwarmSecret(testKey(6))
+	for _, tt := range []struct {
+		l    Link
+		want int
+	}{
+		{Link{ID: id}, 69}, {Link{ID: id, Key: &k}, 120},
+		{Link{ID: id, Secret: &sec}, 120}, {Link{ID: id, Secret: &sec, Key: &k}, 171},
+		{Link{ID: id, Secret: &sec, Key: &k, Peers: []string{testPeer(1, 7446)}}, 171 + 55}, // 54 or 55 a hint, by base32 rounding
+	} {
+		if got := len(tt.l.Encode()); got != tt.want {
+			t.Errorf("%v: %d characters, want %d", tt.l, got, tt.want)
+		}
+	}
+	if l := (Link{ID: id, Secret: &sec, Key: &k, Peers: []string{testPeer(1, 80)}}).HostOnly(); l.Key != nil || l.Secret != &sec || len(l.Peers) != 1 {
+		t.Errorf("HostOnly = %v", l)
+	}
+}
