@@ -62,6 +62,9 @@ func NewHolderRecord(key ed25519.PrivateKey, port int, expires time.Time, id Con
 	if secret.IsZero() {
 		return HolderRecord{}, fmt.Errorf("holder record: no swarm secret: %w", ErrBadRecord)
 	}
+	if expires.Unix() <= 0 {
+		return HolderRecord{}, fmt.Errorf("holder record: expiry before 1970: %w", ErrBadRecord)
+	}
 	r := HolderRecord{Holder: [32]byte(key.Public().(ed25519.PublicKey)), Port: uint16(port), Expires: expires.Unix()}
 	copy(r.Sig[:], ed25519.Sign(key, recordMessage(id, secret, r.Holder, r.Port, r.Expires)))
 	return r, nil

@@ -78,6 +78,9 @@ func TestHolderRecordVerify(t *testing.T) {
 			t.Errorf("NewHolderRecord(%d-byte key, port %d) = %v", len(bad.key), bad.port, err)
 		}
 	}
+	if _, err := NewHolderRecord(testHolder(1), 80, time.Unix(-5, 0), id, sec); !errors.Is(err, ErrBadRecord) {
+		t.Errorf("NewHolderRecord(before 1970) = %v", err)
+	}
 }
 
 func TestRendezvousMessages(t *testing.T) {
