@@ -74,6 +74,9 @@ const (
 // RendezvousSlots is the number of slots per period.
 const RendezvousSlots = 3
 
+// SlotPort is the port a slot's onion service listens on.
+const SlotPort = 7446
+
 // DefaultSlotMargin is how long before a period starts its slots are
 // already served and asked, and how long after it ends they still are: it
 // covers clocks that differ by up to that much.
