@@ -3,6 +3,8 @@ package crypto
 import (
 	"bytes"
 	"errors"
+	"io"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +20,7 @@ func FuzzDecodeRegister(f *testing.F) {
 	f.Add(EncodeAsk())
 	f.Add([]byte{1, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		checkReadMessage(t, b)
 		r, err := DecodeRegister(b)
 		if err != nil {
 			if !errors.Is(err, ErrBadRendezvous) {
@@ -44,6 +47,7 @@ func FuzzDecodeAnswer(f *testing.F) {
 	f.Add([]byte{1, 3, 0})
 	f.Add([]byte{1, 3, 33})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		checkReadMessage(t, b)
 		rs, err := DecodeAnswer(b)
 		if err != nil {
 			if !errors.Is(err, ErrBadRendezvous) {
@@ -68,4 +72,35 @@ func FuzzDecodeAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkReadMessage: ReadMessage takes from a stream holding b exactly the
+// message b starts with, which then decodes, and nothing past it.
+func checkReadMessage(t *testing.T, b []byte) {
+	r := bytes.NewReader(b)
+	m, err := ReadMessage(r)
+	if err != nil {
+		if !errors.Is(err, ErrBadRendezvous) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("ReadMessage: unexpected error: %v", err)
+		}
+		return
+	}
+	if len(m) > MaxRendezvousMessage || !bytes.Equal(m, b[:len(m)]) || r.Len() != len(b)-len(m) {
+		t.Fatalf("ReadMessage took %d of %d bytes", len(m), len(b))
+	}
+	typ, _ := MessageType(m)
+	var derr error
+	switch typ {
+	case TypeRegister:
+		_, derr = DecodeRegister(m)
+	case TypeAsk:
+		derr = DecodeAsk(m)
+	case TypeAnswer:
+		_, derr = DecodeAnswer(m)
+	}
+	// What ReadMessage frames may still fail the decoder's checks of the
+	// records (port 0, a holder twice), never its lengths.
+	if derr != nil && (strings.Contains(derr.Error(), "bytes") || strings.Contains(derr.Error(), "count missing")) {
+		t.Fatalf("ReadMessage framed a message the decoder finds the wrong length: %v", derr)
+	}
 }

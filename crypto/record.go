@@ -28,9 +28,12 @@ type HolderRecord struct {
 // RecordLen is the length of an encoded HolderRecord.
 const RecordLen = 32 + 2 + 8 + ed25519.SignatureSize
 
+// RecordLifetime is how far ahead a holder's records expire: it registers
+// every hour, so one missed registration keeps it listed.
 // MaxRecordLifetime bounds how far ahead of now a record may expire;
 // RecordClockSkew is the clock difference tolerated on top of it.
 const (
+	RecordLifetime    = 2 * time.Hour
 	MaxRecordLifetime = 3 * time.Hour
 	RecordClockSkew   = 10 * time.Minute
 )

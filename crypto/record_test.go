@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,37 @@ func TestVerifyAnswer(t *testing.T) {
 	valid, bad := VerifyAnswer(rs, id, sec, recordNow)
 	if bad != 3 || len(valid) != 2 || valid[0] != real || valid[1] != fake {
 		t.Fatalf("VerifyAnswer kept %d, dropped %d", len(valid), bad)
+	}
+}
+
+func TestReadMessage(t *testing.T) {
+	r1, r2 := testRecord(t, 1, 7446), testRecord(t, 2, 80)
+	ans, _ := EncodeAnswer([]HolderRecord{r1, r2})
+	stream := append(append(append(EncodeRegister(r1), EncodeAsk()...), ans...), []byte{1, 3, 0}...)
+	rd := bytes.NewReader(stream)
+	for i, want := range [][]byte{EncodeRegister(r1), EncodeAsk(), ans, {1, 3, 0}} {
+		got, err := ReadMessage(rd)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	if _, err := ReadMessage(rd); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last message: %v", err)
+	}
+	for _, tt := range []struct {
+		b    []byte
+		want error
+	}{
+		{[]byte{1}, io.ErrUnexpectedEOF},
+		{[]byte{2, 2}, ErrBadRendezvous},
+		{[]byte{1, 9}, ErrBadRendezvous},
+		{[]byte{1, 3}, io.ErrUnexpectedEOF},
+		{[]byte{1, 3, 33}, ErrBadRendezvous},
+		{ans[:len(ans)-1], io.ErrUnexpectedEOF},
+		{EncodeRegister(r1)[:50], io.ErrUnexpectedEOF},
+	} {
+		if _, err := ReadMessage(bytes.NewReader(tt.b)); !errors.Is(err, tt.want) {
+			t.Errorf("ReadMessage(% x...) = %v, want %v", tt.b[:min(len(tt.b), 3)], err, tt.want)
+		}
 	}
 }

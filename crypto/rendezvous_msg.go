@@ -1,7 +1,9 @@
 package crypto
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -169,4 +171,50 @@ func VerifyAnswer(rs []HolderRecord, id ContentID, secret SwarmSecret, now time.
 		valid = append(valid, r)
 	}
 	return valid, bad
+}
+
+// ReadMessage reads one rendezvous message from r: the two header bytes,
+// then exactly the body its type implies, never more than
+// MaxRendezvousMessage bytes, so a stream from a stranger can neither make
+// it allocate more nor read past the message. The result still goes to
+// DecodeRegister, DecodeAsk or DecodeAnswer. Errors wrap ErrBadRendezvous
+// (bad version, type or count) or the reader's error (io.ErrUnexpectedEOF
+// for a message cut short).
+func ReadMessage(r io.Reader) ([]byte, error) {
+	b := make([]byte, 2, 3)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, fmt.Errorf("read rendezvous message: %w", err)
+	}
+	typ, err := MessageType(b)
+	if err != nil {
+		return nil, fmt.Errorf("read rendezvous message: %w", err)
+	}
+	n := 0
+	switch typ {
+	case rvRegister:
+		n = RecordLen
+	case rvAnswer:
+		b = b[:3]
+		if _, err := io.ReadFull(r, b[2:]); err != nil {
+			return nil, fmt.Errorf("read rendezvous message: answer count: %w", unexpectedEOF(err))
+		}
+		if b[2] > MaxAnswerRecords {
+			return nil, fmt.Errorf("read rendezvous message: %d records is more than %d: %w", b[2], MaxAnswerRecords, ErrBadRendezvous)
+		}
+		n = int(b[2]) * RecordLen
+	}
+	b = append(b, make([]byte, n)...)
+	if _, err := io.ReadFull(r, b[len(b)-n:]); err != nil {
+		return nil, fmt.Errorf("read rendezvous message: body: %w", unexpectedEOF(err))
+	}
+	return b, nil
+}
+
+// unexpectedEOF turns an io.EOF after a message began into
+// io.ErrUnexpectedEOF.
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
