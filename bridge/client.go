@@ -62,6 +62,11 @@ type Config struct {
 	// MaxSize refuses torrents larger than this many bytes (WaitInfo
 	// returns ErrTooLarge and the torrent is dropped); 0: no limit.
 	MaxSize int64
+	// KeepFree is the space a torrent must leave free on DataDir's file
+	// system: one whose missing data does not fit is refused once its
+	// size is known (WaitInfo returns ErrDiskFull); 0 is 512 MiB, a
+	// negative value skips the check.
+	KeepFree int64
 	// MaxTorrents bounds the torrents leeched at once (Add returns ErrBusy
 	// beyond it); 0: no limit.
 	MaxTorrents int
@@ -101,6 +106,7 @@ type Client struct {
 	fp  Fingerprint
 
 	storage storage.ClientImplCloser // ours to close; nil when the library made its own
+	names   diskNames                // safe on-disk names of the torrents' files
 
 	wire wireStats
 	dht  dhtStats
@@ -208,14 +214,15 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	// the end: a bridge node shares each file while it arrives (a live
 	// share reads the pieces the client verified), so the file must keep
 	// its name from the first piece on.
-	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false)}
+	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false),
+		FilePathMaker: c.names.filePath}
 	if c.cfg.DirPerInfoHash {
 		opts.TorrentDirMaker = func(base string, _ *metainfo.Info, ih metainfo.Hash) string {
 			return filepath.Join(base, ih.HexString())
 		}
 	}
 	c.storage = storage.NewFileOpts(opts)
-	cc.DefaultStorage = c.storage
+	cc.DefaultStorage = checkedStorage{ClientImplCloser: c.storage, c: c}
 	cc.Slogger = c.log.With("part", "anacrolix")
 	// No socket of the library's own: with TCP, uTP and DHT all off,
 	// NewClient opens nothing; peers are dialed through peerDialer.
