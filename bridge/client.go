@@ -247,6 +247,7 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{Preferred: false, RequirePreferred: true}
 	cc.IPBlocklist = c.bl
 	cc.EstablishedConnsPerTorrent = c.cfg.MaxPeers
+	cc.Callbacks.ReadExtendedHandshake = limitPeerRequests
 	// Anything HTTP or tracker-shaped is refused before a socket exists.
 	refuse := func(context.Context, string, string) (net.Conn, error) {
 		c.stopped.Add(1)
