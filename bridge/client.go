@@ -17,6 +17,7 @@ import (
 	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 	"github.com/anacrolix/torrent/storage"
 )
 
@@ -33,8 +34,16 @@ type Config struct {
 	// Empty: no DHT (peers come only from Torrent.AddPeers and magnet
 	// x.pe parameters).
 	DHTBootstrap []string
-	// DHTBind is the local UDP address of look-up sockets; "" is ":0".
+	// DHTBind is the local UDP address of look-up sockets; "": the one
+	// local address toward the first start node, in its family (not every
+	// interface), on a fresh port per walk.
 	DHTBind string
+	// AllowLocalPeers lets the bridge dial peers the DHT hands out on
+	// loopback, private, link-local or unspecified addresses; off, they are
+	// dropped (a DHT node would use them to point the bridge at its own
+	// network). A lab on 127.0.0.1 turns it on. Peers given by Add's
+	// .torrent owner (AddPeers, x.pe) are not filtered.
+	AllowLocalPeers bool
 	// DialFrom is the local IP peer connections leave from; "" lets the
 	// system choose.
 	DialFrom string
@@ -147,9 +156,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if cfg.Fingerprint.PeerIDPrefix == "" {
 		cfg.Fingerprint = Transmission300
-	}
-	if cfg.DHTBind == "" {
-		cfg.DHTBind = ":0"
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 10 * time.Second
@@ -269,6 +275,9 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc.PeerID = pid
 	cc.Bep20 = c.fp.PeerIDPrefix
 	cc.ExtendedHandshakeClientVersion = c.fp.Version
+	// No DHT bit: the bridge answers no DHT query and sends no PORT, as a
+	// client with its DHT off.
+	cc.Extensions.SetBit(pp.ExtensionBitDht, false)
 	cc.HTTPUserAgent = c.fp.UserAgent
 	cc.UpnpID = c.fp.Name
 	return cc, nil
