@@ -399,13 +399,13 @@ type inScanner struct {
 	// library's.
 	swapExt atomic.Uint32
 	hsLeft  int
-	hs     []byte
-	hdr    [4]byte
-	hdrN   int
-	left   int // payload bytes still to come for the current message
-	length int
-	keep   []byte
-	bad    bool
+	hs      []byte
+	hdr     [4]byte
+	hdrN    int
+	left    int // payload bytes still to come for the current message
+	length  int
+	keep    []byte
+	bad     bool
 }
 
 func (s *inScanner) feed(p []byte, f func(inEvent)) {
