@@ -79,6 +79,11 @@ type Config struct {
 	// MaxTorrents bounds the torrents leeched at once (Add returns ErrBusy
 	// beyond it); 0: no limit.
 	MaxTorrents int
+	// Admit, if set, runs once a torrent's metadata is known and before
+	// any piece is requested; an error refuses the torrent (WaitInfo
+	// returns it and the torrent is dropped). A bridge node checks its
+	// limits here (bridge/node).
+	Admit func(*Torrent) error
 }
 
 // Counters are the bridge's figures, counted at the socket and wire-filter
@@ -132,9 +137,6 @@ type Client struct {
 	conns    map[*wireConn]netip.AddrPort
 	torrents map[*Torrent]struct{}
 	swarm    *swarmSeen
-	// admit, when set (by a Node), decides on each torrent once its
-	// metadata is known and before any piece is requested.
-	admit func(*Torrent) error
 
 	ctx       context.Context
 	cancel    context.CancelFunc

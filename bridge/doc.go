@@ -22,10 +22,11 @@
 // Everything is counted at the socket level (Counters), not from the
 // library's own statistics; the discretion counters must stay at zero.
 //
-// Node (node.go) is the hidden bridge node: an onion service where hydre
-// users send a magnet link and get back a hydre link to the same data,
-// shared by the node's swarm engine, or the data itself as it is leeched,
-// checked piece by piece against the torrent's hashes (Request, OpenStream).
+// The hidden bridge node, which answers hydre users with links to what this
+// client leeches, is package bridge/node; it sits on this package through
+// Config.Admit and the Torrent methods, and this package imports nothing of
+// hydre's.
+//
 // Front ends and the engine read a Torrent's data through Torrent.NewReader
 // as it arrives. docs/bridge.md explains the method, what each property
 // rests on, and what still leaks.

@@ -164,7 +164,7 @@ func (t *Torrent) Name() string { return t.t.Name() }
 
 // WaitInfo waits for the torrent's metadata (immediate for a .torrent or
 // a cached one). It returns ErrTooLarge for a torrent over Config.MaxSize,
-// or the reason a bridge node refused it (ErrTooManyFiles, ErrNoSpace).
+// or the error of Config.Admit that refused it.
 func (t *Torrent) WaitInfo(ctx context.Context) error {
 	select {
 	case <-t.infoDone:
@@ -427,10 +427,7 @@ func (t *Torrent) watchDone(ctx context.Context) {
 		t.fail(err)
 		return
 	}
-	t.c.mu.Lock()
-	admit := t.c.admit
-	t.c.mu.Unlock()
-	if admit != nil {
+	if admit := t.c.cfg.Admit; admit != nil {
 		if err := admit(t); err != nil {
 			t.fail(err)
 			return

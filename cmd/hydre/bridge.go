@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
@@ -205,53 +206,9 @@ func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player str
 			r.Close()
 			return nil, fmt.Errorf("read the torrent: %w", err)
 		}
-		return &sectionMedia{r: r, off: f.Offset, size: f.Length, name: name}, nil
+		return node.NewSection(r, f.Offset, f.Length, name), nil
 	})
 }
-
-// sectionMedia is the part [off, off+size) of a reader: one file of a
-// torrent's data.
-type sectionMedia struct {
-	r         io.ReadSeekCloser
-	off, size int64
-	pos       int64
-	name      string
-}
-
-func (m *sectionMedia) Read(p []byte) (int, error) {
-	if m.pos >= m.size {
-		return 0, io.EOF
-	}
-	p = p[:min(int64(len(p)), m.size-m.pos)]
-	n, err := m.r.Read(p)
-	m.pos += int64(n)
-	if err == io.EOF && m.pos < m.size {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (m *sectionMedia) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += m.pos
-	case io.SeekEnd:
-		off += m.size
-	}
-	if off < 0 {
-		return m.pos, errors.New("seek: negative position")
-	}
-	if _, err := m.r.Seek(m.off+off, io.SeekStart); err != nil {
-		return m.pos, err
-	}
-	m.pos = off
-	return off, nil
-}
-
-func (m *sectionMedia) Close() error      { return m.r.Close() }
-func (m *sectionMedia) Name() string      { return m.name }
-func (m *sectionMedia) Size() int64       { return m.size }
-func (m *sectionMedia) MediaType() string { return "" }
 
 func runBridgeStatus(g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge status", "", "Show the counters of the 'hydre bridge fetch' running on this data directory.")
@@ -367,12 +324,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
 	var cf clientFlags
 	cf.register(fs)
-	var maxSize, quota sizeFlag
-	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
-	fs.Var(&quota, "disk-quota", "keep at most `SIZE` of torrent data, evicting the least recently asked for (0: no limit)")
-	maxFetches := fs.Int("max-fetches", 4, "torrents leeched at once (0: no limit)")
-	maxFiles := fs.Int("max-files", 100, "refuse torrents of more than `N` files (each file is shared as a content of its own)")
-	cacheDays := fs.Int("cache-days", 180, "stop sharing and delete a content not asked for in `DAYS`")
+	var limits nodeLimits
+	limits.register(fs)
 	var peers stringList
 	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
 	var auth stringList
@@ -383,8 +336,8 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
-	if *maxFetches < 0 || *cacheDays <= 0 || *maxFiles <= 0 {
-		return usageError{"--max-fetches must be >= 0, --cache-days and --max-files > 0"}
+	if err := limits.check(); err != nil {
+		return err
 	}
 	for _, p := range peers {
 		if _, err := netip.ParseAddrPort(p); err != nil {
@@ -403,10 +356,9 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.DirPerInfoHash = true
 	cfg.MetadataDir = filepath.Join(bridgeDir(g), "metadata")
-	cfg.MaxSize = int64(maxSize)
-	cfg.MaxTorrents = *maxFetches
+	ncfg := node.Config{Leech: cfg, Service: svc, StateDir: bridgeDir(g), Peers: peers, Logger: g.Logger}
+	limits.apply(&ncfg)
 	key, err := onion.LoadOrCreateKey(filepath.Join(bridgeDir(g), "service.key"))
 	if err != nil {
 		return err
@@ -423,28 +375,23 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("open the engine: %w", err)
 	}
 	defer e.Close()
-	c, err := bridge.New(ctx, cfg)
+	ncfg.Engine, ncfg.Transport = e, tor
+	n, err := node.New(ctx, ncfg)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	node, err := bridge.NewNode(ctx, bridge.NodeConfig{Client: c, Engine: e, Transport: tor, Service: svc,
-		StateDir: bridgeDir(g), CacheTTL: time.Duration(*cacheDays) * 24 * time.Hour, DiskQuota: int64(quota),
-		MaxFiles: *maxFiles, Peers: peers, Logger: g.Logger})
-	if err != nil {
-		return err
-	}
+	defer n.Close()
 	if g.JSON {
-		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": node.Address()})
+		json.NewEncoder(g.Stdout).Encode(map[string]string{"address": n.Address()})
 	} else {
-		fmt.Fprintf(g.Stdout, "%s\n", node.Address())
+		fmt.Fprintf(g.Stdout, "%s\n", n.Address())
 	}
 	statusPath := filepath.Join(bridgeDir(g), "status.json")
 	defer os.Remove(statusPath)
 	serveCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- node.Serve(serveCtx) }()
+	go func() { served <- n.Serve(serveCtx) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -454,7 +401,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
 			return torLost(e)
 		case <-tick.C:
-			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
+			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: n.Client().Counters()}
 			if err := writeJSONFile(statusPath, st); err != nil {
 				g.Logger.Warn("write bridge status", "err", err)
 			}
@@ -500,7 +447,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		return playFromBridge(ctx, g, tor, fs.Arg(0), fs.Arg(1), *player)
 	}
 	if *streamIt {
-		s, err := bridge.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
+		s, err := node.OpenStream(ctx, tor, fs.Arg(0), fs.Arg(1))
 		if err != nil {
 			return err
 		}
@@ -520,7 +467,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 		printAnswer(g.Stderr, s.Links())
 		return nil
 	}
-	files, err := requestWithRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
+	files, err := node.RequestRetry(ctx, tor, fs.Arg(0), fs.Arg(1), func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 		}
@@ -550,13 +497,14 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 }
 
 // printAnswer prints a bridge node's answer: the link of a single-file
-// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent.
-func printAnswer(w io.Writer, files []bridge.FileLink) {
+// torrent, or a "LINK<tab>PATH" line per file of a multi-file torrent, the
+// path with its control characters escaped (it is a stranger's).
+func printAnswer(w io.Writer, files []node.FileLink) {
 	for _, f := range files {
 		if f.Path == "" {
 			fmt.Fprintf(w, "%s\n", f.Link)
 		} else {
-			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.Path)
+			fmt.Fprintf(w, "%s\t%s\n", f.Link, f.DisplayPath())
 		}
 	}
 }
@@ -565,7 +513,7 @@ func printAnswer(w io.Writer, files []bridge.FileLink) {
 // address until interrupted: each request of the player opens its own
 // stream from the node (a seek reconnects from the piece it needs).
 func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, magnet, player string) error {
-	first, err := bridge.OpenStream(ctx, tor, addr, magnet)
+	first, err := node.OpenStream(ctx, tor, addr, magnet)
 	if err != nil {
 		return err
 	}
@@ -573,10 +521,10 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 	first.Close()
 	name := path.Base(f.Path)
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", name, mib(f.Length))
+		fmt.Fprintf(g.Stderr, "%s: %s, streaming from the bridge node.\n", node.Printable(name), mib(f.Length))
 	}
 	stop, err := serveMedia(ctx, g, name, player, func(rctx context.Context) (stream.Media, error) {
-		s, err := bridge.OpenStream(rctx, tor, addr, magnet)
+		s, err := node.OpenStream(rctx, tor, addr, magnet)
 		if err != nil {
 			return nil, err
 		}
@@ -584,7 +532,7 @@ func playFromBridge(ctx context.Context, g *globals, tor onion.Transport, addr, 
 			s.Close()
 			return nil, fmt.Errorf("stream from bridge: %w", err)
 		}
-		return &sectionMedia{r: s, off: f.Offset, size: f.Length, name: name}, nil
+		return node.NewSection(s, f.Offset, f.Length, name), nil
 	})
 	if err != nil {
 		return err
@@ -610,7 +558,16 @@ func largestFile(files []bridge.File) bridge.File {
 // suffix (powers of 1024).
 type sizeFlag int64
 
-func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+// String writes the size with the largest suffix that divides it.
+func (f *sizeFlag) String() string {
+	n := int64(*f)
+	for i := len("KMGT"); i > 0; i-- {
+		if n != 0 && n%(1<<(10*i)) == 0 {
+			return strconv.FormatInt(n>>(10*i), 10) + "KMGT"[i-1:i]
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func (f *sizeFlag) Set(v string) error {
 	n, err := parseSize(v)
@@ -643,11 +600,11 @@ func parseSize(v string) (int64, error) {
 // bridge node at bridgeAddr, which leeches it and answers with a hydre
 // link per file (its progress is shown on stderr). Tor is started for the
 // request and closed before returning, so the caller can open its engine.
-func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]bridge.FileLink, error) {
+func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]node.FileLink, error) {
 	isMagnet := strings.HasPrefix(arg, "magnet:")
 	switch {
 	case bridgeAddr == "" && !isMagnet:
-		return []bridge.FileLink{{Link: arg}}, nil
+		return []node.FileLink{{Link: arg}}, nil
 	case bridgeAddr == "":
 		return nil, usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
 	case !isMagnet:
@@ -662,7 +619,7 @@ func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]
 	}
 	defer tor.Close()
 	shown := false
-	files, err := requestWithRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
+	files, err := node.RequestRetry(ctx, tor, bridgeAddr, arg, func(done, size int64) {
 		if !g.JSON {
 			fmt.Fprintf(g.Stderr, "\rbridge: %s of %s   ", mib(done), mib(size))
 			shown = true
@@ -672,24 +629,4 @@ func bridgeLinksFor(ctx context.Context, g *globals, arg, bridgeAddr string) ([]
 		fmt.Fprintln(g.Stderr)
 	}
 	return files, err
-}
-
-// requestWithRetry is bridge.Request, retried for a while when the onion
-// service cannot be reached yet (a node's fresh descriptor takes seconds
-// to be published).
-func requestWithRetry(ctx context.Context, tr onion.Transport, addr, magnet string, progress func(done, size int64)) ([]bridge.FileLink, error) {
-	var lastErr error
-	for attempt := 0; attempt < 6; attempt++ {
-		files, err := bridge.Request(ctx, tr, addr, magnet, progress)
-		if err == nil || !errors.Is(err, bridge.ErrUnreachable) {
-			return files, err
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 2 * time.Second):
-		}
-	}
-	return nil, lastErr
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
-	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/onion/testnet"
 )
 
@@ -331,7 +331,7 @@ func TestBridgeLinkForUsage(t *testing.T) {
 		if tt.want == "" && !errors.As(err, &ue) {
 			t.Errorf("bridgeLinksFor(%q, %q) = %v, %v; want a usage error", tt.arg, tt.bridge, got, err)
 		}
-		if tt.want != "" && (err != nil || len(got) != 1 || got[0] != (bridge.FileLink{Link: tt.want})) {
+		if tt.want != "" && (err != nil || len(got) != 1 || got[0] != (node.FileLink{Link: tt.want})) {
 			t.Errorf("bridgeLinksFor(%q, %q) = %v, %v; want %q", tt.arg, tt.bridge, got, err, tt.want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
@@ -49,10 +50,10 @@ func (b *guiBridge) setEngine(e *swarm.Engine, tor onion.Transport) {
 	b.engine, b.tor = e, tor
 }
 
-// Request asks the hidden bridge node at node for magnet over the app's
-// tor, as 'hydre get MAGNET --bridge NODE' does, and returns its link.
-func (b *guiBridge) Request(ctx context.Context, node, magnet string, progress func(done, size int64)) ([]gui.RemoteFile, error) {
-	if _, _, err := onion.ParseAddress(node); err != nil {
+// Request asks the hidden bridge node at addr for magnet over the app's
+// tor, as 'hydre get MAGNET --bridge ADDR' does, and returns its link.
+func (b *guiBridge) Request(ctx context.Context, addr, magnet string, progress func(done, size int64)) ([]gui.RemoteFile, error) {
+	if _, _, err := onion.ParseAddress(addr); err != nil {
 		return nil, fmt.Errorf("bridge node address: %w", err)
 	}
 	b.mu.Lock()
@@ -61,7 +62,7 @@ func (b *guiBridge) Request(ctx context.Context, node, magnet string, progress f
 	if tor == nil {
 		return nil, errors.New("not connected to Tor yet")
 	}
-	files, err := requestWithRetry(ctx, tor, node, magnet, progress)
+	files, err := node.RequestRetry(ctx, tor, addr, magnet, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package bridge
+package node
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
@@ -24,7 +26,7 @@ import (
 func openEngine(t *testing.T, tr onion.Transport, name string) *swarm.Engine {
 	t.Helper()
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: t.TempDir(), Transport: tr,
-		DownloadDir: t.TempDir(), Reshare: true, Logger: testLogger(t).With("engine", name)})
+		DownloadDir: t.TempDir(), Reshare: true, Logger: btlab.Logger(t).With("engine", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +62,12 @@ func fetchLink(t *testing.T, ctx context.Context, user *swarm.Engine, link, dest
 }
 
 // serveNode starts a hidden bridge node and serves it until stop, which
-// the end of the test also runs, and which reports Serve's error.
-func serveNode(t testing.TB, ctx context.Context, cfg NodeConfig) (node *Node, stop func()) {
+// the end of the test also runs, and which reports the errors of Serve
+// and Close. cfg.Leech is completed by leechConfig.
+func serveNode(t testing.TB, ctx context.Context, cfg Config) (node *Node, stop func()) {
 	t.Helper()
-	node, err := NewNode(ctx, cfg)
+	cfg.Leech = leechConfig(t, cfg.Leech)
+	node, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +79,9 @@ func serveNode(t testing.TB, ctx context.Context, cfg NodeConfig) (node *Node, s
 		once.Do(func() {
 			cancel()
 			if err := <-served; err != nil {
+				t.Error(err)
+			}
+			if err := node.Close(); err != nil {
 				t.Error(err)
 			}
 		})
@@ -90,24 +97,24 @@ func serveNode(t testing.TB, ctx context.Context, cfg NodeConfig) (node *Node, s
 func TestNodeServesMagnet(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "talk.bin"), 2<<20+17, 5)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "talk.bin"), 2<<20+17, 5)
 	tf := filepath.Join(dir, "talk.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "talk.bin"), tf, "", 15)
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	btlab.MakeTorrent(t, filepath.Join(seedDir, "talk.bin"), tf, "", 15)
+	port := btlab.FreePort(t)
+	aria := btlab.StartAria2Seeder(t, tf, seedDir, port)
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
 	mn := memnet.New()
 	bridgeNet, userNet := mn.Node("bridge"), mn.Node("user")
-	c := newTestClient(t, Config{DirPerInfoHash: true, MetadataDir: filepath.Join(dir, "meta")})
 	engine := openEngine(t, bridgeNet, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	// The user knows the magnet; the node's operator gives it the seeder
 	// (a stranger's x.pe is never used), standing in for its DHT look-up.
-	node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
-		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+	node, stop := serveNode(t, ctx, Config{Leech: bridge.Config{MetadataDir: filepath.Join(dir, "meta")}, Engine: engine, Transport: bridgeNet,
+		StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	defer stop()
+	c := node.Client()
 	mi := mustInfoHash(t, tf)
 	var updates atomic.Int64
 	magnet := "magnet:?xt=urn:btih:" + mi + "&dn=talk.bin&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce"
@@ -122,7 +129,7 @@ func TestNodeServesMagnet(t *testing.T) {
 
 	user := openEngine(t, userNet, "user")
 	path := fetchLink(t, ctx, user, link, t.TempDir())
-	if got := fileSHA(t, path); got != sum {
+	if got := btlab.FileSHA(t, path); got != sum {
 		t.Fatal("file fetched through the bridge differs from the seeded one")
 	}
 
@@ -157,22 +164,22 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
 	const size = 6<<20 + 1234
-	sum := writePayload(t, filepath.Join(seedDir, "show.bin"), size, 8)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "show.bin"), size, 8)
 	tf := filepath.Join(dir, "show.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "show.bin"), tf, "", 16)
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port, "--max-overall-upload-limit=1M")
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	btlab.MakeTorrent(t, filepath.Join(seedDir, "show.bin"), tf, "", 16)
+	port := btlab.FreePort(t)
+	aria := btlab.StartAria2Seeder(t, tf, seedDir, port, "--max-overall-upload-limit=1M")
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
 	n := memnet.New()
 	bridgeNet, userNet := n.Node("bridge"), n.Node("user")
-	c := newTestClient(t, Config{DirPerInfoHash: true, MetadataDir: filepath.Join(dir, "meta")})
 	engine := openEngine(t, bridgeNet, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeNet,
-		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+	node, stop := serveNode(t, ctx, Config{Leech: bridge.Config{MetadataDir: filepath.Join(dir, "meta")}, Engine: engine, Transport: bridgeNet,
+		StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	defer stop()
+	c := node.Client()
 
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
 	s, err := OpenStream(ctx, userNet, node.Address(), magnet)
@@ -237,35 +244,31 @@ func TestNodeLinkBeforeLeechEnds(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
 	const size = 5<<20 + 4321
-	sum := writePayload(t, filepath.Join(seedDir, "talk.mkv"), size, 11)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "talk.mkv"), size, 11)
 	tf := filepath.Join(dir, "talk.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "talk.mkv"), tf, "", 16)
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port, "--max-overall-upload-limit=512K")
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	btlab.MakeTorrent(t, filepath.Join(seedDir, "talk.mkv"), tf, "", 16)
+	port := btlab.FreePort(t)
+	aria := btlab.StartAria2Seeder(t, tf, seedDir, port, "--max-overall-upload-limit=512K")
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	n := memnet.New()
 	bridgeNet, userNet := n.Node("bridge"), n.Node("user")
-	clientCfg := Config{DirPerInfoHash: true, DataDir: filepath.Join(dir, "leech"), MetadataDir: filepath.Join(dir, "meta")}
+	leechCfg := bridge.Config{DataDir: filepath.Join(dir, "leech"), MetadataDir: filepath.Join(dir, "meta")}
 	engineDir := filepath.Join(dir, "engine")
-	start := func() (*Client, *swarm.Engine, *Node, func()) {
-		c := newTestClient(t, clientCfg)
+	start := func() (*bridge.Client, *swarm.Engine, *Node, func()) {
 		e, err := swarm.Open(ctx, swarm.Config{DataDir: engineDir, Transport: bridgeNet, Reshare: true,
-			Logger: testLogger(t).With("engine", "bridge")})
+			Logger: btlab.Logger(t).With("engine", "bridge")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: e, Transport: bridgeNet,
-			StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
-		return c, e, node, func() {
+		node, stop := serveNode(t, ctx, Config{Leech: leechCfg, Engine: e, Transport: bridgeNet,
+			StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+		return node.Client(), e, node, func() {
 			stop()
 			if err := e.Close(); err != nil {
-				t.Error(err)
-			}
-			if err := c.Close(); err != nil {
 				t.Error(err)
 			}
 		}
@@ -310,7 +313,7 @@ func TestNodeLinkBeforeLeechEnds(t *testing.T) {
 	stop()
 	c, _, node, _ = start()
 	path := fetchLink(t, ctx, user, link, dest)
-	if fileSHA(t, path) != sum {
+	if btlab.FileSHA(t, path) != sum {
 		t.Fatal("the user's file differs from the seeded one")
 	}
 	again, err := singleLink(Request(ctx, userNet, node.Address(), magnet, nil))

@@ -1,4 +1,4 @@
-package bridge
+package node
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 
 func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 	t.Helper()
-	return nw.StartTor(t, func(c *onion.Config) { c.Logger = testLogger(t) })
+	return nw.StartTor(t, func(c *onion.Config) { c.Logger = btlab.Logger(t) })
 }
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a
@@ -38,25 +39,25 @@ func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 func TestNodeOverTor(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "lecture.bin"), 12<<20+5, 6)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "lecture.bin"), 12<<20+5, 6)
 	tf := filepath.Join(dir, "lecture.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "lecture.bin"), tf, "", 16)
-	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port,
+	btlab.MakeTorrent(t, filepath.Join(seedDir, "lecture.bin"), tf, "", 16)
+	port := btlab.FreePort(t)
+	trd := btlab.StartTransmission(t, filepath.Join(dir, "tr"), port,
 		map[string]any{"speed-limit-up-enabled": true, "speed-limit-up": 512})
-	trd.add(t, tf, seedDir)
-	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	trd.Add(t, tf, seedDir)
+	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
 	nw := testnet.Shared(t, testnet.Options{})
 	bridgeTor, userTor := torFor(t, nw), torFor(t, nw)
-	c := newTestClient(t, Config{DirPerInfoHash: true})
 	engine := openEngine(t, bridgeTor, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	// The operator's peer stands in for the node's DHT look-up.
-	node, stop := serveNode(t, ctx, NodeConfig{Client: c, Engine: engine, Transport: bridgeTor,
-		StateDir: filepath.Join(dir, "node"), Logger: testLogger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+	node, stop := serveNode(t, ctx, Config{Engine: engine, Transport: bridgeTor,
+		StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	defer stop()
+	c := node.Client()
 
 	start := time.Now()
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
@@ -136,7 +137,7 @@ func TestNodeOverTor(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if fileSHA(t, st.Path) != sum {
+	if btlab.FileSHA(t, st.Path) != sum {
 		t.Fatal("file fetched through the bridge over tor differs")
 	}
 	checkDiscreet(t, c.Counters())

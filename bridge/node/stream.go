@@ -1,4 +1,4 @@
-package bridge
+package node
 
 import (
 	"bufio"
@@ -15,75 +15,13 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/hydre-p2p/hydre/bridge"
 	"github.com/hydre-p2p/hydre/onion"
 )
 
 // maxInfoBytes bounds the info dictionary a node may send (a 1 TiB torrent
 // with 256 KiB pieces has 80 MiB of hashes; bridges refuse such sizes).
 const maxInfoBytes = 16 << 20
-
-// handleStream serves "stream <first piece> <magnet>": the info dictionary,
-// then the data from that piece on as the node verifies it, then the answer.
-func (n *Node) handleStream(ctx context.Context, c net.Conn, req string) {
-	first, magnet, _ := strings.Cut(req, " ")
-	start, err := strconv.Atoi(first)
-	if err != nil || start < 0 || !strings.HasPrefix(magnet, "magnet:") {
-		fmt.Fprintf(c, "error bad stream request\n")
-		return
-	}
-	m, err := metainfo.ParseMagnetUri(magnet)
-	if err != nil {
-		fmt.Fprintf(c, "error bad magnet link\n")
-		return
-	}
-	files, call := n.startFetch(ctx, m)
-	// Join the leech (or re-open the finished torrent from the metadata
-	// cache and the data on disk) for as long as this stream lasts.
-	t, err := n.cfg.Client.Add(ctx, "magnet:?xt=urn:btih:"+m.InfoHash.HexString())
-	if err != nil {
-		fmt.Fprintf(c, "error %s\n", err)
-		return
-	}
-	defer t.Drop()
-	t.AddPeers(n.cfg.Peers...) // checked by NewNode
-	if err := t.WaitInfo(ctx); err != nil {
-		fmt.Fprintf(c, "error %s\n", err)
-		return
-	}
-	if start >= t.NumPieces() {
-		fmt.Fprintf(c, "error first piece out of range\n")
-		return
-	}
-	info := t.t.Metainfo().InfoBytes
-	if _, err := fmt.Fprintf(c, "info %d\n", len(info)); err != nil {
-		return
-	}
-	if _, err := c.Write(info); err != nil {
-		return
-	}
-	r := t.NewReader(ctx, 8<<20)
-	defer r.Close()
-	off := int64(start) * t.PieceLength()
-	if _, err := r.Seek(off, io.SeekStart); err != nil {
-		return
-	}
-	if _, err := io.CopyN(c, r, t.Length()-off); err != nil {
-		return
-	}
-	if call != nil {
-		select {
-		case <-call.done:
-			files, err = call.files, call.err
-		case <-ctx.Done():
-			return
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(c, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
-		return
-	}
-	writeAnswer(c, files)
-}
 
 // Stream reads a torrent's data from a bridge node while the node leeches
 // it. Every piece is checked against the SHA-1 in the info dictionary,
@@ -138,7 +76,7 @@ func (s *Stream) connect(piece int, skip int64) error {
 	s.conn = c
 	s.stop = context.AfterFunc(s.ctx, func() { c.Close() })
 	s.atEnd = false
-	if _, err := fmt.Fprintf(c, "%sstream %d %s\n", bridgeProto, piece, s.magnet); err != nil {
+	if _, err := fmt.Fprintf(c, "%sstream %d %s\n", protoPrefix, piece, s.magnet); err != nil {
 		return fmt.Errorf("bridge stream: %w", err)
 	}
 	s.r = bufio.NewReaderSize(c, 64<<10)
@@ -148,7 +86,7 @@ func (s *Stream) connect(piece int, skip int64) error {
 	}
 	word, rest, _ := strings.Cut(line, " ")
 	if word == "error" {
-		return fmt.Errorf("bridge node: %s", rest)
+		return fmt.Errorf("bridge node: %s", Printable(rest))
 	}
 	size, err := strconv.Atoi(rest)
 	if word != "info" || err != nil || size <= 0 || size > maxInfoBytes {
@@ -289,15 +227,15 @@ func (s *Stream) Size() int64 { return s.info.TotalLength() }
 
 // Files lists the torrent's files: a multi-file torrent's data is its
 // files one after the other, in this order.
-func (s *Stream) Files() []File {
+func (s *Stream) Files() []bridge.File {
 	if !s.info.IsDir() {
-		return []File{{Path: s.info.BestName(), Length: s.info.TotalLength()}}
+		return []bridge.File{{Path: s.info.BestName(), Length: s.info.TotalLength()}}
 	}
-	var out []File
+	var out []bridge.File
 	var off int64
 	for _, f := range s.info.UpvertedFiles() {
 		path := strings.Join(append([]string{s.info.BestName()}, f.BestPath()...), "/")
-		out = append(out, File{Path: path, Offset: off, Length: f.Length})
+		out = append(out, bridge.File{Path: path, Offset: off, Length: f.Length})
 		off += f.Length
 	}
 	return out

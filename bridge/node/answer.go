@@ -1,4 +1,4 @@
-package bridge
+package node
 
 import (
 	"errors"
@@ -39,6 +39,10 @@ func (f FileLink) LocalDir() string {
 	}
 	return filepath.Join(dirs...)
 }
+
+// DisplayPath returns Path fit to show (Printable): the path comes from a
+// stranger's torrent.
+func (f FileLink) DisplayPath() string { return Printable(f.Path) }
 
 // writeAnswer sends a node's answer for files (docs/bridge.md):
 // "link <link>\n" for a single-file torrent, else one
@@ -97,7 +101,7 @@ func (a *answerReader) add(line string) ([]FileLink, error) {
 		}
 		return a.files, nil
 	case "error":
-		return nil, fmt.Errorf("bridge node: %s", rest)
+		return nil, fmt.Errorf("bridge node: %s", Printable(rest))
 	}
 	return nil, errNotAnswer
 }

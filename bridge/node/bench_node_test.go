@@ -1,4 +1,4 @@
-package bridge
+package node
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
@@ -41,17 +43,17 @@ func TestBenchBridgeNode(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("benchmark: set HYDRE_BENCH=1 (make bench)")
 	}
-	size := int64(envInt(t, "HYDRE_BENCH_BRIDGE_NODE_MIB", 64)) << 20
-	runs := envInt(t, "HYDRE_BENCH_RUNS", 3)
-	seedRate := envInt(t, "HYDRE_BENCH_BRIDGE_NODE_SEED_MIBS", 4)
+	size := int64(btlab.EnvInt(t, "HYDRE_BENCH_BRIDGE_NODE_MIB", 64)) << 20
+	runs := btlab.EnvInt(t, "HYDRE_BENCH_RUNS", 3)
+	seedRate := btlab.EnvInt(t, "HYDRE_BENCH_BRIDGE_NODE_SEED_MIBS", 4)
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "film.bin"), size, 11)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "film.bin"), size, 11)
 	tf := filepath.Join(dir, "film.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, "", 20)
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port, fmt.Sprintf("--max-overall-upload-limit=%dM", seedRate))
-	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	btlab.MakeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, "", 20)
+	port := btlab.FreePort(t)
+	aria := btlab.StartAria2Seeder(t, tf, seedDir, port, fmt.Sprintf("--max-overall-upload-limit=%dM", seedRate))
+	aria.Out.Wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf) + "&dn=film.bin"
 	peer := fmt.Sprintf("127.0.0.1:%d", port)
 
@@ -68,14 +70,14 @@ func TestBenchBridgeNode(t *testing.T) {
 		for _, r := range rs {
 			ds = append(ds, f(r))
 		}
-		return median(ds)
+		return btlab.Median(ds)
 	}
 	all := func(f func(nodeRun) time.Duration) string {
 		var ds []time.Duration
 		for _, r := range rs {
 			ds = append(ds, f(r))
 		}
-		return fmt.Sprint(roundAll(ds))
+		return fmt.Sprint(btlab.RoundAll(ds))
 	}
 	leech, link, whole, stream := med(func(r nodeRun) time.Duration { return r.leech }), med(func(r nodeRun) time.Duration { return r.link }),
 		med(func(r nodeRun) time.Duration { return r.whole }), med(func(r nodeRun) time.Duration { return r.stream })
@@ -147,7 +149,7 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 		}
 		if st.State == swarm.StateSeeding || st.State == swarm.StateDone { // at its final name
 			r.whole = time.Since(start)
-			if fileSHA(t, st.Path) != sum {
+			if btlab.FileSHA(t, st.Path) != sum {
 				t.Fatal("the file fetched through the bridge node differs")
 			}
 			break
@@ -179,28 +181,26 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 
 // startBenchNode starts a hidden bridge node with its own client and
 // engine, fetching from peer only; stop ends it.
-func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer string) (*Node, *Client, func()) {
+func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer string) (*Node, *bridge.Client, func()) {
 	t.Helper()
 	dir := t.TempDir()
-	c := newTestClient(t, Config{DirPerInfoHash: true, DataDir: filepath.Join(dir, "data")})
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: filepath.Join(dir, "engine"), Transport: tr,
-		DownloadDir: filepath.Join(dir, "dl"), Reshare: true, Logger: testLogger(t).With("engine", "bridge")})
+		DownloadDir: filepath.Join(dir, "dl"), Reshare: true, Logger: btlab.Logger(t).With("engine", "bridge")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, stopNode := serveNode(t, ctx, NodeConfig{Client: c, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
-		Logger: testLogger(t), Peers: []string{peer}})
-	return node, c, func() {
+	node, stopNode := serveNode(t, ctx, Config{Leech: bridge.Config{DataDir: filepath.Join(dir, "data")}, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
+		Logger: btlab.Logger(t), Peers: []string{peer}})
+	return node, node.Client(), func() {
 		stopNode()
 		if err := e.Close(); err != nil {
 			t.Error(err)
 		}
-		c.Close()
 	}
 }
 
 // watchLeech reports how long after start c's torrent had all size bytes.
-func watchLeech(ctx context.Context, c *Client, size int64, start time.Time) <-chan time.Duration {
+func watchLeech(ctx context.Context, c *bridge.Client, size int64, start time.Time) <-chan time.Duration {
 	out := make(chan time.Duration, 1)
 	go func() {
 		for ctx.Err() == nil {

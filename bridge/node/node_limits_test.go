@@ -1,4 +1,4 @@
-package bridge
+package node
 
 import (
 	"bytes"
@@ -12,17 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // limitsLab is a bridge node on the in-memory onion network whose only
 // BitTorrent peer is one aria2 process seeding every torrent of the test,
-// given to the node as an operator's peer (NodeConfig.Peers).
+// given to the node as an operator's peer (Config.Peers).
 type limitsLab struct {
 	dir     string
-	client  *Client
+	client  *bridge.Client
+	dataDir string // the leech's
+	engine  *swarm.Engine
 	node    *Node
 	user    onion.Transport
 	magnets map[string]string // by file name
@@ -31,7 +36,7 @@ type limitsLab struct {
 // startLimitsLab makes one torrent per entry of sizes (a name ending in
 // "/" is a folder of two files), seeds them all with one aria2c and starts
 // a node with cfg's limits.
-func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, cfg NodeConfig) *limitsLab {
+func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, cfg Config) *limitsLab {
 	t.Helper()
 	lab := &limitsLab{dir: t.TempDir(), magnets: map[string]string{}}
 	seedDir := filepath.Join(lab.dir, "seed")
@@ -41,31 +46,33 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 		seed++
 		path := filepath.Join(seedDir, strings.TrimSuffix(name, "/"))
 		if strings.HasSuffix(name, "/") {
-			writePayload(t, filepath.Join(path, "part1.bin"), size, seed)
-			writePayload(t, filepath.Join(path, "part2.bin"), size/2, seed+100)
+			btlab.WritePayload(t, filepath.Join(path, "part1.bin"), size, seed)
+			btlab.WritePayload(t, filepath.Join(path, "part2.bin"), size/2, seed+100)
 		} else {
-			writePayload(t, path, size, seed)
+			btlab.WritePayload(t, path, size, seed)
 		}
 		tf := filepath.Join(lab.dir, strings.TrimSuffix(name, "/")+".torrent")
-		makeTorrent(t, path, tf, "", 16)
+		btlab.MakeTorrent(t, path, tf, "", 16)
 		torrents = append(torrents, tf)
 		lab.magnets[name] = "magnet:?xt=urn:btih:" + mustInfoHash(t, tf)
 	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, torrents[0], seedDir, port, torrents[1:]...)
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	port := btlab.FreePort(t)
+	aria := btlab.StartAria2Seeder(t, torrents[0], seedDir, port, torrents[1:]...)
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
 	mn := memnet.New()
 	bridgeNet := mn.Node("bridge")
 	lab.user = mn.Node("user")
-	lab.client = newTestClient(t, Config{DirPerInfoHash: true, MetadataDir: filepath.Join(lab.dir, "meta")})
-	cfg.Client = lab.client
-	cfg.Engine = openEngine(t, bridgeNet, "bridge")
+	lab.dataDir = filepath.Join(lab.dir, "leech")
+	cfg.Leech.DataDir, cfg.Leech.MetadataDir = lab.dataDir, filepath.Join(lab.dir, "meta")
+	lab.engine = openEngine(t, bridgeNet, "bridge")
+	cfg.Engine = lab.engine
 	cfg.Transport = bridgeNet
 	cfg.StateDir = filepath.Join(lab.dir, "node")
 	cfg.Peers = []string{fmt.Sprintf("127.0.0.1:%d", port)}
-	cfg.Logger = testLogger(t)
+	cfg.Logger = btlab.Logger(t)
 	lab.node, _ = serveNode(t, ctx, cfg)
+	lab.client = lab.node.Client()
 	return lab
 }
 
@@ -134,7 +141,7 @@ func TestNodeDiskQuota(t *testing.T) {
 	defer cancel()
 	const mib = 1 << 20
 	lab := startLimitsLab(t, ctx, map[string]int64{"a.bin": mib + 3, "b.bin": mib + 5, "c.bin": 3 * mib, "d.bin": mib + 7},
-		NodeConfig{DiskQuota: 2*mib + mib/2})
+		Config{DiskQuota: 2*mib + mib/2})
 
 	linkA, err := lab.request(t, ctx, "a.bin")
 	if err != nil {
@@ -158,14 +165,14 @@ func TestNodeDiskQuota(t *testing.T) {
 	if _, ok := cached[lab.infoHash("a.bin")]; !ok {
 		t.Fatal("a, asked for more recently than b, was evicted")
 	}
-	if _, err := os.Stat(filepath.Join(lab.client.cfg.DataDir, lab.infoHash("b.bin"))); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(lab.dataDir, lab.infoHash("b.bin"))); !os.IsNotExist(err) {
 		t.Fatalf("b's data still on disk: %v", err)
 	}
 	lb, err := hcrypto.ParseLink(linkB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lab.node.cfg.Engine.Status(lb.ID); err == nil {
+	if _, err := lab.engine.Status(lb.ID); err == nil {
 		t.Fatal("b is still shared by the node's engine")
 	}
 
@@ -173,7 +180,7 @@ func TestNodeDiskQuota(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), ErrNoSpace.Error()) || !strings.Contains(err.Error(), fmt.Sprint(3*mib)) {
 		t.Fatalf("torrent over the quota: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(lab.client.cfg.DataDir, lab.infoHash("c.bin"))); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(lab.dataDir, lab.infoHash("c.bin"))); !os.IsNotExist(err) {
 		t.Fatalf("refused torrent wrote data: %v", err)
 	}
 	if lab.client.Counters().BytesDownloaded > 4*mib {
@@ -196,7 +203,7 @@ func TestNodeDiskQuota(t *testing.T) {
 	if total > 2*mib+mib/2 {
 		t.Fatalf("cache holds %d bytes, over the quota", total)
 	}
-	if st, err := lab.node.cfg.Engine.Status(lb2.ID); err != nil || st.Size != mib+5 {
+	if st, err := lab.engine.Status(lb2.ID); err != nil || st.Size != mib+5 {
 		t.Fatalf("b fetched again: %+v %v", st, err)
 	}
 	checkDiscreet(t, lab.client.Counters())
@@ -211,7 +218,7 @@ func TestNodeDiskQuota(t *testing.T) {
 func TestNodeMultiFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1<<20 + 11}, NodeConfig{})
+	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1<<20 + 11}, Config{})
 	files, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +237,7 @@ func TestNodeMultiFile(t *testing.T) {
 		if want := filepath.Join(dest, filepath.FromSlash(f.Path)); got != want {
 			t.Fatalf("%s saved as %s, want %s", f.Path, got, want)
 		}
-		if fileSHA(t, got) != fileSHA(t, filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path))) {
+		if btlab.FileSHA(t, got) != btlab.FileSHA(t, filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path))) {
 			t.Fatalf("%s differs from the seeded file", f.Path)
 		}
 	}
@@ -274,7 +281,7 @@ func TestNodeMultiFile(t *testing.T) {
 func TestNodeMaxFiles(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1 << 20}, NodeConfig{MaxFiles: 1})
+	lab := startLimitsLab(t, ctx, map[string]int64{"album/": 1 << 20}, Config{MaxFiles: 1})
 	_, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
 	if err == nil || !strings.Contains(err.Error(), "too many files") || !strings.Contains(err.Error(), "2 files") {
 		t.Fatalf("torrent over the file limit: %v", err)
@@ -286,7 +293,7 @@ func TestNodeMaxFiles(t *testing.T) {
 	if n := lab.client.Counters().BytesDownloaded; n != 0 {
 		t.Fatalf("node leeched %d bytes of a refused torrent", n)
 	}
-	if _, err := os.Stat(filepath.Join(lab.client.cfg.DataDir, lab.infoHash("album/"))); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(lab.dataDir, lab.infoHash("album/"))); !os.IsNotExist(err) {
 		t.Fatalf("refused torrent wrote data: %v", err)
 	}
 }
@@ -296,7 +303,7 @@ func TestNodeMaxFiles(t *testing.T) {
 func TestNodeCacheExpiry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	lab := startLimitsLab(t, ctx, map[string]int64{"old.bin": 512<<10 + 1}, NodeConfig{CacheTTL: 2 * time.Second})
+	lab := startLimitsLab(t, ctx, map[string]int64{"old.bin": 512<<10 + 1}, Config{CacheTTL: 2 * time.Second})
 	link, err := lab.request(t, ctx, "old.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +312,7 @@ func TestNodeCacheExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dataDir := filepath.Join(lab.client.cfg.DataDir, lab.infoHash("old.bin"))
+	dataDir := filepath.Join(lab.dataDir, lab.infoHash("old.bin"))
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		_, cached := lab.cached()[lab.infoHash("old.bin")]
 		_, statErr := os.Stat(dataDir)
@@ -316,7 +323,53 @@ func TestNodeCacheExpiry(t *testing.T) {
 			t.Fatalf("content not expired after 20 s (cached %v, data %v)", cached, statErr)
 		}
 	}
-	if _, err := lab.node.cfg.Engine.Status(l.ID); err == nil {
+	if _, err := lab.engine.Status(l.ID); err == nil {
 		t.Fatal("expired content still shared")
 	}
+}
+
+// TestNodeMaxContents caps a node at 3 contents (one per file, each an
+// onion service of its own): two single-file torrents and then a folder of
+// two files evict the least recently asked for of the first two, which
+// stops being shared and loses its data; a torrent of more files than the
+// cap is refused before any piece is fetched.
+func TestNodeMaxContents(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	lab := startLimitsLab(t, ctx, map[string]int64{"one.bin": 512<<10 + 1, "two.bin": 512<<10 + 2, "album/": 512<<10 + 3},
+		Config{MaxContents: 3})
+	linkOne, err := lab.request(t, ctx, "one.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.request(t, ctx, "two.bin"); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("folder of two files: %v, %v", files, err)
+	}
+	lab.waitFetched(t, ctx, "album/")
+	cached := lab.cached()
+	if _, ok := cached[lab.infoHash("one.bin")]; ok {
+		t.Fatal("one, the least recently asked for, was not evicted")
+	}
+	contents := 0
+	for _, cl := range cached {
+		contents += len(cl.Files)
+	}
+	if contents != 3 {
+		t.Fatalf("the node shares %d contents, want 3", contents)
+	}
+	l, err := hcrypto.ParseLink(linkOne)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lab.engine.Status(l.ID); err == nil {
+		t.Fatal("the evicted content is still shared")
+	}
+	if _, err := os.Stat(filepath.Join(lab.dataDir, lab.infoHash("one.bin"))); !os.IsNotExist(err) {
+		t.Fatalf("the evicted content's data is still on disk: %v", err)
+	}
+	checkDiscreet(t, lab.client.Counters())
 }
