@@ -187,3 +187,43 @@ func TestHostileNames(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteErrorGivesUp leeches a torrent whose two files cannot both
+// exist ("d/x" is a file and the folder of "d/x/y"): the write error that
+// follows cannot be avoided by names. The library's own answer disabled
+// the download and then panicked (piece request order has {} and pending
+// pieces has ...); the torrent is now given up with the error, and the
+// client leeches another torrent afterwards.
+func TestWriteErrorGivesUp(t *testing.T) {
+	dir := t.TempDir()
+	h := writeHostileTorrent(t, dir, "d", []hostileFile{{path: []string{"x"}, size: 100000}, {path: []string{"x", "y"}, size: 100000}}, 1<<15, nil)
+	peer := h.seed(t)
+	c := newTestClient(t, Config{DataDir: filepath.Join(dir, "leech")})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bt, err := c.Add(ctx, h.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt.AddPeers(peer)
+	select {
+	case <-bt.Failed():
+		t.Logf("given up: %v", bt.Err())
+	case <-bt.Done():
+		t.Fatal("a torrent whose files cannot both exist completed")
+	case <-ctx.Done():
+		t.Fatalf("neither given up nor complete: %d of %d bytes", bt.BytesCompleted(), bt.Length())
+	}
+	if !strings.Contains(bt.Err().Error(), "write torrent data") && !strings.Contains(bt.Err().Error(), "storage") {
+		t.Errorf("Err = %v, want the write or storage error", bt.Err())
+	}
+	// The client goes on: another torrent from another seeder completes.
+	g := writeHostileTorrent(t, t.TempDir(), "good.bin", []hostileFile{{size: 200000}}, 1<<15, nil)
+	gpeer := g.seed(t)
+	gt, err := c.Add(ctx, g.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt.AddPeers(gpeer)
+	waitDone(t, ctx, gt, gt.Files()[0].DiskPath, g.sums[0])
+}

@@ -7,12 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/anacrolix/torrent/storage"
-
-	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
 // maxDiskName bounds each element of an on-disk path, in bytes: below the
@@ -91,12 +90,11 @@ func mapDiskPaths(info *metainfo.Info) map[string]string {
 	return out
 }
 
-// diskName makes one path element safe: crypto.SanitizeName's rules (no
-// separators, control characters, "." or "..", device names), then at most
+// diskName makes one path element safe (cleanName), then bounds it to
 // maxDiskName bytes, the extension kept and a short hash of the original
 // added so two long names that share a beginning stay apart.
 func diskName(s string) string {
-	clean := hcrypto.SanitizeName(s)
+	clean := cleanName(s)
 	if len(clean) <= maxDiskName {
 		return clean
 	}
@@ -113,4 +111,56 @@ func diskName(s string) string {
 		base = base[:len(base)-size]
 	}
 	return base + tag + ext
+}
+
+// cleanName makes one path element safe to create on any desktop system,
+// by the rules of the sealed format's names (package crypto, which this
+// package may not import): invalid UTF-8 becomes U+FFFD; separators,
+// characters Windows forbids, control characters and line separators
+// become "_"; format characters (bidi marks, zero-width) are removed;
+// leading white space and trailing white space and dots are trimmed, so
+// "." and ".." cannot remain; an empty result is "unnamed"; a Windows
+// device name or a leading "-" gets a "_" prefix.
+func cleanName(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+		case r == '/' || r == '\\' || strings.ContainsRune(`<>:"|?*`, r), unicode.IsControl(r),
+			r == '\u2028', r == '\u2029':
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := strings.TrimLeftFunc(b.String(), unicode.IsSpace)
+	out = strings.TrimRightFunc(out, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	switch {
+	case out == "":
+		return "unnamed"
+	case isDeviceName(out) || strings.HasPrefix(out, "-"):
+		return "_" + out
+	}
+	return out
+}
+
+// isDeviceName reports whether Windows takes name (with any extension) for
+// a device.
+func isDeviceName(name string) bool {
+	base, _, _ := strings.Cut(name, ".")
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) {
+		d := base[3]
+		return d >= '0' && d <= '9'
+	}
+	if r, size := utf8.DecodeLastRuneInString(base); len(base) > 3 && len(base) == 3+size &&
+		(strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && strings.ContainsRune("¹²³", r) {
+		return true
+	}
+	return false
 }
