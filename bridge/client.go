@@ -121,6 +121,7 @@ type Client struct {
 
 	storage storage.ClientImplCloser // ours to close; nil when the library made its own
 	names   diskNames                // safe on-disk names of the torrents' files
+	meta    metadataWatch            // magnets' info dictionaries as peers send them
 
 	wire wireStats
 	dht  dhtStats
@@ -325,6 +326,7 @@ func (d *peerDialer) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	}
 	wc := newWireConn(nc, &d.c.wire, d.c.fp)
 	wc.onClose = d.c.forget
+	wc.onMetadata = func(ih [20]byte, payload []byte) { d.c.onMetadataPiece(ih, payload) }
 	d.c.mu.Lock()
 	d.c.conns[wc] = ap
 	d.c.mu.Unlock()

@@ -61,6 +61,9 @@ type wireConn struct {
 
 	peerFast     atomic.Bool
 	peerMetaID   atomic.Uint32 // peer's ut_metadata extension number, 0 if none
+	libMetaID    atomic.Uint32 // the library's ut_metadata number (what peers' messages carry once read)
+	infoHash     [20]byte      // from the peer's handshake, set before any message is read
+	onMetadata   func(ih [20]byte, payload []byte)
 	peerPexID    atomic.Uint32
 	peerPunchID  atomic.Uint32
 	interested   atomic.Bool
@@ -186,6 +189,7 @@ func (c *wireConn) filterExtended(out, msg []byte) []byte {
 			c.suppress()
 			return out
 		}
+		c.libMetaID.Store(uint32(libMeta))
 		if m := c.fp.MetadataID; libMeta != 0 && m > 0 && m < 256 && m != libMeta {
 			// Peers now send metadata messages numbered m: the reader
 			// gives them back the library's number, and the other way
@@ -260,6 +264,9 @@ func (c *wireConn) onIncoming(ev inEvent) {
 	switch ev.kind {
 	case evHandshake:
 		c.peerFast.Store(len(ev.payload) >= 28 && ev.payload[27]&0x04 != 0)
+		if len(ev.payload) >= 48 {
+			c.infoHash = [20]byte(ev.payload[28:48])
+		}
 		return
 	}
 	if t := c.w.trace; t != nil {
@@ -282,6 +289,10 @@ func (c *wireConn) onIncoming(ev inEvent) {
 	case msgExtended:
 		if len(ev.payload) >= 2 && ev.payload[1] == 0 {
 			c.learnPeerExtensions(ev.payload[2:])
+		}
+		if id := c.libMetaID.Load(); id != 0 && len(ev.payload) >= 2 && uint32(ev.payload[1]) == id &&
+			len(ev.payload) == ev.length && c.onMetadata != nil {
+			c.onMetadata(c.infoHash, ev.payload[2:])
 		}
 	}
 }
