@@ -2,14 +2,12 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -204,6 +202,7 @@ func (t *Torrent) fail(err error) {
 		t.failErr = err
 		t.mu.Unlock()
 		t.c.log.Warn("torrent given up", "infohash", t.InfoHash(), "err", err)
+		t.c.meta.forget(t.ih)
 		t.finishInfo(err)
 		close(t.failed)
 		t.cancel()
@@ -215,6 +214,9 @@ func (t *Torrent) fail(err error) {
 			go func() {
 				defer t.c.wg.Done()
 				if lt := t.t; lt != nil {
+					if info := lt.Info(); info != nil {
+						t.c.names.forget(info)
+					}
 					lt.Drop()
 				}
 			}()
@@ -371,6 +373,7 @@ func (t *Torrent) remove() {
 	if info := t.t.Info(); info != nil {
 		t.c.names.forget(info)
 	}
+	t.c.meta.forget(t.ih)
 	t.t.Drop()
 }
 
@@ -472,60 +475,5 @@ func (t *Torrent) findPeers(ctx context.Context) {
 		case <-retry.C:
 			t.reoffer()
 		}
-	}
-}
-
-func (c *Client) infoPath(ih metainfo.Hash) string {
-	return filepath.Join(c.cfg.MetadataDir, ih.HexString()+".info")
-}
-
-// cachedInfo returns the cached info dictionary of ih if it is there and
-// hashes to ih, and marks it as asked for (its modification time).
-func (c *Client) cachedInfo(ih metainfo.Hash) []byte {
-	if c.cfg.MetadataDir == "" {
-		return nil
-	}
-	p := c.infoPath(ih)
-	b, err := os.ReadFile(p)
-	if err != nil || sha1.Sum(b) != ih {
-		return nil
-	}
-	if _, err := checkInfoBytes(b); err != nil {
-		c.log.Warn("ignoring cached torrent metadata", "err", err)
-		return nil
-	}
-	now := time.Now()
-	os.Chtimes(p, now, now)
-	return b
-}
-
-// cacheInfo stores an info dictionary that hashes to ih.
-func (c *Client) cacheInfo(ih metainfo.Hash, b []byte) {
-	if c.cfg.MetadataDir == "" || len(b) == 0 || sha1.Sum(b) != ih {
-		return
-	}
-	p := c.infoPath(ih)
-	if _, err := os.Stat(p); err == nil {
-		return
-	}
-	if err := os.MkdirAll(c.cfg.MetadataDir, 0o700); err != nil {
-		c.log.Warn("cache torrent metadata", "err", err)
-		return
-	}
-	f, err := os.CreateTemp(c.cfg.MetadataDir, filepath.Base(p)+".*.tmp")
-	if err != nil {
-		c.log.Warn("cache torrent metadata", "err", err)
-		return
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		c.log.Warn("cache torrent metadata", "err", err)
 	}
 }
