@@ -142,12 +142,22 @@ func benchTransmissionSeeder(t *testing.T) string {
 	aria := startAria2Seeder(t, tf, seedDir, ariaPort)
 	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
-	var fromTr, fromAria []time.Duration
+	var fromTr, fromAria, firstTr, firstAria []time.Duration
 	for i := range runs {
-		fromAria = append(fromAria, benchDiscreet(t, tf, fmt.Sprintf("127.0.0.1:%d", ariaPort)))
-		fromTr = append(fromTr, benchDiscreet(t, tf, fmt.Sprintf("127.0.0.1:%d", trPort)))
-		t.Logf("run %d: from aria2 %v, from Transmission %v", i, fromAria[i], fromTr[i])
+		d, f := benchDiscreetFirst(t, tf, fmt.Sprintf("127.0.0.1:%d", ariaPort))
+		fromAria, firstAria = append(fromAria, d), append(firstAria, f)
+		d, f = benchDiscreetFirst(t, tf, fmt.Sprintf("127.0.0.1:%d", trPort))
+		fromTr, firstTr = append(fromTr, d), append(firstTr, f)
+		t.Logf("run %d: from aria2 %v (first data at %v), from Transmission %v (first data at %v)", i, fromAria[i], firstAria[i], fromTr[i], firstTr[i])
 	}
+	after := func(total, first []time.Duration) []time.Duration {
+		var out []time.Duration
+		for i := range total {
+			out = append(out, total[i]-first[i])
+		}
+		return out
+	}
+	dataTr, dataAria := after(fromTr, firstTr), after(fromAria, firstAria)
 	mt, ma := median(fromTr), median(fromAria)
 	trVersion, _ := exec.Command("transmission-daemon", "--version").CombinedOutput()
 	var b strings.Builder
@@ -157,10 +167,21 @@ func benchTransmissionSeeder(t *testing.T) string {
 	fmt.Fprintf(&b, "| aria2 %s | %v | %.1f | %v |\n", aria2Version(), ma.Round(time.Millisecond), float64(size)/ma.Seconds()/(1<<20), roundAll(fromAria))
 	fmt.Fprintf(&b, "| %s | %v | %.1f | %v |\n", strings.TrimSpace(strings.SplitN(string(trVersion), "\n", 2)[0]), mt.Round(time.Millisecond), float64(size)/mt.Seconds()/(1<<20), roundAll(fromTr))
 	fmt.Fprintf(&b, "\nTransmission/aria2, ratio of the medians: **%.2f** (goal <= 1.5).\n", float64(mt)/float64(ma))
+	fmt.Fprintf(&b, "\nFirst piece data after: aria2 %v, Transmission %v (it unchokes a new peer at its 10 s rechoke). From the first data to the end: aria2 median %v %v, Transmission median %v %v, ratio %.2f.\n",
+		roundAll(firstAria), roundAll(firstTr), median(dataAria).Round(time.Millisecond), roundAll(dataAria),
+		median(dataTr).Round(time.Millisecond), roundAll(dataTr), float64(median(dataTr))/float64(median(dataAria)))
 	return b.String()
 }
 
 func benchDiscreet(t *testing.T, tf, seeder string) time.Duration {
+	d, _ := benchDiscreetFirst(t, tf, seeder)
+	return d
+}
+
+// benchDiscreetFirst times one discreet leech of tf from seeder alone, and
+// the part of it before the first piece data arrived (a seeder's unchoke
+// delay: Transmission unchokes a new peer at its next 10 s rechoke).
+func benchDiscreetFirst(t *testing.T, tf, seeder string) (total, first time.Duration) {
 	c := newTestClient(t, Config{Logger: testLogger(t), DataDir: t.TempDir()})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -171,14 +192,23 @@ func benchDiscreet(t *testing.T, tf, seeder string) time.Duration {
 		t.Fatal(err)
 	}
 	bt.AddPeers(seeder)
-	select {
-	case <-bt.Done():
-	case <-ctx.Done():
-		t.Fatal("discreet bench download timed out")
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-bt.Done():
+			done = true
+		case <-tick.C:
+			if first == 0 && c.Counters().BytesDownloaded > 0 {
+				first = time.Since(start)
+			}
+		case <-ctx.Done():
+			t.Fatal("discreet bench download timed out")
+		}
 	}
-	d := time.Since(start)
+	total = time.Since(start)
 	checkDiscreet(t, c.Counters())
-	return d
+	return total, first
 }
 
 func benchNormal(t *testing.T, tf, seeder string) time.Duration {
