@@ -303,6 +303,9 @@ func (tr *transmission) remote(args ...string) (string, error) {
 	return string(b), err
 }
 
+// peerAddr is the daemon's peer address for a peer port it was given.
+func (tr *transmission) peerAddr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
 // add adds a torrent whose data is (or will be) in dataDir.
 func (tr *transmission) add(t testing.TB, torrentPath, dataDir string) {
 	t.Helper()
