@@ -10,7 +10,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestLimitMiddlesOnly checks the bottleneck model the swarm benchmarks rely
@@ -18,7 +18,7 @@ import (
 // authorities, take a rate-limited relay as middle, and one stream cannot
 // beat the relays' limit.
 func TestLimitMiddlesOnly(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	const limit = 512 << 10 // bytes/s
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -28,7 +28,7 @@ func TestLimitMiddlesOnly(t *testing.T) {
 	}
 	defer nw.Close()
 	start := func() *onion.Tor {
-		return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
+		return testkit.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
 	}
 	a, b := start(), start()
 	l, err := a.Listen(ctx, onion.ServiceConfig{})

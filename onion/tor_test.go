@@ -22,12 +22,12 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if err := testnettest.CloseShared(); err != nil {
+	if err := testkit.CloseShared(); err != nil {
 		fmt.Fprintln(os.Stderr, "close test network:", err)
 	}
 	os.Exit(code)
@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 // waits for its bootstrap; it is closed at the end of the test.
 func startTor(t *testing.T, dataDir string) *onion.Tor {
 	t.Helper()
-	return testnettest.StartTor(t, testnettest.Shared(t, testnet.Options{}), func(c *onion.Config) {
+	return testkit.StartTor(t, testkit.Shared(t, testnet.Options{}), func(c *onion.Config) {
 		if dataDir != "" {
 			c.DataDir = dataDir
 		}
@@ -302,7 +302,7 @@ func TestStartWithoutTor(t *testing.T) {
 }
 
 func TestAttachControlPassword(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	// hash of "right horse", made with tor --hash-password
 	const hashed = "16:8CAF2DFEE609A51160B2638B2175569BF83939BC90B80A58C5A64D02D8"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -357,7 +357,7 @@ func TestAttachControlPassword(t *testing.T) {
 }
 
 func TestDialRefusesClearnet(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tor, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Torrc: []string{"DisableNetwork 1"}})
@@ -455,7 +455,7 @@ func TestServiceStreamLimit(t *testing.T) {
 // authentication is refused rather than used silently. onion.Start refuses
 // to manage such a tor too, so the test starts this one itself.
 func TestAttachRefusesNoAuth(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	dir := t.TempDir()
 	portFile := filepath.Join(dir, "control-port")
 	torrc := fmt.Sprintf("DataDirectory %s\nControlPort 127.0.0.1:auto\nControlPortWriteToFile %s\n"+

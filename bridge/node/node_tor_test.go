@@ -15,19 +15,19 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	testnettest.CloseShared()
+	testkit.CloseShared()
 	os.Exit(code)
 }
 
 func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 	t.Helper()
-	return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = btlab.Logger(t) })
+	return testkit.StartTor(t, nw, func(c *onion.Config) { c.Logger = btlab.Logger(t) })
 }
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a
@@ -49,7 +49,7 @@ func TestNodeOverTor(t *testing.T) {
 	trd.Add(t, tf, seedDir)
 	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
-	nw := testnettest.Shared(t, testnet.Options{})
+	nw := testkit.Shared(t, testnet.Options{})
 	bridgeTor, userTor := torFor(t, nw), torFor(t, nw)
 	engine := openEngine(t, bridgeTor, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

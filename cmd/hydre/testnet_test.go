@@ -11,14 +11,14 @@ import (
 	"testing"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestTestnetUpTorStatusDown drives the README's commands: a detached
 // network that outlives "up", used by another command through --testnet,
 // then stopped by "down" with nothing left running.
 func TestTestnetUpTorStatusDown(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	dir := filepath.Join(t.TempDir(), "net")
 	home := t.TempDir()
 	hydre := func(args ...string) (string, int) {
@@ -70,7 +70,7 @@ func TestMain(m *testing.M) {
 // a process of their own, a tor bootstraps through them, and "down" ends
 // them with the tors.
 func TestTestnetUpLatency(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	t.Setenv("HYDRE_TEST_AS_HYDRE", "1") // for the delays process only
 	dir := filepath.Join(t.TempDir(), "net")
 	home := t.TempDir()

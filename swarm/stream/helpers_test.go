@@ -14,13 +14,13 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	testnettest.CloseShared()
+	testkit.CloseShared()
 	os.Exit(code)
 }
 

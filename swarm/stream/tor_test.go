@@ -11,21 +11,21 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // limitedNet is the private network of these tests: middle relays at
 // 1 MiB/s, guards fast, as on the real network.
 func limitedNet(t testing.TB) *testnet.Network {
-	return testnettest.Shared(t, testnet.Options{RelayBandwidth: 1 << 20, LimitMiddlesOnly: true})
+	return testkit.Shared(t, testnet.Options{RelayBandwidth: 1 << 20, LimitMiddlesOnly: true})
 }
 
 // torFor starts a tor that joins nw (one that does not bootstrap is
-// replaced once: see testnettest.StartTor).
+// replaced once: see testkit.StartTor).
 func torFor(t testing.TB, nw *testnet.Network) *onion.Tor {
 	t.Helper()
-	return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
+	return testkit.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
 }
 
 func needPrograms(t testing.TB, progs ...string) {
