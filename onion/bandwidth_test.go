@@ -3,6 +3,7 @@ package onion_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -22,13 +23,13 @@ func TestLimitMiddlesOnly(t *testing.T) {
 	const limit = 512 << 10 // bytes/s
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir(), RelayBandwidth: limit, LimitMiddlesOnly: true, Logger: testLogger(t)})
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir(), RelayBandwidth: limit, LimitMiddlesOnly: true, Logger: testkit.LoggerAt(t, slog.LevelWarn)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nw.Close()
 	start := func() *onion.Tor {
-		return testkit.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
+		return testkit.StartTor(t, nw)
 	}
 	a, b := start(), start()
 	l, err := a.Listen(ctx, onion.ServiceConfig{})

@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"context"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,22 +12,15 @@ import (
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testkit.CloseShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // torFor starts a tor that joins the private network nw.
-func torFor(t *testing.T, nw *testnet.Network) *onion.Tor { return torForWith(t, nw, nil) }
+func torFor(t *testing.T, nw *testnet.Network) *onion.Tor { return testkit.StartTor(t, nw) }
 
 // torForWith starts a tor that joins nw with extra torrc lines.
 func torForWith(t *testing.T, nw *testnet.Network, torrc []string) *onion.Tor {
 	t.Helper()
-	return testkit.StartTor(t, nw, func(c *onion.Config) {
-		c.Torrc = append(c.Torrc, torrc...)
-		c.Logger = testLogger(t)
-	})
+	return testkit.StartTor(t, nw, func(c *onion.Config) { c.Torrc = append(c.Torrc, torrc...) })
 }
 
 // torNode is an engine over a tor of the private network.

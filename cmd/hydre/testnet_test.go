@@ -63,7 +63,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HYDRE_TEST_AS_HYDRE") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	testkit.Main(m)
 }
 
 // TestTestnetUpLatency: with --latency, the delay proxies outlive "up" in

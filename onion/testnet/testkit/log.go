@@ -70,8 +70,8 @@ func guardGlobal() {
 type globalGuard struct{}
 
 func (globalGuard) Enabled(context.Context, slog.Level) bool { return true }
-func (globalGuard) WithAttrs([]slog.Attr) slog.Handler        { return globalGuard{} }
-func (globalGuard) WithGroup(string) slog.Handler             { return globalGuard{} }
+func (globalGuard) WithAttrs([]slog.Attr) slog.Handler       { return globalGuard{} }
+func (globalGuard) WithGroup(string) slog.Handler            { return globalGuard{} }
 
 func (globalGuard) Handle(_ context.Context, r slog.Record) error {
 	panic(fmt.Sprintf("testkit: %q logged through the global slog logger: pass a *slog.Logger in the configuration", r.Message))
