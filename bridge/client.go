@@ -210,13 +210,13 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	// the end: a bridge node shares each file while it arrives (a live
 	// share reads the pieces the client verified), so the file must keep
 	// its name from the first piece on.
-	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false),
-		Logger: c.log.With("part", "storage")} // nil would mean slog.Default()
+	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false)}
 	if c.cfg.DirPerInfoHash {
 		opts.TorrentDirMaker = func(base string, _ *metainfo.Info, ih metainfo.Hash) string {
 			return filepath.Join(base, ih.HexString())
 		}
 	}
+	opts.Logger = c.log.With("part", "storage") // nil would mean slog.Default()
 	c.storage = storage.NewFileOpts(opts)
 	cc.DefaultStorage = c.storage
 	cc.Slogger = c.log.With("part", "anacrolix")

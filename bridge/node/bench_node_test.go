@@ -49,7 +49,7 @@ func TestBenchBridgeNode(t *testing.T) {
 	seedRate := btlab.EnvInt(t, "HYDRE_BENCH_BRIDGE_NODE_SEED_MIBS", 4)
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := testkit.WritePayload(t, filepath.Join(seedDir, "film.bin"), size, 11)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "film.bin"), size, 11)
 	tf := filepath.Join(dir, "film.torrent")
 	btlab.MakeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, "", 20)
 	port := btlab.FreePort(t)
@@ -150,7 +150,7 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 		}
 		if st.State == swarm.StateSeeding || st.State == swarm.StateDone { // at its final name
 			r.whole = time.Since(start)
-			if testkit.FileSHA(t, st.Path) != sum {
+			if btlab.FileSHA(t, st.Path) != sum {
 				t.Fatal("the file fetched through the bridge node differs")
 			}
 			break
@@ -186,12 +186,12 @@ func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer 
 	t.Helper()
 	dir := t.TempDir()
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: filepath.Join(dir, "engine"), Transport: tr,
-		DownloadDir: filepath.Join(dir, "dl"), Reshare: true, Logger: testkit.Logger(t).With("engine", "bridge")})
+		DownloadDir: filepath.Join(dir, "dl"), Reshare: true, Logger: btlab.Logger(t).With("engine", "bridge")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	node, stopNode := serveNode(t, ctx, Config{Leech: bridge.Config{DataDir: filepath.Join(dir, "data")}, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
-		Logger: testkit.Logger(t), Peers: []string{peer}})
+		Logger: btlab.Logger(t), Peers: []string{peer}})
 	return node, node.Client(), func() {
 		stopNode()
 		if err := e.Close(); err != nil {

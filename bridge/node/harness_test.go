@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/hydre-p2p/hydre/bridge"
-	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 // leechConfig completes the configuration of a test node's discreet
@@ -18,7 +18,7 @@ func leechConfig(t testing.TB, cfg bridge.Config) bridge.Config {
 		cfg.DataDir = t.TempDir()
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = testkit.Logger(t)
+		cfg.Logger = btlab.Logger(t)
 	}
 	cfg.DialFrom = "127.0.0.1"
 	// Tests never reach a public DHT router: look-ups start from loopback

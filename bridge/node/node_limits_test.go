@@ -17,7 +17,6 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -47,10 +46,10 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 		seed++
 		path := filepath.Join(seedDir, strings.TrimSuffix(name, "/"))
 		if strings.HasSuffix(name, "/") {
-			testkit.WritePayload(t, filepath.Join(path, "part1.bin"), size, seed)
-			testkit.WritePayload(t, filepath.Join(path, "part2.bin"), size/2, seed+100)
+			btlab.WritePayload(t, filepath.Join(path, "part1.bin"), size, seed)
+			btlab.WritePayload(t, filepath.Join(path, "part2.bin"), size/2, seed+100)
 		} else {
-			testkit.WritePayload(t, path, size, seed)
+			btlab.WritePayload(t, path, size, seed)
 		}
 		tf := filepath.Join(lab.dir, strings.TrimSuffix(name, "/")+".torrent")
 		btlab.MakeTorrent(t, path, tf, "", 16)
@@ -71,7 +70,7 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 	cfg.Transport = bridgeNet
 	cfg.StateDir = filepath.Join(lab.dir, "node")
 	cfg.Peers = []string{fmt.Sprintf("127.0.0.1:%d", port)}
-	cfg.Logger = testkit.Logger(t)
+	cfg.Logger = btlab.Logger(t)
 	lab.node, _ = serveNode(t, ctx, cfg)
 	lab.client = lab.node.Client()
 	return lab
@@ -238,7 +237,7 @@ func TestNodeMultiFile(t *testing.T) {
 		if want := filepath.Join(dest, filepath.FromSlash(f.Path)); got != want {
 			t.Fatalf("%s saved as %s, want %s", f.Path, got, want)
 		}
-		if testkit.FileSHA(t, got) != testkit.FileSHA(t, filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path))) {
+		if btlab.FileSHA(t, got) != btlab.FileSHA(t, filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path))) {
 			t.Fatalf("%s differs from the seeded file", f.Path)
 		}
 	}

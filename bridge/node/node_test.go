@@ -20,14 +20,13 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
 func openEngine(t *testing.T, tr onion.Transport, name string) *swarm.Engine {
 	t.Helper()
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: t.TempDir(), Transport: tr,
-		DownloadDir: t.TempDir(), Reshare: true, Logger: testkit.Logger(t).With("engine", name)})
+		DownloadDir: t.TempDir(), Reshare: true, Logger: btlab.Logger(t).With("engine", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +97,7 @@ func serveNode(t testing.TB, ctx context.Context, cfg Config) (node *Node, stop 
 func TestNodeServesMagnet(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := testkit.WritePayload(t, filepath.Join(seedDir, "talk.bin"), 2<<20+17, 5)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "talk.bin"), 2<<20+17, 5)
 	tf := filepath.Join(dir, "talk.torrent")
 	btlab.MakeTorrent(t, filepath.Join(seedDir, "talk.bin"), tf, "", 15)
 	port := btlab.FreePort(t)
@@ -113,7 +112,7 @@ func TestNodeServesMagnet(t *testing.T) {
 	// The user knows the magnet; the node's operator gives it the seeder
 	// (a stranger's x.pe is never used), standing in for its DHT look-up.
 	node, stop := serveNode(t, ctx, Config{Leech: bridge.Config{MetadataDir: filepath.Join(dir, "meta")}, Engine: engine, Transport: bridgeNet,
-		StateDir: filepath.Join(dir, "node"), Logger: testkit.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+		StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	defer stop()
 	c := node.Client()
 	mi := mustInfoHash(t, tf)
@@ -130,7 +129,7 @@ func TestNodeServesMagnet(t *testing.T) {
 
 	user := openEngine(t, userNet, "user")
 	path := fetchLink(t, ctx, user, link, t.TempDir())
-	if got := testkit.FileSHA(t, path); got != sum {
+	if got := btlab.FileSHA(t, path); got != sum {
 		t.Fatal("file fetched through the bridge differs from the seeded one")
 	}
 
@@ -165,7 +164,7 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
 	const size = 6<<20 + 1234
-	sum := testkit.WritePayload(t, filepath.Join(seedDir, "show.bin"), size, 8)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "show.bin"), size, 8)
 	tf := filepath.Join(dir, "show.torrent")
 	btlab.MakeTorrent(t, filepath.Join(seedDir, "show.bin"), tf, "", 16)
 	port := btlab.FreePort(t)
@@ -178,7 +177,7 @@ func TestNodeStreamsBeforeLeechEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	node, stop := serveNode(t, ctx, Config{Leech: bridge.Config{MetadataDir: filepath.Join(dir, "meta")}, Engine: engine, Transport: bridgeNet,
-		StateDir: filepath.Join(dir, "node"), Logger: testkit.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+		StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	defer stop()
 	c := node.Client()
 
@@ -245,7 +244,7 @@ func TestNodeLinkBeforeLeechEnds(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
 	const size = 5<<20 + 4321
-	sum := testkit.WritePayload(t, filepath.Join(seedDir, "talk.mkv"), size, 11)
+	sum := btlab.WritePayload(t, filepath.Join(seedDir, "talk.mkv"), size, 11)
 	tf := filepath.Join(dir, "talk.torrent")
 	btlab.MakeTorrent(t, filepath.Join(seedDir, "talk.mkv"), tf, "", 16)
 	port := btlab.FreePort(t)
@@ -261,12 +260,12 @@ func TestNodeLinkBeforeLeechEnds(t *testing.T) {
 	engineDir := filepath.Join(dir, "engine")
 	start := func() (*bridge.Client, *swarm.Engine, *Node, func()) {
 		e, err := swarm.Open(ctx, swarm.Config{DataDir: engineDir, Transport: bridgeNet, Reshare: true,
-			Logger: testkit.Logger(t).With("engine", "bridge")})
+			Logger: btlab.Logger(t).With("engine", "bridge")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		node, stop := serveNode(t, ctx, Config{Leech: leechCfg, Engine: e, Transport: bridgeNet,
-			StateDir: filepath.Join(dir, "node"), Logger: testkit.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+			StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 		return node.Client(), e, node, func() {
 			stop()
 			if err := e.Close(); err != nil {
@@ -314,7 +313,7 @@ func TestNodeLinkBeforeLeechEnds(t *testing.T) {
 	stop()
 	c, _, node, _ = start()
 	path := fetchLink(t, ctx, user, link, dest)
-	if testkit.FileSHA(t, path) != sum {
+	if btlab.FileSHA(t, path) != sum {
 		t.Fatal("the user's file differs from the seeded one")
 	}
 	again, err := singleLink(Request(ctx, userNet, node.Address(), magnet, nil))

@@ -24,7 +24,7 @@ func TestLayering(t *testing.T) {
 		// The leecher imports nothing of ours; the hidden node sits on it.
 		"bridge":                {},
 		"bridge/node":           {"bridge", "swarm", "onion", "crypto"},
-		"bridge/internal/btlab": {},
+		"bridge/internal/btlab": {"onion/testnet"}, // its testkit (test-only, as btlab is)
 		"gui":                   {"swarm", "bridge", "crypto", "assets"},
 		"cmd/hydre":             {"gui", "swarm", "bridge", "bridge/node", "onion", "onion/testnet", "crypto"},
 	}

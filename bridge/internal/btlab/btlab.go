@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // NeedProgram skips the test when name is missing, unless in CI.
@@ -32,6 +35,9 @@ func NeedProgram(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// Logger is testkit.Logger: a logger writing through t.Log at Info level.
+func Logger(t testing.TB) *slog.Logger { return testkit.Logger(t) }
 
 // FreePort returns a TCP port free on 127.0.0.1 (and its UDP twin).
 func FreePort(t testing.TB) int {
@@ -52,6 +58,19 @@ func FreePort(t testing.TB) int {
 	}
 	t.Fatal("no free port")
 	return 0
+}
+
+// WritePayload is testkit.WritePayload: size pseudo-random bytes of seed
+// at path, and their SHA-256.
+func WritePayload(t testing.TB, path string, size int64, seed uint64) [32]byte {
+	t.Helper()
+	return testkit.WritePayload(t, path, size, seed)
+}
+
+// FileSHA is testkit.FileSHA: the SHA-256 of the file at path.
+func FileSHA(t testing.TB, path string) [32]byte {
+	t.Helper()
+	return testkit.FileSHA(t, path)
 }
 
 // MakeTorrent runs mktorrent on path. announce may be empty.
