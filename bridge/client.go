@@ -230,6 +230,7 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 			return filepath.Join(base, ih.HexString())
 		}
 	}
+	opts.Logger = c.log.With("part", "storage") // nil would mean slog.Default()
 	c.storage = storage.NewFileOpts(opts)
 	cc.DefaultStorage = checkedStorage{ClientImplCloser: c.storage, c: c}
 	cc.Slogger = c.log.With("part", "anacrolix")

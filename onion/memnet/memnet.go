@@ -209,7 +209,7 @@ func (nd *Node) Dial(ctx context.Context, addr string, opt onion.DialOptions) (n
 		return nil, fmt.Errorf("memnet dial %s: no such service", addr)
 	}
 	if len(l.auth) > 0 && (opt.ClientKey == nil || !slices.Contains(l.auth, opt.ClientKey.Public())) {
-		return nil, fmt.Errorf("memnet dial %s: client authorization failed", addr)
+		return nil, fmt.Errorf("memnet dial %s: %w", addr, onion.ErrClientAuth)
 	}
 	nd.mu.Lock()
 	if nd.closed {
