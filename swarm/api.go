@@ -186,6 +186,7 @@ var (
 	ErrNoKey = errors.New("content held without its key")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("engine closed")
-	// ErrNoPeers is returned by Get for a link that names no peer.
+	// ErrNoPeers is returned by Get for a link that names no peer and
+	// carries no swarm secret: nothing can find a holder.
 	ErrNoPeers = errors.New("link names no peer")
 )

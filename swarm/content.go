@@ -24,6 +24,9 @@ type content struct {
 	e   *Engine
 	id  hcrypto.ContentID
 	key *hcrypto.Key // nil for a blind host
+	// secret is the swarm secret its links carry (Part III); nil for a
+	// content known without one.
+	secret *hcrypto.SwarmSecret
 
 	// rec is the record as saved; update replaces it, one update at a time
 	// (recMu). Never changed in place.
@@ -101,6 +104,7 @@ func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
 		k := hcrypto.Key(rec.Key)
 		c.key = &k
 	}
+	c.secret = rec.swarmSecret()
 	return c
 }
 
@@ -282,7 +286,7 @@ func (c *content) markHave(i int) {
 // link returns the full link text for this content.
 func (c *content) link() string {
 	r := c.record()
-	l := hcrypto.Link{ID: c.id, Key: c.key}
+	l := hcrypto.Link{ID: c.id, Key: c.key, Secret: c.secret}
 	listenAddr := c.fig.Load().listenAddr
 	if r.ClientKey != nil {
 		var ck [32]byte

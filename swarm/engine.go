@@ -115,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	for id, rec := range recs {
+		rec = e.ensureSecret(id, rec)
 		c, err := newContent(e, id, rec)
 		if err != nil {
 			e.log.Error("cannot resume content", "content", id, "err", err)
