@@ -84,6 +84,8 @@ type figures struct {
 	waiting    string // why a download has no peer: its last dial's failure
 	publishErr string // why its onion service is not published yet
 	loadErr    error  // why its data could not be opened at start (Resume tries again)
+	sources    PeerSources
+	discovery  Discovery
 }
 
 // amend changes the figures of a content whose swarm is not running.
@@ -314,7 +316,8 @@ func (c *content) status() Status {
 	// a peer can fetch a whole chunk run between two samples.
 	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
 		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
-		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable}
+		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable,
+		Found: f.sources, Discovery: f.discovery}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}
