@@ -107,6 +107,10 @@ type regState struct {
 	busy   bool      // an exchange is under way
 	listed bool      // the last answer listed our record
 	hostAt time.Time // when to look again and host it; zero: not planned
+	// noHost says publishing it failed: another vacant slot of the period
+	// is hosted instead (on the in-memory network, and on a tor that
+	// refused the key, trying the same one again would fail again).
+	noHost bool
 }
 
 // rendezvous is a swarm's discovery state; nil for a content without a
@@ -337,7 +341,7 @@ func (s *swarm) registered(ctx context.Context, ev rdvAnswer, valid []hcrypto.Ho
 		st.hostAt = time.Time{}
 		return
 	}
-	if r.hosts[ev.slot.Period] != nil || r.pending[ev.slot.Period] {
+	if r.hosts[ev.slot.Period] != nil || r.pending[ev.slot.Period] || st.noHost {
 		return // at most one slot per content and period
 	}
 	switch {
@@ -362,6 +366,9 @@ func (s *swarm) rdvHosted(ctx context.Context, ev rdvHosted) {
 	delete(r.pending, ev.slot.Period)
 	if ev.err != nil {
 		s.log.Warn("rendezvous: cannot host a slot", "slot", ev.slot, "err", ev.err)
+		if st := r.reg[idOf(ev.slot)]; st != nil {
+			st.noHost = true
+		}
 		return
 	}
 	cur := false

@@ -1,8 +1,13 @@
 package swarm
 
 import (
+	"context"
+	"crypto/ed25519"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hydre-p2p/hydre/onion"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion/memnet"
@@ -34,8 +39,8 @@ func watchSources(nd *node, id hcrypto.ContentID, d time.Duration) (Status, int)
 func TestRendezvousOutlivesSharer(t *testing.T) {
 	n := memnet.New()
 	a := newNode(t, n, "a", fastRendezvous)
-	b := newNode(t, n, "b", fastRendezvous)
-	path, data := writeFile(t, t.TempDir(), "f", 300<<10)
+	b := newNode(t, n, "b", fastRendezvous, memnet.WithUplink(256<<10)) // a download that lasts
+	path, data := writeFile(t, t.TempDir(), "f", 256<<10)
 	st := a.share(path, 16<<10)
 	b.get(st.Link)
 	b.waitDone(st.ID, 20*time.Second)
@@ -47,10 +52,10 @@ func TestRendezvousOutlivesSharer(t *testing.T) {
 	c.get(st.Link) // names a only
 	done, most := watchSources(c, st.ID, 30*time.Second)
 	checkFile(t, done.Path, data)
-	if most == 0 && done.Discovery.Holders == 0 {
-		t.Fatalf("c completed without a holder from the rendezvous: %+v", done)
+	if most == 0 {
+		t.Fatalf("c completed without a connection found through a slot: %+v", done.Discovery)
 	}
-	t.Logf("c: %+v found, discovery %+v", done.Found, done.Discovery)
+	t.Logf("c completed; discovery %+v", done.Discovery)
 }
 
 // TestRendezvousNoHint fetches with a link that names no peer at all: the
@@ -89,3 +94,97 @@ func TestRendezvousNoHint(t *testing.T) {
 	}
 	t.Logf("c: most %d found through slots; discovery %+v", most, done.Discovery)
 }
+
+// hijackSlot publishes slot sl on nd as an adversary holding the link
+// would, answering every message with recs (none: an empty list).
+func hijackSlot(t *testing.T, nd *memnet.Node, sl hcrypto.Slot, recs []hcrypto.HolderRecord) {
+	t.Helper()
+	l, err := nd.Listen(context.Background(), onion.ServiceConfig{Key: sl.PrivateKey(), Port: hcrypto.SlotPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	msg, err := hcrypto.EncodeAnswer(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := hcrypto.ReadMessage(conn); err == nil {
+					conn.Write(msg)
+				}
+			}()
+		}
+	}()
+}
+
+// fakeRecords returns n records of made-up holders, validly signed (the
+// adversary holds the link), for addresses where nobody listens.
+func fakeRecords(t *testing.T, n int, id hcrypto.ContentID, secret hcrypto.SwarmSecret) []hcrypto.HolderRecord {
+	t.Helper()
+	var out []hcrypto.HolderRecord
+	for i := range n {
+		_, key, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := hcrypto.NewHolderRecord(key, 1000+i, time.Now().Add(time.Hour), id, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestRendezvousHijackedSlots: an adversary holding the link publishes two
+// of the three slots of the moment first, one answering an empty list and
+// one answering 32 fake holders; the sharer hosts the third, and a
+// hint-free download still completes through it.
+func TestRendezvousHijackedSlots(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", fastRendezvous, memnet.WithUplink(256<<10)) // a download that lasts
+	path, data := writeFile(t, t.TempDir(), "h", 256<<10)
+	st := a.share(path, 16<<10)
+	l, err := hcrypto.ParseLink(st.Link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	fastRendezvous(&cfg)
+	cfg.Rendezvous.setDefaults()
+	slots, err := hcrypto.SlotsAt(*l.Secret, cfg.Rendezvous.Schedule, time.Now(), cfg.Rendezvous.Margin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := n.Node("evil")
+	fakes := fakeRecords(t, hcrypto.MaxAnswerRecords, st.ID, *l.Secret)
+	for _, sl := range slots {
+		switch sl.Index {
+		case 0:
+			hijackSlot(t, evil, sl, nil)
+		case 1:
+			hijackSlot(t, evil, sl, fakes)
+		}
+	}
+	a.waitFor(st.ID, 20*time.Second, "hosting the free slot", func(s Status) bool { return s.Discovery.Hosting >= 1 })
+
+	b := newNode(t, n, "b", fastRendezvous)
+	start := time.Now()
+	b.get(linkWith(t, st.Link))
+	done, most := watchSources(b, st.ID, 30*time.Second)
+	checkFile(t, done.Path, data)
+	if most == 0 {
+		t.Error("b completed without a connection found through a slot")
+	}
+	t.Logf("b completed in %v past 2 hijacked slots of %d; discovery %+v", time.Since(start).Round(time.Millisecond), len(slots), done.Discovery)
+}
+
+// isRendezvousTag says whether an isolation tag is a rendezvous stream's.
+func isRendezvousTag(tag string) bool { return strings.HasPrefix(tag, "hydre-rdv-") }
