@@ -36,6 +36,7 @@ func watchSources(nd *node, id hcrypto.ContentID, d time.Duration) (Status, int)
 // TestRendezvousOutlivesSharer is issue 25's scenario on the in-memory
 // network: A shares, B fetches and serves, A leaves for good; C, with the
 // link that names only A, finds B through a rendezvous slot and completes.
+// Then B restarts from its data dir and D still finds it.
 func TestRendezvousOutlivesSharer(t *testing.T) {
 	n := memnet.New()
 	a := newNode(t, n, "a", fastRendezvous)
@@ -56,6 +57,20 @@ func TestRendezvousOutlivesSharer(t *testing.T) {
 		t.Fatalf("c completed without a connection found through a slot: %+v", done.Discovery)
 	}
 	t.Logf("c completed; discovery %+v", done.Discovery)
+
+	// b restarts with its data dir (c has left): a fourth node still finds it.
+	c.close()
+	c.mem.Close()
+	b.close()
+	b.mem.Close()
+	b.open()
+	d := newNode(t, n, "d", fastRendezvous)
+	d.get(st.Link) // names a only
+	done, most = watchSources(d, st.ID, 30*time.Second)
+	checkFile(t, done.Path, data)
+	if most == 0 {
+		t.Fatalf("d completed without a connection found through a slot: %+v", done.Discovery)
+	}
 }
 
 // TestRendezvousNoHint fetches with a link that names no peer at all: the
