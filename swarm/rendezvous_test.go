@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -203,3 +204,32 @@ func TestRendezvousHijackedSlots(t *testing.T) {
 
 // isRendezvousTag says whether an isolation tag is a rendezvous stream's.
 func isRendezvousTag(tag string) bool { return strings.HasPrefix(tag, "hydre-rdv-") }
+
+// TestRendezvousChurn has holders join and leave one after another: each
+// newcomer gets the first link (which names only the sharer, gone early)
+// and must find a live holder through the slots, while the oldest holders
+// leave and the slots they hosted pass to others.
+func TestRendezvousChurn(t *testing.T) {
+	const joiners = 12
+	n := memnet.New()
+	a := newNode(t, n, "a", fastRendezvous)
+	path, data := writeFile(t, t.TempDir(), "churn", 128<<10)
+	st := a.share(path, 16<<10)
+	alive := []*node{a}
+	var worst time.Duration
+	for i := range joiners {
+		nd := newNode(t, n, fmt.Sprintf("n%d", i), fastRendezvous)
+		start := time.Now()
+		nd.get(st.Link)
+		checkFile(t, nd.waitDone(st.ID, 30*time.Second).Path, data)
+		worst = max(worst, time.Since(start))
+		alive = append(alive, nd)
+		if len(alive) > 3 { // the oldest leaves for good
+			old := alive[0]
+			alive = alive[1:]
+			old.close()
+			old.mem.Close()
+		}
+	}
+	t.Logf("%d newcomers each found a live holder; the slowest took %v", joiners, worst.Round(time.Millisecond))
+}
