@@ -38,6 +38,7 @@ type addrState struct {
 	banned  bool
 	good    bool         // a handshake succeeded, or a peer announced it as its own
 	hint    bool         // the link names it
+	rdv     bool         // a rendezvous slot named it (and not the link)
 	full    int          // refusals for a full connection table since a circuit admitted after them brought a chunk
 	fullAt  time.Time    // the last of those refusals
 	retired map[int]bool // circuit indexes of replaced circuits: never dialed again

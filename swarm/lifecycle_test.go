@@ -95,8 +95,8 @@ func TestGetRejects(t *testing.T) {
 		t.Errorf("Get of a content already held: %v", err)
 	}
 	a := newNode(t, n, "a", nil)
-	if _, err := a.e.Get(context.Background(), linkWith(t, st.Link), ""); !errors.Is(err, ErrNoPeers) {
-		t.Errorf("Get without peers: %v", err)
+	if _, err := a.e.Get(context.Background(), linkWithout(t, st.Link), ""); !errors.Is(err, ErrNoPeers) {
+		t.Errorf("Get without peers or swarm secret: %v", err)
 	}
 }
 

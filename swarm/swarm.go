@@ -49,6 +49,8 @@ type swarmConfig struct {
 	maxPeers, maxUploads, circuitsPerPeer int
 	// replaceAge and replaceMinLeft override replace.go's constants in tests.
 	replaceAge, replaceMinLeft time.Duration
+	// rendezvous is Config.Rendezvous, its defaults set.
+	rendezvous RendezvousConfig
 	// accept serves the connections of the onion service a swarm published.
 	accept func(l onion.Listener, c *content)
 	// publish tells the engine's subscribers the content's status.
@@ -92,6 +94,8 @@ type swarm struct {
 	inbound  int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
+	// rdv is its rendezvous discovery (rendezvous.go); nil without a swarm secret.
+	rdv *rendezvous
 
 	// fig are the swarm's own figures (its peers are len(peers)), handed
 	// to the content by report; lastUp is the upload count at the last
@@ -112,6 +116,7 @@ func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s.desc = c.data.Load().desc
 	s.origin = rec.Kind == KindShare
 	s.serving = rec.Kind != KindDownload || rec.Reshare
+	s.rdv = newRendezvous(c, cfg.rendezvous)
 	if len(rec.ClientKey) == 32 {
 		s.clientKey = new(onion.ClientPrivateKey)
 		copy(s.clientKey[:], rec.ClientKey)
@@ -149,6 +154,7 @@ func (s *swarm) setState(st State, err error) {
 func (s *swarm) report() {
 	f := s.fig
 	f.peers = len(s.peers)
+	f.sources = s.peerSources()
 	s.c.fig.Store(&f)
 }
 
@@ -168,6 +174,7 @@ func (s *swarm) run(ctx context.Context) {
 		s.setState(StateStarting, nil)
 	}
 	s.dialMore(ctx, time.Now())
+	s.rendezvousTick(ctx, time.Now())
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	lastRates := time.Now()
@@ -198,6 +205,7 @@ func (s *swarm) run(ctx context.Context) {
 			}
 			s.dialMore(ctx, now)
 			s.ensureListener(ctx, now)
+			s.rendezvousTick(ctx, now)
 			s.sharePEX(now)
 			s.publish()
 		}
@@ -237,6 +245,7 @@ func (s *swarm) shutdown() {
 	if s.listener != nil {
 		s.listener.Close()
 	}
+	s.closeRendezvous()
 	for p := range s.peers {
 		p.closeWith(wire.ByeNormal, "", nil)
 	}
@@ -249,6 +258,7 @@ func (s *swarm) shutdown() {
 			clear(s.peers)
 			s.fig.downRate, s.fig.upRate, s.fig.listenAddr, s.fig.reachable = 0, 0, "", false
 			s.fig.waiting, s.fig.publishErr = "", ""
+			s.fig.sources, s.fig.discovery = PeerSources{}, Discovery{}
 			s.report()
 			return
 		case ev := <-s.events:
@@ -274,6 +284,10 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 		s.listened(ev)
 	case liveChunk:
 		s.gained(ctx, ev.i)
+	case rdvAnswer:
+		s.rdvAnswered(ctx, ev)
+	case rdvHosted:
+		s.rdvHosted(ctx, ev)
 	case peerMsg:
 		if !s.peers[ev.p] {
 			return

@@ -48,13 +48,38 @@ type jsonStatus struct {
 	Reachable bool `json:"reachable"`
 	// Waiting: why a download has no peer (its last dial's failure).
 	Waiting string `json:"waiting,omitempty"`
+	// Found: the open connections by how the peer was found.
+	Found jsonFound `json:"found"`
+	// Discovery: what rendezvous discovery is doing (docs/protocol.md, Part III).
+	Discovery jsonDiscovery `json:"discovery"`
+}
+
+type jsonFound struct {
+	Hint       int `json:"hint"`
+	Rendezvous int `json:"rendezvous"`
+	PEX        int `json:"pex"`
+	Accepted   int `json:"accepted"`
+}
+
+type jsonDiscovery struct {
+	Slots      int `json:"slots"`
+	Asked      int `json:"asked"`
+	Answered   int `json:"answered"`
+	Holders    int `json:"holders"`
+	Registered int `json:"registered"`
+	Hosting    int `json:"hosting"`
+	Records    int `json:"records"`
 }
 
 func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
 		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded, DownRate: s.DownRate,
 		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
-		Reachable: s.Reachable, Waiting: s.Waiting}
+		Reachable: s.Reachable, Waiting: s.Waiting,
+		Found: jsonFound{Hint: s.Found.Hint, Rendezvous: s.Found.Rendezvous, PEX: s.Found.PEX, Accepted: s.Found.Accepted},
+		Discovery: jsonDiscovery{Slots: s.Discovery.Slots, Asked: s.Discovery.Asked, Answered: s.Discovery.Answered,
+			Holders: s.Discovery.Holders, Registered: s.Discovery.Registered, Hosting: s.Discovery.Hosting,
+			Records: s.Discovery.Records}}
 	if withLink {
 		j.Link = s.Link
 	}
@@ -95,6 +120,9 @@ func progressLine(s swarm.Status, withBar bool) string {
 		b.WriteString(bar(pct, 24) + " ")
 	}
 	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %d peers", name, s.State, pct, swarm.FormatSize(s.Verified), swarm.FormatSize(s.Size), swarm.FormatSize(int64(s.DownRate)), s.Peers)
+	if f := foundText(s.Found); f != "" {
+		fmt.Fprintf(&b, " (%s)", f)
+	}
 	if s.ETA > 0 {
 		fmt.Fprintf(&b, " ETA %s", s.ETA)
 	}
@@ -115,4 +143,19 @@ func short(id string) string {
 		return id[:12] + "…"
 	}
 	return id
+}
+
+// foundText says how the open connections were found: "hint 1, rendezvous
+// 2", the zero counts left out.
+func foundText(f swarm.PeerSources) string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		name string
+	}{{f.Hint, "hint"}, {f.Rendezvous, "rendezvous"}, {f.PEX, "pex"}, {f.Accepted, "in"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.name, p.n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
