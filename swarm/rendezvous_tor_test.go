@@ -7,7 +7,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // torNodeWith is torNode with a tweak of its Config.
@@ -33,7 +33,7 @@ func torNodeWith(t *testing.T, tor onion.Transport, name string, tweak func(*Con
 // with the link that names only A, finds B through a slot and completes,
 // verified. Then D, with a link that names no peer, finds B and C.
 func TestTorRendezvous(t *testing.T) {
-	nw := testnettest.Shared(t, testnet.Options{})
+	nw := testkit.Shared(t, testnet.Options{})
 	tor1, tor2, tor3 := torFor(t, nw), torFor(t, nw), torFor(t, nw)
 	a := torNodeWith(t, tor1, "a", fastRendezvous)
 	b := torNodeWith(t, tor2, "b", fastRendezvous)
