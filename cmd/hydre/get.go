@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -36,7 +35,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
-	if err := checkLinkArg(fs.Arg(0), *bridgeAddr != ""); err != nil {
+	if err := checkLinkArg("get", fs.Arg(0), *bridgeAddr != ""); err != nil {
 		return err
 	}
 	if *circuits < 0 {
@@ -61,7 +60,10 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	for _, f := range files {
 		st, err := e.Get(ctx, f.Link, filepath.Join(*out, f.LocalDir()))
 		if err != nil {
-			return fmt.Errorf("%s: %w", orDash(f.Path), err)
+			if f.Path != "" { // a file of a bridge node's torrent
+				return fmt.Errorf("%s: %w", f.Path, err)
+			}
+			return err
 		}
 		if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
 			// Getting it again retries a download that failed (a full
@@ -106,22 +108,6 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		return ctx.Err()
 	}
 	return report(ctx, g, ids, finals, err, *seed)
-}
-
-// checkLinkArg checks the LINK of 'hydre get' before tor starts: a hydre
-// link, whole (its checksum catches a typo), or with viaBridge a magnet
-// link for the bridge node to fetch.
-func checkLinkArg(arg string, viaBridge bool) error {
-	if strings.HasPrefix(arg, "magnet:") {
-		if !viaBridge {
-			return usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
-		}
-		return nil
-	}
-	if _, err := hcrypto.ParseLink(arg); err != nil {
-		return usageError{err.Error()}
-	}
-	return nil
 }
 
 // report prints the outcome of a get (the path of each file, in order)

@@ -44,6 +44,13 @@ type command struct {
 	run     func(ctx context.Context, g *globals, args []string) error
 }
 
+// flagError is a command line its flag set refused; the flag package has
+// already printed why and the usage. It exits 2.
+type flagError struct{ err error }
+
+func (e flagError) Error() string { return e.err.Error() }
+func (e flagError) Unwrap() error { return e.err }
+
 // usageError marks errors caused by the command line itself; they exit 2.
 type usageError struct{ msg string }
 
@@ -77,6 +84,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	// Global options are accepted after the command too ("hydre get LINK
+	// --data-dir X"), as people type them.
+	globalArgs, rest := splitGlobals(fs, fs.Args())
+	if err := fs.Parse(globalArgs); err != nil {
+		return 2
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "hydre: bad --log-level %q\n", *logLevel)
@@ -103,7 +116,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	rest := fs.Args()
 	name := ""
 	if len(rest) > 0 {
 		name, rest = rest[0], rest[1:]
@@ -129,6 +141,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(flagError)): // the flag package has said what is wrong
+		return 2
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "hydre %s: %v\nRun 'hydre help %s' for usage.\n", name, err, name)
 		return 2
@@ -193,7 +207,10 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return err
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return flagError{err}
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -208,4 +225,28 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 	}
 	// Re-parse nothing but make fs.Args() return the positional arguments.
 	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// splitGlobals takes the global options (those defined in global) out of
+// args, which follow the command's name, up to a lone "--". It returns them
+// and what is left, in order.
+func splitGlobals(global *flag.FlagSet, args []string) (found, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return found, append(rest, args[i:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := global.Lookup(name)
+		if !strings.HasPrefix(a, "-") || a == "-" || f == nil || strings.HasPrefix(a, "---") {
+			rest = append(rest, a)
+			continue
+		}
+		found = append(found, a)
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) && i+1 < len(args) {
+			i++
+			found = append(found, args[i])
+		}
+	}
+	return found, rest
 }
