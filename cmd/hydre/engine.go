@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,7 +63,8 @@ func (g *globals) startNodeShowing(ctx context.Context, spec nodeSpec, progress 
 }
 
 // checkDir checks a folder given on the command line before tor starts:
-// it is created if missing and must be a folder.
+// it is created if missing and must be a folder this user can write in (a
+// download that cannot be saved would otherwise wait for peers forever).
 func checkDir(what, dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -72,5 +74,10 @@ func checkDir(what, dir string) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("%s: %s is not a folder", what, dir)
 	}
-	return nil
+	f, err := os.CreateTemp(dir, ".hydre-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot save into %s: %w", what, dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

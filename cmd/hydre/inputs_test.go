@@ -31,6 +31,21 @@ func fakeTor(t *testing.T) (ran string) {
 	return ran
 }
 
+// unwritableDir returns a folder this test cannot write in: its own
+// read-only folder, or /sys for root, whom file modes do not stop.
+func unwritableDir(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return "/sys"
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	return dir
+}
+
 // TestInputsCheckedBeforeTor runs commands with a mistake in what they are
 // given: each exits with an error that says what is wrong, and tor was not
 // started. The first case, with nothing wrong, shows that the fake tor is
@@ -62,6 +77,8 @@ func TestInputsCheckedBeforeTor(t *testing.T) {
 		{"get, bad bridge address", []string{"get", "--bridge", onionAddr[:60] + ":7446", magnet}, 2, "bad onion address", false},
 		{"get, bridge port with sign", []string{"get", "--bridge", strings.Replace(onionAddr, ":", ":+", 1), magnet}, 2, "bad port", false},
 		{"get, -o is a file", []string{"get", "-o", aFile, link}, 1, "not a directory", false},
+		{"get, -o not writable", []string{"get", "-o", unwritableDir(t), link}, 1, "-o: cannot save into", false},
+		{"stream, -o not writable", []string{"stream", "-o", unwritableDir(t), link}, 1, "-o: cannot save into", false},
 		{"get, negative circuits", []string{"get", "--circuits", "-1", link}, 2, "--circuits", false},
 		{"stream, mistyped link", []string{"stream", "--player", "none", typo}, 2, "bad checksum", false},
 		{"stream, magnet", []string{"stream", magnet}, 2, "'hydre get --bridge ONION --stream MAGNET'", false},
