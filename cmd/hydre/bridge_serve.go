@@ -104,7 +104,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		case err := <-served:
 			return err
 		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(e)
+			return torLost(ctx, e)
 		case <-tick.C:
 			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: c.Counters()}
 			if err := writeJSONFile(statusPath, st); err != nil {

@@ -132,10 +132,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := findCommand(commands(), name)
 	if !ok {
+		if g.JSON {
+			fmt.Fprintf(stdout, "%s\n", jsonError(name, usageError{"unknown command"}, true))
+			return 2
+		}
 		fmt.Fprintf(stderr, "hydre: unknown command %q\nRun 'hydre help' for the list.\n", name)
 		return 2
 	}
 	err := c.run(ctx, g, rest)
+	if g.JSON && err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
+		usage := errors.As(err, new(flagError)) || errors.As(err, new(usageError))
+		fmt.Fprintf(stdout, "%s\n", jsonError(name, err, usage))
+		if usage {
+			return 2
+		}
+		return 1
+	}
 	switch {
 	case err == nil:
 		return 0

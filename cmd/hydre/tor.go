@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 			TorVersion string  `json:"torVersion"`
 			Mode       string  `json:"mode"`
 			Seconds    float64 `json:"seconds"`
-		}{"bootstrapped", version, mode, time.Since(start).Seconds()})
+		}{"bootstrapped", version, mode, math.Round(time.Since(start).Seconds()*10) / 10})
 		fmt.Fprintf(g.Stdout, "%s\n", b)
 		return nil
 	}
