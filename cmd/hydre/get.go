@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,13 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	if err := checkDir("-o", *out); err != nil {
 		return err
 	}
+	explicitOut := false
+	fs.Visit(func(f *flag.Flag) { explicitOut = explicitOut || f.Name == "o" })
+	if *bridgeAddr == "" {
+		if err := checkSavedElsewhere(g, fs.Arg(0), *out, explicitOut); err != nil {
+			return err
+		}
+	}
 	files, err := bridgeLinksFor(ctx, g, fs.Arg(0), *bridgeAddr)
 	if err != nil {
 		return err
@@ -58,7 +66,16 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	// each saved in its folder of the torrent under DIR.
 	var ids []hcrypto.ContentID
 	for _, f := range files {
-		st, err := e.Get(ctx, f.Link, filepath.Join(*out, f.LocalDir()))
+		dest := filepath.Join(*out, f.LocalDir())
+		st, err := e.Get(ctx, f.Link, dest)
+		if err == nil && explicitOut && st.Kind == swarm.KindDownload && st.Path == "" && st.Verified == 0 {
+			// Known from an earlier get that saved nothing yet (the
+			// file's name is not known before its first peer): start
+			// it again in the folder asked for now.
+			if err = e.Remove(st.ID, false); err == nil {
+				st, err = e.Get(ctx, f.Link, dest)
+			}
+		}
 		if err != nil {
 			if f.Path != "" { // a file of a bridge node's torrent
 				return fmt.Errorf("%s: %w", f.Path, err)
@@ -108,6 +125,40 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		return ctx.Err()
 	}
 	return report(ctx, g, ids, finals, err, *seed)
+}
+
+// checkSavedElsewhere checks, before tor starts, a get of a link this node
+// already has in another folder than out: with -o given (explicit), it
+// fails and says where the file is; without, it says that the download
+// resumes there. A node whose state cannot be read (a running daemon's) is
+// checked by startNode.
+func checkSavedElsewhere(g *globals, link, out string, explicit bool) error {
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		return nil // checked before
+	}
+	list, err := swarm.ReadState(g.engineDir())
+	if err != nil {
+		return nil
+	}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	for _, s := range list {
+		if s.ID != l.ID || s.Kind != swarm.KindDownload || s.Path == "" || filepath.Dir(s.Path) == absOut {
+			continue
+		}
+		where := filepath.Dir(s.Path)
+		if explicit {
+			return fmt.Errorf("this link is already saved into %s, not into -o %s: move the file from there, or forget it first with 'hydre rm %s' (and --delete to delete it)",
+				where, absOut, s.ID)
+		}
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "This link was first saved into %s: it resumes there.\n", where)
+		}
+	}
+	return nil
 }
 
 // report prints the outcome of a get (the path of each file, in order)

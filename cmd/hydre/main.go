@@ -61,6 +61,7 @@ func commands() []command {
 		{name: "version", summary: "print the version", run: runVersion},
 	}
 	cmds = append(cmds, extraCommands()...)
+	cmds = append(cmds, manageCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
