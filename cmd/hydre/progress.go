@@ -73,6 +73,7 @@ type bootstrapView struct {
 	hint  string
 	after time.Duration // the stall that makes a bootstrap stuck
 	last  onion.BootstrapEvent
+	seen  bool // an event came: tor runs and bootstraps
 }
 
 func newBootstrapView(w io.Writer, asJSON bool) *bootstrapView {
@@ -80,7 +81,7 @@ func newBootstrapView(w io.Writer, asJSON bool) *bootstrapView {
 }
 
 func (v *bootstrapView) show(ev onion.BootstrapEvent) {
-	v.last = ev
+	v.last, v.seen = ev, true
 	switch {
 	case v.quiet:
 	case v.json:
@@ -137,7 +138,7 @@ func stuckMessage(ev onion.BootstrapEvent, after time.Duration, hint string) str
 // failed adds to a bootstrap's failure, when tor never reached a relay,
 // that it cannot reach the network and what to do.
 func (v *bootstrapView) failed(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, onion.ErrNoTor) || v.last.Percent >= relayReached {
+	if err == nil || !v.seen || errors.Is(err, context.Canceled) || v.last.Percent >= relayReached {
 		return err
 	}
 	return fmt.Errorf("%w\nTor cannot reach the Tor network. %s", err, v.hint)

@@ -63,7 +63,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HYDRE_TEST_AS_HYDRE") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	testnettest.CloseShared()
+	os.Exit(code)
 }
 
 // TestTestnetUpLatency: with --latency, the delay proxies outlive "up" in
