@@ -3,6 +3,7 @@ package swarm
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +49,30 @@ func TestOfflineEdits(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("the shared file: %v", err)
+	}
+}
+
+// TestUnwritableFolderFails: a download whose folder refuses its file fails
+// at the first peer's answer, saying why, instead of dialing again forever.
+func TestUnwritableFolderFails(t *testing.T) {
+	n := memnet.New()
+	a, b := newNode(t, n, "a", nil), newNode(t, n, "b", nil)
+	path, _ := writeFile(t, t.TempDir(), "clip.bin", 100<<10)
+	sh := a.share(path, 64<<10)
+	dir := "/sys" // root is refused there; others by the folder's mode
+	if os.Geteuid() != 0 {
+		dir = t.TempDir()
+		if err := os.Chmod(dir, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	}
+	st, err := b.e.Get(t.Context(), sh.Link, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = b.waitFor(st.ID, 30*time.Second, "failed", func(s Status) bool { return s.State == StateFailed })
+	if !strings.Contains(st.Err, "prepare download") || !strings.Contains(st.Err, "permission denied") {
+		t.Errorf("failed with %q, want the folder's refusal", st.Err)
 	}
 }
