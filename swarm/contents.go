@@ -282,13 +282,9 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	if err := e.db.deleteContent(id); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
-	if deleteData && rec.Kind != KindShare {
-		for _, p := range []string{rec.PartPath, rec.Path} {
-			if p != "" && (rec.Kind == KindHost || p == rec.PartPath || rec.Complete) {
-				if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return fmt.Errorf("remove data: %w", err)
-				}
-			}
+	if deleteData {
+		if err := removeData(&rec); err != nil {
+			return err
 		}
 	}
 	e.bus.publish(c.status(), true)

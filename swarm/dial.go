@@ -106,6 +106,9 @@ func (s *swarm) dial(ctx context.Context, addr string, circ int, extra bool, sta
 			f.full, f.pex = true, full.pex
 		}
 		ev = f
+		if local := (localError{}); errors.As(err, &local) {
+			ev = fatalErr{local.err}
+		}
 	}
 	select {
 	case s.events <- ev:

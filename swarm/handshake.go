@@ -12,6 +12,14 @@ import (
 	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
+// localError is a failure of this node met during a handshake (the
+// download's folder or disk refused its file): no other peer can help, so
+// the content fails with it instead of dialing again.
+type localError struct{ err error }
+
+func (e localError) Error() string { return e.err.Error() }
+func (e localError) Unwrap() error { return e.err }
+
 func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool) (*peer, error) {
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := wire.WriteFrame(conn, wire.Hello{Version: wire.Version, ID: s.c.id, Serving: s.serving, Extra: extra}); err != nil {
@@ -33,7 +41,7 @@ func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool
 			return nil, fmt.Errorf("handshake: %w", err)
 		}
 		if err := s.c.learnDescriptor(d); err != nil {
-			return nil, err
+			return nil, localError{err}
 		}
 		bf, err := readAdmission(conn)
 		if err != nil {

@@ -62,14 +62,15 @@ type bridgeTorrent struct {
 func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
 func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge fetch", "[options] [--stream [--player P]] MAGNET|FILE.torrent",
-		"Leech a torrent discreetly into --dir and print where it is.\n"+
+	fs := newFlagSet(g, "bridge fetch", "[-o DIR] [options] [--stream [--player P]] MAGNET|FILE.torrent",
+		"Leech a torrent discreetly into DIR and print where it is.\n"+
 			"With --stream, its (largest) file plays while it arrives: a local address is printed, a\n"+
 			"player started on it, and both are served until interrupted.\n"+
 			"This computer talks to BitTorrent itself: the DHT nodes asked for peers and the peers it\n"+
 			"downloads from see its IP address (and that it wants this torrent). To stay hidden, ask a\n"+
 			"hidden bridge node instead: 'hydre get MAGNET --bridge ONION'.")
-	dir := fs.String("dir", "", "download into `DIR` (default: <data-dir>/bridge/downloads)")
+	dir := fs.String("o", "", "save into `DIR`, as 'hydre get -o' does (default: <data-dir>/bridge/downloads)")
+	fs.StringVar(dir, "dir", "", "the same as -o")
 	var cf clientFlags
 	cf.register(fs)
 	var peers stringsFlag

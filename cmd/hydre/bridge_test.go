@@ -110,7 +110,7 @@ func TestBridgeFetchStream(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runBridge(fetchCtx, g, loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "none",
-			"--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf))
+			"--peer", fmt.Sprintf("127.0.0.1:%d", port), "-o", dl, tf))
 	}()
 	u := waitLine(t, out, errb, "http://127.0.0.1:", done)
 	if !strings.HasSuffix(u, "/episode.mkv") {

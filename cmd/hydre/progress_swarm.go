@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,80 +10,29 @@ import (
 )
 
 // statusView prints engine statuses: a one-line bar on a terminal, a plain
-// line every few seconds (and on every state change) otherwise, or one JSON
-// object per event with --json.
+// line every few seconds (and on every state change) otherwise, or with
+// --json one JSON object for a content when it changed (see jsonThrottle).
 type statusView struct {
 	line      *liveLine
-	json      bool
+	json      *jsonThrottle // nil without --json
 	lastLine  time.Time
 	lastState map[string]swarm.State
 }
 
 func newStatusView(w io.Writer, asJSON bool) *statusView {
-	return &statusView{line: newLiveLine(w), json: asJSON, lastState: map[string]swarm.State{}}
-}
-
-// jsonStatus is the --json form of a status; the link is included only when
-// withLink (it is a secret).
-type jsonStatus struct {
-	Event    string  `json:"event"`
-	ID       string  `json:"id"`
-	Kind     string  `json:"kind"`
-	State    string  `json:"state"`
-	Name     string  `json:"name,omitempty"`
-	Path     string  `json:"path,omitempty"`
-	Size     int64   `json:"size"`
-	Verified int64   `json:"verified"`
-	Uploaded int64   `json:"uploaded"`
-	DownRate float64 `json:"downRate"`
-	UpRate   float64 `json:"upRate"`
-	Peers    int     `json:"peers"`
-	ETA      float64 `json:"etaSeconds,omitempty"`
-	Reshare  bool    `json:"reshare"`
-	Link     string  `json:"link,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	Growing  bool    `json:"growing,omitempty"` // a live share whose data is still arriving
-	// Reachable: its onion service is published, so the link works.
-	Reachable bool `json:"reachable"`
-	// Waiting: why a download has no peer (its last dial's failure).
-	Waiting string `json:"waiting,omitempty"`
-	// Found: the open connections by how the peer was found.
-	Found jsonFound `json:"found"`
-	// Discovery: what rendezvous discovery is doing (docs/protocol.md, Part III).
-	Discovery jsonDiscovery `json:"discovery"`
-}
-
-type jsonFound struct {
-	Hint       int `json:"hint"`
-	Rendezvous int `json:"rendezvous"`
-	PEX        int `json:"pex"`
-	Accepted   int `json:"accepted"`
-}
-
-type jsonDiscovery struct {
-	Slots      int `json:"slots"`
-	Asked      int `json:"asked"`
-	Answered   int `json:"answered"`
-	Holders    int `json:"holders"`
-	Registered int `json:"registered"`
-	Hosting    int `json:"hosting"`
-	Records    int `json:"records"`
-}
-
-func toJSON(event string, s swarm.Status, withLink bool) []byte {
-	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
-		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded, DownRate: s.DownRate,
-		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
-		Reachable: s.Reachable, Waiting: s.Waiting,
-		Found: jsonFound{Hint: s.Found.Hint, Rendezvous: s.Found.Rendezvous, PEX: s.Found.PEX, Accepted: s.Found.Accepted},
-		Discovery: jsonDiscovery{Slots: s.Discovery.Slots, Asked: s.Discovery.Asked, Answered: s.Discovery.Answered,
-			Holders: s.Discovery.Holders, Registered: s.Discovery.Registered, Hosting: s.Discovery.Hosting,
-			Records: s.Discovery.Records}}
-	if withLink {
-		j.Link = s.Link
+	v := &statusView{line: newLiveLine(w), lastState: map[string]swarm.State{}}
+	if asJSON {
+		v.json = newJSONThrottle(w, time.Now)
 	}
-	b, _ := json.Marshal(j)
-	return b
+	return v
+}
+
+// flush prints, with --json, the changes held back by the once-a-second
+// limit whose second has passed; call it every second or so.
+func (v *statusView) flush() {
+	if v.json != nil {
+		v.json.flush()
+	}
 }
 
 func (v *statusView) show(s swarm.Status) {
@@ -92,8 +40,8 @@ func (v *statusView) show(s swarm.Status) {
 	changed := v.lastState[id] != s.State
 	v.lastState[id] = s.State
 	switch {
-	case v.json:
-		fmt.Fprintf(v.line.w, "%s\n", toJSON("status", s, false))
+	case v.json != nil:
+		v.json.show(s, changed)
 	case v.line.tty:
 		v.line.set(progressLine(s, true))
 	default:
