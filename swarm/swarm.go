@@ -117,7 +117,7 @@ func newSwarm(c *content, cfg swarmConfig) *swarm {
 		copy(s.clientKey[:], rec.ClientKey)
 	}
 	for _, a := range rec.Peers {
-		s.learn(a)
+		s.learn(a, nil)
 		if st := s.addrs[a]; st != nil {
 			st.hint = true
 		}
@@ -267,6 +267,7 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 	case peerJoined:
 		s.join(ctx, ev.p)
 	case peerGone:
+		s.strike(ev.p, ev.err, time.Now())
 		s.drop(ev.p, ev.err)
 	case dialFailed:
 		s.failedDial(ev)
@@ -282,6 +283,9 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 			s.log.Info("dropping peer", "err", err)
 			ban := errors.Is(err, hcrypto.ErrBadChunk) || errors.Is(err, hcrypto.ErrBadProof)
 			code := wire.ByeProtocol
+			if errors.Is(err, errBanned) {
+				code = wire.ByeBanned
+			}
 			if ban {
 				code = wire.ByeBanned
 				s.ban(ev.p)
