@@ -43,21 +43,22 @@ func (st *addrState) freeCircuit() int {
 
 // addrState is what a swarm knows of one address.
 type addrState struct {
-	conns   map[int]bool // circuit index -> connected or dialing
-	fails   int          // dial failures since the last handshake, a burst counting once
-	failAt  time.Time    // when the last counted failure came
-	retryAt time.Time
-	banned  bool
-	good    bool         // a handshake succeeded there
-	claimed bool         // an accepted peer announced it as its own (not proven: passed on, dialed with one circuit)
-	lent    int          // addresses this address's connections may still add to the book
-	strikes int          // connections that broke the protocol or left at once, since the last chunk it brought
-	broke   int          // connections that broke the protocol
-	hint    bool         // the link names it
-	full    int          // refusals for a full connection table since a circuit admitted after them brought a chunk
-	fullAt  time.Time    // the last of those refusals
-	retired map[int]bool // circuit indexes of replaced circuits: never dialed again
-	lead    int          // the circuit dialed without Hello.Extra; -1: none
+	conns    map[int]bool // circuit index -> connected or dialing
+	fails    int          // dial failures since the last handshake, a burst counting once
+	failAt   time.Time    // when the last counted failure came
+	retryAt  time.Time
+	banned   bool
+	good     bool         // a handshake succeeded there
+	claimed  bool         // an accepted peer announced it as its own (not proven: passed on, dialed with one circuit)
+	lent     int          // addresses this address's connections may still add to the book
+	strikes  int          // connections that broke the protocol or left at once, since the last chunk it brought
+	broke    int          // connections that broke the protocol
+	strikeAt time.Time    // when the last strike was counted
+	hint     bool         // the link names it
+	full     int          // refusals for a full connection table since a circuit admitted after them brought a chunk
+	fullAt   time.Time    // the last of those refusals
+	retired  map[int]bool // circuit indexes of replaced circuits: never dialed again
+	lead     int          // the circuit dialed without Hello.Extra; -1: none
 }
 
 // open takes circuit circ and says whether it is an extra one (Hello.Extra):
@@ -158,8 +159,14 @@ func (s *swarm) quota(p *peer) *int {
 // misbehaved counts a connection to the address that broke the protocol
 // (violation) or left soon after joining without bringing a chunk, and puts
 // off the next dial: 1 s, doubling, up to dialBackoffMax; the address is
-// banned at its maxViolations-th violation.
-func (a *addrState) misbehaved(violation bool, now time.Time) {
+// banned at its maxViolations-th violation. Circuits that joined before
+// the last strike count once with it (four circuits dropped together wait
+// 1 s, not 8).
+func (a *addrState) misbehaved(violation bool, joined, now time.Time) {
+	if a.strikes > 0 && joined.Before(a.strikeAt) {
+		return
+	}
+	a.strikeAt = now
 	a.strikes++
 	if violation {
 		a.broke++

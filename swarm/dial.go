@@ -52,7 +52,7 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 	if len(sources) == 0 {
 		if len(s.addrs) > 0 && len(s.peers) == 0 {
-			s.fig.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
+			s.fig.waiting = "every peer known sent data that failed verification or broke the protocol and is banned; no other source yet"
 			s.report()
 		}
 		return

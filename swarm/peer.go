@@ -30,6 +30,10 @@ const (
 	// peer on a slow circuit gets a Have per chunk we verify while a piece
 	// is being written to it: thousands, not tens of thousands.
 	maxCtrlQueued = 16384
+	// maxRejectsQueued bounds the Rejects among them: an honest peer has
+	// at most maxRemoteRequests requests with us, so a peer owed more
+	// Rejects than a few times that asks faster than it reads.
+	maxRejectsQueued = 4 * maxRemoteRequests
 	// squatIdle is how long an accepted connection may go without asking
 	// for anything before a newcomer may take its place in a full table.
 	squatIdle = 3 * time.Second
@@ -81,13 +85,14 @@ type peer struct {
 	asked atomic.Int64
 
 	// Guarded by mu: the writer's queues.
-	mu     sync.Mutex
-	ctrl   []wire.Message
-	pieces []wire.Piece
-	wake   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-	err    error
+	mu      sync.Mutex
+	ctrl    []wire.Message
+	pieces  []wire.Piece
+	rejects int // Rejects in ctrl
+	wake    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	err     error
 
 	// Guarded by s.up.mu: the remote's requests.
 	reqs      []uint32
@@ -112,10 +117,14 @@ func (p *peer) queue() []int {
 // send queues a control frame; it never blocks. A peer whose queue is full
 // (it does not read) is closed.
 func (p *peer) send(m wire.Message) {
+	_, reject := m.(wire.Reject)
 	p.mu.Lock()
-	full := len(p.ctrl) >= maxCtrlQueued
+	full := len(p.ctrl) >= maxCtrlQueued || (reject && p.rejects >= maxRejectsQueued)
 	if !full {
 		p.ctrl = append(p.ctrl, m)
+		if reject {
+			p.rejects++
+		}
 	}
 	p.mu.Unlock()
 	if full {
@@ -203,6 +212,7 @@ func (p *peer) closeAfter(err error, last ...wire.Message) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.err = err
+		p.ctrl, p.pieces, p.rejects = nil, nil, 0 // nothing more is sent: free them now
 		p.mu.Unlock()
 		close(p.done)
 		if len(last) == 0 {
@@ -290,7 +300,7 @@ func (p *peer) writeLoop() {
 	for {
 		p.mu.Lock()
 		ctrl := p.ctrl
-		p.ctrl = nil
+		p.ctrl, p.rejects = nil, 0
 		var piece *wire.Piece
 		if len(ctrl) == 0 && len(p.pieces) > 0 {
 			piece = &p.pieces[0]

@@ -193,11 +193,13 @@ func (s *swarm) strike(p *peer, err error, now time.Time) {
 	p.mu.Unlock()
 	switch {
 	case errors.Is(why, errProtocol) || errors.Is(err, errProtocol):
-		a.misbehaved(true, now)
+		a.misbehaved(true, p.joined, now)
 		if a.banned {
 			s.ban(p)
 		}
-	case p.dialed && err != nil && !errors.Is(err, errPeerFull) && p.lastPiece.IsZero() && now.Sub(p.joined) < quickDrop:
-		a.misbehaved(false, now)
+	case p.dialed && (err != nil || why != nil) && !errors.Is(err, errPeerFull) && p.lastPiece.IsZero() && now.Sub(p.joined) < quickDrop:
+		// It ended the connection (our writes failing is that too: the
+		// reader then stops without an error of its own).
+		a.misbehaved(false, p.joined, now)
 	}
 }
