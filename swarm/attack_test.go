@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -302,4 +303,124 @@ func joinDescriptor(t *testing.T, n *memnet.Network, addr string, id hcrypto.Con
 		return nil
 	}
 	return w.Descriptor
+}
+
+// TestAttackForgedChunkInbound: a peer that connects to a downloader,
+// announces its own address and sends a forged chunk is banned by that
+// address: when it comes back announcing it, it is refused (it used to be
+// closed and welcome again at once).
+func TestAttackForgedChunkInbound(t *testing.T) {
+	n := memnet.New()
+	_, data := writeFile(t, t.TempDir(), "f", 2<<20)
+	sealed := sealBytes(t, "f.bin", data, 16<<10)
+	slow := newAdversary(t, n, "slow")
+	slow.nd.SetLink(memnet.WithBandwidth(64 << 10)) // b stays incomplete for the whole test
+	seeder := startFakeSeeder(t, slow.nd, sealed, data, false)
+	b := newNode(t, n, "b", nil)
+	st := b.get(seeder.link())
+	var bAddr string
+	b.waitFor(st.ID, 10*time.Second, "its own address", func(s Status) bool {
+		for _, a := range linkPeers(t, s.Link) {
+			if a != seeder.l.Address() {
+				bAddr = a
+				return true
+			}
+		}
+		return false
+	})
+	liar := newAdversary(t, n, "liar")
+	own := liar.serve(func(c net.Conn) { drain(c) }).l.Address()
+	all := newBitmap(sealed.Descriptor.NumChunks())
+	for i := range sealed.Descriptor.NumChunks() {
+		all.set(i)
+	}
+	// come joins b as a seeder at own's address and returns what b answers
+	// to its announcement.
+	come := func() net.Conn {
+		c := liar.dial(bAddr)
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		wire.WriteFrame(c, wire.Hello{Version: wire.Version, ID: st.ID, Serving: true})
+		if m, err := wire.ReadFrame(c, 0); err != nil || m.Type() != wire.TypeWelcome {
+			t.Fatalf("welcome: %v %v", m, err)
+		}
+		wire.WriteFrame(c, wire.PEX{Addrs: []string{own}})
+		wire.WriteFrame(c, wire.Bitfield{Bits: all})
+		return c
+	}
+	c := come()
+	for {
+		m, err := wire.ReadFrame(c, 0)
+		if err != nil {
+			t.Fatalf("no request came: %v", err)
+		}
+		if r, ok := m.(wire.Request); ok {
+			ct, proof, _ := sealed.ReadChunk(bytes.NewReader(data), int(r.Index))
+			ct[0] ^= 1
+			pb, _ := proof.MarshalBinary()
+			wire.WriteFrame(c, wire.Piece{Index: r.Index, Proof: pb, Data: ct})
+			break
+		}
+	}
+	if code := goodbyeOf(c); code != wire.ByeBanned {
+		t.Fatalf("after the forged chunk: goodbye %v, want banned", code)
+	}
+	if code := goodbyeOf(come()); code != wire.ByeBanned {
+		t.Fatalf("back under its address: goodbye %v, want banned", code)
+	}
+}
+
+// goodbyeOf reads until a Goodbye and returns its code (ByeNormal if the
+// connection ends without one).
+func goodbyeOf(c net.Conn) wire.GoodbyeCode {
+	for {
+		m, err := wire.ReadFrame(c, 0)
+		if err != nil {
+			return wire.ByeNormal
+		}
+		if g, ok := m.(wire.Goodbye); ok {
+			return g.Code
+		}
+	}
+}
+
+// TestAttackClaimIsNoProof: an accepted peer that announces an address as
+// its own does not make it proven: the downloader dials it with one
+// circuit until a handshake succeeds there (the claim marked it good, and
+// every circuit went to it at once).
+func TestAttackClaimIsNoProof(t *testing.T) {
+	n := memnet.New()
+	_, data := writeFile(t, t.TempDir(), "c", 2<<20)
+	sealed := sealBytes(t, "c.bin", data, 16<<10)
+	slow := newAdversary(t, n, "slow")
+	slow.nd.SetLink(memnet.WithBandwidth(64 << 10))
+	seeder := startFakeSeeder(t, slow.nd, sealed, data, false)
+	b := newNode(t, n, "b", nil)
+	st := b.get(seeder.link())
+	var bAddr string
+	b.waitFor(st.ID, 10*time.Second, "its own address", func(s Status) bool {
+		for _, a := range linkPeers(t, s.Link) {
+			if a != seeder.l.Address() {
+				bAddr = a
+				return true
+			}
+		}
+		return false
+	})
+	liar := newAdversary(t, n, "liar")
+	hang := newAdversary(t, n, "victim").serve(func(c net.Conn) { drain(c) }) // never answers the Hello
+	c := liar.dial(bAddr)
+	wire.WriteFrame(c, wire.Hello{Version: wire.Version, ID: st.ID, Serving: true})
+	wire.WriteFrame(c, wire.PEX{Addrs: []string{hang.l.Address()}})
+	go drain(c)
+	for deadline := time.Now().Add(5 * time.Second); len(hang.accepted()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the claimed address was never dialed")
+		}
+	}
+	// Several ticks of the dialer (250 ms each) pass: no second circuit.
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if k := len(hang.accepted()); k > 1 {
+			t.Fatalf("%d circuits to an address only claimed, want 1", k)
+		}
+	}
 }

@@ -161,19 +161,27 @@ func (s *swarm) drop(p *peer, err error) {
 	s.scheduleAll()
 }
 
-// ban bans p's address for the content: a dialed peer's, or the one an
-// accepted peer announced as its own (an accepted connection that came
-// back claiming it is refused: gotPEX). Every connection with that address
-// is closed.
+// ban bans a dialed peer's address for the content, closing every circuit
+// to it. An accepted peer is known only by the address it announced (which
+// anyone can announce): that address stays dialable (a handshake there
+// proves it), but an accepted connection that announces it again is
+// refused (gotPEX) and those that did are closed.
 func (s *swarm) ban(p *peer) {
 	if p.addr == "" {
 		return
 	}
-	if a := s.addrs[p.addr]; a != nil {
-		a.banned = true
+	if p.dialed {
+		if a := s.addrs[p.addr]; a != nil {
+			a.banned = true
+		}
+	} else if len(s.refusedClaims) < maxKnownAddrs {
+		s.refusedClaims[p.addr] = true
+		if a := s.addrs[p.addr]; a != nil {
+			a.claimed = false
+		}
 	}
 	for q := range s.peers { // every circuit to or from the liar
-		if q != p && q.addr == p.addr {
+		if q != p && q.addr == p.addr && q.dialed == p.dialed {
 			q.closeWith(wire.ByeBanned, "", nil)
 		}
 	}
@@ -185,7 +193,7 @@ func (s *swarm) ban(p *peer) {
 // get it banned (misbehaved).
 func (s *swarm) strike(p *peer, err error, now time.Time) {
 	a := s.addrs[p.addr]
-	if a == nil || !s.peers[p] {
+	if a == nil || !s.peers[p] || !p.dialed { // an accepted peer's address is only its claim
 		return
 	}
 	p.mu.Lock()
@@ -197,7 +205,7 @@ func (s *swarm) strike(p *peer, err error, now time.Time) {
 		if a.banned {
 			s.ban(p)
 		}
-	case p.dialed && (err != nil || why != nil) && !errors.Is(err, errPeerFull) && p.lastPiece.IsZero() && now.Sub(p.joined) < quickDrop:
+	case (err != nil || why != nil) && !errors.Is(err, errPeerFull) && p.lastPiece.IsZero() && now.Sub(p.joined) < quickDrop:
 		// It ended the connection (our writes failing is that too: the
 		// reader then stops without an error of its own).
 		a.misbehaved(false, p.joined, now)

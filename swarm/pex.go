@@ -52,9 +52,13 @@ func (s *swarm) pexFor(p *peer) wire.PEX {
 // and the peer's own if it serves the content and put it first. That claim
 // is not proof: the address is passed on (others dial it with one circuit,
 // as any address heard of), but it is good only once a handshake there
-// succeeded. A peer that claims an address banned here is refused.
+// succeeded. A peer that claims an address banned here, or one that an
+// accepted peer which sent a bad chunk claimed (refusedClaims), is refused.
 func (s *swarm) gotPEX(ctx context.Context, p *peer, m wire.PEX) error {
 	if len(m.Addrs) > 0 && p.serves && p.addr == "" && !p.dialed && !s.own[m.Addrs[0]] {
+		if s.refusedClaims[m.Addrs[0]] {
+			return fmt.Errorf("%w: announced the address of a peer that sent a bad chunk", errBanned)
+		}
 		s.learn(m.Addrs[0], nil) // its own: not charged to what it may name
 		if a := s.addrs[m.Addrs[0]]; a != nil {
 			if a.banned {

@@ -77,19 +77,22 @@ type swarm struct {
 	clientKey *onion.ClientPrivateKey
 	session   string // random, in isolation tags
 
-	peers    map[*peer]bool
-	addrs    map[string]*addrState
-	own      map[string]bool // our own addresses: never dialed
-	pk       *picker
-	storeQ   []storeJob
-	storeIn  chan storeJob
-	storeOut chan storeResult
-	listener onion.Listener
-	listenAt time.Time
-	pexDirty time.Time // a new address to pass on since then; zero: none
-	finished bool
-	failure  error
-	inbound  int
+	peers map[*peer]bool
+	addrs map[string]*addrState
+	own   map[string]bool // our own addresses: never dialed
+	// refusedClaims are addresses announced by accepted peers that sent a
+	// bad chunk: an accepted peer announcing one is refused (ban).
+	refusedClaims map[string]bool
+	pk            *picker
+	storeQ        []storeJob
+	storeIn       chan storeJob
+	storeOut      chan storeResult
+	listener      onion.Listener
+	listenAt      time.Time
+	pexDirty      time.Time // a new address to pass on since then; zero: none
+	finished      bool
+	failure       error
+	inbound       int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
 
@@ -104,7 +107,7 @@ type swarm struct {
 func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s := &swarm{c: c, cfg: cfg, log: cfg.log.With("content", c.id), events: make(chan any, 16),
 		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
-		own: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
+		own: map[string]bool{}, refusedClaims: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
 	s.fig = *c.fig.Load()
 	s.up = newUploader(s, &c.uploaded)
 	s.session = strconv.FormatUint(rand.Uint64(), 36)
