@@ -20,7 +20,7 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 			s.drop(q, nil)
 		}
 	}
-	if s.full(p) && !p.dialed {
+	if s.full(p) && !p.dialed && !p.extra {
 		if q := s.squatter(time.Now()); q != nil {
 			s.log.Debug("closing an idle connection for a newcomer")
 			q.closeWith(wire.ByeFull, "an idle connection yields to a newcomer", nil)
