@@ -281,6 +281,19 @@ func TestAttackPEXFlood(t *testing.T) {
 		for i := 0; i < len(fake); i += wire.MaxPEXAddrs {
 			wire.WriteFrame(c, wire.PEX{Addrs: fake[i : i+wire.MaxPEXAddrs]})
 		}
+		// The Reject of a request sent after the flood says the
+		// downloader's reader has passed the flood on: the relay's PEX
+		// comes after it.
+		wire.WriteFrame(c, wire.Request{Index: 0})
+		for {
+			m, err := wire.ReadFrame(c, 0)
+			if err != nil {
+				return
+			}
+			if m.Type() == wire.TypeReject {
+				break
+			}
+		}
 		once.Do(func() { close(flooded) })
 		drain(c)
 	})
