@@ -77,15 +77,10 @@ func CloseShared() error {
 	return err
 }
 
-// SkipWithoutTor skips tb under go test -short (make race) and when the tor
-// program is missing, or fails it then when $CI is "true".
+// SkipWithoutTor skips tb when the tor program is missing, or fails it when
+// $CI is "true".
 func SkipWithoutTor(tb testing.TB) {
 	tb.Helper()
-	if testing.Short() {
-		// make race runs every test under the race detector with -short:
-		// the private network's tests run once, in make unit.
-		tb.Skip("-short: no private Tor network")
-	}
 	if _, err := exec.LookPath("tor"); err == nil {
 		return
 	}
