@@ -413,16 +413,10 @@ func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetc
 	// the rest comes; a chunk is served only once every piece under it is
 	// in, and pieces in random order would complete almost none early.
 	seqCtx, stopSeq := context.WithCancel(ctx)
+	defer stopSeq()
 	r := t.NewReader(seqCtx, sequentialReadahead)
-	copied := make(chan struct{})
-	go func() { defer close(copied); io.Copy(io.Discard, r) }() // ends with seqCtx
-	defer func() {
-		// The reader is closed once its Read has returned: closing it
-		// under a Read is a data race in anacrolix/torrent's reader.
-		stopSeq()
-		<-copied
-		r.Close()
-	}()
+	defer r.Close()
+	go io.Copy(io.Discard, r) // ends with seqCtx
 	if err := n.feed(ctx, t, files, feeders); err != nil {
 		return cl, err
 	}
