@@ -236,7 +236,7 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 			if rec.Path, rec.PartPath, err = choosePaths(rec.DestDir, h); err != nil {
 				return nil, err
 			}
-			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		} else {
 			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR, 0)
 			if errors.Is(err, fs.ErrNotExist) {

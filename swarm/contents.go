@@ -116,7 +116,7 @@ func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, 
 		if rec.DestDir, err = filepath.Abs(destDir); err != nil {
 			return Status{}, fmt.Errorf("get: %w", err)
 		}
-		if err := os.MkdirAll(rec.DestDir, 0o755); err != nil {
+		if err := os.MkdirAll(rec.DestDir, 0o700); err != nil {
 			return Status{}, fmt.Errorf("get: %w", err)
 		}
 	} else {

@@ -403,9 +403,11 @@ func (s *swarm) closeRendezvous() {
 
 // learnHolders puts the holders' addresses in the address book as PEX
 // addresses are (one circuit each until one answers), marked as found at a
-// rendezvous slot; it returns how many were new.
+// rendezvous slot; it returns how many were new. recs is one slot's answer,
+// one source: it adds at most maxAddrsPerSource addresses, as a PEX frame
+// does, so that a hostile slot host cannot fill the book.
 func (s *swarm) learnHolders(recs []hcrypto.HolderRecord) int {
-	n := 0
+	n, quota := 0, maxAddrsPerSource
 	for _, rec := range recs {
 		if s.rdv.holder != nil && rec.Holder == s.rdv.holder.public() {
 			continue
@@ -414,7 +416,7 @@ func (s *swarm) learnHolders(recs []hcrypto.HolderRecord) int {
 		if _, known := s.addrs[a]; known {
 			continue
 		}
-		s.learn(a)
+		s.learn(a, &quota)
 		if st := s.addrs[a]; st != nil {
 			st.rdv = true
 			n++

@@ -79,19 +79,22 @@ type swarm struct {
 	clientKey *onion.ClientPrivateKey
 	session   string // random, in isolation tags
 
-	peers    map[*peer]bool
-	addrs    map[string]*addrState
-	own      map[string]bool // our own addresses: never dialed
-	pk       *picker
-	storeQ   []storeJob
-	storeIn  chan storeJob
-	storeOut chan storeResult
-	listener onion.Listener
-	listenAt time.Time
-	pexDirty time.Time // a new address to pass on since then; zero: none
-	finished bool
-	failure  error
-	inbound  int
+	peers map[*peer]bool
+	addrs map[string]*addrState
+	own   map[string]bool // our own addresses: never dialed
+	// refusedClaims are addresses announced by accepted peers that sent a
+	// bad chunk: an accepted peer announcing one is refused (ban).
+	refusedClaims map[string]bool
+	pk            *picker
+	storeQ        []storeJob
+	storeIn       chan storeJob
+	storeOut      chan storeResult
+	listener      onion.Listener
+	listenAt      time.Time
+	pexDirty      time.Time // a new address to pass on since then; zero: none
+	finished      bool
+	failure       error
+	inbound       int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
 	// rdv is its rendezvous discovery (rendezvous.go); nil without a swarm secret.
@@ -108,7 +111,7 @@ type swarm struct {
 func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s := &swarm{c: c, cfg: cfg, log: cfg.log.With("content", c.id), events: make(chan any, 16),
 		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
-		own: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
+		own: map[string]bool{}, refusedClaims: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
 	s.fig = *c.fig.Load()
 	s.up = newUploader(s, &c.uploaded)
 	s.session = strconv.FormatUint(rand.Uint64(), 36)
@@ -122,7 +125,7 @@ func newSwarm(c *content, cfg swarmConfig) *swarm {
 		copy(s.clientKey[:], rec.ClientKey)
 	}
 	for _, a := range rec.Peers {
-		s.learn(a)
+		s.learn(a, nil)
 		if st := s.addrs[a]; st != nil {
 			st.hint = true
 		}
@@ -277,6 +280,7 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 	case peerJoined:
 		s.join(ctx, ev.p)
 	case peerGone:
+		s.strike(ev.p, ev.err, time.Now())
 		s.drop(ev.p, ev.err)
 	case dialFailed:
 		s.failedDial(ev)
@@ -296,6 +300,9 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 			s.log.Info("dropping peer", "err", err)
 			ban := errors.Is(err, hcrypto.ErrBadChunk) || errors.Is(err, hcrypto.ErrBadProof)
 			code := wire.ByeProtocol
+			if errors.Is(err, errBanned) {
+				code = wire.ByeBanned
+			}
 			if ban {
 				code = wire.ByeBanned
 				s.ban(ev.p)

@@ -401,7 +401,7 @@ func (c *conn) Write(b []byte) (int, error) {
 func (c *conn) Close() error {
 	c.once.Do(func() {
 		c.w.set(func(p *pipe) { p.eof = true })
-		c.r.set(func(p *pipe) { p.rclosed = true })
+		c.r.set(func(p *pipe) { p.rclosed, p.segs, p.buffered = true, nil, 0 }) // nobody reads them now
 		if c.node != nil {
 			c.node.untrack(c)
 		}
@@ -416,6 +416,7 @@ func (c *conn) reset() {
 			if p.err == nil {
 				p.err = errReset
 			}
+			p.segs, p.buffered = nil, 0 // a broken pipe delivers nothing more
 		})
 	}
 	c.Close()

@@ -150,6 +150,9 @@ func TestStopKillsStubbornNode(t *testing.T) {
 // tests cannot import (testkit imports testnet).
 func skipWithoutTor(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no private Tor network")
+	}
 	if _, err := exec.LookPath("tor"); err == nil {
 		return
 	}

@@ -79,9 +79,13 @@ func CloseShared() error {
 }
 
 // SkipWithoutTor skips tb when the tor program is missing, or fails it when
-// $CI is "true".
+// $CI is "true". Under -short (make race) it skips: the Tor tests run once,
+// in make unit, without the race detector.
 func SkipWithoutTor(tb testing.TB) {
 	tb.Helper()
+	if testing.Short() { // make race: the Tor tests run in make unit
+		tb.Skip("-short: no private Tor network")
+	}
 	if _, err := exec.LookPath("tor"); err == nil {
 		return
 	}
