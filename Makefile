@@ -6,7 +6,7 @@ BIN       := bin/hydre
 FUZZTIME  ?= 10s
 BENCH_OUT ?= $(CURDIR)/bin/bench
 
-.PHONY: all deps build test vet unit fuzz screenshots bench bench-check demo package package-test \
+.PHONY: all deps build test vet unit race fuzz screenshots bench bench-check demo package package-test \
 	install user-install uninstall user-uninstall clean
 
 all: build
@@ -22,11 +22,18 @@ vet:
 	$(GO) vet ./...
 
 # Unit and integration tests (integration tests bring up a private Tor network
-# on 127.0.0.1), a short run of every fuzz target, and the GUI screenshots.
-test: deps vet unit fuzz screenshots package-test bench-check
+# on 127.0.0.1), every test but those under the race detector, a short run
+# of every fuzz target, and the GUI screenshots.
+test: deps vet unit race fuzz screenshots package-test bench-check
 
 unit:
 	$(GO) test -count=1 -timeout 45m ./...
+
+# Every package under Go's race detector, with -short: the tests on the
+# private Tor network (which dominate make unit) skip there, the in-memory
+# network's run in full.
+race:
+	$(GO) test -race -short -count=1 -timeout 30m ./...
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)

@@ -17,6 +17,7 @@ import (
 	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 	"github.com/anacrolix/torrent/storage"
 )
 
@@ -33,8 +34,16 @@ type Config struct {
 	// Empty: no DHT (peers come only from Torrent.AddPeers and magnet
 	// x.pe parameters).
 	DHTBootstrap []string
-	// DHTBind is the local UDP address of look-up sockets; "" is ":0".
+	// DHTBind is the local UDP address of look-up sockets; "": the one
+	// local address toward the first start node, in its family (not every
+	// interface), on a fresh port per walk.
 	DHTBind string
+	// AllowLocalPeers lets the bridge dial peers the DHT hands out on
+	// loopback, private, link-local or unspecified addresses; off, they are
+	// dropped (a DHT node would use them to point the bridge at its own
+	// network). A lab on 127.0.0.1 turns it on. Peers given by Add's
+	// .torrent owner (AddPeers, x.pe) are not filtered.
+	AllowLocalPeers bool
 	// DialFrom is the local IP peer connections leave from; "" lets the
 	// system choose.
 	DialFrom string
@@ -62,6 +71,11 @@ type Config struct {
 	// MaxSize refuses torrents larger than this many bytes (WaitInfo
 	// returns ErrTooLarge and the torrent is dropped); 0: no limit.
 	MaxSize int64
+	// KeepFree is the space a torrent must leave free on DataDir's file
+	// system: one whose missing data does not fit is refused once its
+	// size is known (WaitInfo returns ErrDiskFull); 0 is 512 MiB, a
+	// negative value skips the check.
+	KeepFree int64
 	// MaxTorrents bounds the torrents leeched at once (Add returns ErrBusy
 	// beyond it); 0: no limit.
 	MaxTorrents int
@@ -106,6 +120,8 @@ type Client struct {
 	fp  Fingerprint
 
 	storage storage.ClientImplCloser // ours to close; nil when the library made its own
+	names   diskNames                // safe on-disk names of the torrents' files
+	meta    metadataWatch            // magnets' info dictionaries as peers send them
 
 	wire wireStats
 	dht  dhtStats
@@ -143,9 +159,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if cfg.Fingerprint.PeerIDPrefix == "" {
 		cfg.Fingerprint = Transmission300
-	}
-	if cfg.DHTBind == "" {
-		cfg.DHTBind = ":0"
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 10 * time.Second
@@ -210,14 +223,16 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	// the end: a bridge node shares each file while it arrives (a live
 	// share reads the pieces the client verified), so the file must keep
 	// its name from the first piece on.
-	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false)}
+	opts := storage.NewFileClientOpts{ClientBaseDir: c.cfg.DataDir, UsePartFiles: g.Some(false),
+		FilePathMaker: c.names.filePath}
 	if c.cfg.DirPerInfoHash {
 		opts.TorrentDirMaker = func(base string, _ *metainfo.Info, ih metainfo.Hash) string {
 			return filepath.Join(base, ih.HexString())
 		}
 	}
+	opts.Logger = c.log.With("part", "storage") // nil would mean slog.Default()
 	c.storage = storage.NewFileOpts(opts)
-	cc.DefaultStorage = c.storage
+	cc.DefaultStorage = checkedStorage{ClientImplCloser: c.storage, c: c}
 	cc.Slogger = c.log.With("part", "anacrolix")
 	// No socket of the library's own: with TCP, uTP and DHT all off,
 	// NewClient opens nothing; peers are dialed through peerDialer.
@@ -242,6 +257,7 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{Preferred: false, RequirePreferred: true}
 	cc.IPBlocklist = c.bl
 	cc.EstablishedConnsPerTorrent = c.cfg.MaxPeers
+	cc.Callbacks.ReadExtendedHandshake = limitPeerRequests
 	// Anything HTTP or tracker-shaped is refused before a socket exists.
 	refuse := func(context.Context, string, string) (net.Conn, error) {
 		c.stopped.Add(1)
@@ -263,6 +279,9 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc.PeerID = pid
 	cc.Bep20 = c.fp.PeerIDPrefix
 	cc.ExtendedHandshakeClientVersion = c.fp.Version
+	// No DHT bit: the bridge answers no DHT query and sends no PORT, as a
+	// client with its DHT off.
+	cc.Extensions.SetBit(pp.ExtensionBitDht, false)
 	cc.HTTPUserAgent = c.fp.UserAgent
 	cc.UpnpID = c.fp.Name
 	return cc, nil
@@ -308,6 +327,7 @@ func (d *peerDialer) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	}
 	wc := newWireConn(nc, &d.c.wire, d.c.fp)
 	wc.onClose = d.c.forget
+	wc.onMetadata = func(ih [20]byte, payload []byte) { d.c.onMetadataPiece(ih, payload) }
 	d.c.mu.Lock()
 	d.c.conns[wc] = ap
 	d.c.mu.Unlock()

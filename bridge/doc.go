@@ -17,7 +17,14 @@
 //     get_peers query;
 //   - a spy finder (spy.go) walks decoy info-hashes first and keeps the
 //     nodes and peers it catches in a refreshable blocklist (blocklist.go);
-//   - a stall watchdog drops and redials a peer that stops sending.
+//   - a stall watchdog drops and redials a peer that stops sending;
+//   - a torrent's metadata is checked before anything is leeched
+//     (infocheck.go, storage.go, metadata.go: ErrBadTorrent), its names are
+//     written as safe, bounded paths (names.go), its size must fit
+//     (space.go), and a write error gives the torrent up instead of
+//     reaching the library's panic;
+//   - the request window stays one below each peer's reqq (window.go), so
+//     a Transmission seeder never stalls.
 //
 // Everything is counted at the socket level (Counters), not from the
 // library's own statistics; the discretion counters must stay at zero.

@@ -26,9 +26,28 @@ type Fingerprint struct {
 	// SendYourIP keeps the "yourip" key, which some clients send and some
 	// do not.
 	SendYourIP bool
+	// MetadataID is the number our extended handshake gives ut_metadata
+	// (peers then send metadata messages with it); 0 keeps the library's.
+	MetadataID int
+	// Encryption, when not nil, is the "e" value sent: 0 says the client
+	// prefers plain connections, which the bridge's are.
+	Encryption *int
+	// ListenPort, when not 0, is the "p" value sent: the client always says
+	// one, though the bridge listens nowhere.
+	ListenPort int
+	// UploadOnly sends "upload_only" 0 (we are a leecher) as the client
+	// does.
+	UploadOnly bool
 }
 
-// Transmission300 mimics Transmission 3.00, the version Debian 12 ships.
+var zero = 0
+
+// Transmission300 mimics Transmission 3.00, the version Debian 12 ships,
+// set to prefer plain connections with DHT and PEX off (a configuration
+// its settings offer): its handshake field by field, as captured from the
+// real daemon (TestFingerprintMatchesTransmission): reserved bits LTEP and
+// fast, no DHT bit; extended handshake e 0, m {ut_metadata 3}, p 51413
+// (its default port), reqq 512, upload_only 0, v "Transmission 3.00".
 var Transmission300 = Fingerprint{
 	Name:         "Transmission 3.00",
 	PeerIDPrefix: "-TR3000-",
@@ -36,6 +55,10 @@ var Transmission300 = Fingerprint{
 	Version:      "Transmission 3.00",
 	UserAgent:    "Transmission/3.00",
 	Reqq:         512,
+	MetadataID:   3,
+	Encryption:   &zero,
+	ListenPort:   51413,
+	UploadOnly:   true,
 }
 
 // QBittorrent465 mimics qBittorrent 4.6.5 (libtorrent 2.0).

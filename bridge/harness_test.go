@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // This file holds the lab: independent BitTorrent software started on
@@ -37,16 +37,8 @@ func needProgram(t testing.TB, name string) string {
 	return p
 }
 
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+// testLogger is testkit.Logger, under the name this package's tests call.
+func testLogger(t testing.TB) *slog.Logger { return testkit.Logger(t) }
 
 // freePort returns a TCP port free on 127.0.0.1 (and its UDP twin).
 func freePort(t testing.TB) int {
@@ -69,38 +61,16 @@ func freePort(t testing.TB) int {
 	return 0
 }
 
-// writePayload writes size deterministic pseudo-random bytes and returns
-// their SHA-256.
+// writePayload is testkit.WritePayload, under the name this package's tests call.
 func writePayload(t testing.TB, path string, size int64, seed uint64) [32]byte {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 7})
-	h := sha256.New()
-	if _, err := io.CopyN(io.MultiWriter(f, h), r, size); err != nil {
-		t.Fatal(err)
-	}
-	return [32]byte(h.Sum(nil))
+	return testkit.WritePayload(t, path, size, seed)
 }
 
+// fileSHA is testkit.FileSHA, under the name this package's tests call.
 func fileSHA(t testing.TB, path string) [32]byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return [32]byte(h.Sum(nil))
+	return testkit.FileSHA(t, path)
 }
 
 // makeTorrent runs mktorrent on path. announce may be empty.
@@ -302,6 +272,9 @@ func (tr *transmission) remote(args ...string) (string, error) {
 	b, err := exec.Command("transmission-remote", append([]string{tr.rpc}, args...)...).CombinedOutput()
 	return string(b), err
 }
+
+// peerAddr is the daemon's peer address for a peer port it was given.
+func (tr *transmission) peerAddr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // add adds a torrent whose data is (or will be) in dataDir.
 func (tr *transmission) add(t testing.TB, torrentPath, dataDir string) {

@@ -42,6 +42,8 @@ func newTestClient(t *testing.T, cfg Config) *Client {
 	if cfg.DHTBind == "" {
 		cfg.DHTBind = "127.0.0.1:0"
 	}
+	// The lab's peers and DHT nodes are all on 127.0.0.1.
+	cfg.AllowLocalPeers = true
 	ctx := context.Background()
 	c, err := New(ctx, cfg)
 	if err != nil {
@@ -251,7 +253,7 @@ func TestTransmissionWireTrace(t *testing.T) {
 		if hs["v"] != Transmission300.Version {
 			t.Errorf("extended handshake v = %v", hs["v"])
 		}
-		for _, k := range []string{"metadata_size", "p", "ipv4", "ipv6"} {
+		for _, k := range []string{"metadata_size", "ipv4", "ipv6", "yourip"} {
 			if _, ok := hs[k]; ok {
 				t.Errorf("extended handshake has %q: %v", k, hs)
 			}

@@ -54,9 +54,9 @@ type candidate struct {
 // Nodes for which skip returns true are neither queried nor followed.
 // onPeer, if not nil, is called with each new peer as soon as it arrives.
 func (c *Client) lookup(ctx context.Context, target [20]byte, start []netip.AddrPort, skip func(netip.AddrPort) bool, onPeer func(foundPeer)) (*lookupResult, error) {
-	pc, err := net.ListenPacket("udp", c.cfg.DHTBind)
+	pc, err := c.dhtSocket(start)
 	if err != nil {
-		return nil, fmt.Errorf("open dht socket: %w", err)
+		return nil, err
 	}
 	conn := &dhtConn{PacketConn: &socketCount{PacketConn: pc, st: &c.dht}, st: &c.dht, bl: c.bl}
 	s, err := dht.NewServer(&dht.ServerConfig{

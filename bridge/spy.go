@@ -206,6 +206,10 @@ func (c *Client) discover(ctx context.Context, t *Torrent) (int, error) {
 		if c.bl.Blocked(p.addr.Addr()) || c.bl.Blocked(p.from.Addr()) && !exempt[p.from.Addr()] {
 			return
 		}
+		if !c.dhtPeerAllowed(p.addr.Addr()) {
+			c.log.Debug("dropping a local address handed out by the dht", "peer", p.addr, "from", p.from)
+			return
+		}
 		if n := c.swarm.note(p.addr.Addr(), t.ih); n > c.cfg.Spy.SwarmLimit {
 			c.markSpy(p.addr.Addr(), fmt.Sprintf("peer in %d swarms", n), exempt)
 			return

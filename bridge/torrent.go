@@ -2,14 +2,12 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,15 +29,26 @@ type Torrent struct {
 	mu       sync.Mutex
 	peers    map[netip.AddrPort]struct{} // usable peers found so far
 	refs     int                         // Adds not yet dropped, under c.mu
-	err      error                       // why the torrent was given up, set before infoDone closes
+	failErr  error                       // why the torrent was given up, under mu
+	err      error                       // why the info was refused, set before infoDone closes
 	infoDone chan struct{}               // closed once the info is known and checked, or err is set
+	infoOnce sync.Once
+	failed   chan struct{} // closed when the torrent is given up (failErr set)
+	failOnce sync.Once
 }
 
 // File is one file of a torrent.
 type File struct {
-	Path   string // slash-separated, relative to Torrent.Dir; the torrent's name leads for a multi-file torrent
-	Offset int64  // within the torrent's data
-	Length int64
+	// Path is the file's path in the torrent, slash-separated, the
+	// torrent's name first for a multi-file torrent: the real name, to
+	// show and to put in a hydre content's header. It comes from a
+	// stranger: never use it as a path on disk.
+	Path string
+	// DiskPath is where the file is written: Torrent.Dir joined with the
+	// safe, bounded form of Path (see mapDiskPaths).
+	DiskPath string
+	Offset   int64 // within the torrent's data
+	Length   int64
 }
 
 // Errors of Add and WaitInfo.
@@ -51,6 +60,10 @@ var (
 	ErrTooLarge = errors.New("torrent larger than the bridge accepts")
 	// ErrBusy is returned by Add when Config.MaxTorrents are being leeched.
 	ErrBusy = errors.New("bridge busy: too many torrents at once")
+	// ErrDiskFull is returned by WaitInfo for a torrent whose missing data
+	// does not fit in the free space of Config.DataDir less
+	// Config.KeepFree.
+	ErrDiskFull = errors.New("not enough free disk space for the torrent")
 )
 
 // Add starts leeching a magnet URI or a .torrent file; for a torrent
@@ -79,6 +92,9 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 		mi, err := metainfo.LoadFromFile(source)
 		if err != nil {
 			return nil, fmt.Errorf("add torrent: %w: %v", ErrBadSource, err)
+		}
+		if _, err := checkInfoBytes(mi.InfoBytes); err != nil {
+			return nil, fmt.Errorf("add torrent %s: %w", filepath.Base(source), err)
 		}
 		opts.InfoHash = mi.HashInfoBytes()
 		opts.InfoBytes = mi.InfoBytes
@@ -110,20 +126,28 @@ func (c *Client) Add(ctx context.Context, source string) (*Torrent, error) {
 	if opts.InfoBytes == nil {
 		opts.InfoBytes = c.cachedInfo(opts.InfoHash)
 	}
-	t, _ := c.cl.AddTorrentOpt(opts)
-	if name != "" {
-		t.SetDisplayName(name)
-	}
-	bt := &Torrent{c: c, t: t, ih: opts.InfoHash, done: make(chan struct{}), infoDone: make(chan struct{}),
-		peers: map[netip.AddrPort]struct{}{}, refs: 1}
+	bt := &Torrent{c: c, ih: opts.InfoHash, done: make(chan struct{}), infoDone: make(chan struct{}),
+		failed: make(chan struct{}), peers: map[netip.AddrPort]struct{}{}, refs: 1}
 	var tctx context.Context
 	tctx, bt.cancel = context.WithCancel(c.ctx)
-	if err := bt.AddPeers(peers...); err != nil {
-		c.log.Warn("ignoring bad x.pe peer", "err", err)
-	}
+	// Registered before the library has the torrent: its storage (the
+	// info check) looks the torrent up as soon as the info is known.
 	c.mu.Lock()
 	c.torrents[bt] = struct{}{}
 	c.mu.Unlock()
+	t, _ := c.cl.AddTorrentOpt(opts)
+	bt.t = t
+	// The library's own answer to a write error stops the download and
+	// then trips its own consistency check (a panic that takes the whole
+	// process, a bridge node with every user on it); the torrent is given
+	// up instead, with the error.
+	t.SetOnWriteChunkError(func(err error) { bt.fail(fmt.Errorf("write torrent data: %w", err)) })
+	if name != "" {
+		t.SetDisplayName(name)
+	}
+	if err := bt.AddPeers(peers...); err != nil {
+		c.log.Warn("ignoring bad x.pe peer", "err", err)
+	}
 	c.wg.Add(2)
 	go bt.watchDone(tctx)
 	go bt.findPeers(tctx)
@@ -146,6 +170,58 @@ func (t *Torrent) WaitInfo(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("wait for torrent metadata: %w", ctx.Err())
 	}
+}
+
+// finishInfo closes infoDone once, with err the reason the info was
+// refused (nil: admitted).
+func (t *Torrent) finishInfo(err error) {
+	t.infoOnce.Do(func() {
+		t.err = err
+		close(t.infoDone)
+	})
+}
+
+// Failed is closed when the torrent is given up (Err says why): invalid
+// metadata, a refusal once the metadata is known, a storage error.
+func (t *Torrent) Failed() <-chan struct{} { return t.failed }
+
+// Err returns why the torrent was given up, or nil.
+func (t *Torrent) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failErr
+}
+
+// fail gives the torrent up with err: WaitInfo returns it if the info was
+// not yet admitted, Failed closes, and the torrent leaves the client. It
+// may be called under the library's lock (from the storage), so the
+// library's Drop runs apart.
+func (t *Torrent) fail(err error) {
+	t.failOnce.Do(func() {
+		t.mu.Lock()
+		t.failErr = err
+		t.mu.Unlock()
+		t.c.log.Warn("torrent given up", "infohash", t.InfoHash(), "err", err)
+		t.c.meta.forget(t.ih)
+		t.finishInfo(err)
+		close(t.failed)
+		t.cancel()
+		t.c.mu.Lock()
+		delete(t.c.torrents, t)
+		t.c.mu.Unlock()
+		if t.c.ctx.Err() == nil {
+			t.c.wg.Add(1)
+			go func() {
+				defer t.c.wg.Done()
+				if lt := t.t; lt != nil {
+					if info := lt.Info(); info != nil {
+						t.c.names.forget(info)
+					}
+					lt.Drop()
+				}
+			}()
+		}
+	})
 }
 
 // Dir returns the directory the torrent's files are written under.
@@ -184,11 +260,24 @@ func (t *Torrent) NumPieces() int { return t.t.NumPieces() }
 
 // Files lists the files; valid after WaitInfo.
 func (t *Torrent) Files() []File {
+	info := t.t.Info()
+	if info == nil {
+		return nil
+	}
+	disk := mapDiskPaths(info)
 	var out []File
 	for _, f := range t.t.Files() {
-		out = append(out, File{Path: f.Path(), Offset: f.Offset(), Length: f.Length()})
+		fi := f.FileInfo()
+		out = append(out, File{Path: f.Path(), Offset: f.Offset(), Length: f.Length(),
+			DiskPath: filepath.Join(t.Dir(), filepath.FromSlash(disk[fileKey(fi.BestPath())]))})
 	}
 	return out
+}
+
+// DiskPath returns where the torrent is written: its file for a
+// single-file torrent, its folder otherwise; valid after WaitInfo.
+func (t *Torrent) DiskPath() string {
+	return filepath.Join(t.Dir(), diskName(t.t.Info().BestName()))
 }
 
 // BytesCompleted returns how many bytes are verified.
@@ -281,6 +370,10 @@ func (t *Torrent) remove() {
 	t.c.mu.Lock()
 	delete(t.c.torrents, t)
 	t.c.mu.Unlock()
+	if info := t.t.Info(); info != nil {
+		t.c.names.forget(info)
+	}
+	t.c.meta.forget(t.ih)
 	t.t.Drop()
 }
 
@@ -333,22 +426,18 @@ func (t *Torrent) watchDone(ctx context.Context) {
 		return
 	case <-t.t.GotInfo():
 	}
-	if max := t.c.cfg.MaxSize; max > 0 && t.t.Length() > max {
-		t.err = fmt.Errorf("%w: %d bytes", ErrTooLarge, t.t.Length())
-		close(t.infoDone)
-		t.remove()
+	if err := t.c.checkSize(t); err != nil {
+		t.fail(err)
 		return
 	}
 	if admit := t.c.cfg.Admit; admit != nil {
 		if err := admit(t); err != nil {
-			t.err = err
-			close(t.infoDone)
-			t.remove()
+			t.fail(err)
 			return
 		}
 	}
 	t.c.cacheInfo(t.ih, t.t.Metainfo().InfoBytes)
-	close(t.infoDone)
+	t.finishInfo(nil)
 	t.t.DownloadAll()
 	select {
 	case <-ctx.Done():
@@ -386,56 +475,5 @@ func (t *Torrent) findPeers(ctx context.Context) {
 		case <-retry.C:
 			t.reoffer()
 		}
-	}
-}
-
-func (c *Client) infoPath(ih metainfo.Hash) string {
-	return filepath.Join(c.cfg.MetadataDir, ih.HexString()+".info")
-}
-
-// cachedInfo returns the cached info dictionary of ih if it is there and
-// hashes to ih, and marks it as asked for (its modification time).
-func (c *Client) cachedInfo(ih metainfo.Hash) []byte {
-	if c.cfg.MetadataDir == "" {
-		return nil
-	}
-	p := c.infoPath(ih)
-	b, err := os.ReadFile(p)
-	if err != nil || sha1.Sum(b) != ih {
-		return nil
-	}
-	now := time.Now()
-	os.Chtimes(p, now, now)
-	return b
-}
-
-// cacheInfo stores an info dictionary that hashes to ih.
-func (c *Client) cacheInfo(ih metainfo.Hash, b []byte) {
-	if c.cfg.MetadataDir == "" || len(b) == 0 || sha1.Sum(b) != ih {
-		return
-	}
-	p := c.infoPath(ih)
-	if _, err := os.Stat(p); err == nil {
-		return
-	}
-	if err := os.MkdirAll(c.cfg.MetadataDir, 0o700); err != nil {
-		c.log.Warn("cache torrent metadata", "err", err)
-		return
-	}
-	f, err := os.CreateTemp(c.cfg.MetadataDir, filepath.Base(p)+".*.tmp")
-	if err != nil {
-		c.log.Warn("cache torrent metadata", "err", err)
-		return
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		c.log.Warn("cache torrent metadata", "err", err)
 	}
 }

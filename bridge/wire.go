@@ -61,6 +61,9 @@ type wireConn struct {
 
 	peerFast     atomic.Bool
 	peerMetaID   atomic.Uint32 // peer's ut_metadata extension number, 0 if none
+	libMetaID    atomic.Uint32 // the library's ut_metadata number (what peers' messages carry once read)
+	infoHash     [20]byte      // from the peer's handshake, set before any message is read
+	onMetadata   func(ih [20]byte, payload []byte)
 	peerPexID    atomic.Uint32
 	peerPunchID  atomic.Uint32
 	interested   atomic.Bool
@@ -181,10 +184,17 @@ func (c *wireConn) filterExtended(out, msg []byte) []byte {
 	id := uint32(msg[1])
 	switch {
 	case id == 0:
-		hs, err := rewriteExtendedHandshake(msg[2:], c.fp)
+		hs, libMeta, err := rewriteExtendedHandshake(msg[2:], c.fp)
 		if err != nil {
 			c.suppress()
 			return out
+		}
+		c.libMetaID.Store(uint32(libMeta))
+		if m := c.fp.MetadataID; libMeta != 0 && m > 0 && m < 256 && m != libMeta {
+			// Peers now send metadata messages numbered m: the reader
+			// gives them back the library's number, and the other way
+			// round, so neither is taken for the other.
+			c.in.swapExt.Store(uint32(libMeta)<<8 | uint32(m))
 		}
 		return c.emit(out, append([]byte{msgExtended, 0}, hs...))
 	case id == c.peerPexID.Load() || id == c.peerPunchID.Load():
@@ -254,6 +264,9 @@ func (c *wireConn) onIncoming(ev inEvent) {
 	switch ev.kind {
 	case evHandshake:
 		c.peerFast.Store(len(ev.payload) >= 28 && ev.payload[27]&0x04 != 0)
+		if len(ev.payload) >= 48 {
+			c.infoHash = [20]byte(ev.payload[28:48])
+		}
 		return
 	}
 	if t := c.w.trace; t != nil {
@@ -276,6 +289,10 @@ func (c *wireConn) onIncoming(ev inEvent) {
 	case msgExtended:
 		if len(ev.payload) >= 2 && ev.payload[1] == 0 {
 			c.learnPeerExtensions(ev.payload[2:])
+		}
+		if id := c.libMetaID.Load(); id != 0 && len(ev.payload) >= 2 && uint32(ev.payload[1]) == id &&
+			len(ev.payload) == ev.length && c.onMetadata != nil {
+			c.onMetadata(c.infoHash, ev.payload[2:])
 		}
 	}
 }
@@ -329,24 +346,38 @@ func rejectMetadataData(payload []byte) ([]byte, bool) {
 // metadata_size (it would say we hold the metadata), no listen port, no
 // addresses of ours, and the fingerprint's client version.
 type extendedHandshake struct {
-	M      map[string]int `bencode:"m"`
-	V      string         `bencode:"v,omitempty"`
-	Reqq   int            `bencode:"reqq,omitempty"`
-	YourIP string         `bencode:"yourip,omitempty"`
+	E          *int           `bencode:"e,omitempty"`
+	M          map[string]int `bencode:"m"`
+	P          int            `bencode:"p,omitempty"`
+	Reqq       int            `bencode:"reqq,omitempty"`
+	UploadOnly *int           `bencode:"upload_only,omitempty"`
+	V          string         `bencode:"v,omitempty"`
+	YourIP     string         `bencode:"yourip,omitempty"`
 }
 
-func rewriteExtendedHandshake(b []byte, fp Fingerprint) ([]byte, error) {
+// rewriteExtendedHandshake returns the handshake to send and the
+// library's own ut_metadata number (0 if it offers none).
+func rewriteExtendedHandshake(b []byte, fp Fingerprint) ([]byte, int, error) {
 	var lib struct {
 		M      map[string]int `bencode:"m"`
 		Reqq   int            `bencode:"reqq"`
 		YourIP string         `bencode:"yourip"`
 	}
 	if err := bencode.Unmarshal(b, &lib); err != nil {
-		return nil, fmt.Errorf("decode extended handshake: %w", err)
+		return nil, 0, fmt.Errorf("decode extended handshake: %w", err)
 	}
-	hs := extendedHandshake{M: map[string]int{}, V: fp.Version, Reqq: fp.Reqq}
-	if id, ok := lib.M["ut_metadata"]; ok {
-		hs.M["ut_metadata"] = id
+	hs := extendedHandshake{M: map[string]int{}, V: fp.Version, Reqq: fp.Reqq, E: fp.Encryption, P: fp.ListenPort}
+	if fp.UploadOnly {
+		hs.UploadOnly = &zero
+	}
+	libMeta := lib.M["ut_metadata"]
+	if libMeta > 0 && libMeta < 256 {
+		hs.M["ut_metadata"] = libMeta
+		if fp.MetadataID > 0 && fp.MetadataID < 256 {
+			hs.M["ut_metadata"] = fp.MetadataID
+		}
+	} else {
+		libMeta = 0
 	}
 	if hs.Reqq == 0 {
 		hs.Reqq = lib.Reqq
@@ -354,7 +385,8 @@ func rewriteExtendedHandshake(b []byte, fp Fingerprint) ([]byte, error) {
 	if fp.SendYourIP {
 		hs.YourIP = lib.YourIP
 	}
-	return bencode.Marshal(hs)
+	out, err := bencode.Marshal(hs)
+	return out, libMeta, err
 }
 
 // inEvent is one parsed incoming item.
@@ -373,14 +405,18 @@ const (
 // inScanner parses the incoming byte stream without holding on to piece
 // data: only a bounded prefix of each message is kept.
 type inScanner struct {
-	hsLeft int
-	hs     []byte
-	hdr    [4]byte
-	hdrN   int
-	left   int // payload bytes still to come for the current message
-	length int
-	keep   []byte
-	bad    bool
+	// swapExt, when not 0, holds two extended message numbers (a<<8 | b)
+	// swapped in place in what is read: ours as peers use it, and the
+	// library's.
+	swapExt atomic.Uint32
+	hsLeft  int
+	hs      []byte
+	hdr     [4]byte
+	hdrN    int
+	left    int // payload bytes still to come for the current message
+	length  int
+	keep    []byte
+	bad     bool
 }
 
 func (s *inScanner) feed(p []byte, f func(inEvent)) {
@@ -416,6 +452,23 @@ func (s *inScanner) feed(p []byte, f func(inEvent)) {
 			continue
 		}
 		n := min(s.left, len(p))
+		if off := s.length - s.left; off <= 1 && off+n > 1 {
+			if sw := s.swapExt.Load(); sw != 0 {
+				typ := s.keep
+				if off == 0 {
+					typ = p[:1]
+				}
+				if typ[0] == msgExtended {
+					a, b := byte(sw>>8), byte(sw)
+					switch p[1-off] {
+					case a:
+						p[1-off] = b
+					case b:
+						p[1-off] = a
+					}
+				}
+			}
+		}
 		limit := inPrefixMax
 		if len(s.keep) > 0 && s.keep[0] == msgPiece {
 			limit = 9 // type, index, begin: the block itself is not needed

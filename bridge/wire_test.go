@@ -71,7 +71,8 @@ func TestWireFilter(t *testing.T) {
 		"m": map[string]int{"ut_metadata": 1, "ut_holepunch": 2, "ut_pex": 3}, "v": "go.torrent dev", "reqq": 1024,
 		"metadata_size": 40000, "p": 42069, "yourip": "\x7f\x00\x00\x01", "e": 1,
 	})
-	wantHS, _ := bencode.Marshal(extendedHandshake{M: map[string]int{"ut_metadata": 1}, V: "Transmission 3.00", Reqq: 512})
+	wantHS, _ := bencode.Marshal(map[string]any{"e": 0, "m": map[string]int{"ut_metadata": 3}, "p": 51413,
+		"reqq": 512, "upload_only": 0, "v": "Transmission 3.00"})
 	peerExt := map[string]int{"ut_metadata": 3, "ut_pex": 1, "ut_holepunch": 4}
 	for _, tc := range []struct {
 		name     string
@@ -187,4 +188,36 @@ func FuzzInScanner(f *testing.F) {
 		wc := &wireConn{w: &wireStats{}}
 		s.feed(b, wc.onIncoming)
 	})
+}
+
+// TestWireSwapsMetadataID: once our handshake numbers ut_metadata 3 (the
+// library's is 1), what a peer sends numbered 3 reaches the library as 1,
+// and a 1 as 3, in place and across read boundaries.
+func TestWireSwapsMetadataID(t *testing.T) {
+	var s inScanner
+	s.swapExt.Store(1<<8 | 3)
+	stream := append(frame(msgExtended, 3, 'd', 'e'), frame(msgExtended, 1, 'x')...)
+	stream = append(stream, frame(msgExtended, 0, 'd', 'e')...)
+	stream = append(stream, frame(msgHave, 0, 0, 0, 3)...)
+	for split := 0; split <= len(stream); split++ {
+		b := bytes.Clone(stream)
+		var ids []byte
+		f := func(ev inEvent) {
+			if ev.typ == msgExtended {
+				ids = append(ids, ev.payload[1])
+			}
+		}
+		s.hdrN, s.left, s.keep = 0, 0, nil
+		s.feed(b[:split], f)
+		s.feed(b[split:], f)
+		if !bytes.Equal(ids, []byte{1, 3, 0}) {
+			t.Fatalf("split %d: extended ids %v, want [1 3 0]", split, ids)
+		}
+		want := append(frame(msgExtended, 1, 'd', 'e'), frame(msgExtended, 3, 'x')...)
+		want = append(want, frame(msgExtended, 0, 'd', 'e')...)
+		want = append(want, frame(msgHave, 0, 0, 0, 3)...)
+		if !bytes.Equal(b, want) {
+			t.Fatalf("split %d: bytes %v, want %v", split, b, want)
+		}
+	}
 }

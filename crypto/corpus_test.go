@@ -23,11 +23,14 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	_ = pt.Add(3, cts[3], p3)
 	part, _ := pt.MarshalBinary()
 	desc, _ := s.Descriptor.MarshalBinary()
+	sec := SwarmSecret(testKey(6))
+	r1, r2 := testRecord(t, 1, 7446), testRecord(t, 2, 80)
+	answer, _ := EncodeAnswer([]HolderRecord{r1, r2})
 	corpus := map[string][][]any{
 		"FuzzParseLink": {
-			{Link{ID: ContentID(testKey(9)), Key: &k, ClientKey: &ck, Peers: []string{testPeer(1, 7446)}}.Encode(), []byte{1, 3}},
-			{Link{ID: ContentID(testKey(9))}.Encode(), append([]byte{1, 1}, make([]byte, 65)...)},
-			{"hydre:aebagbaf", []byte{1, 0, 0}},
+			{Link{ID: ContentID(testKey(9)), Secret: &sec, Key: &k, ClientKey: &ck, Peers: []string{testPeer(1, 7446)}}.Encode(), []byte{2, 7}},
+			{Link{ID: ContentID(testKey(9)), Secret: &sec}.Encode(), append([]byte{2, 1}, make([]byte, 65)...)},
+			{"hydre:aebagbaf", []byte{2, 0, 0}},
 		},
 		"FuzzParseContentID": {{ContentID(testKey(2)).String()}},
 		"FuzzOpenHeader": {
@@ -38,6 +41,8 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		"FuzzProofVerify":         {{3, cts[3], pb3, false}, {3, cts[4], pb3, true}, {6, cts[6], []byte{0}, true}},
 		"FuzzUnmarshalTree":       {{full}, {part}},
 		"FuzzSanitizeName":        {{"日本語.txt"}, {"CON"}, {"a/../b"}},
+		"FuzzDecodeRegister":      {{EncodeRegister(r1)}, {EncodeRegister(r1)[:50]}},
+		"FuzzDecodeAnswer":        {{answer}, {[]byte{1, 3, 0}}, {answer[:RecordLen]}},
 	}
 	for target, entries := range corpus {
 		dir := filepath.Join("testdata", "fuzz", target)

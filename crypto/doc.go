@@ -19,7 +19,10 @@
 // proofs), header.go and name.go (sealed header, name rules), descriptor.go
 // and contentid.go (descriptor and content ID), seal.go (sealing and serving),
 // reader.go (random access), link.go and onion.go (the link), treecodec.go
-// (local tree storage), key.go and errors.go.
+// (local tree storage), key.go and errors.go. Part III, rendezvous
+// discovery, is rendezvous.go (the swarm secret, periods and slots),
+// record.go (signed holder records) and rendezvous_msg.go (the Register, Ask
+// and Answer messages a slot's host reads and writes).
 //
 // What it is not: it does no networking, storage or scheduling; it never
 // logs, and no error it returns contains a key or a link.

@@ -30,6 +30,13 @@ var (
 	// ErrBadTree reports a persisted tree that does not decode or does not
 	// match its descriptor.
 	ErrBadTree = errors.New("bad tree")
+	// ErrBadRendezvous reports a rendezvous message that does not decode, a
+	// schedule or margin slots cannot be derived for, or a missing swarm
+	// secret.
+	ErrBadRendezvous = errors.New("bad rendezvous")
+	// ErrBadRecord reports a holder record that does not verify: a bad
+	// signature, another content or swarm, an expiry past or too far ahead.
+	ErrBadRecord = errors.New("bad holder record")
 	// ErrNoChunk reports a request for a chunk the tree does not hold.
 	ErrNoChunk = errors.New("chunk not held")
 )

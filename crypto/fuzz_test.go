@@ -19,10 +19,12 @@ import (
 func FuzzParseLink(f *testing.F) {
 	k := testKey(4)
 	ck := [32]byte(testKey(5))
-	full := Link{ID: ContentID(testKey(9)), Key: &k, ClientKey: &ck, Peers: []string{testPeer(1, 7446), testPeer(2, 80)}}.Encode()
+	sec := SwarmSecret(testKey(6))
+	full := Link{ID: ContentID(testKey(9)), Secret: &sec, Key: &k, ClientKey: &ck, Peers: []string{testPeer(1, 7446), testPeer(2, 80)}}.Encode()
 	fullBody, _ := b32.DecodeString(full[len("hydre:"):])
 	f.Add(Link{ID: ContentID(testKey(9))}.Encode(), fullBody[:len(fullBody)-linkChecksumLen])
-	f.Add(full, []byte{1, 0})
+	f.Add(full, []byte{2, 0})
+	f.Add(Link{ID: ContentID(testKey(9)), Secret: &sec}.Encode(), []byte{2, 4})
 	f.Add("hydre:", []byte{})
 	f.Add("HYDRE:AAAA", []byte{2, 0})
 	f.Add("magnet:?xt=urn:btih:0000", []byte{1, 1})
@@ -69,6 +71,9 @@ func checkParsedLink(t *testing.T, s string) {
 	}
 	if l.ClientKey != nil {
 		other.ClientKey = &[32]byte{0xee}
+	}
+	if l.Secret != nil {
+		other.Secret = &SwarmSecret{0xdd}
 	}
 	if l.String() != other.String() || fmt.Sprintf("%#v", l) != fmt.Sprintf("%#v", other) {
 		t.Fatal("String shows a secret")

@@ -65,13 +65,16 @@ func TestLinkRoundTrip(t *testing.T) {
 	for i := range many {
 		many[i] = testPeer(byte(i), 65535-i)
 	}
+	sec := SwarmSecret(testKey(6))
 	links := map[string]Link{
-		"host only":          {ID: id},
-		"with key":           {ID: id, Key: &k},
-		"with peers":         {ID: id, Key: &k, Peers: peers},
-		"private":            {ID: id, Key: &k, Peers: peers, ClientKey: &ck},
-		"client key, no key": {ID: id, ClientKey: &ck},
-		"max peers":          {ID: id, Key: &k, Peers: many},
+		"bare":               {ID: id},
+		"host only":          {ID: id, Secret: &sec},
+		"with key":           {ID: id, Secret: &sec, Key: &k},
+		"key, no secret":     {ID: id, Key: &k},
+		"with peers":         {ID: id, Secret: &sec, Key: &k, Peers: peers},
+		"private":            {ID: id, Secret: &sec, Key: &k, Peers: peers, ClientKey: &ck},
+		"client key, no key": {ID: id, Secret: &sec, ClientKey: &ck},
+		"max peers":          {ID: id, Secret: &sec, Key: &k, Peers: many},
 	}
 	for name, l := range links {
 		t.Run(name, func(t *testing.T) {
@@ -169,15 +172,18 @@ func TestLinkErrors(t *testing.T) {
 		{"too short", "hydre:aaaa", "bad length"},
 		{"huge", "hydre:" + strings.Repeat("a", 5000), "bad length"},
 		{"checksum", good[:len(good)-1] + string("ab"[bytes.IndexByte([]byte("ba"), good[len(good)-1])&1]), "bad"},
-		{"unknown version", rawLink(body(2, 0, 0)), "unknown version 2"},
+		{"unknown version", rawLink(body(3, 0, 0)), "unknown version 3"},
+		{"version 1", rawLink(body(1, 0, 0)), "unknown version 1"},
 		{"version 0", rawLink(body(0, 0, 0)), "unknown version 0"},
-		{"unknown flags", rawLink(body(1, 4, 0)), "unknown flags"},
-		{"key cut short", rawLink(body(1, linkFlagKey, make([]byte, 10)...)), "bad length"},
-		{"missing peer count", rawLink(append(body(1, linkFlagKey), make([]byte, 32)...)), "bad length"},
-		{"too many peers", rawLink(body(1, 0, MaxPeers+1)), "more than"},
-		{"peer cut short", rawLink(append(body(1, 0, 1), peer(80)[:20]...)), "bad length"},
-		{"trailing bytes", rawLink(body(1, 0, 0, 9)), "bad length"},
-		{"peer port 0", rawLink(append(body(1, 0, 1), peer(0)...)), "bad onion address"},
+		{"unknown flags", rawLink(body(2, 8, 0)), "unknown flags"},
+		{"secret cut short", rawLink(body(2, linkFlagSecret, make([]byte, 10)...)), "bad length"},
+		{"zero secret", rawLink(body(2, linkFlagSecret, make([]byte, 33)...)), "swarm secret is all zero"},
+		{"key cut short", rawLink(body(2, linkFlagKey, make([]byte, 10)...)), "bad length"},
+		{"missing peer count", rawLink(append(body(2, linkFlagKey), make([]byte, 32)...)), "bad length"},
+		{"too many peers", rawLink(body(2, 0, MaxPeers+1)), "more than"},
+		{"peer cut short", rawLink(append(body(2, 0, 1), peer(80)[:20]...)), "bad length"},
+		{"trailing bytes", rawLink(body(2, 0, 0, 9)), "bad length"},
+		{"peer port 0", rawLink(append(body(2, 0, 1), peer(0)...)), "bad onion address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,20 +226,27 @@ func TestLinkValidate(t *testing.T) {
 func TestRedaction(t *testing.T) {
 	k := testKey(0xa0)
 	ck := [32]byte(testKey(0xb0))
-	l := Link{ID: ContentID(testKey(1)), Key: &k, ClientKey: &ck, Peers: []string{testPeer(1, 80)}}
+	sec := SwarmSecret(testKey(0xc0))
+	l := Link{ID: ContentID(testKey(1)), Secret: &sec, Key: &k, ClientKey: &ck, Peers: []string{testPeer(1, 80)}}
 	s := &Sealed{Key: k}
+	slot, err := DeriveSlot(sec, Schedule{}, 20000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	secrets := []string{
-		fmt.Sprintf("%x", k[:]), fmt.Sprintf("%x", ck[:]), b32.EncodeToString(k[:])[:20],
-		fmt.Sprint(k[:]), fmt.Sprint(ck[:]), fmt.Sprintf("%#v", k[:]), l.Encode()[10:40],
+		fmt.Sprintf("%x", k[:]), fmt.Sprintf("%x", ck[:]), fmt.Sprintf("%x", sec[:]), b32.EncodeToString(k[:])[:20],
+		b32.EncodeToString(sec[:])[:20], fmt.Sprint(k[:]), fmt.Sprint(ck[:]), fmt.Sprint(sec[:]), fmt.Sprintf("%#v", k[:]),
+		l.Encode()[10:40], l.Encode()[60:90], fmt.Sprintf("%x", slot.PrivateKey().Seed()), slot.Address(80)[:20],
 	}
 	var logged bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logged, nil))
-	log.Info("x", "link", l, "key", k)
-	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "link", l, "key", k, "sealed", s)
-	outputs := []string{logged.String(), l.String(), k.String()}
+	log.Info("x", "link", l, "key", k, "secret", sec, "slot", slot)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "link", l, "key", k, "sealed", s, "secret", sec, "slot", slot)
+	outputs := []string{logged.String(), l.String(), k.String(), sec.String(), slot.String()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d"} {
 		outputs = append(outputs, fmt.Sprintf(verb, l), fmt.Sprintf(verb, k), fmt.Sprintf(verb, &l),
-			fmt.Sprintf(verb, s), fmt.Sprintf(verb, *s), fmt.Sprintf(verb, []Key{k}), fmt.Sprintf(verb, map[string]Link{"a": l}))
+			fmt.Sprintf(verb, s), fmt.Sprintf(verb, *s), fmt.Sprintf(verb, []Key{k}), fmt.Sprintf(verb, map[string]Link{"a": l}),
+			fmt.Sprintf(verb, sec), fmt.Sprintf(verb, &sec), fmt.Sprintf(verb, slot), fmt.Sprintf(verb, []Slot{slot}))
 	}
 	for _, out := range outputs {
 		for _, sec := range secrets {
@@ -312,5 +325,25 @@ func TestContentIDJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"id":"nope"}`), &got); !errors.Is(err, ErrBadLink) {
 		t.Fatalf("bad id in json: %v", err)
+	}
+}
+
+// TestLinkLengths holds docs/protocol.md §8 to its figures.
+func TestLinkLengths(t *testing.T) {
+	id, k, sec := ContentID(testKey(9)), testKey(4), SwarmSecret(testKey(6))
+	for _, tt := range []struct {
+		l    Link
+		want int
+	}{
+		{Link{ID: id}, 69}, {Link{ID: id, Key: &k}, 120},
+		{Link{ID: id, Secret: &sec}, 120}, {Link{ID: id, Secret: &sec, Key: &k}, 171},
+		{Link{ID: id, Secret: &sec, Key: &k, Peers: []string{testPeer(1, 7446)}}, 171 + 55}, // 54 or 55 a hint, by base32 rounding
+	} {
+		if got := len(tt.l.Encode()); got != tt.want {
+			t.Errorf("%v: %d characters, want %d", tt.l, got, tt.want)
+		}
+	}
+	if l := (Link{ID: id, Secret: &sec, Key: &k, Peers: []string{testPeer(1, 80)}}).HostOnly(); l.Key != nil || l.Secret != &sec || len(l.Peers) != 1 {
+		t.Errorf("HostOnly = %v", l)
 	}
 }

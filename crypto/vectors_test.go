@@ -35,6 +35,7 @@ type vector struct {
 	Chunk         string `json:"chunk_ciphertext"`
 	Leaf          string `json:"leaf"`
 	Proof         string `json:"proof"`
+	SwarmSecret   string `json:"swarm_secret"`
 	Link          string `json:"link"`
 	LinkPeer      string `json:"link_peer"`
 }
@@ -83,7 +84,11 @@ func computeVector(t *testing.T, in vector) vector {
 	out.Chunk = hex.EncodeToString(ct)
 	out.Leaf = hex.EncodeToString(leaf[:])
 	out.Proof = hex.EncodeToString(pb)
-	out.Link = Link{ID: id, Key: &k, Peers: []string{in.LinkPeer}}.Encode()
+	var sec SwarmSecret
+	if _, err := hex.Decode(sec[:], []byte(in.SwarmSecret)); err != nil {
+		t.Fatal(err)
+	}
+	out.Link = Link{ID: id, Secret: &sec, Key: &k, Peers: []string{in.LinkPeer}}.Encode()
 	return out
 }
 
@@ -96,6 +101,7 @@ func TestVectors(t *testing.T) {
 	}
 	for i := range inputs {
 		inputs[i].Key = hex.EncodeToString(bytes.Repeat([]byte{byte(0x10 * (i + 1))}, 32))
+		inputs[i].SwarmSecret = hex.EncodeToString(bytes.Repeat([]byte{byte(0x10*(i+1) + 5)}, 32))
 		inputs[i].LinkPeer = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion:7446"
 	}
 	if *updateVectors {
@@ -145,7 +151,7 @@ func checkVectorAsReader(t *testing.T, v vector) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.ID.String() != v.ContentIDText || len(l.Peers) != 1 || l.Peers[0] != v.LinkPeer {
+	if l.ID.String() != v.ContentIDText || len(l.Peers) != 1 || l.Peers[0] != v.LinkPeer || l.Secret == nil || hex.EncodeToString(l.Secret[:]) != v.SwarmSecret {
 		t.Fatal("link does not carry the vector's id and peer")
 	}
 	desc, _ := hex.DecodeString(v.Descriptor)

@@ -103,6 +103,9 @@ type UI struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // goroutines the UI started
+	// viewSave serialises the writes of list-view choices, each of which
+	// writes the settings as they are when its turn comes.
+	viewSave sync.Mutex
 
 	mu       sync.Mutex // guards the fields below
 	engine   *swarm.Engine

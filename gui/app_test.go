@@ -570,7 +570,9 @@ func TestTorGoesAway(t *testing.T) {
 	}, func() string { return a.ui.tor.state + ": " + a.ui.tor.detail.Text })
 	a.ui.onUI(func() { tapButton(a.ui.tor.retry) })
 	waitConnected(t, a.ui)
-	time.Sleep(2 * refreshEvery)
+	// A share's row (its status through the new engine's event loop, a
+	// refresh after that loop saw whether tor was lost) and still connected.
+	shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "after retry.txt", 1000))
 	if st := a.ui.torState(); st != "connected" {
 		t.Fatalf("after Retry: %s", st)
 	}

@@ -25,15 +25,8 @@ import (
 
 // desktopAppEnv, set to a folder, makes the test binary run the real
 // desktop app (Fyne's GLFW driver, on the process's main thread) instead
-// of the tests: TestTrayAndNotification starts it so.
+// of the tests (TestMain): TestTrayAndNotification starts it so.
 const desktopAppEnv = "HYDRE_TEST_DESKTOP_APP"
-
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(desktopAppEnv); dir != "" {
-		os.Exit(runDesktopApp(dir))
-	}
-	os.Exit(m.Run())
-}
 
 // runDesktopApp opens the desktop app over an in-memory network, with a
 // download of a file another engine of that network shares. It prints
@@ -215,7 +208,7 @@ func TestTrayAndNotification(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), desktopAppEnv+"="+dir, "DBUS_SESSION_BUS_ADDRESS="+addr, "HOME="+dir,
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
-	cmd.Stderr = testWriter{t}
+	cmd.Stderr = logWriter{t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +339,15 @@ func TestTrayAndNotification(t *testing.T) {
 	}
 }
 
-var _ io.Writer = testWriter{}
+// logWriter writes a child process's output to the test's log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+var _ io.Writer = logWriter{}
 
 // headless gives the test an X display of its own through DISPLAY. Xvfb
 // writes its display number and then a newline, in two writes, to
@@ -364,7 +365,7 @@ func headless(t *testing.T) {
 	defer r.Close()
 	x := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1280x800x24")
 	x.ExtraFiles = []*os.File{w}
-	x.Stderr = testWriter{t}
+	x.Stderr = logWriter{t}
 	if err := x.Start(); err != nil {
 		w.Close()
 		t.Fatal(err)

@@ -39,6 +39,24 @@ func formatConnections(n int) string {
 	return fmt.Sprintf("%d connections", n)
 }
 
+// formatFound says how a download's open connections were found, in
+// brackets after formatConnections: "" when no dialed connection is open.
+func formatFound(f swarm.PeerSources) string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{f.Hint, "from the link"}, {f.Rendezvous, "through the rendezvous"}, {f.PEX, "from other peers"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
 // formatETA writes the time left; zero or negative means unknown.
 func formatETA(d time.Duration) string {
 	switch {

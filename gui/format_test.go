@@ -23,6 +23,22 @@ func TestFormatConnections(t *testing.T) {
 	}
 }
 
+func TestFormatFound(t *testing.T) {
+	for _, tt := range []struct {
+		f    swarm.PeerSources
+		want string
+	}{
+		{swarm.PeerSources{}, ""},
+		{swarm.PeerSources{Accepted: 3}, ""},
+		{swarm.PeerSources{Hint: 1, Rendezvous: 2}, " (1 from the link, 2 through the rendezvous)"},
+		{swarm.PeerSources{PEX: 4}, " (4 from other peers)"},
+	} {
+		if got := formatFound(tt.f); got != tt.want {
+			t.Errorf("formatFound(%+v) = %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
+
 func TestFormatETA(t *testing.T) {
 	tests := []struct {
 		d    time.Duration

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,21 +16,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
-
-// testLogger sends logs to the test's output.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // node is one app instance in a test, with its engine on the in-memory
 // network.
@@ -59,7 +45,7 @@ func newNode(t *testing.T, a fyne.App, net *memnet.Network, name, dataDir string
 			t.Fatal(err)
 		}
 	}
-	log := testLogger(t).With("node", name)
+	log := testkit.Logger(t).With("node", name)
 	opt := Options{
 		App:     a,
 		DataDir: dataDir,

@@ -61,10 +61,17 @@ func (v *listView) choice() ListView {
 func (u *UI) saveView(refresh func(), set func(*Settings, ListView)) func(ListView) {
 	return func(lv ListView) {
 		refresh()
-		s := u.currentSettings()
-		set(&s, lv)
+		// In memory at once, so that a choice made before this one is
+		// written builds on it; each write then takes the latest settings,
+		// so that writes finishing out of order cannot bring back an older
+		// choice (a sort and a Compact click in quick succession did).
+		u.mu.Lock()
+		set(&u.settings, lv)
+		u.mu.Unlock()
 		u.goOwned(func() {
-			if err := u.saveSettings(s); err != nil {
+			u.viewSave.Lock()
+			defer u.viewSave.Unlock()
+			if err := SaveSettings(u.opt.DataDir, u.currentSettings()); err != nil {
 				u.do(func() { u.showError("remember how the list is shown", err) })
 			}
 		})

@@ -3,6 +3,7 @@ package onion_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -10,7 +11,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestLimitMiddlesOnly checks the bottleneck model the swarm benchmarks rely
@@ -18,17 +19,17 @@ import (
 // authorities, take a rate-limited relay as middle, and one stream cannot
 // beat the relays' limit.
 func TestLimitMiddlesOnly(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	const limit = 512 << 10 // bytes/s
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir(), RelayBandwidth: limit, LimitMiddlesOnly: true, Logger: testLogger(t)})
+	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir(), RelayBandwidth: limit, LimitMiddlesOnly: true, Logger: testkit.LoggerAt(t, slog.LevelWarn)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nw.Close()
 	start := func() *onion.Tor {
-		return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
+		return testkit.StartTor(t, nw)
 	}
 	a, b := start(), start()
 	l, err := a.Listen(ctx, onion.ServiceConfig{})

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestBenchTor measures, on a private network of this machine: bringing the
@@ -49,7 +49,7 @@ func TestBenchTor(t *testing.T) {
 		os.RemoveAll(dir)
 	}
 
-	nw := testnettest.Shared(t, testnet.Options{})
+	nw := testkit.Shared(t, testnet.Options{})
 	var boot []time.Duration
 	for range runs {
 		start := time.Now()

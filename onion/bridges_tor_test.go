@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestTorAcceptsBuiltinBridges starts a real tor with each set of built-in
@@ -18,7 +18,7 @@ import (
 // start the transport programs, which it launches only once the network is
 // enabled).
 func TestTorAcceptsBuiltinBridges(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	for _, choice := range onion.BridgeChoices {
 		t.Run(choice, func(t *testing.T) {
 			lines, err := onion.BuiltinBridges(choice)
@@ -28,7 +28,7 @@ func TestTorAcceptsBuiltinBridges(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			tor, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Bridges: lines,
-				Torrc: []string{"DisableNetwork 1"}, Logger: testLogger(t)})
+				Torrc: []string{"DisableNetwork 1"}, Logger: testkit.Logger(t)})
 			if err != nil {
 				t.Fatalf("tor refused the built-in %s bridges: %v", choice, err)
 			}

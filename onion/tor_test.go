@@ -3,7 +3,6 @@ package onion_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -22,38 +21,20 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := testnettest.CloseShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "close test network:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // startTor starts a managed tor that joins the shared private network and
 // waits for its bootstrap; it is closed at the end of the test.
 func startTor(t *testing.T, dataDir string) *onion.Tor {
 	t.Helper()
-	return testnettest.StartTor(t, testnettest.Shared(t, testnet.Options{}), func(c *onion.Config) {
+	return testkit.StartTor(t, testkit.Shared(t, testnet.Options{}), func(c *onion.Config) {
 		if dataDir != "" {
 			c.DataDir = dataDir
 		}
-		c.Logger = testLogger(t)
 	})
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tLogWriter struct{ t *testing.T }
-
-func (w tLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 // serveEcho echoes every connection of l until l is closed, then waits for
@@ -121,57 +102,30 @@ func echo(t *testing.T, c net.Conn, n int) {
 	}
 }
 
-func TestTorEchoAndIsolation(t *testing.T) {
-	a := startTor(t, "")
-	b := startTor(t, "")
-	key, err := onion.LoadOrCreateKey(filepath.Join(t.TempDir(), "a.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	l, err := a.Listen(ctx, onion.ServiceConfig{Key: key})
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	if l.Address() != onion.AddressForKey(key.Public().(ed25519.PublicKey), onion.DefaultPort) {
-		t.Fatalf("listener address %q is not the key's address", l.Address())
-	}
-	serveEcho(t, l)
-
-	c1, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "one"})
-	if err != nil {
-		t.Fatalf("dial one: %v", err)
-	}
-	defer c1.Close()
-	c2, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "two"})
-	if err != nil {
-		t.Fatalf("dial two: %v", err)
-	}
-	defer c2.Close()
-	echo(t, c2, 1024)
-
-	// Both streams are open: each must ride its own circuit, built for its tag.
-	circs := streamCircuits(t, b, l.Address())
-	if len(circs) != 2 {
-		t.Fatalf("found %d streams to the service on B, want 2: %v", len(circs), circs)
-	}
-	if circs[0] == circs[1] {
-		t.Fatalf("two isolation tags share circuit %s", circs[0])
-	}
-	status, err := b.GetInfo("circuit-status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tag := range []string{"one", "two"} {
-		if !circuitHasUser(status, circs, "hydre:"+tag) {
-			t.Errorf("no circuit of the streams carries isolation tag %q:\n%s", tag, status)
-		}
-	}
-
-	start := time.Now()
-	echo(t, c1, 16<<20)
-	t.Logf("16 MiB echo in %v", time.Since(start).Round(time.Millisecond))
+// TestTorTransport runs the transport suite (onion/memnet runs it too) on
+// the private Tor network: two tors, one publishing, one dialing, and each
+// isolation tag on a circuit of its own, built for that tag.
+func TestTorTransport(t *testing.T) {
+	a, b := startTor(t, ""), startTor(t, "")
+	testkit.TransportSuite(t, testkit.Pair{Server: a, Client: b, Timeout: 3 * time.Minute, EchoBytes: 16 << 20,
+		Isolated: func(t *testing.T, addr string, tags []string) {
+			circs := streamCircuits(t, b, addr)
+			if len(circs) != len(tags) {
+				t.Fatalf("found %d streams to the service on B, want %d: %v", len(circs), len(tags), circs)
+			}
+			if circs[0] == circs[1] {
+				t.Fatalf("two isolation tags share circuit %s", circs[0])
+			}
+			status, err := b.GetInfo("circuit-status")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tag := range tags {
+				if !circuitHasUser(status, circs, "hydre:"+tag) {
+					t.Errorf("no circuit of the streams carries isolation tag %q:\n%s", tag, status)
+				}
+			}
+		}})
 }
 
 // streamCircuits returns the circuit of each open stream to addr on tor.
@@ -241,54 +195,6 @@ func TestTorRestartKeepsAddress(t *testing.T) {
 	}
 }
 
-func TestTorClientAuth(t *testing.T) {
-	a := startTor(t, "")
-	b := startTor(t, "")
-	priv, pub, err := onion.GenerateClientKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	l, err := a.Listen(ctx, onion.ServiceConfig{ClientAuth: []onion.ClientPublicKey{pub}})
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	serveEcho(t, l)
-
-	// Without the key the descriptor cannot be decrypted: the dial fails.
-	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
-	c, err := b.Dial(dctx, l.Address(), onion.DialOptions{Isolation: "nokey"})
-	dcancel()
-	if err == nil {
-		c.Close()
-		t.Fatal("dial without the client key succeeded")
-	}
-	if !errors.Is(err, onion.ErrClientAuth) {
-		t.Fatalf("dial without the client key: %v, want ErrClientAuth", err)
-	}
-
-	// A wrong key does not help either.
-	other, _, _ := onion.GenerateClientKey()
-	dctx, dcancel = context.WithTimeout(ctx, 30*time.Second)
-	c, err = b.Dial(dctx, l.Address(), onion.DialOptions{Isolation: "wrongkey", ClientKey: &other})
-	dcancel()
-	if err == nil {
-		c.Close()
-		t.Fatal("dial with a wrong client key succeeded")
-	}
-	if !errors.Is(err, onion.ErrClientAuth) {
-		t.Fatalf("dial with a wrong client key: %v, want ErrClientAuth", err)
-	}
-
-	c, err = dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: "key", ClientKey: &priv})
-	if err != nil {
-		t.Fatalf("dial with the client key: %v", err)
-	}
-	defer c.Close()
-	echo(t, c, 4096)
-}
-
 func TestStartWithoutTor(t *testing.T) {
 	for _, path := range []string{"/nonexistent/tor", "hydre-no-such-tor"} {
 		_, err := onion.Start(context.Background(), onion.Config{TorPath: path, DataDir: t.TempDir()})
@@ -302,13 +208,13 @@ func TestStartWithoutTor(t *testing.T) {
 }
 
 func TestAttachControlPassword(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	// hash of "right horse", made with tor --hash-password
 	const hashed = "16:8CAF2DFEE609A51160B2638B2175569BF83939BC90B80A58C5A64D02D8"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	hostDir := t.TempDir()
-	host, err := onion.Start(ctx, onion.Config{DataDir: hostDir, Logger: testLogger(t),
+	host, err := onion.Start(ctx, onion.Config{DataDir: hostDir, Logger: testkit.LoggerAt(t, slog.LevelWarn),
 		Torrc: []string{"HashedControlPassword " + hashed, "DisableNetwork 1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +263,7 @@ func TestAttachControlPassword(t *testing.T) {
 }
 
 func TestDialRefusesClearnet(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tor, err := onion.Start(ctx, onion.Config{DataDir: t.TempDir(), Torrc: []string{"DisableNetwork 1"}})
@@ -455,7 +361,7 @@ func TestServiceStreamLimit(t *testing.T) {
 // authentication is refused rather than used silently. onion.Start refuses
 // to manage such a tor too, so the test starts this one itself.
 func TestAttachRefusesNoAuth(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	dir := t.TempDir()
 	portFile := filepath.Join(dir, "control-port")
 	torrc := fmt.Sprintf("DataDirectory %s\nControlPort 127.0.0.1:auto\nControlPortWriteToFile %s\n"+

@@ -18,6 +18,18 @@ const (
 	// downloader kept to one circuit by a crowd takes the others back soon
 	// after the crowd leaves.
 	fullBackoffMax = 16 * time.Second
+	// maxAddrsPerSource bounds the addresses one source (an address we
+	// dialed, or one accepted connection) may add to the address book: one
+	// hostile peer filled all maxKnownAddrs with made-up addresses and the
+	// real seeder was never learned.
+	maxAddrsPerSource = 16
+	// maxViolations is how many times an address's connections may break
+	// the protocol before it is banned for the content; quickDrop is how
+	// soon after joining a connection that ends without bringing a chunk
+	// counts as misbehaving (a peer that joins and leaves at once was
+	// dialed again ~30 times a second).
+	maxViolations = 3
+	quickDrop     = 10 * time.Second
 )
 
 // freeCircuit returns the lowest circuit index neither in use nor retired.
@@ -31,17 +43,23 @@ func (st *addrState) freeCircuit() int {
 
 // addrState is what a swarm knows of one address.
 type addrState struct {
-	conns   map[int]bool // circuit index -> connected or dialing
-	fails   int          // dial failures since the last handshake, a burst counting once
-	failAt  time.Time    // when the last counted failure came
-	retryAt time.Time
-	banned  bool
-	good    bool         // a handshake succeeded, or a peer announced it as its own
-	hint    bool         // the link names it
-	full    int          // refusals for a full connection table since a circuit admitted after them brought a chunk
-	fullAt  time.Time    // the last of those refusals
-	retired map[int]bool // circuit indexes of replaced circuits: never dialed again
-	lead    int          // the circuit dialed without Hello.Extra; -1: none
+	conns    map[int]bool // circuit index -> connected or dialing
+	fails    int          // dial failures since the last handshake, a burst counting once
+	failAt   time.Time    // when the last counted failure came
+	retryAt  time.Time
+	banned   bool
+	good     bool         // a handshake succeeded there
+	claimed  bool         // an accepted peer announced it as its own (not proven: passed on, dialed with one circuit)
+	lent     int          // addresses this address's connections may still add to the book
+	strikes  int          // connections that broke the protocol or left at once, since the last chunk it brought
+	broke    int          // connections that broke the protocol
+	strikeAt time.Time    // when the last strike was counted
+	hint     bool         // the link names it
+	rdv      bool         // a rendezvous slot named it (and not the link)
+	full     int          // refusals for a full connection table since a circuit admitted after them brought a chunk
+	fullAt   time.Time    // the last of those refusals
+	retired  map[int]bool // circuit indexes of replaced circuits: never dialed again
+	lead     int          // the circuit dialed without Hello.Extra; -1: none
 }
 
 // open takes circuit circ and says whether it is an extra one (Hello.Extra):
@@ -89,14 +107,73 @@ func (st *addrState) shut(circ int) {
 	}
 }
 
-func (s *swarm) learn(addr string) {
-	if _, ok := s.addrs[addr]; ok || len(s.addrs) >= maxKnownAddrs || s.own[addr] {
+// learn adds addr to the address book; quota is what its source may still
+// add (nil: no bound, for the link's own peers), and is charged for it. A
+// full book makes room by forgetting an address that was dialed, never
+// answered and is not dialed now; an address that answered, or that the
+// link names, is never forgotten.
+func (s *swarm) learn(addr string, quota *int) {
+	if _, ok := s.addrs[addr]; ok || s.own[addr] || (quota != nil && *quota <= 0) {
 		return
 	}
 	if _, _, err := onion.ParseAddress(addr); err != nil {
 		return
 	}
-	s.addrs[addr] = &addrState{conns: map[int]bool{}, retired: map[int]bool{}, lead: -1}
+	if len(s.addrs) >= maxKnownAddrs && !s.forgetOne() {
+		return
+	}
+	if quota != nil {
+		*quota--
+	}
+	s.addrs[addr] = &addrState{conns: map[int]bool{}, retired: map[int]bool{}, lead: -1, lent: maxAddrsPerSource}
+}
+
+// forgetOne removes the address that failed most among those that never
+// answered and are not being dialed; it says whether there was one.
+func (s *swarm) forgetOne() bool {
+	var worst string
+	for a, st := range s.addrs {
+		if st.good || st.hint || st.claimed || len(st.conns) > 0 || (st.fails == 0 && !st.banned) {
+			continue
+		}
+		if w := s.addrs[worst]; worst == "" || st.banned && !w.banned || st.fails > w.fails {
+			worst = a
+		}
+	}
+	if worst == "" {
+		return false
+	}
+	delete(s.addrs, worst)
+	return true
+}
+
+// quota is what p may still add to the address book: an accepted
+// connection's own, a dialed one's shared with its address's other
+// circuits.
+func (s *swarm) quota(p *peer) *int {
+	if a := s.addrs[p.addr]; a != nil && p.dialed {
+		return &a.lent
+	}
+	return &p.lent
+}
+
+// misbehaved counts a connection to the address that broke the protocol
+// (violation) or left soon after joining without bringing a chunk, and puts
+// off the next dial: 1 s, doubling, up to dialBackoffMax; the address is
+// banned at its maxViolations-th violation. Circuits that joined before
+// the last strike count once with it (four circuits dropped together wait
+// 1 s, not 8).
+func (a *addrState) misbehaved(violation bool, joined, now time.Time) {
+	if a.strikes > 0 && joined.Before(a.strikeAt) {
+		return
+	}
+	a.strikeAt = now
+	a.strikes++
+	if violation {
+		a.broke++
+		a.banned = a.banned || a.broke >= maxViolations
+	}
+	a.retryAt = now.Add(backoff(a.strikes, dialBackoffMax))
 }
 
 // refused backs off from an address that said it is full: it answered, so

@@ -38,6 +38,11 @@ type Config struct {
 	// them all; 0 means DefaultCircuitsPerPeer, 1 disables multi-circuit
 	// download.
 	CircuitsPerPeer int
+	// Rendezvous tunes rendezvous discovery (docs/protocol.md, Part III);
+	// the zero value is the protocol's: Tor's periods, registrations every
+	// hour, a vacant slot hosted within 10 minutes, a download with no peer
+	// asking again every 5 minutes.
+	Rendezvous RendezvousConfig
 
 	// replaceAge and replaceMinLeft override the constants in tests.
 	replaceAge, replaceMinLeft time.Duration
@@ -163,6 +168,13 @@ type Status struct {
 	// not Reachable, it says why the last attempt to publish its onion
 	// service failed.
 	Waiting string
+	// Found counts the open connections by how this node learned of the
+	// peer: a hint of the link, a rendezvous slot, PEX, or it dialed in.
+	Found PeerSources
+	// Discovery says what rendezvous discovery is doing for the content:
+	// the slots asked and what they answered, those this node is listed
+	// at and those it hosts.
+	Discovery Discovery
 }
 
 // Done reports whether the content is complete on disk.
@@ -186,6 +198,7 @@ var (
 	ErrNoKey = errors.New("content held without its key")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("engine closed")
-	// ErrNoPeers is returned by Get for a link that names no peer.
+	// ErrNoPeers is returned by Get for a link that names no peer and
+	// carries no swarm secret: nothing can find a holder.
 	ErrNoPeers = errors.New("link names no peer")
 )

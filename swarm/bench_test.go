@@ -24,7 +24,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestBenchSwarm measures whole-system download throughput on private Tor
@@ -47,7 +47,7 @@ func TestBenchSwarm(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
 	}
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	runs := envInt("HYDRE_BENCH_RUNS", 3)
 	var md strings.Builder
 	fmt.Fprintf(&md, "## Swarm\n\n")

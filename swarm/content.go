@@ -24,6 +24,9 @@ type content struct {
 	e   *Engine
 	id  hcrypto.ContentID
 	key *hcrypto.Key // nil for a blind host
+	// secret is the swarm secret its links carry (Part III); nil for a
+	// content known without one.
+	secret *hcrypto.SwarmSecret
 
 	// rec is the record as saved; update replaces it, one update at a time
 	// (recMu). Never changed in place.
@@ -81,6 +84,8 @@ type figures struct {
 	waiting    string // why a download has no peer: its last dial's failure
 	publishErr string // why its onion service is not published yet
 	loadErr    error  // why its data could not be opened at start (Resume tries again)
+	sources    PeerSources
+	discovery  Discovery
 }
 
 // amend changes the figures of a content whose swarm is not running.
@@ -101,6 +106,7 @@ func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
 		k := hcrypto.Key(rec.Key)
 		c.key = &k
 	}
+	c.secret = rec.swarmSecret()
 	return c
 }
 
@@ -230,7 +236,7 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 			if rec.Path, rec.PartPath, err = choosePaths(rec.DestDir, h); err != nil {
 				return nil, err
 			}
-			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		} else {
 			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR, 0)
 			if errors.Is(err, fs.ErrNotExist) {
@@ -282,7 +288,7 @@ func (c *content) markHave(i int) {
 // link returns the full link text for this content.
 func (c *content) link() string {
 	r := c.record()
-	l := hcrypto.Link{ID: c.id, Key: c.key}
+	l := hcrypto.Link{ID: c.id, Key: c.key, Secret: c.secret}
 	listenAddr := c.fig.Load().listenAddr
 	if r.ClientKey != nil {
 		var ck [32]byte
@@ -310,7 +316,8 @@ func (c *content) status() Status {
 	// a peer can fetch a whole chunk run between two samples.
 	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
 		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
-		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable}
+		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable,
+		Found: f.sources, Discovery: f.discovery}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}

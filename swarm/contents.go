@@ -52,8 +52,12 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 		return Status{}, fmt.Errorf("share: %w", err)
 	}
 	id := sealed.Descriptor.ID()
+	secret, err := hcrypto.NewSwarmSecret()
+	if err != nil {
+		return Status{}, fmt.Errorf("share: %w", err)
+	}
 	rec := &record{Kind: KindShare, Path: abs, Key: sealed.Key[:], Descriptor: desc, Reshare: true,
-		Complete: true, Created: time.Now().UTC()}
+		Complete: true, Created: time.Now().UTC(), Secret: secret[:]}
 	if opt.Private {
 		priv, _, err := onion.GenerateClientKey()
 		if err != nil {
@@ -77,7 +81,10 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 
 // Get starts fetching the content of a link into destDir (cfg.DownloadDir
 // when empty) and returns at once; follow it with Status or Subscribe. A
-// link without a key makes this node a blind host of the ciphertext.
+// link without a key makes this node a blind host of the ciphertext. The
+// content keeps the link's swarm secret: it finds holders through the
+// rendezvous slots (docs/protocol.md, Part III) beside the link's hints,
+// and gives the secret on in every link of its own.
 func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, error) {
 	l, err := hcrypto.ParseLink(link)
 	if err != nil {
@@ -86,16 +93,16 @@ func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, 
 	if c := e.lookup(l.ID); c != nil {
 		return c.status(), nil
 	}
-	if len(l.Peers) == 0 {
-		return Status{}, fmt.Errorf("get: %w", ErrNoPeers)
-	}
 	rec := &record{Kind: KindDownload, Reshare: e.cfg.Reshare, Created: time.Now().UTC()}
+	if l.Secret != nil {
+		rec.Secret = l.Secret[:]
+	}
 	for _, p := range l.Peers {
 		if host, port, err := onion.ParseAddress(p); err == nil {
 			rec.Peers = append(rec.Peers, fmt.Sprintf("%s:%d", host, port))
 		}
 	}
-	if len(rec.Peers) == 0 {
+	if len(rec.Peers) == 0 && rec.Secret == nil {
 		return Status{}, fmt.Errorf("get: %w", ErrNoPeers)
 	}
 	if l.Key != nil {
@@ -109,7 +116,7 @@ func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, 
 		if rec.DestDir, err = filepath.Abs(destDir); err != nil {
 			return Status{}, fmt.Errorf("get: %w", err)
 		}
-		if err := os.MkdirAll(rec.DestDir, 0o755); err != nil {
+		if err := os.MkdirAll(rec.DestDir, 0o700); err != nil {
 			return Status{}, fmt.Errorf("get: %w", err)
 		}
 	} else {
@@ -275,13 +282,9 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	if err := e.db.deleteContent(id); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
-	if deleteData && rec.Kind != KindShare {
-		for _, p := range []string{rec.PartPath, rec.Path} {
-			if p != "" && (rec.Kind == KindHost || p == rec.PartPath || rec.Complete) {
-				if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return fmt.Errorf("remove data: %w", err)
-				}
-			}
+	if deleteData {
+		if err := removeData(&rec); err != nil {
+			return err
 		}
 	}
 	e.bus.publish(c.status(), true)

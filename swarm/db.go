@@ -33,6 +33,7 @@ type record struct {
 	Key        []byte    `json:"key,omitempty"`        // read key; nil for a blind host
 	Descriptor []byte    `json:"desc,omitempty"`       // nil until learned from a peer
 	ClientKey  []byte    `json:"client_key,omitempty"` // x25519 private key of a private share
+	Secret     []byte    `json:"secret,omitempty"`     // swarm secret (docs/protocol.md, R1); nil: hints and PEX only
 	Peers      []string  `json:"peers,omitempty"`      // onion addresses known to serve it
 	Reshare    bool      `json:"reshare"`
 	Paused     bool      `json:"paused,omitempty"`
@@ -178,4 +179,17 @@ func (d *db) identity(name []byte) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("onion identity: %w", err)
 	}
 	return key, nil
+}
+
+// swarmSecret returns the record's swarm secret, nil if it has none (or a
+// malformed one).
+func (r *record) swarmSecret() *hcrypto.SwarmSecret {
+	if len(r.Secret) != len(hcrypto.SwarmSecret{}) {
+		return nil
+	}
+	s := hcrypto.SwarmSecret(r.Secret)
+	if s.IsZero() {
+		return nil
+	}
+	return &s
 }

@@ -1,10 +1,12 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -50,11 +52,18 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 	if len(sources) == 0 {
 		if len(s.addrs) > 0 && len(s.peers) == 0 {
-			s.fig.waiting = "every peer known sent data that failed verification and is banned; no other source yet"
+			s.fig.waiting = "every peer known sent data that failed verification or broke the protocol and is banned; no other source yet"
 			s.report()
 		}
 		return
 	}
+	// Addresses that answered first, then the link's, then those an
+	// accepted peer claimed, then the rest by fewest failures: made-up
+	// addresses never take the circuits of one that serves.
+	slices.SortFunc(sources, func(x, y string) int {
+		a, b := s.addrs[x], s.addrs[y]
+		return cmp.Or(-cmp.Compare(rank(a), rank(b)), cmp.Compare(a.fails, b.fails), cmp.Compare(x, y))
+	})
 	limit := s.cfg.maxPeers - s.inbound
 	perSource := max(1, min(s.cfg.circuitsPerPeer, limit/len(sources)))
 	for _, a := range sources {
@@ -85,6 +94,20 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 	}
 }
 
+// rank orders addresses for dialing: proven, named by the link, claimed,
+// heard of.
+func rank(a *addrState) int {
+	switch {
+	case a.good:
+		return 3
+	case a.hint:
+		return 2
+	case a.claimed:
+		return 1
+	}
+	return 0
+}
+
 // isolationTag names the circuit of one dial: distinct per content, swarm
 // run, peer and circuit index, so that circuits of different contents (or of
 // one content before and after a restart) are never shared.
@@ -106,6 +129,9 @@ func (s *swarm) dial(ctx context.Context, addr string, circ int, extra bool, sta
 			f.full, f.pex = true, full.pex
 		}
 		ev = f
+		if local := (localError{}); errors.As(err, &local) {
+			ev = fatalErr{local.err}
+		}
 	}
 	select {
 	case s.events <- ev:
@@ -149,8 +175,10 @@ func (s *swarm) failedDial(ev dialFailed) {
 		}
 		a.banned = a.banned || ev.ban
 	}
-	for _, x := range ev.pex {
-		s.learn(x)
+	if a := s.addrs[ev.addr]; a != nil {
+		for _, x := range ev.pex {
+			s.learn(x, &a.lent)
+		}
 	}
 	if len(s.peers) == 0 {
 		s.fig.waiting = waitingReason(ev)

@@ -83,6 +83,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, errors.New("open engine: DataDir and Transport are required")
 	}
 	cfg.setDefaults()
+	if err := cfg.Rendezvous.setDefaults(); err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
@@ -115,6 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	for id, rec := range recs {
+		rec = e.ensureSecret(id, rec)
 		c, err := newContent(e, id, rec)
 		if err != nil {
 			e.log.Error("cannot resume content", "content", id, "err", err)
@@ -201,7 +205,7 @@ func (e *Engine) swarmConfig() swarmConfig {
 	return swarmConfig{log: e.log, db: e.db, transport: e.cfg.Transport, single: e.single,
 		singleIdentity: e.cfg.SingleIdentity, maxPeers: e.cfg.MaxPeersPerContent,
 		maxUploads: e.cfg.MaxUploadsPerContent, circuitsPerPeer: e.cfg.CircuitsPerPeer,
-		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft,
+		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft, rendezvous: e.cfg.Rendezvous,
 		accept: e.acceptLoop, publish: e.publish}
 }
 

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestFullDisk runs TestFullDiskChild in a process of its own, in new user
@@ -83,7 +85,9 @@ func TestFullDiskChild(t *testing.T) {
 	if err := syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_REMOUNT, "size=16m,mode=0700"); err != nil {
 		t.Fatalf("grow tmpfs: %v", err)
 	}
-	time.Sleep(time.Second) // let the failed swarm's last requests drain
+	// The failed swarm's connection ends; a sends nothing more for it.
+	testkit.Eventually(t, 10*time.Second, func() bool { s, _ := a.e.Status(st.ID); return s.Peers == 0 },
+		func() string { s, _ := a.e.Status(st.ID); return fmt.Sprintf("the seeder still has %d peers", s.Peers) })
 	before := upload(a, st)
 	if err := b.e.Resume(st.ID); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -12,12 +13,20 @@ import (
 	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
+// localError is a failure of this node met during a handshake (the
+// download's folder or disk refused its file): no other peer can help, so
+// the content fails with it instead of dialing again.
+type localError struct{ err error }
+
+func (e localError) Error() string { return e.err.Error() }
+func (e localError) Unwrap() error { return e.err }
+
 func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool) (*peer, error) {
 	conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := wire.WriteFrame(conn, wire.Hello{Version: wire.Version, ID: s.c.id, Serving: s.serving, Extra: extra}); err != nil {
 		return nil, err
 	}
-	m, err := wire.ReadFrame(conn, 0)
+	m, err := wire.ReadFrameOf(conn, 0, wire.TypeWelcome, wire.TypeGoodbye)
 	if err != nil {
 		return nil, fmt.Errorf("handshake: %w", asProtocol(err))
 	}
@@ -33,7 +42,7 @@ func (s *swarm) clientHandshake(conn net.Conn, addr string, circ int, extra bool
 			return nil, fmt.Errorf("handshake: %w", err)
 		}
 		if err := s.c.learnDescriptor(d); err != nil {
-			return nil, err
+			return nil, localError{err}
 		}
 		bf, err := readAdmission(conn)
 		if err != nil {
@@ -63,7 +72,7 @@ func (*fullError) Is(target error) bool { return target == errPeerFull }
 func readAdmission(r io.Reader) (wire.Bitfield, error) {
 	var pex []string
 	for range 2 {
-		m, err := wire.ReadFrame(r, 0)
+		m, err := wire.ReadFrameOf(r, 0, wire.TypeBitfield, wire.TypePEX, wire.TypeGoodbye)
 		if err != nil {
 			return wire.Bitfield{}, fmt.Errorf("handshake: %w", asProtocol(err))
 		}
@@ -88,18 +97,35 @@ func readAdmission(r io.Reader) (wire.Bitfield, error) {
 	return wire.Bitfield{}, fmt.Errorf("handshake: %w: no bitfield or goodbye after the welcome", errProtocol)
 }
 
+// maxHandshakes bounds the connections of one listener whose Hello has not
+// come yet (or is being answered); helloTimeout bounds the wait for it. A
+// connection beyond the bound is closed at once: what a peer that opens
+// many and sends nothing can hold is maxHandshakes for helloTimeout each.
+const (
+	maxHandshakes = 32
+	helloTimeout  = 5 * time.Second
+)
+
 // acceptLoop accepts connections on a listener until it closes; c is the
 // one content it serves, or nil for the engine's single identity.
 func (e *Engine) acceptLoop(l onion.Listener, c *content) {
+	slots := make(chan struct{}, maxHandshakes)
 	for {
 		conn, err := l.Accept()
 		if err != nil {
 			return
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			e.log.Debug("too many handshakes in progress: closing a connection")
+			conn.Close()
+			continue
+		}
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			e.serverHandshake(conn, c)
+			e.serverHandshake(conn, c, func() { <-slots })
 		}()
 	}
 }
@@ -107,10 +133,19 @@ func (e *Engine) acceptLoop(l onion.Listener, c *content) {
 // serverHandshake answers a Hello and hands the connection to the swarm of
 // the content it names. A per-content identity answers only for its own
 // content, and never says which content it does serve.
-func (e *Engine) serverHandshake(conn net.Conn, only *content) {
-	conn.SetDeadline(time.Now().Add(handshakeTimeout))
-	m, err := wire.ReadFrame(conn, 0)
+// done frees the handshake's slot; it is called once the handshake is over
+// either way.
+func (e *Engine) serverHandshake(conn net.Conn, only *content, done func()) {
+	var once sync.Once
+	free := func() { once.Do(done) }
+	defer free()
+	conn.SetDeadline(time.Now().Add(helloTimeout))
+	m, err := wire.ReadFrameOf(conn, 0, wire.TypeHello)
 	if err != nil {
+		if errors.Is(err, wire.ErrUnexpectedType) || errors.Is(err, wire.ErrFrameTooLarge) {
+			conn.SetWriteDeadline(time.Now().Add(byeTimeout))
+			wire.WriteFrame(conn, wire.Goodbye{Code: wire.ByeProtocol})
+		}
 		conn.Close()
 		return
 	}
@@ -149,6 +184,7 @@ func (e *Engine) serverHandshake(conn net.Conn, only *content) {
 	conn.SetDeadline(time.Time{})
 	p := newPeer(s, conn, "", false, 0)
 	p.serves, p.extra = h.Serving, h.Extra
+	free() // the swarm's table bounds it from here
 	select {
 	case s.events <- peerJoined{p: p}:
 	case <-s.quit:
@@ -162,7 +198,8 @@ var errProtocol = errors.New("protocol violation")
 // asProtocol marks err as the peer's protocol violation when it says the
 // peer sent a frame that does not decode (not when the connection failed).
 func asProtocol(err error) error {
-	if errors.Is(err, wire.ErrMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, wire.ErrUnknownType) {
+	if errors.Is(err, wire.ErrMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, wire.ErrUnknownType) ||
+		errors.Is(err, wire.ErrUnexpectedType) {
 		return fmt.Errorf("%w: %w", errProtocol, err)
 	}
 	return err

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"log/slog"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // testOnion is a valid v3 onion address with its port, as PEX carries one.
@@ -32,12 +31,8 @@ type node struct {
 	cfg  Config
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	if os.Getenv("HYDRE_TEST_LOG") == "" {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-}
+// testLogger is testkit.Logger, under the name this package's tests call.
+func testLogger(t *testing.T) *slog.Logger { return testkit.Logger(t) }
 
 func newNode(t *testing.T, n *memnet.Network, name string, tweak func(*Config), opts ...memnet.Option) *node {
 	t.Helper()
@@ -71,19 +66,10 @@ func (nd *node) close() {
 	}
 }
 
-// writeFile makes a file of random bytes.
+// writeFile is testkit.RandomFile, under the name this package's tests call.
 func writeFile(t *testing.T, dir, name string, size int) (string, []byte) {
 	t.Helper()
-	data := make([]byte, size)
-	r := rand.New(rand.NewPCG(uint64(size), 7))
-	for i := range data {
-		data[i] = byte(r.Uint32())
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p, data
+	return testkit.RandomFile(t, dir, name, size)
 }
 
 func (nd *node) share(path string, chunk int) Status {

@@ -95,8 +95,8 @@ func TestGetRejects(t *testing.T) {
 		t.Errorf("Get of a content already held: %v", err)
 	}
 	a := newNode(t, n, "a", nil)
-	if _, err := a.e.Get(context.Background(), linkWith(t, st.Link), ""); !errors.Is(err, ErrNoPeers) {
-		t.Errorf("Get without peers: %v", err)
+	if _, err := a.e.Get(context.Background(), linkWithout(t, st.Link), ""); !errors.Is(err, ErrNoPeers) {
+		t.Errorf("Get without peers or swarm secret: %v", err)
 	}
 }
 
@@ -170,10 +170,15 @@ func TestReadState(t *testing.T) {
 // takes seconds to publish a new onion service.
 type gatedTransport struct {
 	*memnet.Node
-	gate chan struct{}
+	gate    chan struct{}
+	entered chan struct{} // if not nil, told (without blocking) of each Listen
 }
 
 func (g gatedTransport) Listen(ctx context.Context, cfg onion.ServiceConfig) (onion.Listener, error) {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
 	select {
 	case <-g.gate:
 	case <-ctx.Done():
@@ -188,13 +193,19 @@ func (g gatedTransport) Listen(ctx context.Context, cfg onion.ServiceConfig) (on
 // before says why it has no peer until then.
 func TestShareReachable(t *testing.T) {
 	n := memnet.New()
-	gate := make(chan struct{})
-	a := newNode(t, n, "a", func(c *Config) { c.Transport = gatedTransport{Node: c.Transport.(*memnet.Node), gate: gate} })
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	a := newNode(t, n, "a", func(c *Config) {
+		c.Transport = gatedTransport{Node: c.Transport.(*memnet.Node), gate: gate, entered: entered}
+	})
 	b := newNode(t, n, "b", nil)
 	path, data := writeFile(t, t.TempDir(), "r", 64<<10)
 	st := a.share(path, 16<<10)
 	a.waitFor(st.ID, 5*time.Second, "seeding", func(s Status) bool { return s.State == StateSeeding })
-	time.Sleep(3 * tickInterval)
+	select { // the share is publishing its service, which the gate holds
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the share did not publish its service")
+	}
 	if s, _ := a.e.Status(st.ID); s.Reachable {
 		t.Fatalf("reachable before its service is published: %+v", s)
 	}

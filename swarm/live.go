@@ -92,8 +92,13 @@ func (e *Engine) ShareLive(ctx context.Context, path string, opt LiveOptions) (*
 		return nil, fmt.Errorf("share live: %w", err)
 	}
 	id := l.Descriptor.ID()
+	secret, err := hcrypto.NewSwarmSecret()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("share live: %w", err)
+	}
 	rec := &record{Kind: KindShare, Live: true, Path: abs, Key: l.Key[:], Descriptor: desc, SignSeed: l.Seed(),
-		Reshare: true, Created: time.Now().UTC()}
+		Reshare: true, Created: time.Now().UTC(), Secret: secret[:]}
 	if opt.Private {
 		priv, _, err := onion.GenerateClientKey()
 		if err != nil {

@@ -3,8 +3,11 @@ package swarm
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"unicode/utf8"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
@@ -34,22 +37,62 @@ func choosePaths(destDir string, h hcrypto.Header) (final, part string, err erro
 	}
 	base := safeName(h.Name)
 	ext := filepath.Ext(base)
+	if len(ext) > 32 {
+		ext = "" // not an extension worth keeping whole
+	}
 	stem := base[:len(base)-len(ext)]
 	for n := 1; n < 1000; n++ {
-		name := base
+		suffix := ext
 		if n > 1 {
-			name = fmt.Sprintf("%s (%d)%s", stem, n, ext)
+			suffix = fmt.Sprintf(" (%d)%s", n, ext)
 		}
-		final, part := filepath.Join(dest, name), filepath.Join(dest, "."+name+".hydre-part")
+		// The partial file's name is the longest: it must fit in one path
+		// element, as the final name then does.
+		name := fitName(stem, maxNameLen-len(partPrefix)-len(partSuffix)-len(suffix)) + suffix
+		final, part := filepath.Join(dest, name), filepath.Join(dest, partPrefix+name+partSuffix)
 		if !inside(dest, final) || !inside(dest, part) {
 			return "", "", fmt.Errorf("file name from the link escapes the destination folder")
 		}
-		if exists(final) || exists(part) {
+		taken, err := exists(final)
+		if err == nil && !taken {
+			taken, err = exists(part)
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("choose a file name in %s: %w", dest, err)
+		}
+		if taken {
 			continue
 		}
 		return final, part, nil
 	}
 	return "", "", fmt.Errorf("no free file name for %q in %s", base, dest)
+}
+
+// The partial file of a download is named partPrefix+name+partSuffix.
+const (
+	partPrefix = "."
+	partSuffix = ".hydre-part"
+	// maxNameLen is the longest file name (one path element) in bytes that
+	// the usual file systems take (NAME_MAX on Linux, 255 UTF-16 units on
+	// NTFS and APFS, which 255 bytes never exceed).
+	maxNameLen = 255
+)
+
+// fitName shortens s to at most n bytes without splitting a UTF-8
+// character ("download" if nothing is left).
+func fitName(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n, 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	s = strings.TrimRight(s[:cut], " .")
+	if s == "" {
+		return "download"
+	}
+	return s
 }
 
 // safeName returns a file name that is one local path element.
@@ -66,9 +109,18 @@ func inside(dir, path string) bool {
 	return err == nil && filepath.IsLocal(rel) && filepath.Dir(path) == dir
 }
 
-func exists(path string) bool {
+// exists says whether something is at path; an error other than "not
+// there" (a name too long, a folder that cannot be read) is returned, not
+// taken for "there".
+func exists(path string) (bool, error) {
 	_, err := os.Lstat(path)
-	return !errors.Is(err, os.ErrNotExist)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
 }
 
 // samePath reports whether a and b are links to one file (a crash between

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -23,7 +24,26 @@ const (
 	byeTimeout        = 2 * time.Second // to send a Goodbye before closing
 	maxRemoteRequests = 128             // requests a peer may have queued with us
 	maxPiecesQueued   = 2               // encrypted pieces waiting for one peer's writer
+	// maxCtrlQueued bounds the control frames waiting for one peer's
+	// writer: a peer that sends requests and never reads the answers is
+	// dropped there, where its Rejects piled up without bound. An honest
+	// peer on a slow circuit gets a Have per chunk we verify while a piece
+	// is being written to it: thousands, not tens of thousands.
+	maxCtrlQueued = 16384
+	// maxRejectsQueued bounds the Rejects among them: an honest peer has
+	// at most maxRemoteRequests requests with us, so a peer owed more
+	// Rejects than a few times that asks faster than it reads.
+	maxRejectsQueued = 4 * maxRemoteRequests
+	// squatIdle is how long an accepted connection may go without asking
+	// for anything before a newcomer may take its place in a full table.
+	squatIdle = 3 * time.Second
 )
+
+// errGoodbye is a peer that said Goodbye.
+var errGoodbye = errors.New("peer said goodbye")
+
+// errNotReading is a peer dropped because it does not read what it asked for.
+var errNotReading = errors.New("peer does not read: its outgoing queue is full")
 
 // peer is one connection to another node for one content. The swarm goroutine
 // owns its download state; its reader goroutine feeds frames to the swarm;
@@ -54,19 +74,25 @@ type peer struct {
 	lastPiece   time.Time
 	joined      time.Time
 	busy        time.Duration // time it owed us chunks, in whole measures
+	lent        int           // addresses an accepted peer may still add to the address book (learn)
 
 	// rx counts the bytes read from conn, frames in part included, so that
 	// a circuit bringing a chunk every few seconds has a smooth rate.
 	rx atomic.Int64
+	// asked is when the peer last sent a Request (unix nanoseconds; 0:
+	// never): an accepted connection that asks for nothing yields its place
+	// to a newcomer (squatter).
+	asked atomic.Int64
 
 	// Guarded by mu: the writer's queues.
-	mu     sync.Mutex
-	ctrl   []wire.Message
-	pieces []wire.Piece
-	wake   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-	err    error
+	mu      sync.Mutex
+	ctrl    []wire.Message
+	pieces  []wire.Piece
+	rejects int // Rejects in ctrl
+	wake    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	err     error
 
 	// Guarded by s.up.mu: the remote's requests.
 	reqs      []uint32
@@ -77,7 +103,7 @@ type peer struct {
 func newPeer(s *swarm, conn net.Conn, addr string, dialed bool, circ int) *peer {
 	return &peer{s: s, conn: conn, addr: addr, dialed: dialed, circ: circ,
 		outstanding: map[int]time.Time{}, cancelled: map[int]withdrawn{},
-		wake: make(chan struct{}, 1), done: make(chan struct{}), joined: time.Now()}
+		wake: make(chan struct{}, 1), done: make(chan struct{}), joined: time.Now(), lent: maxAddrsPerSource}
 }
 
 // queue returns the chunks outstanding at p in the order they were asked
@@ -88,11 +114,23 @@ func (p *peer) queue() []int {
 	return q
 }
 
-// send queues a control frame; it never blocks.
+// send queues a control frame; it never blocks. A peer whose queue is full
+// (it does not read) is closed.
 func (p *peer) send(m wire.Message) {
+	_, reject := m.(wire.Reject)
 	p.mu.Lock()
-	p.ctrl = append(p.ctrl, m)
+	full := len(p.ctrl) >= maxCtrlQueued || (reject && p.rejects >= maxRejectsQueued)
+	if !full {
+		p.ctrl = append(p.ctrl, m)
+		if reject {
+			p.rejects++
+		}
+	}
 	p.mu.Unlock()
+	if full {
+		p.close(errNotReading)
+		return
+	}
 	p.poke()
 }
 
@@ -174,6 +212,7 @@ func (p *peer) closeAfter(err error, last ...wire.Message) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.err = err
+		p.ctrl, p.pieces, p.rejects = nil, nil, 0 // nothing more is sent: free them now
 		p.mu.Unlock()
 		close(p.done)
 		if len(last) == 0 {
@@ -233,8 +272,9 @@ func (p *peer) readFrames(ctx context.Context) error {
 			if m.Code == wire.ByeFull {
 				return errPeerFull
 			}
-			return nil
+			return fmt.Errorf("%w (%s)", errGoodbye, m.Code)
 		case wire.Request:
+			p.asked.Store(time.Now().UnixNano())
 			p.s.up.request(p, m.Index)
 		case wire.Cancel:
 			p.s.up.cancel(p, m.Index)
@@ -260,7 +300,7 @@ func (p *peer) writeLoop() {
 	for {
 		p.mu.Lock()
 		ctrl := p.ctrl
-		p.ctrl = nil
+		p.ctrl, p.rejects = nil, 0
 		var piece *wire.Piece
 		if len(ctrl) == 0 && len(p.pieces) > 0 {
 			piece = &p.pieces[0]

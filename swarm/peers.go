@@ -20,6 +20,13 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 			s.drop(q, nil)
 		}
 	}
+	if s.full(p) && !p.dialed && !p.extra {
+		if q := s.squatter(time.Now()); q != nil {
+			s.log.Debug("closing an idle connection for a newcomer")
+			q.closeWith(wire.ByeFull, "an idle connection yields to a newcomer", nil)
+			s.drop(q, nil)
+		}
+	}
 	if s.full(p) {
 		var last []wire.Message
 		if pex := s.pexFor(p); !p.dialed && len(pex.Addrs) > 0 {
@@ -37,7 +44,7 @@ func (s *swarm) join(ctx context.Context, p *peer) {
 	if p.dialed {
 		if a := s.addrs[p.addr]; a != nil {
 			a.fails, a.good = 0, true
-			if a.full == 0 {
+			if a.full == 0 && a.strikes == 0 {
 				a.retryAt = time.Time{} // circuits that failed beside this one are dialed again now
 			}
 		}
@@ -89,6 +96,32 @@ func (s *swarm) youngestExtra() *peer {
 	return y
 }
 
+// squatter returns the accepted connection that has gone longest without
+// asking for anything, if that is more than squatIdle and nothing it asked
+// for is still queued or being sent; nil if there is none. Connections that
+// claim to be a downloader's first and then ask for nothing held every slot
+// of a seeder, and every later downloader was refused.
+func (s *swarm) squatter(now time.Time) *peer {
+	var y *peer
+	var yAt time.Time
+	for q := range s.peers {
+		if q.dialed {
+			continue
+		}
+		at := q.joined
+		if t := q.asked.Load(); t != 0 {
+			at = time.Unix(0, t)
+		}
+		if now.Sub(at) < squatIdle || s.up.busy(q) {
+			continue
+		}
+		if y == nil || at.Before(yAt) {
+			y, yAt = q, at
+		}
+	}
+	return y
+}
+
 // release forgets the circuit of a dialed peer.
 func (s *swarm) release(p *peer) {
 	if a := s.addrs[p.addr]; a != nil && p.dialed {
@@ -128,16 +161,53 @@ func (s *swarm) drop(p *peer, err error) {
 	s.scheduleAll()
 }
 
+// ban bans a dialed peer's address for the content, closing every circuit
+// to it. An accepted peer is known only by the address it announced (which
+// anyone can announce): that address stays dialable (a handshake there
+// proves it), but an accepted connection that announces it again is
+// refused (gotPEX) and those that did are closed.
 func (s *swarm) ban(p *peer) {
-	if p.addr == "" || !p.dialed {
+	if p.addr == "" {
 		return
 	}
-	if a := s.addrs[p.addr]; a != nil {
-		a.banned = true
+	if p.dialed {
+		if a := s.addrs[p.addr]; a != nil {
+			a.banned = true
+		}
+	} else if len(s.refusedClaims) < maxKnownAddrs {
+		s.refusedClaims[p.addr] = true
+		if a := s.addrs[p.addr]; a != nil {
+			a.claimed = false
+		}
 	}
-	for q := range s.peers { // every circuit to the liar
-		if q != p && q.dialed && q.addr == p.addr {
+	for q := range s.peers { // every circuit to or from the liar
+		if q != p && q.addr == p.addr && q.dialed == p.dialed {
 			q.closeWith(wire.ByeBanned, "", nil)
 		}
+	}
+}
+
+// strike books a connection that ended (peerGone): one that broke the
+// protocol, or a dialed one that the peer ended soon after it joined
+// without bringing a chunk, puts off the next dial of its address and may
+// get it banned (misbehaved).
+func (s *swarm) strike(p *peer, err error, now time.Time) {
+	a := s.addrs[p.addr]
+	if a == nil || !s.peers[p] || !p.dialed { // an accepted peer's address is only its claim
+		return
+	}
+	p.mu.Lock()
+	why := p.err
+	p.mu.Unlock()
+	switch {
+	case errors.Is(why, errProtocol) || errors.Is(err, errProtocol):
+		a.misbehaved(true, p.joined, now)
+		if a.banned {
+			s.ban(p)
+		}
+	case (err != nil || why != nil) && !errors.Is(err, errPeerFull) && p.lastPiece.IsZero() && now.Sub(p.joined) < quickDrop:
+		// It ended the connection (our writes failing is that too: the
+		// reader then stops without an error of its own).
+		a.misbehaved(false, p.joined, now)
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // The test binary doubles as a downloader process (re-executed with
@@ -191,7 +191,7 @@ func TestTorKillResume(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("inspects /proc")
 	}
-	nw := testnettest.Shared(t, testnet.Options{})
+	nw := testkit.Shared(t, testnet.Options{})
 	a := torNode(t, torFor(t, nw), "a")
 	path, data := writeFile(t, t.TempDir(), "kill.bin", 48<<20)
 	st := a.share(path, 0)

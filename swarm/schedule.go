@@ -45,8 +45,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m wire.Message) error {
 			p.settle(i)
 		}
 	case wire.PEX:
-		s.gotPEX(ctx, p, m)
-		return nil
+		return s.gotPEX(ctx, p, m)
 	case wire.Piece:
 		return s.piece(p, m)
 	}
@@ -71,6 +70,9 @@ func (s *swarm) piece(p *peer, m wire.Piece) error {
 	}
 	p.tickBytes += int64(len(m.Data))
 	p.lastPiece = time.Now()
+	if a := s.addrs[p.addr]; a != nil && p.dialed {
+		a.strikes = 0 // it serves: a drop after this is no misbehaviour
+	}
 	if a := s.addrs[p.addr]; a != nil && p.dialed && a.full > 0 && p.dialedAt.After(a.fullAt) {
 		a.full = 0 // a circuit dialed after the last refusal was admitted: it has room again
 	}

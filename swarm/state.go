@@ -54,7 +54,7 @@ func (d *db) offlineStatus(id hcrypto.ContentID, r *record) Status {
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}
-	l := hcrypto.Link{ID: id}
+	l := hcrypto.Link{ID: id, Secret: r.swarmSecret()}
 	if len(r.Key) == 32 {
 		k := hcrypto.Key(r.Key)
 		l.Key = &k

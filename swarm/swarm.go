@@ -49,6 +49,8 @@ type swarmConfig struct {
 	maxPeers, maxUploads, circuitsPerPeer int
 	// replaceAge and replaceMinLeft override replace.go's constants in tests.
 	replaceAge, replaceMinLeft time.Duration
+	// rendezvous is Config.Rendezvous, its defaults set.
+	rendezvous RendezvousConfig
 	// accept serves the connections of the onion service a swarm published.
 	accept func(l onion.Listener, c *content)
 	// publish tells the engine's subscribers the content's status.
@@ -77,21 +79,26 @@ type swarm struct {
 	clientKey *onion.ClientPrivateKey
 	session   string // random, in isolation tags
 
-	peers    map[*peer]bool
-	addrs    map[string]*addrState
-	own      map[string]bool // our own addresses: never dialed
-	pk       *picker
-	storeQ   []storeJob
-	storeIn  chan storeJob
-	storeOut chan storeResult
-	listener onion.Listener
-	listenAt time.Time
-	pexDirty time.Time // a new address to pass on since then; zero: none
-	finished bool
-	failure  error
-	inbound  int
+	peers map[*peer]bool
+	addrs map[string]*addrState
+	own   map[string]bool // our own addresses: never dialed
+	// refusedClaims are addresses announced by accepted peers that sent a
+	// bad chunk: an accepted peer announcing one is refused (ban).
+	refusedClaims map[string]bool
+	pk            *picker
+	storeQ        []storeJob
+	storeIn       chan storeJob
+	storeOut      chan storeResult
+	listener      onion.Listener
+	listenAt      time.Time
+	pexDirty      time.Time // a new address to pass on since then; zero: none
+	finished      bool
+	failure       error
+	inbound       int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
+	// rdv is its rendezvous discovery (rendezvous.go); nil without a swarm secret.
+	rdv *rendezvous
 
 	// fig are the swarm's own figures (its peers are len(peers)), handed
 	// to the content by report; lastUp is the upload count at the last
@@ -104,7 +111,7 @@ type swarm struct {
 func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s := &swarm{c: c, cfg: cfg, log: cfg.log.With("content", c.id), events: make(chan any, 16),
 		quit: make(chan struct{}), peers: map[*peer]bool{}, addrs: map[string]*addrState{},
-		own: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
+		own: map[string]bool{}, refusedClaims: map[string]bool{}, storeIn: make(chan storeJob), storeOut: make(chan storeResult, 8)}
 	s.fig = *c.fig.Load()
 	s.up = newUploader(s, &c.uploaded)
 	s.session = strconv.FormatUint(rand.Uint64(), 36)
@@ -112,12 +119,13 @@ func newSwarm(c *content, cfg swarmConfig) *swarm {
 	s.desc = c.data.Load().desc
 	s.origin = rec.Kind == KindShare
 	s.serving = rec.Kind != KindDownload || rec.Reshare
+	s.rdv = newRendezvous(c, cfg.rendezvous)
 	if len(rec.ClientKey) == 32 {
 		s.clientKey = new(onion.ClientPrivateKey)
 		copy(s.clientKey[:], rec.ClientKey)
 	}
 	for _, a := range rec.Peers {
-		s.learn(a)
+		s.learn(a, nil)
 		if st := s.addrs[a]; st != nil {
 			st.hint = true
 		}
@@ -149,6 +157,7 @@ func (s *swarm) setState(st State, err error) {
 func (s *swarm) report() {
 	f := s.fig
 	f.peers = len(s.peers)
+	f.sources = s.peerSources()
 	s.c.fig.Store(&f)
 }
 
@@ -168,6 +177,7 @@ func (s *swarm) run(ctx context.Context) {
 		s.setState(StateStarting, nil)
 	}
 	s.dialMore(ctx, time.Now())
+	s.rendezvousTick(ctx, time.Now())
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	lastRates := time.Now()
@@ -198,6 +208,7 @@ func (s *swarm) run(ctx context.Context) {
 			}
 			s.dialMore(ctx, now)
 			s.ensureListener(ctx, now)
+			s.rendezvousTick(ctx, now)
 			s.sharePEX(now)
 			s.publish()
 		}
@@ -237,6 +248,7 @@ func (s *swarm) shutdown() {
 	if s.listener != nil {
 		s.listener.Close()
 	}
+	s.closeRendezvous()
 	for p := range s.peers {
 		p.closeWith(wire.ByeNormal, "", nil)
 	}
@@ -249,6 +261,7 @@ func (s *swarm) shutdown() {
 			clear(s.peers)
 			s.fig.downRate, s.fig.upRate, s.fig.listenAddr, s.fig.reachable = 0, 0, "", false
 			s.fig.waiting, s.fig.publishErr = "", ""
+			s.fig.sources, s.fig.discovery = PeerSources{}, Discovery{}
 			s.report()
 			return
 		case ev := <-s.events:
@@ -267,6 +280,7 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 	case peerJoined:
 		s.join(ctx, ev.p)
 	case peerGone:
+		s.strike(ev.p, ev.err, time.Now())
 		s.drop(ev.p, ev.err)
 	case dialFailed:
 		s.failedDial(ev)
@@ -274,6 +288,10 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 		s.listened(ev)
 	case liveChunk:
 		s.gained(ctx, ev.i)
+	case rdvAnswer:
+		s.rdvAnswered(ctx, ev)
+	case rdvHosted:
+		s.rdvHosted(ctx, ev)
 	case peerMsg:
 		if !s.peers[ev.p] {
 			return
@@ -282,6 +300,9 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 			s.log.Info("dropping peer", "err", err)
 			ban := errors.Is(err, hcrypto.ErrBadChunk) || errors.Is(err, hcrypto.ErrBadProof)
 			code := wire.ByeProtocol
+			if errors.Is(err, errBanned) {
+				code = wire.ByeBanned
+			}
 			if ban {
 				code = wire.ByeBanned
 				s.ban(ev.p)

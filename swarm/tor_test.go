@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"context"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -10,25 +9,18 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testnettest.CloseShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // torFor starts a tor that joins the private network nw.
-func torFor(t *testing.T, nw *testnet.Network) *onion.Tor { return torForWith(t, nw, nil) }
+func torFor(t *testing.T, nw *testnet.Network) *onion.Tor { return testkit.StartTor(t, nw) }
 
 // torForWith starts a tor that joins nw with extra torrc lines.
 func torForWith(t *testing.T, nw *testnet.Network, torrc []string) *onion.Tor {
 	t.Helper()
-	return testnettest.StartTor(t, nw, func(c *onion.Config) {
-		c.Torrc = append(c.Torrc, torrc...)
-		c.Logger = testLogger(t)
-	})
+	return testkit.StartTor(t, nw, func(c *onion.Config) { c.Torrc = append(c.Torrc, torrc...) })
 }
 
 // torNode is an engine over a tor of the private network.
@@ -50,7 +42,7 @@ func torNode(t *testing.T, tor onion.Transport, name string) *node {
 // by link; C gets from A and B and both serve it; D loses A mid-transfer and
 // completes from B.
 func TestTorSwarm(t *testing.T) {
-	nw := testnettest.Shared(t, testnet.Options{})
+	nw := testkit.Shared(t, testnet.Options{})
 	tor1, tor2 := torFor(t, nw), torFor(t, nw)
 	a := torNode(t, tor1, "a")
 	b := torNode(t, tor2, "b")
@@ -88,7 +80,7 @@ func upload(nd *node, st Status) int64 {
 // TestTorLostEngine checks that an engine over a real tor tells its front
 // end when that tor dies (SIGKILL, as by the OOM killer).
 func TestTorLostEngine(t *testing.T) {
-	nw := testnettest.Shared(t, testnet.Options{})
+	nw := testkit.Shared(t, testnet.Options{})
 	tor := torFor(t, nw)
 	a := torNode(t, tor, "a")
 	if err := syscall.Kill(tor.PID(), syscall.SIGKILL); err != nil {

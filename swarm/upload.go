@@ -87,6 +87,13 @@ func (u *uploader) cancel(p *peer, idx uint32) {
 	}
 }
 
+// busy says whether p has requests queued or pieces on their way.
+func (u *uploader) busy(p *peer) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(p.reqs) > 0 || p.piecesOut > 0
+}
+
 // sent is called by a peer's writer after a piece went out.
 func (u *uploader) sent(p *peer, n int) {
 	u.total.Add(int64(n))

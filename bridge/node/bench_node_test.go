@@ -16,7 +16,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -58,8 +58,8 @@ func TestBenchBridgeNode(t *testing.T) {
 	magnet := "magnet:?xt=urn:btih:" + mustInfoHash(t, tf) + "&dn=film.bin"
 	peer := fmt.Sprintf("127.0.0.1:%d", port)
 
-	nw := testnettest.Shared(t, testnet.Options{})
-	bridgeTor, userTor := torFor(t, nw), torFor(t, nw)
+	nw := testkit.Shared(t, testnet.Options{})
+	bridgeTor, userTor := testkit.StartTor(t, nw), testkit.StartTor(t, nw)
 	var rs []nodeRun
 	for r := range runs {
 		run := benchNodeOnce(t, bridgeTor, userTor, peer, magnet, sum, size)

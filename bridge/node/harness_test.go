@@ -32,6 +32,7 @@ func leechConfig(t testing.TB, cfg bridge.Config) bridge.Config {
 	if cfg.DHTBind == "" {
 		cfg.DHTBind = "127.0.0.1:0"
 	}
+	cfg.AllowLocalPeers = true // the lab's peers are on 127.0.0.1
 	return cfg
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"time"
 
@@ -33,7 +34,10 @@ func (n *Node) shareLive(ctx context.Context, t *bridge.Torrent, files []bridge.
 		return cachedLink{}, nil, err
 	}
 	for _, f := range files {
-		path := filepath.Join(t.Dir(), filepath.FromSlash(f.Path))
+		// The client writes the file at a safe name of its own (a
+		// torrent's names come from strangers); the real name goes into
+		// the content's header.
+		path := f.DiskPath
 		if rel, err := filepath.Rel(t.Dir(), path); err != nil || !filepath.IsLocal(rel) {
 			return fail(fmt.Errorf("share fetched data: file path %q leaves the torrent's folder", f.Path))
 		}
@@ -56,7 +60,7 @@ func (n *Node) shareLive(ctx context.Context, t *bridge.Torrent, files []bridge.
 			}
 		}
 		fh.Close()
-		ls, err := n.cfg.Engine.ShareLive(ctx, path, swarm.LiveOptions{Size: f.Length,
+		ls, err := n.cfg.Engine.ShareLive(ctx, path, swarm.LiveOptions{Size: f.Length, Name: pathpkg.Base(f.Path),
 			MediaType: mime.TypeByExtension(filepath.Ext(path))})
 		if err != nil {
 			return fail(fmt.Errorf("share fetched data: %s: %w", f.Path, err))

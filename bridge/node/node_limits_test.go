@@ -69,7 +69,7 @@ func startLimitsLab(t *testing.T, ctx context.Context, sizes map[string]int64, c
 	cfg.Engine = lab.engine
 	cfg.Transport = bridgeNet
 	cfg.StateDir = filepath.Join(lab.dir, "node")
-	cfg.Peers = []string{fmt.Sprintf("127.0.0.1:%d", port)}
+	cfg.Peers = append(cfg.Peers, fmt.Sprintf("127.0.0.1:%d", port))
 	cfg.Logger = btlab.Logger(t)
 	lab.node, _ = serveNode(t, ctx, cfg)
 	lab.client = lab.node.Client()

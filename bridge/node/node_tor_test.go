@@ -6,29 +6,18 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testnettest.CloseShared()
-	os.Exit(code)
-}
-
-func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
-	t.Helper()
-	return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = btlab.Logger(t) })
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // TestNodeOverTor is the end-to-end run on the private Tor network: a
 // hydre user asks a hidden bridge node for a magnet whose seeder is
@@ -40,7 +29,7 @@ func torFor(t *testing.T, nw *testnet.Network) *onion.Tor {
 func TestNodeOverTor(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
-	sum := btlab.WritePayload(t, filepath.Join(seedDir, "lecture.bin"), 12<<20+5, 6)
+	sum := testkit.WritePayload(t, filepath.Join(seedDir, "lecture.bin"), 12<<20+5, 6)
 	tf := filepath.Join(dir, "lecture.torrent")
 	btlab.MakeTorrent(t, filepath.Join(seedDir, "lecture.bin"), tf, "", 16)
 	port := btlab.FreePort(t)
@@ -49,14 +38,14 @@ func TestNodeOverTor(t *testing.T) {
 	trd.Add(t, tf, seedDir)
 	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
-	nw := testnettest.Shared(t, testnet.Options{})
-	bridgeTor, userTor := torFor(t, nw), torFor(t, nw)
+	nw := testkit.Shared(t, testnet.Options{})
+	bridgeTor, userTor := testkit.StartTor(t, nw), testkit.StartTor(t, nw)
 	engine := openEngine(t, bridgeTor, "bridge")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	// The operator's peer stands in for the node's DHT look-up.
 	node, stop := serveNode(t, ctx, Config{Engine: engine, Transport: bridgeTor,
-		StateDir: filepath.Join(dir, "node"), Logger: btlab.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
+		StateDir: filepath.Join(dir, "node"), Logger: testkit.Logger(t), Peers: []string{fmt.Sprintf("127.0.0.1:%d", port)}})
 	defer stop()
 	c := node.Client()
 
@@ -138,7 +127,7 @@ func TestNodeOverTor(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if btlab.FileSHA(t, st.Path) != sum {
+	if testkit.FileSHA(t, st.Path) != sum {
 		t.Fatal("file fetched through the bridge over tor differs")
 	}
 	checkDiscreet(t, c.Counters())

@@ -62,18 +62,23 @@ type bridgeTorrent struct {
 func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
 func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge fetch", "[options] [--stream [--player P]] MAGNET|FILE.torrent",
-		"Leech a torrent discreetly into --dir and print where it is.\n"+
+	fs := newFlagSet(g, "bridge fetch", "[-o DIR] [options] [--stream [--player P]] MAGNET|FILE.torrent",
+		"Leech a torrent discreetly into DIR and print where it is.\n"+
 			"With --stream, its (largest) file plays while it arrives: a local address is printed, a\n"+
 			"player started on it, and both are served until interrupted.\n"+
 			"This computer talks to BitTorrent itself: the DHT nodes asked for peers and the peers it\n"+
 			"downloads from see its IP address (and that it wants this torrent). To stay hidden, ask a\n"+
 			"hidden bridge node instead: 'hydre get MAGNET --bridge ONION'.")
-	dir := fs.String("dir", "", "download into `DIR` (default: <data-dir>/bridge/downloads)")
+	dir := fs.String("o", "", "save into `DIR`, as 'hydre get -o' does (default: <data-dir>/bridge/downloads)")
+	fs.StringVar(dir, "dir", "", "the same as -o")
 	var cf clientFlags
 	cf.register(fs)
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
+	maxSize := sizeFlag(defaultFetchMaxSize)
+	fs.Var(&maxSize, "max-size", "refuse torrents over `SIZE` (bytes, or with a K, M, G or T suffix; 0: no limit)")
+	keepFree := sizeFlag(0)
+	fs.Var(&keepFree, "keep-free", "refuse torrents that would leave less than `SIZE` free on the disk of --dir (0: 512M)")
 	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
 	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: "+stream.PlayerChoices)
 	if err := parseArgs(fs, args); err != nil {
@@ -92,6 +97,8 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.MaxSize = int64(maxSize)
+	cfg.KeepFree = int64(keepFree)
 	c, err := bridge.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -132,7 +139,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 		if t.HasInfo() {
 			st.Torrent.Size = t.Length()
 			st.Torrent.Completed = t.BytesCompleted()
-			st.Torrent.Path = filepath.Join(*dir, t.Name())
+			st.Torrent.Path = t.DiskPath()
 		}
 		if err := writeJSONFile(statusPath, st); err != nil {
 			g.Logger.Warn("write bridge status", "err", err)
@@ -158,11 +165,20 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-t.Failed():
+			if !g.JSON {
+				fmt.Fprintln(g.Stderr)
+			}
+			return t.Err()
 		case <-t.Done():
 		case <-tick.C:
 		}
 	}
 }
+
+// defaultFetchMaxSize is fetch's --max-size: larger than nearly any real
+// torrent, far below what a hostile one may claim.
+const defaultFetchMaxSize = 256 << 30
 
 // serveTorrent plays t's largest file through the local stream server.
 func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player string) (func(), error) {

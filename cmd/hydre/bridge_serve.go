@@ -93,7 +93,7 @@ func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 		case err := <-served:
 			return err
 		case <-n.Engine.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(n.Engine)
+			return torLost(ctx, n.Engine)
 		case <-tick.C:
 			st := bridgeStatus{PID: os.Getpid(), Updated: time.Now().UTC(), Counters: bn.Client().Counters()}
 			if err := writeJSONFile(statusPath, st); err != nil {

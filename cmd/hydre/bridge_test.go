@@ -22,7 +22,7 @@ import (
 
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 func needBridgeProgram(t *testing.T, name string) {
@@ -110,7 +110,7 @@ func TestBridgeFetchStream(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runBridge(fetchCtx, g, loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "none",
-			"--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf))
+			"--peer", fmt.Sprintf("127.0.0.1:%d", port), "-o", dl, tf))
 	}()
 	u := waitLine(t, out, errb, "http://127.0.0.1:", done)
 	if !strings.HasSuffix(u, "/episode.mkv") {
@@ -196,7 +196,7 @@ func startAria2Seeder(t *testing.T, dir, tf string) int {
 // user's get ends with both exact files in the torrent's folder, fetched
 // over hydre from the node.
 func TestGetMagnetThroughBridge(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	needBridgeProgram(t, "mktorrent")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 func runDaemon(ctx context.Context, g *globals, args []string) error {
@@ -43,12 +44,16 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 	}
 	events, cancel := e.Subscribe()
 	defer cancel()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+			v.flush()
 		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(e)
+			return torLost(ctx, e)
 		case ev, ok := <-events:
 			if !ok {
 				return nil

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -39,30 +41,53 @@ func (g *globals) openEngine(ctx context.Context, o engineOptions) (*node, error
 
 // startCLINode starts the command line's tor and, unless engine is nil,
 // the engine over it; with progress, tor's bootstrap is shown on stderr (a
-// bar on a terminal, lines otherwise, JSON lines with --json).
+// bar on a terminal, lines otherwise, JSON lines with --json). A bootstrap
+// that stands still is said on stderr in any case.
 func (g *globals) startCLINode(ctx context.Context, engine *swarm.Config, progress bool) (*node, error) {
-	cfg, err := g.torConfig(g.cliTorSource())
+	src := g.cliTorSource()
+	cfg, err := g.torConfig(src)
 	if err != nil {
 		return nil, err
 	}
-	return g.startNodeShowing(ctx, nodeSpec{Tor: cfg, Engine: engine}, progress)
+	v := g.newBootstrapView(g.Stderr, src)
+	v.quiet = !progress
+	return startNodeViewed(ctx, g, nodeSpec{Tor: cfg, Engine: engine}, v)
 }
 
-// startNodeShowing is startNode with tor's bootstrap shown on stderr when
-// progress is true.
-func (g *globals) startNodeShowing(ctx context.Context, spec nodeSpec, progress bool) (*node, error) {
-	if !progress {
-		return startNode(ctx, g.Logger, spec)
-	}
-	v := newBootstrapView(g.Stderr, g.JSON)
-	spec.Progress = v.show
+// newBootstrapView is the view of the bootstrap of the tor of src on w,
+// with what to do if it cannot reach the network.
+func (g *globals) newBootstrapView(w io.Writer, src torSource) *bootstrapView {
+	v := newBootstrapView(w, g.JSON)
+	v.hint = g.torHint(src)
+	return v
+}
+
+// startNodeViewed is startNode with its bootstrap shown in v.
+func startNodeViewed(ctx context.Context, g *globals, spec nodeSpec, v *bootstrapView) (*node, error) {
+	spec.Progress, spec.Stuck, spec.StuckAfter = v.show, v.stuck, v.after
 	n, err := startNode(ctx, g.Logger, spec)
 	v.done()
-	return n, err
+	return n, v.failed(err)
+}
+
+// torHint says what a user can do when the tor of src cannot reach the
+// network.
+func (g *globals) torHint(src torSource) string {
+	switch {
+	case src.Testnet != "":
+		return fmt.Sprintf("Is the private network up? ('hydre testnet status %s')", src.Testnet)
+	case src.ControlAddr != "":
+		return fmt.Sprintf("Check the connection of the tor at %s; if its network blocks Tor, give that tor bridges (its torrc).", src.ControlAddr)
+	}
+	return fmt.Sprintf("Check this computer's connection. If this network blocks Tor, use bridges: Tor Browser's\n"+
+		"built-in ones with '--tor-bridges obfs4' (or snowflake) before the command, or lines of your own: try one with\n"+
+		"'hydre tor status --bridge LINE', keep them for every command in %s (one a line);\n"+
+		"in the app, Settings, Tor bridges.", src.BridgeFile)
 }
 
 // checkDir checks a folder given on the command line before tor starts:
-// it is created if missing and must be a folder.
+// it is created if missing and must be a folder this user can write in (a
+// download that cannot be saved would otherwise wait for peers forever).
 func checkDir(what, dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -72,5 +97,10 @@ func checkDir(what, dir string) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("%s: %s is not a folder", what, dir)
 	}
-	return nil
+	f, err := os.CreateTemp(dir, ".hydre-write-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot save into %s: %w", what, dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -36,7 +36,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
-	if err := checkLinkArg(fs.Arg(0), *bridgeAddr != ""); err != nil {
+	if err := checkLinkArg("get", fs.Arg(0), *bridgeAddr != ""); err != nil {
 		return err
 	}
 	if *circuits < 0 {
@@ -44,6 +44,13 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	}
 	if err := checkDir("-o", *out); err != nil {
 		return err
+	}
+	explicitOut := false
+	fs.Visit(func(f *flag.Flag) { explicitOut = explicitOut || f.Name == "o" })
+	if *bridgeAddr == "" {
+		if err := checkSavedElsewhere(g, fs.Arg(0), *out, explicitOut); err != nil {
+			return err
+		}
 	}
 	files, err := bridgeLinksFor(ctx, g, fs.Arg(0), *bridgeAddr)
 	if err != nil {
@@ -59,9 +66,21 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	// each saved in its folder of the torrent under DIR.
 	var ids []hcrypto.ContentID
 	for _, f := range files {
-		st, err := e.Get(ctx, f.Link, filepath.Join(*out, f.LocalDir()))
+		dest := filepath.Join(*out, f.LocalDir())
+		st, err := e.Get(ctx, f.Link, dest)
+		if err == nil && explicitOut && st.Kind == swarm.KindDownload && st.Path == "" && st.Verified == 0 {
+			// Known from an earlier get that saved nothing yet (the
+			// file's name is not known before its first peer): start
+			// it again in the folder asked for now.
+			if err = e.Remove(st.ID, false); err == nil {
+				st, err = e.Get(ctx, f.Link, dest)
+			}
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", orDash(f.Path), err)
+			if f.Path != "" { // a file of a bridge node's torrent
+				return fmt.Errorf("%s: %w", f.Path, err)
+			}
+			return err
 		}
 		if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
 			// Getting it again retries a download that failed (a full
@@ -108,18 +127,36 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	return report(ctx, g, ids, finals, err, *seed)
 }
 
-// checkLinkArg checks the LINK of 'hydre get' before tor starts: a hydre
-// link, whole (its checksum catches a typo), or with viaBridge a magnet
-// link for the bridge node to fetch.
-func checkLinkArg(arg string, viaBridge bool) error {
-	if strings.HasPrefix(arg, "magnet:") {
-		if !viaBridge {
-			return usageError{"a magnet link is fetched through a hidden bridge node: add --bridge ONION"}
-		}
+// checkSavedElsewhere checks, before tor starts, a get of a link this node
+// already has in another folder than out: with -o given (explicit), it
+// fails and says where the file is; without, it says that the download
+// resumes there. A node whose state cannot be read (a running daemon's) is
+// checked by startNode.
+func checkSavedElsewhere(g *globals, link, out string, explicit bool) error {
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		return nil // checked before
+	}
+	list, err := swarm.ReadState(g.engineDir())
+	if err != nil {
 		return nil
 	}
-	if _, err := hcrypto.ParseLink(arg); err != nil {
-		return usageError{err.Error()}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	for _, s := range list {
+		if s.ID != l.ID || s.Kind != swarm.KindDownload || s.Path == "" || filepath.Dir(s.Path) == absOut {
+			continue
+		}
+		where := filepath.Dir(s.Path)
+		if explicit {
+			return fmt.Errorf("this link is already saved into %s, not into -o %s: move the file from there, or forget it first with 'hydre rm %s' (and --delete to delete it)",
+				where, absOut, s.ID)
+		}
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "This link was first saved into %s: it resumes there.\n", where)
+		}
 	}
 	return nil
 }

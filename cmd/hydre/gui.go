@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strings"
 
-	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/swarm"
@@ -33,8 +32,8 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		gets = append(gets, a)
 	}
 	for _, l := range gets {
-		if _, err := hcrypto.ParseLink(l); err != nil {
-			return usageError{err.Error()}
+		if err := checkLinkArg("gui", l, false); err != nil {
+			return err
 		}
 	}
 	switch *screen {

@@ -24,7 +24,7 @@ func TestLayering(t *testing.T) {
 		// The leecher imports nothing of ours; the hidden node sits on it.
 		"bridge":                {},
 		"bridge/node":           {"bridge", "swarm", "onion", "crypto"},
-		"bridge/internal/btlab": {},
+		"bridge/internal/btlab": {"onion/testnet"}, // its testkit (test-only, as btlab is)
 		"gui":                   {"swarm", "bridge", "crypto", "assets"},
 		"cmd/hydre":             {"gui", "swarm", "bridge", "bridge/node", "onion", "onion/testnet", "crypto"},
 	}
@@ -67,7 +67,7 @@ func TestLayering(t *testing.T) {
 // TestLayeringTransitive checks what reaches a package through any path,
 // not only its direct imports: anacrolix (BitTorrent) never reaches the
 // GUI, and no package of ours brings package testing into the binary (test
-// helpers that take a testing.TB live apart, e.g. onion/testnet/testnettest).
+// helpers that take a testing.TB live apart, e.g. onion/testnet/testkit).
 func TestLayeringTransitive(t *testing.T) {
 	for _, d := range deps(t, "gui") {
 		if strings.HasPrefix(d.path, "github.com/anacrolix/") {

@@ -48,6 +48,13 @@ type command struct {
 	run     func(ctx context.Context, g *globals, args []string) error
 }
 
+// flagError is a command line its flag set refused; the flag package has
+// already printed why and the usage. It exits 2.
+type flagError struct{ err error }
+
+func (e flagError) Error() string { return e.err.Error() }
+func (e flagError) Unwrap() error { return e.err }
+
 // usageError marks errors caused by the command line itself; they exit 2.
 type usageError struct{ msg string }
 
@@ -58,6 +65,7 @@ func commands() []command {
 		{name: "version", summary: "print the version", run: runVersion},
 	}
 	cmds = append(cmds, extraCommands()...)
+	cmds = append(cmds, manageCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -80,6 +88,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	// Global options are accepted after the command too ("hydre get LINK
+	// --data-dir X"), as people type them.
+	globalArgs, rest := splitGlobals(fs, fs.Args())
+	if err := fs.Parse(globalArgs); err != nil {
 		return 2
 	}
 	var lvl slog.Level
@@ -108,7 +122,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	rest := fs.Args()
 	name := ""
 	if len(rest) > 0 {
 		name, rest = rest[0], rest[1:]
@@ -125,15 +138,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := findCommand(commands(), name)
 	if !ok {
+		if g.JSON {
+			fmt.Fprintf(stdout, "%s\n", jsonError(name, usageError{"unknown command"}, true))
+			return 2
+		}
 		fmt.Fprintf(stderr, "hydre: unknown command %q\nRun 'hydre help' for the list.\n", name)
 		return 2
 	}
 	err := c.run(ctx, g, rest)
+	if g.JSON && err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
+		usage := errors.As(err, new(flagError)) || errors.As(err, new(usageError))
+		fmt.Fprintf(stdout, "%s\n", jsonError(name, err, usage))
+		if usage {
+			return 2
+		}
+		return 1
+	}
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(flagError)): // the flag package has said what is wrong
+		return 2
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "hydre %s: %v\nRun 'hydre help %s' for usage.\n", name, err, name)
 		return 2
@@ -198,7 +225,10 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return err
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return flagError{err}
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -213,4 +243,28 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 	}
 	// Re-parse nothing but make fs.Args() return the positional arguments.
 	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// splitGlobals takes the global options (those defined in global) out of
+// args, which follow the command's name, up to a lone "--". It returns them
+// and what is left, in order.
+func splitGlobals(global *flag.FlagSet, args []string) (found, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return found, append(rest, args[i:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := global.Lookup(name)
+		if !strings.HasPrefix(a, "-") || a == "-" || f == nil || strings.HasPrefix(a, "---") {
+			rest = append(rest, a)
+			continue
+		}
+		found = append(found, a)
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) && i+1 < len(args) {
+			i++
+			found = append(found, args[i])
+		}
+	}
+	return found, rest
 }

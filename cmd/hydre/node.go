@@ -140,7 +140,23 @@ type nodeSpec struct {
 	// Progress receives tor's bootstrap events, from one goroutine; nil
 	// drops them.
 	Progress func(onion.BootstrapEvent)
+	// Stuck is called, from Progress's goroutine, with the last bootstrap
+	// event when the bootstrap has not moved for StuckAfter
+	// (defaultStuckAfter when 0), and again after each later stall; nil
+	// says nothing.
+	Stuck      func(onion.BootstrapEvent)
+	StuckAfter time.Duration
 }
+
+// defaultStuckAfter is how long a bootstrap may stand still before the
+// user is told: tor on a working network moves within seconds, and a
+// blocked one never reaches its first relay.
+const defaultStuckAfter = 30 * time.Second
+
+// relayReached is the bootstrap percentage at which tor has connected to
+// a first relay ("conn_done"); stuck below it, tor cannot reach the Tor
+// network at all.
+const relayReached = 10
 
 // node is a running tor and, unless started without one, the engine over
 // it. Close stops both, the engine first.
@@ -166,7 +182,7 @@ func startNode(ctx context.Context, log *slog.Logger, spec nodeSpec) (*node, err
 	if err != nil {
 		return nil, err
 	}
-	if err := bootstrap(ctx, tor, spec.Progress); err != nil {
+	if err := bootstrap(ctx, tor, spec); err != nil {
 		tor.Close()
 		return nil, err
 	}
@@ -183,14 +199,36 @@ func startNode(ctx context.Context, log *slog.Logger, spec nodeSpec) (*node, err
 	return n, nil
 }
 
-// bootstrap waits for tor's bootstrap, handing each event to progress.
-func bootstrap(ctx context.Context, tor *onion.Tor, progress func(onion.BootstrapEvent)) error {
+// bootstrap waits for tor's bootstrap, handing each event to
+// spec.Progress and each stall to spec.Stuck.
+func bootstrap(ctx context.Context, tor *onion.Tor, spec nodeSpec) error {
 	events := make(chan onion.BootstrapEvent, 16)
+	stuckAfter := spec.StuckAfter
+	if stuckAfter <= 0 {
+		stuckAfter = defaultStuckAfter
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for ev := range events {
-			if progress != nil {
-				progress(ev)
+		var last onion.BootstrapEvent
+		stall := time.NewTimer(stuckAfter)
+		defer stall.Stop()
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				if ev.Percent != last.Percent {
+					stall.Reset(stuckAfter)
+				}
+				last = ev
+				if spec.Progress != nil {
+					spec.Progress(ev)
+				}
+			case <-stall.C:
+				if spec.Stuck != nil {
+					spec.Stuck(last)
+				}
 			}
 		}
 	})

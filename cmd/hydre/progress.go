@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -60,18 +63,27 @@ func bar(pct float64, width int) string {
 }
 
 // bootstrapView shows tor's bootstrap events: a bar on a terminal, a line
-// each otherwise, a JSON object each with --json.
+// each otherwise, a JSON object each with --json; quiet shows none of them.
+// A bootstrap that stands still is said whatever quiet (stuck), with hint:
+// what the user can do about it.
 type bootstrapView struct {
-	line *liveLine
-	json bool
+	line  *liveLine
+	json  bool
+	quiet bool
+	hint  string
+	after time.Duration // the stall that makes a bootstrap stuck
+	last  onion.BootstrapEvent
+	seen  bool // an event came: tor runs and bootstraps
 }
 
 func newBootstrapView(w io.Writer, asJSON bool) *bootstrapView {
-	return &bootstrapView{line: newLiveLine(w), json: asJSON}
+	return &bootstrapView{line: newLiveLine(w), json: asJSON, after: defaultStuckAfter}
 }
 
 func (v *bootstrapView) show(ev onion.BootstrapEvent) {
+	v.last, v.seen = ev, true
 	switch {
+	case v.quiet:
 	case v.json:
 		b, _ := json.Marshal(struct {
 			Event   string `json:"event"`
@@ -86,6 +98,50 @@ func (v *bootstrapView) show(ev onion.BootstrapEvent) {
 	default:
 		v.line.set(fmt.Sprintf("bootstrap %3d%% %s: %s", ev.Percent, ev.Tag, ev.Summary))
 	}
+}
+
+// stuck says that the bootstrap has not moved for v.after since ev, and
+// why if tor said.
+func (v *bootstrapView) stuck(ev onion.BootstrapEvent) {
+	msg := stuckMessage(ev, v.after, v.hint)
+	if v.json {
+		b, _ := json.Marshal(struct {
+			Event   string  `json:"event"`
+			Percent int     `json:"percent"`
+			Tag     string  `json:"tag"`
+			Warning string  `json:"warning,omitempty"`
+			Seconds float64 `json:"seconds"`
+			Reached bool    `json:"relayReached"` // tor has connected to a relay
+			Message string  `json:"message"`
+		}{"stuck", ev.Percent, ev.Tag, ev.Warning, v.after.Seconds(), ev.Percent >= relayReached, msg})
+		fmt.Fprintf(v.line.w, "%s\n", b)
+		return
+	}
+	v.line.done()
+	fmt.Fprintln(v.line.w, msg)
+}
+
+// stuckMessage is what a user is told about a bootstrap standing still at
+// ev for after.
+func stuckMessage(ev onion.BootstrapEvent, after time.Duration, hint string) string {
+	says := ""
+	if ev.Warning != "" {
+		says = "; tor says: " + ev.Warning
+	}
+	if ev.Percent >= relayReached {
+		return fmt.Sprintf("Tor has not moved for %s (bootstrap %d%% %s%s); still trying.", after, ev.Percent, ev.Tag, says)
+	}
+	return fmt.Sprintf("Tor cannot reach the Tor network: no relay answered in %s (bootstrap %d%% %s%s).\n%s",
+		after, ev.Percent, ev.Tag, says, hint)
+}
+
+// failed adds to a bootstrap's failure, when tor never reached a relay,
+// that it cannot reach the network and what to do.
+func (v *bootstrapView) failed(err error) error {
+	if err == nil || !v.seen || errors.Is(err, context.Canceled) || v.last.Percent >= relayReached {
+		return err
+	}
+	return fmt.Errorf("%w\nTor cannot reach the Tor network. %s", err, v.hint)
 }
 
 func (v *bootstrapView) done() { v.line.done() }

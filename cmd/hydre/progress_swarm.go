@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,55 +10,29 @@ import (
 )
 
 // statusView prints engine statuses: a one-line bar on a terminal, a plain
-// line every few seconds (and on every state change) otherwise, or one JSON
-// object per event with --json.
+// line every few seconds (and on every state change) otherwise, or with
+// --json one JSON object for a content when it changed (see jsonThrottle).
 type statusView struct {
 	line      *liveLine
-	json      bool
+	json      *jsonThrottle // nil without --json
 	lastLine  time.Time
 	lastState map[string]swarm.State
 }
 
 func newStatusView(w io.Writer, asJSON bool) *statusView {
-	return &statusView{line: newLiveLine(w), json: asJSON, lastState: map[string]swarm.State{}}
-}
-
-// jsonStatus is the --json form of a status; the link is included only when
-// withLink (it is a secret).
-type jsonStatus struct {
-	Event    string  `json:"event"`
-	ID       string  `json:"id"`
-	Kind     string  `json:"kind"`
-	State    string  `json:"state"`
-	Name     string  `json:"name,omitempty"`
-	Path     string  `json:"path,omitempty"`
-	Size     int64   `json:"size"`
-	Verified int64   `json:"verified"`
-	Uploaded int64   `json:"uploaded"`
-	DownRate float64 `json:"downRate"`
-	UpRate   float64 `json:"upRate"`
-	Peers    int     `json:"peers"`
-	ETA      float64 `json:"etaSeconds,omitempty"`
-	Reshare  bool    `json:"reshare"`
-	Link     string  `json:"link,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	Growing  bool    `json:"growing,omitempty"` // a live share whose data is still arriving
-	// Reachable: its onion service is published, so the link works.
-	Reachable bool `json:"reachable"`
-	// Waiting: why a download has no peer (its last dial's failure).
-	Waiting string `json:"waiting,omitempty"`
-}
-
-func toJSON(event string, s swarm.Status, withLink bool) []byte {
-	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
-		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded, DownRate: s.DownRate,
-		UpRate: s.UpRate, Peers: s.Peers, ETA: s.ETA.Seconds(), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
-		Reachable: s.Reachable, Waiting: s.Waiting}
-	if withLink {
-		j.Link = s.Link
+	v := &statusView{line: newLiveLine(w), lastState: map[string]swarm.State{}}
+	if asJSON {
+		v.json = newJSONThrottle(w, time.Now)
 	}
-	b, _ := json.Marshal(j)
-	return b
+	return v
+}
+
+// flush prints, with --json, the changes held back by the once-a-second
+// limit whose second has passed; call it every second or so.
+func (v *statusView) flush() {
+	if v.json != nil {
+		v.json.flush()
+	}
 }
 
 func (v *statusView) show(s swarm.Status) {
@@ -67,8 +40,8 @@ func (v *statusView) show(s swarm.Status) {
 	changed := v.lastState[id] != s.State
 	v.lastState[id] = s.State
 	switch {
-	case v.json:
-		fmt.Fprintf(v.line.w, "%s\n", toJSON("status", s, false))
+	case v.json != nil:
+		v.json.show(s, changed)
 	case v.line.tty:
 		v.line.set(progressLine(s, true))
 	default:
@@ -95,6 +68,9 @@ func progressLine(s swarm.Status, withBar bool) string {
 		b.WriteString(bar(pct, 24) + " ")
 	}
 	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %d peers", name, s.State, pct, swarm.FormatSize(s.Verified), swarm.FormatSize(s.Size), swarm.FormatSize(int64(s.DownRate)), s.Peers)
+	if f := foundText(s.Found); f != "" {
+		fmt.Fprintf(&b, " (%s)", f)
+	}
 	if s.ETA > 0 {
 		fmt.Fprintf(&b, " ETA %s", s.ETA)
 	}
@@ -115,4 +91,19 @@ func short(id string) string {
 		return id[:12] + "…"
 	}
 	return id
+}
+
+// foundText says how the open connections were found: "hint 1, rendezvous
+// 2", the zero counts left out.
+func foundText(f swarm.PeerSources) string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		name string
+	}{{f.Hint, "hint"}, {f.Rendezvous, "rendezvous"}, {f.PEX, "pex"}, {f.Accepted, "in"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.name, p.n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

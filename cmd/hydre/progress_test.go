@@ -15,6 +15,8 @@ func TestProgressLine(t *testing.T) {
 	}{
 		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Verified: 1 << 20, DownRate: 512 << 10, Peers: 4, ETA: 6 * time.Second},
 			"a.mp4 fetching  25.0% 1.0 MiB/4.0 MiB 512.0 KiB/s 4 peers ETA 6s"},
+		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Peers: 3, Found: swarm.PeerSources{Hint: 1, Rendezvous: 2}},
+			"a.mp4 fetching   0.0% 0 B/4.0 MiB 0 B/s 3 peers (hint 1, rendezvous 2)"},
 		{swarm.Status{Name: "a.mp4", State: swarm.StateStarting, Waiting: "no peer reachable yet: onion service descriptor not found"},
 			"a.mp4 starting   0.0% 0 B/0 B 0 B/s 0 peers (no peer reachable yet: onion service descriptor not found)"},
 		{swarm.Status{Name: "a.mp4", State: swarm.StateFailed, Size: 4 << 20, Verified: 2 << 20, Err: "write chunk 8: no space left on device"},
@@ -41,5 +43,15 @@ func TestJSONStatusFields(t *testing.T) {
 	}
 	if j["reachable"] != true || j["link"] != "hydre:secret" {
 		t.Errorf("shared JSON %v", j)
+	}
+	st.Found = swarm.PeerSources{Rendezvous: 2, PEX: 1}
+	st.Discovery = swarm.Discovery{Slots: 3, Asked: 3, Answered: 2, Holders: 5}
+	if err := json.Unmarshal(toJSON("status", st, false), &j); err != nil {
+		t.Fatal(err)
+	}
+	found, _ := j["found"].(map[string]any)
+	disc, _ := j["discovery"].(map[string]any)
+	if found["rendezvous"] != 2.0 || found["pex"] != 1.0 || disc["answered"] != 2.0 || disc["holders"] != 5.0 {
+		t.Errorf("status JSON found %v, discovery %v", found, disc)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -39,12 +40,14 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 	defer n.Close()
 	e := n.Engine
 	var ids []swarm.Status
+	var shared []hcrypto.ContentID
 	for _, path := range paths {
 		st, err := e.Share(ctx, path, swarm.ShareOptions{Private: *private})
 		if err != nil {
 			return err
 		}
 		ids = append(ids, st)
+		shared = append(shared, st.ID)
 		if g.JSON {
 			fmt.Fprintf(g.Stdout, "%s\n", toJSON("shared", st, true))
 		} else {
@@ -63,7 +66,7 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %d file(s); press Ctrl-C to stop.\n",
 			time.Since(start).Seconds(), len(ids))
 	}
-	return serveUntilDone(ctx, g, e, nil, nil)
+	return serveUntilDone(ctx, g, e, shared, nil)
 }
 
 // checkShared checks a file to share before tor starts and returns its
@@ -111,7 +114,7 @@ func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status, 
 		case <-ctx.Done():
 			return nil
 		case <-e.TransportLost():
-			return torLost(e)
+			return torLost(ctx, e)
 		case ev, ok := <-events:
 			if !ok {
 				return swarm.ErrClosed
@@ -131,11 +134,18 @@ func waitReachable(ctx context.Context, e *swarm.Engine, shares []swarm.Status, 
 
 // torLost is the error of a command whose tor went away under it (see
 // swarm.Engine.TransportLost): it exits non-zero, for a supervisor to start
-// it again.
-func torLost(e *swarm.Engine) error { return fmt.Errorf("tor went away: %w", e.TransportErr()) }
+// it again. A tor that ended with the command's own stop (the same SIGTERM
+// sent to a whole service) is no failure: nil once ctx is done.
+func torLost(ctx context.Context, e *swarm.Engine) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("tor went away: %w", e.TransportErr())
+}
 
-// serveUntilDone shows events until ctx ends (or until done returns true for
-// a status), then returns nil on an interrupt.
+// serveUntilDone shows the events of the contents ids until ctx ends (or
+// until done returns true for a status of one), then returns nil on an
+// interrupt.
 func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcrypto.ContentID, done func(swarm.Status) (bool, error)) error {
 	events, cancel := e.Subscribe()
 	defer cancel()
@@ -156,15 +166,22 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 		v = newStatusView(g.Stdout, true)
 	}
 	defer v.done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.TransportLost():
-			return torLost(e)
+			return torLost(ctx, e)
+		case <-tick.C:
+			v.flush()
 		case ev, ok := <-events:
 			if !ok {
 				return nil
+			}
+			if !slices.Contains(ids, ev.Status.ID) {
+				continue // another content of the node, resumed by the engine
 			}
 			if done == nil {
 				if g.JSON {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/gui"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
@@ -40,7 +40,7 @@ func (s *syncBuffer) String() string {
 // private Tor network: share says when its link is reachable, the file
 // arrives whole and verified, get exits 0, ls lists it.
 func TestShareGetLs(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})

@@ -28,8 +28,8 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"want exactly one LINK"}
 	}
-	if _, err := hcrypto.ParseLink(fs.Arg(0)); err != nil { // before tor starts
-		return usageError{err.Error()}
+	if err := checkLinkArg("stream", fs.Arg(0), false); err != nil { // before tor starts
+		return err
 	}
 	if err := checkPlayer(*player); err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm/stream"
 	"github.com/hydre-p2p/hydre/swarm/stream/streamtest"
 )
@@ -36,7 +36,7 @@ func TestStreamUsage(t *testing.T) {
 // stream --player mpv" fail with the reason, before any address goes out
 // or any player starts: the canary receives nothing.
 func TestStreamCommand(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})

@@ -11,14 +11,14 @@ import (
 	"testing"
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestTestnetUpTorStatusDown drives the README's commands: a detached
 // network that outlives "up", used by another command through --testnet,
 // then stopped by "down" with nothing left running.
 func TestTestnetUpTorStatusDown(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	dir := filepath.Join(t.TempDir(), "net")
 	home := t.TempDir()
 	hydre := func(args ...string) (string, int) {
@@ -63,14 +63,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HYDRE_TEST_AS_HYDRE") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	testkit.Main(m)
 }
 
 // TestTestnetUpLatency: with --latency, the delay proxies outlive "up" in
 // a process of their own, a tor bootstraps through them, and "down" ends
 // them with the tors.
 func TestTestnetUpLatency(t *testing.T) {
-	testnettest.SkipWithoutTor(t)
+	testkit.SkipWithoutTor(t)
 	t.Setenv("HYDRE_TEST_AS_HYDRE", "1") // for the delays process only
 	dir := filepath.Join(t.TempDir(), "net")
 	home := t.TempDir()

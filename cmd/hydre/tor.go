@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -18,7 +19,7 @@ func runTor(ctx context.Context, g *globals, args []string) error {
 }
 
 func runTorStatus(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "tor status", "[--control ADDR [--cookie FILE]] [--bridge LINE]... [--timeout D]",
+	fs := newFlagSet(g, "tor status", "[--control ADDR [--cookie FILE]] [--bridge LINE]... [--timeout D] [--stuck-after D]",
 		"Start the node's tor (managed, under the data directory; or the --testnet network's), or attach\n"+
 			"to a running tor through its ControlPort, show its bootstrap and print \"bootstrapped\".\n"+
 			"A control-port password is read from $HYDRE_TOR_PASSWORD; bridges also from DATA-DIR/bridges.txt.")
@@ -28,6 +29,8 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&src.ControlCookie, "cookie", src.ControlCookie, "control-port cookie `FILE` when attaching ($HYDRE_TOR_COOKIE)")
 	fs.Var(&bridges, "bridge", "bridge `LINE` for a managed tor, e.g. \"obfs4 IP:PORT FP cert=... iat-mode=0\" (repeatable)")
 	fs.DurationVar(&src.Timeout, "timeout", onion.DefaultBootstrapTimeout, "give up bootstrapping after `D`")
+	var stuckAfter time.Duration
+	fs.DurationVar(&stuckAfter, "stuck-after", defaultStuckAfter, "say that tor cannot reach the network when its bootstrap stands still for `D`")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -35,14 +38,17 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	src.Bridges = bridges
+	if stuckAfter <= 0 {
+		return usageError{"--stuck-after must be positive"}
+	}
 	cfg, err := g.torConfig(src)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	v := newBootstrapView(g.Stdout, g.JSON)
-	n, err := startNode(ctx, g.Logger, nodeSpec{Tor: cfg, Progress: v.show})
-	v.done()
+	v := g.newBootstrapView(g.Stdout, src)
+	v.after = stuckAfter
+	n, err := startNodeViewed(ctx, g, nodeSpec{Tor: cfg}, v)
 	if err != nil {
 		return err
 	}
@@ -58,7 +64,7 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 			TorVersion string  `json:"torVersion"`
 			Mode       string  `json:"mode"`
 			Seconds    float64 `json:"seconds"`
-		}{"bootstrapped", version, mode, time.Since(start).Seconds()})
+		}{"bootstrapped", version, mode, math.Round(time.Since(start).Seconds()*10) / 10})
 		fmt.Fprintf(g.Stdout, "%s\n", b)
 		return nil
 	}

@@ -209,7 +209,7 @@ func (nd *Node) Dial(ctx context.Context, addr string, opt onion.DialOptions) (n
 		return nil, fmt.Errorf("memnet dial %s: no such service", addr)
 	}
 	if len(l.auth) > 0 && (opt.ClientKey == nil || !slices.Contains(l.auth, opt.ClientKey.Public())) {
-		return nil, fmt.Errorf("memnet dial %s: client authorization failed", addr)
+		return nil, fmt.Errorf("memnet dial %s: %w", addr, onion.ErrClientAuth)
 	}
 	nd.mu.Lock()
 	if nd.closed {
@@ -401,7 +401,7 @@ func (c *conn) Write(b []byte) (int, error) {
 func (c *conn) Close() error {
 	c.once.Do(func() {
 		c.w.set(func(p *pipe) { p.eof = true })
-		c.r.set(func(p *pipe) { p.rclosed = true })
+		c.r.set(func(p *pipe) { p.rclosed, p.segs, p.buffered = true, nil, 0 }) // nobody reads them now
 		if c.node != nil {
 			c.node.untrack(c)
 		}
@@ -416,6 +416,7 @@ func (c *conn) reset() {
 			if p.err == nil {
 				p.err = errReset
 			}
+			p.segs, p.buffered = nil, 0 // a broken pipe delivers nothing more
 		})
 	}
 	c.Close()

@@ -7,11 +7,15 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
+
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func listen(t *testing.T, nd *Node, cfg onion.ServiceConfig) onion.Listener {
 	t.Helper()
@@ -126,28 +130,19 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
-func TestClientAuth(t *testing.T) {
-	priv, pub, _ := onion.GenerateClientKey()
-	other, _, _ := onion.GenerateClientKey()
+// TestTransport runs the suite every onion.Transport passes (onion's Tor
+// tests run it on a private Tor network).
+func TestTransport(t *testing.T) {
 	n := New()
-	l := listen(t, n.Node("srv"), onion.ServiceConfig{ClientAuth: []onion.ClientPublicKey{pub}})
-	go func() {
-		for {
-			if _, err := l.Accept(); err != nil {
-				return
-			}
-		}
-	}()
 	cli := n.Node("cli")
-	for _, tt := range []struct {
-		key *onion.ClientPrivateKey
-		ok  bool
-	}{{nil, false}, {&other, false}, {&priv, true}} {
-		_, err := cli.Dial(context.Background(), l.Address(), onion.DialOptions{ClientKey: tt.key})
-		if (err == nil) != tt.ok {
-			t.Errorf("dial with key %v: err %v, want ok=%v", tt.key != nil, err, tt.ok)
-		}
-	}
+	testkit.TransportSuite(t, testkit.Pair{Server: n.Node("srv"), Client: cli,
+		Isolated: func(t *testing.T, _ string, tags []string) {
+			for _, tag := range tags {
+				if !slices.Contains(cli.IsolationTags(), tag) {
+					t.Errorf("no dial with isolation tag %q: %v", tag, cli.IsolationTags())
+				}
+			}
+		}})
 }
 
 func TestFailureRate(t *testing.T) {

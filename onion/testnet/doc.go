@@ -7,7 +7,7 @@
 // Start brings a network up in a directory and returns once a fresh onion
 // service answers through it; Open reaches one started by another process
 // ("hydre testnet up DIR"); TorConfig gives the onion.Config of a client or
-// service that joins it. Package testnettest gives tests one network per test
+// service that joins it. Package testkit gives tests one network per test
 // binary and tors that close with the test. Options.Latency puts a delay
 // proxy in front of every relay's ORPort, so that every link between tors
 // has a real network's latency.

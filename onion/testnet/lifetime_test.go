@@ -146,10 +146,13 @@ func TestStopKillsStubbornNode(t *testing.T) {
 	}
 }
 
-// skipWithoutTor is testnettest.SkipWithoutTor, which this package's own
-// tests cannot import (testnettest imports testnet).
+// skipWithoutTor is testkit.SkipWithoutTor, which this package's own
+// tests cannot import (testkit imports testnet).
 func skipWithoutTor(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no private Tor network")
+	}
 	if _, err := exec.LookPath("tor"); err == nil {
 		return
 	}
@@ -159,7 +162,7 @@ func skipWithoutTor(t *testing.T) {
 	t.Skip("tor is not installed (sudo apt-get install tor, or run scripts/deps.sh)")
 }
 
-// startTestTor is testnettest.StartTor, for the same reason: a managed tor
+// startTestTor is testkit.StartTor, for the same reason: a managed tor
 // that joins nw, bootstrapped, closed with the test.
 func startTestTor(t *testing.T, nw *Network, tweak func(*onion.Config)) *onion.Tor {
 	t.Helper()

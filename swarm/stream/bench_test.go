@@ -14,6 +14,7 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -75,8 +76,8 @@ func TestBenchStream(t *testing.T) {
 		runs = n
 	}
 	nw := limitedNet(t)
-	seeder := openEngine(t, torFor(t, nw), "seeder")
-	leechTor := torFor(t, nw)
+	seeder := openEngine(t, testkit.StartTor(t, nw), "seeder")
+	leechTor := testkit.StartTor(t, nw)
 	var md strings.Builder
 	fmt.Fprintf(&md, "## Stream\n\n")
 	fmt.Fprintf(&md, "Private Tor network (3 authorities as fast guards, %d middle relays at 1 MiB/s with equal consensus\n", 4)
@@ -191,7 +192,7 @@ func benchStreamOnce(t *testing.T, tor onion.Transport, link string, seconds flo
 	e, closeEngine := newEngineWith(t, tor, "stream", streamCircuits())
 	defer closeEngine()
 	src := &timedSource{Engine: e}
-	s, err := New(src, Options{Logger: testLogger(t)})
+	s, err := New(src, Options{Logger: testkit.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

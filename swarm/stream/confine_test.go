@@ -12,6 +12,7 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm/stream/streamtest"
 )
 
@@ -117,7 +118,7 @@ func TestServerRefusesPlaylists(t *testing.T) {
 			data            []byte
 		}{"movie.mp4", "video/mp4", f.Data}
 	}
-	s, err := New(src, Options{Logger: testLogger(t)})
+	s, err := New(src, Options{Logger: testkit.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

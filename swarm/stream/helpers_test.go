@@ -4,32 +4,17 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testnettest.CloseShared()
-	os.Exit(code)
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	if os.Getenv("HYDRE_TEST_LOG") == "" {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // openEngine opens an engine on tr, closed at the end of the test.
 func openEngine(t testing.TB, tr onion.Transport, name string) *swarm.Engine {
@@ -49,7 +34,7 @@ func newEngine(t testing.TB, tr onion.Transport, name string) (*swarm.Engine, fu
 func newEngineWith(t testing.TB, tr onion.Transport, name string, circuits int) (*swarm.Engine, func()) {
 	t.Helper()
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: t.TempDir(), Transport: tr,
-		DownloadDir: t.TempDir(), Reshare: true, CircuitsPerPeer: circuits, Logger: testLogger(t).With("node", name)})
+		DownloadDir: t.TempDir(), Reshare: true, CircuitsPerPeer: circuits, Logger: testkit.Logger(t).With("node", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,21 +43,6 @@ func newEngineWith(t testing.TB, tr onion.Transport, name string, circuits int) 
 			t.Error(err)
 		}
 	}
-}
-
-// randomFile writes size pseudo-random bytes to dir/name.
-func randomFile(t testing.TB, dir, name string, size int) (string, []byte) {
-	t.Helper()
-	data := make([]byte, size)
-	r := rand.New(rand.NewPCG(uint64(size), 11))
-	for i := range data {
-		data[i] = byte(r.Uint32())
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p, data
 }
 
 // shareAndGet shares path on a and starts fetching it on b.
@@ -91,7 +61,7 @@ func shareAndGet(t testing.TB, a, b *swarm.Engine, path string) hcrypto.ContentI
 // startServer starts a stream server over src, stopped at the end of the test.
 func startServer(t testing.TB, src Source) *Server {
 	t.Helper()
-	s, err := New(src, Options{Logger: testLogger(t)})
+	s, err := New(src, Options{Logger: testkit.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

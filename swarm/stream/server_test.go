@@ -15,6 +15,7 @@ import (
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -74,7 +75,7 @@ func TestServeRangesWhileDownloading(t *testing.T) {
 	n := memnet.New(memnet.WithLatency(20 * time.Millisecond))
 	a := openEngine(t, n.Node("a", memnet.WithUplink(2<<20)), "a")
 	b := openEngine(t, n.Node("b"), "b")
-	path, data := randomFile(t, t.TempDir(), "clip one.bin", 24<<20)
+	path, data := testkit.RandomFile(t, t.TempDir(), "clip one.bin", 24<<20)
 	id := shareAndGet(t, a, b, path)
 	s := startServer(t, b)
 	u, err := s.URL(id)
@@ -147,7 +148,7 @@ func fakeServer(t *testing.T, name, mediaType string, data []byte) (*Server, str
 }
 
 func TestServeRangesExact(t *testing.T) {
-	_, data := randomFile(t, t.TempDir(), "x", 1<<20+17)
+	_, data := testkit.RandomFile(t, t.TempDir(), "x", 1<<20+17)
 	_, u := fakeServer(t, "x.bin", "", data)
 	for _, tc := range rangeCases(int64(len(data))) {
 		t.Run(tc.name, func(t *testing.T) { checkRange(t, u, data, tc) })

@@ -9,23 +9,15 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
-	"github.com/hydre-p2p/hydre/onion/testnet/testnettest"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // limitedNet is the private network of these tests: middle relays at
 // 1 MiB/s, guards fast, as on the real network.
 func limitedNet(t testing.TB) *testnet.Network {
-	return testnettest.Shared(t, testnet.Options{RelayBandwidth: 1 << 20, LimitMiddlesOnly: true})
-}
-
-// torFor starts a tor that joins nw (one that does not bootstrap is
-// replaced once: see testnettest.StartTor).
-func torFor(t testing.TB, nw *testnet.Network) *onion.Tor {
-	t.Helper()
-	return testnettest.StartTor(t, nw, func(c *onion.Config) { c.Logger = testLogger(t) })
+	return testkit.Shared(t, testnet.Options{RelayBandwidth: 1 << 20, LimitMiddlesOnly: true})
 }
 
 func needPrograms(t testing.TB, progs ...string) {
@@ -48,8 +40,8 @@ func needPrograms(t testing.TB, progs ...string) {
 func TestTorPlayers(t *testing.T) {
 	needPrograms(t, "ffmpeg", "ffprobe", "mpv")
 	nw := limitedNet(t)
-	seeder := openEngine(t, torFor(t, nw), "seeder")
-	leechTor := torFor(t, nw)
+	seeder := openEngine(t, testkit.StartTor(t, nw), "seeder")
+	leechTor := testkit.StartTor(t, nw)
 	for _, m := range []media{{Seconds: 160, Mbps: 6, FastStart: true}, {Seconds: 160, Mbps: 6}} {
 		t.Run(m.name(), func(t *testing.T) {
 			path := makeMedia(t, m)

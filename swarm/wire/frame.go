@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
@@ -118,6 +119,9 @@ var (
 	ErrUnknownType = errors.New("unknown frame type")
 	// ErrMalformed is returned for a body that does not decode.
 	ErrMalformed = errors.New("malformed frame")
+	// ErrUnexpectedType is returned by ReadFrameOf for a frame of a type
+	// its phase of the protocol does not allow.
+	ErrUnexpectedType = errors.New("unexpected frame type")
 )
 
 // AppendFrame appends the frame of m to b.
@@ -141,8 +145,18 @@ func WriteFrame(w io.Writer, m Message) error {
 // ReadFrame reads and decodes one frame. The length is checked against the
 // type's limit before the body is read, and a piece frame against maxChunk
 // (the content's chunk length; <= 0 means MaxChunkLen), so a peer cannot make
-// the reader allocate more than one chunk and its proof.
+// the reader allocate more than one chunk and its proof; and the body's
+// buffer grows as its bytes arrive, so that a header alone costs nothing.
 func ReadFrame(r io.Reader, maxChunk int) (Message, error) {
+	return ReadFrameOf(r, maxChunk)
+}
+
+// ReadFrameOf reads one frame as ReadFrame does, but of one of the types
+// allowed only (any if none is given): a frame of another type is refused
+// (ErrUnexpectedType) from its header, before any of its body is read. It
+// reads the handshake, where each side expects a few small frames
+// (docs/protocol.md, W2).
+func ReadFrameOf(r io.Reader, maxChunk int, allowed ...Type) (Message, error) {
 	var hdr [frameHeaderLen]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, err
@@ -156,17 +170,46 @@ func ReadFrame(r io.Reader, maxChunk int) (Message, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("read frame: %w %d", ErrUnknownType, hdr[4])
 	}
+	if len(allowed) > 0 && !slices.Contains(allowed, t) {
+		return nil, fmt.Errorf("read frame: %w: %s", ErrUnexpectedType, t)
+	}
 	if t == TypePiece && maxChunk > 0 {
 		limit = min(limit, 4+2+maxProofLen+maxChunk)
 	}
 	if uint64(n-1) > uint64(limit) {
 		return nil, fmt.Errorf("read %s frame: %w: %d bytes", t, ErrFrameTooLarge, n-1)
 	}
-	body := make([]byte, n-1)
-	if _, err := io.ReadFull(r, body); err != nil {
+	body, err := readBody(r, int(n-1))
+	if err != nil {
 		return nil, fmt.Errorf("read %s frame: %w", t, noEOF(err))
 	}
 	return DecodeBody(t, body)
+}
+
+// bodyStep is the most a body's buffer grows by before the bytes it grew
+// for have arrived: a peer that announces a large frame and sends nothing of
+// it costs this much, not the length it announced.
+const bodyStep = 32 << 10
+
+// readBody reads n bytes, growing its buffer as they arrive (at most
+// doubling what was read), so that the memory a frame takes is never more
+// than about twice what its sender sent of it.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	b := make([]byte, 0, min(n, bodyStep))
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(n-len(b), max(len(b), bodyStep)))
+		}
+		k, err := r.Read(b[len(b):min(cap(b), n)])
+		b = b[:len(b)+k]
+		if err != nil && len(b) < n {
+			if err == io.EOF && len(b) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func noEOF(err error) error {

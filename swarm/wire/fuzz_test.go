@@ -73,3 +73,31 @@ func normalize(m Message) Message {
 	}
 	return m
 }
+
+// FuzzReadFrameOf reads frames in a phase that allows the types named by
+// the first byte's bits: a frame of another type never decodes.
+func FuzzReadFrameOf(f *testing.F) {
+	for _, m := range sampleMessages() {
+		f.Add(uint16(1)<<m.Type(), AppendFrame(nil, m))
+	}
+	f.Add(uint16(1)<<TypeHello, frame(16<<20, byte(TypePiece), nil))
+	f.Add(uint16(1)<<TypeWelcome|1<<TypeGoodbye, frame(64, byte(TypeWelcome), nil))
+	f.Fuzz(func(t *testing.T, mask uint16, in []byte) {
+		var allowed []Type
+		for k := TypeHello; k <= TypePEX; k++ {
+			if mask&(1<<k) != 0 {
+				allowed = append(allowed, k)
+			}
+		}
+		r := bytes.NewReader(in)
+		for {
+			m, err := ReadFrameOf(r, 1<<16, allowed...)
+			if err != nil {
+				return
+			}
+			if len(allowed) > 0 && mask&(1<<m.Type()) == 0 {
+				t.Fatalf("%s read where only %v are allowed", m.Type(), allowed)
+			}
+		}
+	})
+}

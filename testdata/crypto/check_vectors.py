@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Independent check of vectors.json against docs/protocol.md, Part I.
+"""Independent check of vectors.json against docs/protocol.md, Part I, and
+of rendezvous.json against Part III.
 
 A second implementation written from the specification only: BLAKE3 from the
-`b3sum` program, XChaCha20-Poly1305 from HChaCha20 (below) and the IETF
+`b3sum` program (derive_key mode for Part III), Ed25519 and XChaCha20-Poly1305 from HChaCha20 (below) and the IETF
 ChaCha20-Poly1305 of python3-cryptography, SHA3 from hashlib. Run:
 
     python3 testdata/crypto/check_vectors.py
@@ -15,11 +16,18 @@ import struct
 import subprocess
 import sys
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 
 def H(data: bytes) -> bytes:
     out = subprocess.run(["b3sum", "--no-names", "--raw"], input=data, capture_output=True, check=True).stdout
+    return out[:32]
+
+
+def derive_key(context: str, material: bytes) -> bytes:
+    out = subprocess.run(["b3sum", "--no-names", "--raw", "--derive-key", context], input=material, capture_output=True, check=True).stdout
     return out[:32]
 
 
@@ -119,18 +127,57 @@ def check(v):
     raw = unb32(v["link"][6:])
     body, chk = raw[:-4], raw[-4:]
     assert H(b"\x03" + body)[:4] == chk, "link checksum"
-    assert body[0] == 1 and body[1] == 1 and body[2:34] == cid and body[34:66] == key and body[66] == 1
-    pub, port = body[67:99], struct.unpack(">H", body[99:101])[0]
+    secret = bytes.fromhex(v["swarm_secret"])
+    assert body[0] == 2 and body[1] == 0b101 and body[2:34] == cid, "link version, flags, id"
+    assert body[34:66] == secret and body[66:98] == key and body[98] == 1, "link secret, key, peer count"
+    pub, port = body[99:131], struct.unpack(">H", body[131:133])[0]
     onion = b32(pub + hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2] + b"\x03")
     assert f"{onion}.onion:{port}" == v["link_peer"], "peer hint"
 
 
+def onion_name(pub: bytes) -> str:
+    return b32(pub + hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2] + b"\x03")
+
+
+def check_rendezvous(rv):
+    secret, cid = bytes.fromhex(rv["swarm_secret"]), bytes.fromhex(rv["content_id_hex"])
+    tag = derive_key("hydre swarm tag v1", secret)
+    assert tag.hex() == rv["swarm_tag"], "swarm tag"
+    # Slots: every period meeting [at - margin, at + margin], three slots each.
+    for sv in rv["schedules"]:
+        length, offset = (sv["length_s"], sv["offset_s"]) if sv["length_s"] else (86400, 43200)
+        period = lambda t: max(0, t - offset) // length
+        want = [(p, i) for p in range(period(sv["at_unix"] - sv["margin_s"]), period(sv["at_unix"] + sv["margin_s"]) + 1) for i in range(3)]
+        assert [(s["period"], s["index"]) for s in sv["slots"]] == want, "slot list"
+        for s in sv["slots"]:
+            seed = derive_key("hydre rendezvous slot v1", secret + struct.pack(">QQQB", length, offset, s["period"], s["index"]))
+            assert seed.hex() == s["seed"], "slot seed"
+            pub = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            assert pub.hex() == s["public_key"] and onion_name(pub) == s["onion"], "slot key"
+    # Holder records, Register, Answer.
+    records = b""
+    for r in rv["records"]:
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(r["holder_seed"]))
+        pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        body = pub + struct.pack(">HQ", r["port"], r["expires_unix"])
+        msg = b"hydre holder record" + cid + tag + body
+        assert msg.hex() == r["signed_message"], "signed message"
+        sig = key.sign(msg)
+        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
+        assert (body + sig).hex() == r["record"], "record"
+        assert (b"\x01\x01" + body + sig).hex() == r["register"], "register"
+        records += body + sig
+    assert (b"\x01\x03" + bytes([len(rv["records"])]) + records).hex() == rv["answer"], "answer"
+
+
 def main():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors.json")
-    vectors = json.load(open(path))["vectors"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    vectors = json.load(open(os.path.join(here, "vectors.json")))["vectors"]
     for v in vectors:
         check(v)
         print("ok", v["name"])
+    check_rendezvous(json.load(open(os.path.join(here, "rendezvous.json"))))
+    print("ok rendezvous")
 
 
 if __name__ == "__main__":

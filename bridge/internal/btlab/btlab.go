@@ -6,12 +6,10 @@ package btlab
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // NeedProgram skips the test when name is missing, unless in CI.
@@ -36,17 +36,8 @@ func NeedProgram(t testing.TB, name string) string {
 	return p
 }
 
-// Logger returns a logger writing to t's log at Info level.
-func Logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type logWriter struct{ t testing.TB }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+// Logger is testkit.Logger: a logger writing through t.Log at Info level.
+func Logger(t testing.TB) *slog.Logger { return testkit.Logger(t) }
 
 // FreePort returns a TCP port free on 127.0.0.1 (and its UDP twin).
 func FreePort(t testing.TB) int {
@@ -69,39 +60,17 @@ func FreePort(t testing.TB) int {
 	return 0
 }
 
-// WritePayload writes size deterministic pseudo-random bytes and returns
-// their SHA-256.
+// WritePayload is testkit.WritePayload: size pseudo-random bytes of seed
+// at path, and their SHA-256.
 func WritePayload(t testing.TB, path string, size int64, seed uint64) [32]byte {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 7})
-	h := sha256.New()
-	if _, err := io.CopyN(io.MultiWriter(f, h), r, size); err != nil {
-		t.Fatal(err)
-	}
-	return [32]byte(h.Sum(nil))
+	return testkit.WritePayload(t, path, size, seed)
 }
 
-// FileSHA returns the SHA-256 of the file at path.
+// FileSHA is testkit.FileSHA: the SHA-256 of the file at path.
 func FileSHA(t testing.TB, path string) [32]byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return [32]byte(h.Sum(nil))
+	return testkit.FileSHA(t, path)
 }
 
 // MakeTorrent runs mktorrent on path. announce may be empty.

@@ -1,9 +1,4 @@
-// Package testnettest starts the private Tor network of package testnet from
-// tests: one network per test binary, tors that join it and close with the
-// test, and a skip when the tor program is missing. It is apart from testnet
-// so that the hydre binary, which imports testnet for --testnet, does not
-// link package testing.
-package testnettest
+package testkit
 
 import (
 	"context"
@@ -84,9 +79,13 @@ func CloseShared() error {
 }
 
 // SkipWithoutTor skips tb when the tor program is missing, or fails it when
-// $CI is "true".
+// $CI is "true". Under -short (make race) it skips: the Tor tests run once,
+// in make unit, without the race detector.
 func SkipWithoutTor(tb testing.TB) {
 	tb.Helper()
+	if testing.Short() { // make race: the Tor tests run in make unit
+		tb.Skip("-short: no private Tor network")
+	}
 	if _, err := exec.LookPath("tor"); err == nil {
 		return
 	}
@@ -99,16 +98,17 @@ func SkipWithoutTor(tb testing.TB) {
 
 // StartTor starts a managed tor that joins nw, waits for its bootstrap and
 // closes it at the end of the test. Its data directory is a fresh temporary
-// one unless tweak, which may change any of the configuration, sets
-// another. A tor that has not bootstrapped after two minutes fails the
-// test: it is not replaced, since a stall there is a bug to find (see
-// onion/testnet's TestMeasureBringUp).
-func StartTor(tb testing.TB, nw *testnet.Network, tweak func(*onion.Config)) *onion.Tor {
+// one and its logger LoggerAt(tb, slog.LevelWarn), unless a tweak (each may
+// change any of the configuration) sets others. A tor that has not
+// bootstrapped after two minutes fails the test: it is not replaced, since a
+// stall there is a bug to find (see onion/testnet's TestMeasureBringUp).
+func StartTor(tb testing.TB, nw *testnet.Network, tweaks ...func(*onion.Config)) *onion.Tor {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := nw.TorConfig(tb.TempDir())
-	if tweak != nil {
+	cfg.Logger = LoggerAt(tb, slog.LevelWarn)
+	for _, tweak := range tweaks {
 		tweak(&cfg)
 	}
 	tor, err := onion.Start(ctx, cfg)
