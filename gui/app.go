@@ -73,6 +73,10 @@ type Options struct {
 	Stream StreamFunc
 	// Bridge backs the Bridge screen; nil hides it.
 	Bridge Bridge
+	// CheckBridge says what is wrong with a custom Tor bridge line, if
+	// anything (Settings refuses to save such a line); nil checks only
+	// that each is one line.
+	CheckBridge func(line string) error
 	// Network names the Tor network when it is not the real one (shown in
 	// the status area), e.g. "private test network".
 	Network string
@@ -113,6 +117,7 @@ type UI struct {
 	attemptCancel context.CancelFunc
 	attemptDone   chan struct{}
 	settings      Settings
+	settingsBad   bool // the settings file did not load: not written until Save
 	started       bool // Share/Get of Options were run
 
 	// UI thread only.
@@ -150,13 +155,17 @@ func New(ctx context.Context, opt Options) (*UI, error) {
 	uiThread.Lock()
 	defer uiThread.Unlock()
 	s, loadErr := LoadSettings(opt.DataDir)
-	u.settings = s
+	u.settings, u.settingsBad = s, loadErr != nil
 	u.app.Settings().SetTheme(themeFor(s.Theme))
 	u.app.SetIcon(iconResource)
 
 	u.win = u.app.NewWindow("hydre")
 	u.win.SetIcon(iconResource)
-	u.win.Resize(fyne.NewSize(900, 640))
+	size := fyne.NewSize(defaultWindowWidth, defaultWindowHeight)
+	if s.Window.usable() {
+		size = fyne.NewSize(s.Window.Width, s.Window.Height)
+	}
+	u.win.Resize(size)
 	u.items = newItemStore()
 	u.build()
 	u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.dropped(uris) })
@@ -207,11 +216,38 @@ func Run(ctx context.Context, opt Options) error {
 // Window returns the app's main window.
 func (u *UI) Window() fyne.Window { return u.win }
 
-// Close stops the engine and Tor and waits for the app's goroutines.
+// Close remembers the window's size, stops the engine and Tor and waits
+// for the app's goroutines.
 func (u *UI) Close() {
+	u.saveWindowSize()
 	u.cancel()
 	u.disconnect()
 	u.wg.Wait()
+}
+
+// Default size of the main window, when none is remembered.
+const defaultWindowWidth, defaultWindowHeight = 900, 640
+
+// saveWindowSize keeps the window's size in the settings file, unless the
+// file did not load (its damaged content stays for the person to see until
+// they save) or the size did not change.
+func (u *UI) saveWindowSize() {
+	// Close runs after the desktop loop has returned (fyne.Do would wait
+	// for it forever), or from a test: the lock stands for the UI thread.
+	uiThread.Lock()
+	size := u.win.Canvas().Size()
+	uiThread.Unlock()
+	w := WindowSize{Width: size.Width, Height: size.Height}
+	u.mu.Lock()
+	s, bad := u.settings, u.settingsBad
+	u.mu.Unlock()
+	if bad || !w.usable() || s.Window == w {
+		return
+	}
+	s.Window = w
+	if err := u.saveSettings(s); err != nil {
+		u.log.Warn("gui: remember the window size", "err", err)
+	}
 }
 
 // goOwned runs fn in a goroutine that Close waits for. A panic in it (a

@@ -289,7 +289,8 @@ func TestSettingsPersist(t *testing.T) {
 	want := DefaultSettings()
 	want.DownloadDir, want.Reshare, want.SingleIdentity = newDL, false, true
 	want.MaxPeersPerContent, want.MaxUploadsPerContent, want.Theme = 12, 3, ThemeDark
-	want.Tor = TorSettings{Mode: TorControl, ControlAddr: "127.0.0.1:9151"}
+	want.Tor = TorSettings{Mode: TorControl, ControlAddr: "127.0.0.1:9151", BridgeChoice: BridgesNone}
+	want.Window = WindowSize{defaultWindowWidth, defaultWindowHeight} // kept when the app closed
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("settings after restart:\n got %+v\nwant %+v", got, want)
 	}

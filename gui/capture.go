@@ -86,13 +86,19 @@ func (u *UI) captureAll(dir string) error {
 			return err
 		}
 	}
-	// The connection settings, below the general ones.
+	// The connection settings, below the general ones, with the built-in
+	// obfs4 bridges chosen (not saved: the form shows the saved values
+	// again after).
 	u.query(func() {
 		u.selectScreen(ScreenSettings)
+		u.prefs.bridgeKind.SetSelected(bridgeChoices[1])
 		u.prefs.scroll.ScrollToBottom()
 	})
 	err := u.capture(dir, "settings-connection")
-	u.query(func() { u.prefs.scroll.ScrollToTop() })
+	u.query(func() {
+		u.prefs.load(u.currentSettings())
+		u.prefs.scroll.ScrollToTop()
+	})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,9 @@ var (
 	torModeChoices  = []string{"hydre starts its own Tor", "Use a Tor already running (control port)"}
 	themeChoices    = []string{"Follow the desktop", "Dark", "Light"}
 	themeValues     = []string{ThemeSystem, ThemeDark, ThemeLight}
+	bridgeChoices   = []string{"None: reach Tor directly", "obfs4, built in (Tor Browser's bridges)",
+		"snowflake, built in (Tor Browser's bridges)", "My own bridge lines:"}
+	bridgeValues = []string{BridgesNone, BridgesObfs4, BridgesSnowflake, BridgesCustom}
 )
 
 // settingsScreen edits Settings; Save writes them and, when the
@@ -34,6 +38,7 @@ type settingsScreen struct {
 	torPath      *widget.Entry
 	controlAddr  *widget.Entry
 	controlPass  *widget.Entry
+	bridgeKind   *widget.RadioGroup
 	bridges      *widget.Entry
 	testnet      *widget.Entry
 	status       *widget.Label
@@ -61,6 +66,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	p.controlAddr.SetPlaceHolder("127.0.0.1:9051")
 	p.controlPass = widget.NewPasswordEntry()
 	p.controlPass.SetPlaceHolder("empty: cookie authentication")
+	p.bridgeKind = widget.NewRadioGroup(bridgeChoices, func(string) { p.showTorFields() })
 	p.bridges = widget.NewMultiLineEntry()
 	p.bridges.SetPlaceHolder("One bridge line each, e.g.\nobfs4 192.0.2.3:443 FINGERPRINT cert=… iat-mode=0\nsnowflake 192.0.2.4:80 FINGERPRINT …")
 	p.bridges.SetMinRowsVisible(3)
@@ -91,7 +97,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		widget.NewFormItem("Tor program", p.torPath),
 		widget.NewFormItem("Control port", p.controlAddr),
 		widget.NewFormItem("Control password", p.controlPass),
-		widget.NewFormItem("Tor bridges", p.bridges),
+		widget.NewFormItem("Tor bridges", container.NewVBox(p.bridgeKind, p.bridges)),
 		widget.NewFormItem("Private test network", p.testnet),
 	)
 	connNotes := []fyne.CanvasObject{conn}
@@ -99,7 +105,8 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		connNotes = append(connNotes, wrapped(widget.NewLabel("This run joins the "+u.opt.Network+" given with --testnet, "+
 			"whatever these settings say; they apply when hydre starts without --testnet."), 2))
 	}
-	note := widget.NewLabel("Use Tor bridges if Tor is blocked where you are (obfs4 and snowflake lines from bridges.torproject.org). " +
+	note := widget.NewLabel("Use Tor bridges if Tor is blocked where you are: try obfs4 first, then snowflake (slower, harder to block), " +
+		"or paste lines from bridges.torproject.org; obfs4 needs the package obfs4proxy, snowflake snowflake-client. " +
 		"Connection, identity and limit changes take effect when hydre reconnects.")
 	p.scroll = container.NewVScroll(container.NewVBox(
 		section("General", "", general),
@@ -131,6 +138,11 @@ func (p *settingsScreen) load(s Settings) {
 	p.controlAddr.SetText(s.Tor.ControlAddr)
 	p.controlPass.SetText(s.Tor.ControlPassword)
 	p.bridges.SetText(strings.Join(s.Tor.Bridges, "\n"))
+	for i, v := range bridgeValues {
+		if v == s.Tor.BridgeChoice {
+			p.bridgeKind.SetSelected(bridgeChoices[i])
+		}
+	}
 	p.testnet.SetText(s.Tor.Testnet)
 	p.showTorFields()
 }
@@ -151,6 +163,14 @@ func (p *settingsScreen) showTorFields() {
 		} else {
 			e.Enable()
 		}
+	}
+	if control {
+		p.bridgeKind.Disable()
+	} else {
+		p.bridgeKind.Enable()
+	}
+	if p.bridgeKind.Selected != bridgeChoices[3] {
+		p.bridges.Disable()
 	}
 }
 
@@ -181,9 +201,24 @@ func (p *settingsScreen) read() (Settings, error) {
 	s.Tor.ControlAddr = p.controlAddr.Text
 	s.Tor.ControlPassword = p.controlPass.Text
 	s.Tor.Bridges = strings.Split(p.bridges.Text, "\n")
+	for i, c := range bridgeChoices {
+		if c == p.bridgeKind.Selected {
+			s.Tor.BridgeChoice = bridgeValues[i]
+		}
+	}
 	s.Tor.Testnet = p.testnet.Text
 	s.normalize()
-	return s, s.Validate()
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	if check := p.u.opt.CheckBridge; check != nil && s.Tor.BridgeChoice == BridgesCustom {
+		for i, l := range s.Tor.Bridges {
+			if err := check(l); err != nil {
+				return s, fmt.Errorf("bridge line %d: %w", i+1, err)
+			}
+		}
+	}
+	return s, nil
 }
 
 // save validates and writes the settings, applies what applies at once
@@ -236,7 +271,7 @@ func (u *UI) saveSettings(s Settings) error {
 		return err
 	}
 	u.mu.Lock()
-	u.settings = s
+	u.settings, u.settingsBad = s, false
 	u.mu.Unlock()
 	return nil
 }

@@ -20,6 +20,14 @@ const (
 	TorControl = "control" // attach to a running tor through its control port
 )
 
+// Tor bridge choices (TorSettings.BridgeChoice).
+const (
+	BridgesNone      = "none"      // reach Tor directly
+	BridgesObfs4     = "obfs4"     // Tor Browser's built-in obfs4 bridges
+	BridgesSnowflake = "snowflake" // Tor Browser's built-in snowflake bridges
+	BridgesCustom    = "custom"    // the lines of TorSettings.Bridges
+)
+
 // Theme choices.
 const (
 	ThemeSystem = "system"
@@ -57,6 +65,27 @@ type Settings struct {
 	// were last shown.
 	ShareView    ListView `json:"share_view,omitzero"`
 	DownloadView ListView `json:"download_view,omitzero"`
+	// Window is the main window's size when the app last closed; zero
+	// opens it at its default size.
+	Window WindowSize `json:"window,omitzero"`
+}
+
+// WindowSize is a window's size in Fyne's device-independent units.
+type WindowSize struct {
+	Width  float32 `json:"width"`
+	Height float32 `json:"height"`
+}
+
+// Bounds of a remembered window size: anything outside (a damaged file, a
+// screen much smaller now) opens the window at its default size.
+const (
+	minWindowWidth, minWindowHeight = 480, 360
+	maxWindowSide                   = 16384
+)
+
+// usable reports whether w is a size to open the window at.
+func (w WindowSize) usable() bool {
+	return w.Width >= minWindowWidth && w.Height >= minWindowHeight && w.Width <= maxWindowSide && w.Height <= maxWindowSide
 }
 
 // ListView is how a list of contents is shown: its order ("" or "Newest
@@ -76,7 +105,14 @@ type TorSettings struct {
 	// running tor in TorControl mode; no password means cookie auth.
 	ControlAddr     string `json:"control_addr,omitempty"`
 	ControlPassword string `json:"control_password,omitempty"`
-	// Bridges are Tor bridge lines (obfs4, snowflake, or plain), one each.
+	// BridgeChoice is how a managed tor reaches the network: BridgesNone,
+	// BridgesObfs4, BridgesSnowflake or BridgesCustom. A file without it
+	// (from before the choice existed) reads as BridgesCustom when it
+	// holds bridge lines, else BridgesNone.
+	BridgeChoice string `json:"bridge_choice,omitempty"`
+	// Bridges are custom Tor bridge lines (obfs4, snowflake, or plain),
+	// one each, used with BridgesCustom; they are kept while another
+	// choice is in force, so switching back loses nothing.
 	Bridges []string `json:"bridges,omitempty"`
 	// Testnet is the directory of a private Tor network to join instead
 	// of the real one (see "hydre testnet up"); the --testnet option wins.
@@ -94,7 +130,7 @@ func DefaultSettings() Settings {
 		Reshare:     true,
 		Theme:       ThemeSystem,
 		Notify:      true,
-		Tor:         TorSettings{Mode: TorManaged},
+		Tor:         TorSettings{Mode: TorManaged, BridgeChoice: BridgesNone},
 	}
 }
 
@@ -110,6 +146,7 @@ func LoadSettings(dir string) (Settings, error) {
 	if err != nil {
 		return s, fmt.Errorf("read settings: %w", err)
 	}
+	s.Tor.BridgeChoice = "" // absent from an older file: normalize infers it
 	if err := json.Unmarshal(b, &s); err != nil {
 		return DefaultSettings(), fmt.Errorf("read settings %s: %w", SettingsFile, err)
 	}
@@ -172,6 +209,15 @@ func (s *Settings) normalize() {
 		}
 	}
 	s.Tor.Bridges = lines
+	if s.Window != (WindowSize{}) && !s.Window.usable() {
+		s.Window = WindowSize{}
+	}
+	if s.Tor.BridgeChoice == "" {
+		s.Tor.BridgeChoice = BridgesNone
+		if len(lines) > 0 {
+			s.Tor.BridgeChoice = BridgesCustom
+		}
+	}
 }
 
 // Validate reports, in plain words, the first setting that cannot work.
@@ -200,6 +246,15 @@ func (s Settings) Validate() error {
 	default:
 		return fmt.Errorf("unknown tor mode %q", s.Tor.Mode)
 	}
+	switch s.Tor.BridgeChoice {
+	case "", BridgesNone, BridgesObfs4, BridgesSnowflake:
+	case BridgesCustom:
+		if len(s.Tor.Bridges) == 0 && s.Tor.Mode == TorManaged {
+			return errors.New("paste at least one bridge line, or choose another kind of bridge")
+		}
+	default:
+		return fmt.Errorf("unknown bridge choice %q", s.Tor.BridgeChoice)
+	}
 	for _, l := range s.Tor.Bridges {
 		if strings.ContainsAny(l, "\r\n\x00") {
 			return errors.New("a bridge line holds a control character")
@@ -216,6 +271,7 @@ func (s Settings) Validate() error {
 func (s Settings) restartNeeded(t Settings) bool {
 	return s.Tor.Mode != t.Tor.Mode || s.Tor.TorPath != t.Tor.TorPath ||
 		s.Tor.ControlAddr != t.Tor.ControlAddr || s.Tor.ControlPassword != t.Tor.ControlPassword ||
+		s.Tor.BridgeChoice != t.Tor.BridgeChoice ||
 		strings.Join(s.Tor.Bridges, "\n") != strings.Join(t.Tor.Bridges, "\n") || s.Tor.Testnet != t.Tor.Testnet ||
 		s.SingleIdentity != t.SingleIdentity || s.MaxPeersPerContent != t.MaxPeersPerContent ||
 		s.MaxUploadsPerContent != t.MaxUploadsPerContent

@@ -20,9 +20,13 @@ var pluggableTransports = map[string]string{
 
 // ptInstallHint says which Debian package holds each transport program.
 var ptInstallHint = map[string]string{
-	"obfs4proxy":       "sudo apt-get install obfs4proxy",
-	"snowflake-client": "sudo apt-get install snowflake-client",
+	"obfs4proxy":       "install the package obfs4proxy ('sudo apt-get install obfs4proxy' on Debian or Ubuntu)",
+	"snowflake-client": "install the package snowflake-client ('sudo apt-get install snowflake-client' on Debian or Ubuntu)",
 }
+
+// ErrNoTransport is returned by Start when a bridge line's pluggable
+// transport program is not installed; the message names its package.
+var ErrNoTransport = errors.New("pluggable transport missing")
 
 // lookPath finds a program; a variable so tests can pretend.
 var lookPath = exec.LookPath
@@ -60,26 +64,25 @@ func buildTorrc(p torrcParams) (string, error) {
 	if p.OwnerPID > 0 {
 		line("__OwningControllerProcess %d", p.OwnerPID)
 	}
-	if len(p.Bridges) > 0 {
+	var bridges []string
+	for _, br := range p.Bridges {
+		if br = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(br), "Bridge ")); br != "" {
+			bridges = append(bridges, br)
+		}
+	}
+	if len(bridges) > 0 {
 		line("UseBridges 1")
 		plugins := map[string]bool{}
-		for _, br := range p.Bridges {
-			br = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(br), "Bridge "))
-			if err := checkLine(br); err != nil {
-				return "", fmt.Errorf("bridge line: %w", err)
-			}
-			if br == "" {
-				continue
+		for _, br := range bridges {
+			if err := CheckBridgeLine(br); err != nil {
+				return "", err
 			}
 			if tr := bridgeTransport(br); tr != "" {
-				prog, ok := pluggableTransports[tr]
-				if !ok {
-					return "", fmt.Errorf("bridge line: unknown pluggable transport %q", tr)
-				}
+				prog := pluggableTransports[tr]
 				if !plugins[prog] {
 					path, err := lookPath(prog)
 					if err != nil {
-						return "", fmt.Errorf("bridge line needs %s (%s): %w", prog, ptInstallHint[prog], err)
+						return "", fmt.Errorf("%w: %s bridges need the program %s: %s (%v)", ErrNoTransport, tr, prog, ptInstallHint[prog], err)
 					}
 					plugins[prog] = true
 					var names []string

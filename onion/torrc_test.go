@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// fp is a fingerprint of the right form.
+const fp = "0123456789ABCDEF0123456789ABCDEF01234567"
+
 func TestBuildTorrc(t *testing.T) {
 	defer func(old func(string) (string, error)) { lookPath = old }(lookPath)
 	lookPath = func(prog string) (string, error) {
@@ -31,14 +34,14 @@ func TestBuildTorrc(t *testing.T) {
 		{name: "obfs4", bridges: []string{"obfs4 192.0.2.1:443 0123456789ABCDEF0123456789ABCDEF01234567 cert=abc iat-mode=0"},
 			want: []string{"UseBridges 1", "ClientTransportPlugin meek_lite,obfs3,obfs4,scramblesuit exec /usr/bin/obfs4proxy",
 				"Bridge obfs4 192.0.2.1:443 0123456789ABCDEF0123456789ABCDEF01234567 cert=abc iat-mode=0"}},
-		{name: "bridge prefix kept once", bridges: []string{"Bridge obfs4 192.0.2.1:443 FP cert=x", "obfs4 192.0.2.2:443 FP cert=y"},
-			want: []string{"Bridge obfs4 192.0.2.1:443 FP cert=x", "Bridge obfs4 192.0.2.2:443 FP cert=y"}, notWant: []string{"Bridge Bridge"}},
+		{name: "bridge prefix kept once", bridges: []string{"Bridge obfs4 192.0.2.1:443 " + fp + " cert=x", "obfs4 192.0.2.2:443 " + fp + " cert=y"},
+			want: []string{"Bridge obfs4 192.0.2.1:443 " + fp + " cert=x", "Bridge obfs4 192.0.2.2:443 " + fp + " cert=y"}, notWant: []string{"Bridge Bridge"}},
 		{name: "snowflake", bridges: []string{"snowflake 192.0.2.3:80 2B280B23E1107BB62ABFC40DDCC8824814F80A72 url=https://x"},
 			want: []string{"ClientTransportPlugin snowflake exec /usr/bin/snowflake-client", "UseBridges 1"}, notWant: []string{"obfs4proxy"}},
 		{name: "vanilla bridge", bridges: []string{"192.0.2.4:9001 0123456789ABCDEF0123456789ABCDEF01234567"},
 			want: []string{"UseBridges 1", "Bridge 192.0.2.4:9001 0123456789ABCDEF0123456789ABCDEF01234567"}, notWant: []string{"ClientTransportPlugin"}},
-		{name: "unknown transport", bridges: []string{"webtunnel 192.0.2.5:443 FP url=x"}, wantErr: "unknown pluggable transport"},
-		{name: "injection in bridge", bridges: []string{"192.0.2.4:9001 FP\nSocksPort 0.0.0.0:9050"}, wantErr: "several lines"},
+		{name: "unknown transport", bridges: []string{"webtunnel 192.0.2.5:443 " + fp + " url=x"}, wantErr: "unknown pluggable transport"},
+		{name: "injection in bridge", bridges: []string{"192.0.2.4:9001 " + fp + "\nSocksPort 0.0.0.0:9050"}, wantErr: "several lines"},
 		{name: "injection in extra", extra: []string{"TestingTorNetwork 1\nSocksPort 0.0.0.0:1"}, wantErr: "several lines"},
 		{name: "extra lines", extra: []string{"TestingTorNetwork 1", "UseDefaultFallbackDirs 0"}, want: []string{"TestingTorNetwork 1", "UseDefaultFallbackDirs 0"}},
 	}
@@ -74,8 +77,8 @@ func TestBuildTorrc(t *testing.T) {
 func TestBuildTorrcMissingTransport(t *testing.T) {
 	defer func(old func(string) (string, error)) { lookPath = old }(lookPath)
 	lookPath = func(string) (string, error) { return "", errors.New("not found") }
-	_, err := buildTorrc(torrcParams{Bridges: []string{"snowflake 192.0.2.3:80 FP"}})
-	if err == nil || !strings.Contains(err.Error(), "apt-get install snowflake-client") {
+	_, err := buildTorrc(torrcParams{Bridges: []string{"snowflake 192.0.2.3:80"}})
+	if err == nil || !strings.Contains(err.Error(), "install the package snowflake-client") {
 		t.Fatalf("buildTorrc without snowflake-client: %v, want an install hint", err)
 	}
 }

@@ -11,7 +11,7 @@ core_pkgs=(tor)
 # peers, OnionShare, Xvfb for GUI screenshots, and the tools that build the
 # Linux packages and check what they install (make package, package-test).
 test_pkgs=(ffmpeg mpv curl aria2 transmission-cli transmission-daemon mktorrent
-	onionshare-cli obfs4proxy xvfb xauth x11-apps imagemagick iproute2 procps psmisc
+	onionshare-cli obfs4proxy snowflake-client xvfb xauth x11-apps imagemagick iproute2 procps psmisc
 	python3 python3-cryptography b3sum dbus-daemon
 	dpkg-dev xz-utils desktop-file-utils lintian x11-utils)
 gui_pkgs=(libgl1-mesa-dev xorg-dev pkg-config)

@@ -79,9 +79,10 @@ func (g *globals) torHint(src torSource) string {
 	case src.ControlAddr != "":
 		return fmt.Sprintf("Check the connection of the tor at %s; if its network blocks Tor, give that tor bridges (its torrc).", src.ControlAddr)
 	}
-	return fmt.Sprintf("Check this computer's connection. If this network blocks Tor, use bridges: try one with\n"+
-		"'hydre tor status --bridge LINE', keep them for every command in %s (one a line),\n"+
-		"or paste them in the app's Settings, Bridges.", src.BridgeFile)
+	return fmt.Sprintf("Check this computer's connection. If this network blocks Tor, use bridges: Tor Browser's\n"+
+		"built-in ones with '--tor-bridges obfs4' (or snowflake) before the command, or lines of your own: try one with\n"+
+		"'hydre tor status --bridge LINE', keep them for every command in %s (one a line);\n"+
+		"in the app, Settings, Tor bridges.", src.BridgeFile)
 }
 
 // checkDir checks a folder given on the command line before tor starts:

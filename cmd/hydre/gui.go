@@ -81,6 +81,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		Logger:      g.Logger,
 		Start:       start,
 		Bridge:      br,
+		CheckBridge: onion.CheckBridgeLine,
 		Stream:      player.URL,
 		Share:       shares,
 		Get:         gets,
@@ -128,7 +129,15 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 // guiTorSource is the tor of the app's connection settings, or of the
 // private network in testnetDir when not "".
 func guiTorSource(testnetDir string, s gui.Settings) torSource {
-	src := torSource{Testnet: testnetDir, TorPath: s.Tor.TorPath, Bridges: s.Tor.Bridges}
+	src := torSource{Testnet: testnetDir, TorPath: s.Tor.TorPath}
+	switch s.Tor.BridgeChoice {
+	case gui.BridgesObfs4:
+		src.BuiltinBridges = onion.BridgesObfs4
+	case gui.BridgesSnowflake:
+		src.BuiltinBridges = onion.BridgesSnowflake
+	case gui.BridgesCustom:
+		src.Bridges = s.Tor.Bridges
+	}
 	if src.Testnet == "" {
 		src.Testnet = s.Tor.Testnet
 	}

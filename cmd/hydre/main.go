@@ -30,10 +30,14 @@ type globals struct {
 	DataDir string // node state: keys, store, managed tor
 	Testnet string // directory of a private Tor network to join, or ""
 	JSON    bool   // machine-readable output
-	Env     environment
-	Logger  *slog.Logger
-	Stdout  io.Writer
-	Stderr  io.Writer
+	// TorBridges is --tor-bridges: Tor Browser's built-in bridges for a
+	// managed tor ("obfs4", "snowflake"), "none", or "" for the default
+	// (none on the command line, the Settings' choice in the app).
+	TorBridges bridgeChoiceFlag
+	Env        environment
+	Logger     *slog.Logger
+	Stdout     io.Writer
+	Stderr     io.Writer
 }
 
 // command is one subcommand. run receives the arguments after its name.
@@ -77,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&g.DataDir, "data-dir", g.Env.Home, "node state directory (default: $HYDRE_HOME or the user config dir)")
 	fs.StringVar(&g.Testnet, "testnet", g.Env.Testnet, "join the private Tor network in `DIR` (see 'hydre testnet up')")
 	fs.BoolVar(&g.JSON, "json", false, "print machine-readable JSON")
+	fs.Var(&g.TorBridges, "tor-bridges", "reach Tor through Tor Browser's built-in `BRIDGES`: obfs4, snowflake or none")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	fs.Usage = func() { printUsage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {

@@ -28,6 +28,10 @@ type torSource struct {
 	ControlAddr, ControlCookie, ControlPassword string
 	TorPath                                     string   // a managed tor's program ("" looks in PATH)
 	Bridges                                     []string // a managed tor's bridge lines
+	// BuiltinBridges names Tor Browser's built-in bridges for a managed tor
+	// (onion.BridgesObfs4 or onion.BridgesSnowflake; "" for none); the
+	// --tor-bridges option wins over it.
+	BuiltinBridges string
 	// BridgeFile holds more bridge lines for a managed tor (one a line,
 	// '#' comments); a missing file holds none.
 	BridgeFile string
@@ -63,6 +67,17 @@ func (g *globals) torConfig(src torSource) (onion.Config, error) {
 	default:
 		cfg = onion.Config{DataDir: filepath.Join(g.DataDir, "tor"), TorPath: src.TorPath,
 			Bridges: slices.Clone(src.Bridges)}
+		builtin := src.BuiltinBridges
+		if g.TorBridges != "" {
+			builtin = string(g.TorBridges)
+		}
+		if builtin != "" && builtin != bridgesNone {
+			lines, err := onion.BuiltinBridges(builtin)
+			if err != nil {
+				return cfg, err
+			}
+			cfg.Bridges = append(lines, cfg.Bridges...)
+		}
 		if src.BridgeFile != "" {
 			lines, err := readBridgeFile(src.BridgeFile)
 			if err != nil {
@@ -76,6 +91,25 @@ func (g *globals) torConfig(src torSource) (onion.Config, error) {
 	}
 	cfg.Logger = g.Logger
 	return cfg, nil
+}
+
+// bridgesNone turns the built-in bridges off ("--tor-bridges none").
+const bridgesNone = "none"
+
+// bridgeChoiceFlag is the --tor-bridges option: none, or the name of a set
+// of built-in bridges (onion.BridgeChoices). A bad name is refused while
+// the command line is parsed.
+type bridgeChoiceFlag string
+
+func (f *bridgeChoiceFlag) String() string { return string(*f) }
+
+func (f *bridgeChoiceFlag) Set(v string) error {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v != bridgesNone && !slices.Contains(onion.BridgeChoices, v) {
+		return fmt.Errorf("unknown bridges %q (want %s or %s)", v, strings.Join(onion.BridgeChoices, ", "), bridgesNone)
+	}
+	*f = bridgeChoiceFlag(v)
+	return nil
 }
 
 // readBridgeFile returns the bridge lines of path (one a line, '#'
