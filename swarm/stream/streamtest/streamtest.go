@@ -9,6 +9,7 @@
 package streamtest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"net/http"
@@ -128,10 +129,12 @@ func Headless(t testing.TB) {
 		x.Process.Kill()
 		x.Wait()
 	})
+	// Read through the newline: Xvfb may write the number and the newline
+	// apart, and dies ("Cannot write display number") if the pipe is
+	// closed between the two.
 	r.SetReadDeadline(time.Now().Add(30 * time.Second))
-	b := make([]byte, 16)
-	n, err := r.Read(b)
-	d, perr := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	line, err := bufio.NewReader(r).ReadString('\n')
+	d, perr := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil || perr != nil {
 		t.Fatalf("Xvfb gave no display number: %v %v", err, perr)
 	}
