@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,9 +28,15 @@ import (
 // command line: it serves a content read through the engine's Open.
 func streamServer(t *testing.T) StreamFunc {
 	t.Helper()
-	var e *swarm.Engine
-	var id hcrypto.ContentID
+	var (
+		mu sync.Mutex // set by the app's goroutine, read by the server's
+		e  *swarm.Engine
+		id hcrypto.ContentID
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		e, id := e, id
+		mu.Unlock()
 		f, err := e.Open(r.Context(), id)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
@@ -40,7 +47,9 @@ func streamServer(t *testing.T) StreamFunc {
 	}))
 	t.Cleanup(srv.Close)
 	stream := func(_ context.Context, eng *swarm.Engine, cid hcrypto.ContentID) (string, error) {
+		mu.Lock()
 		e, id = eng, cid
+		mu.Unlock()
 		return srv.URL + "/" + cid.String(), nil
 	}
 	return stream
