@@ -159,7 +159,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 		if !g.JSON {
-			line.set(fmt.Sprintf("%s: %s of %s, %d peers", orDash(st.Torrent.Name),
+			line.set(fmt.Sprintf("%s: %s of %s, %d peers", orDash(bridgenode.Printable(st.Torrent.Name)),
 				swarm.FormatSize(st.Torrent.Completed), swarm.FormatSize(st.Torrent.Size), st.Counters.Peers))
 		}
 		select {
@@ -222,7 +222,7 @@ func runBridgeStatus(g *globals, args []string) error {
 		stale = fmt.Sprintf(" (stale: last update %v ago; is the fetch still running?)", age)
 	}
 	c := st.Counters
-	fmt.Fprintf(g.Stdout, "torrent     %s %s%s\n", st.Torrent.InfoHash, orDash(st.Torrent.Name), stale)
+	fmt.Fprintf(g.Stdout, "torrent     %s %s%s\n", st.Torrent.InfoHash, orDash(bridgenode.Printable(st.Torrent.Name)), stale)
 	fmt.Fprintf(g.Stdout, "progress    %s of %s (done: %v)\n", swarm.FormatSize(st.Torrent.Completed), swarm.FormatSize(st.Torrent.Size), st.Torrent.Done)
 	fmt.Fprintf(g.Stdout, "peers       %d\ndownloaded  %s\n", c.Peers, swarm.FormatSize(c.BytesDownloaded))
 	fmt.Fprintf(g.Stdout, "discretion (must stay 0): uploaded %d B, adverts %d, announces %d, queries answered %d, incoming accepted %d\n",

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +65,26 @@ func TestBridgeRemoteTextEscaped(t *testing.T) {
 	printAnswer(&out, []bridgenode.FileLink{{Path: "album/\x1b[2J\u202ecover.jpg", Link: "hydre:x"}, {Path: "album/b.flac", Link: "hydre:y"}})
 	if !escapeFree(out.String()) || out.String() != "hydre:x\talbum/\\x1b[2J\\u202ecover.jpg\nhydre:y\talbum/b.flac\n" {
 		t.Fatalf("printAnswer wrote %q", out.String())
+	}
+}
+
+// TestBridgeStatusEscapesName: a torrent's name is a stranger's text;
+// 'hydre bridge status' shows it with its escape sequences made visible.
+func TestBridgeStatusEscapesName(t *testing.T) {
+	dir := t.TempDir()
+	st := bridgeStatus{Updated: time.Now().UTC(),
+		Torrent: bridgeTorrent{InfoHash: "0123456789abcdef0123456789abcdef01234567", Name: "film\x1b]0;owned\x07\x1b[2J\u202eeman"}}
+	if err := os.MkdirAll(filepath.Join(dir, "bridge"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSONFile(filepath.Join(dir, "bridge", "status.json"), st); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"--data-dir", dir, "bridge", "status"}, &out, &errb); code != 0 {
+		t.Fatalf("bridge status exited %d: %s", code, errb.String())
+	}
+	if !escapeFree(out.String()) || !strings.Contains(out.String(), `film\x1b]0;owned`) {
+		t.Fatalf("bridge status printed the name as %q", out.String())
 	}
 }
