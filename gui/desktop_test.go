@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion/memnet"
 	"github.com/hydre-p2p/hydre/swarm"
+	"github.com/hydre-p2p/hydre/swarm/stream/streamtest"
 )
 
 // desktopAppEnv, set to a folder, makes the test binary run the real
@@ -202,7 +202,7 @@ func TestTrayAndNotification(t *testing.T) {
 	own(t, addr, trayWatcher, "/StatusNotifierWatcher", trayWatcher, watcher)
 	daemon := &notificationDaemon{ch: make(chan notification, 4)}
 	own(t, addr, "org.freedesktop.Notifications", "/org/freedesktop/Notifications", "org.freedesktop.Notifications", daemon)
-	headless(t)
+	streamtest.HeadlessScreen(t, "1280x800x24")
 
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -348,39 +348,3 @@ func (w logWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = logWriter{}
-
-// headless gives the test an X display of its own through DISPLAY. Xvfb
-// writes its display number and then a newline, in two writes, to
-// -displayfd, and dies if the pipe is closed in between: the whole line is
-// read before the pipe is closed.
-func headless(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Fatal("Xvfb is not installed (scripts/deps.sh installs it)")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	x := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1280x800x24")
-	x.ExtraFiles = []*os.File{w}
-	x.Stderr = logWriter{t}
-	if err := x.Start(); err != nil {
-		w.Close()
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		x.Process.Kill()
-		x.Wait()
-	})
-	r.SetReadDeadline(time.Now().Add(30 * time.Second))
-	line, err := bufio.NewReader(r).ReadString('\n')
-	d, perr := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil || perr != nil {
-		t.Fatalf("Xvfb gave no display number: %v %v", err, perr)
-	}
-	t.Setenv("DISPLAY", ":"+strconv.Itoa(d))
-	t.Setenv("WAYLAND_DISPLAY", "")
-}

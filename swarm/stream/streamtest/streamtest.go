@@ -107,7 +107,11 @@ func Hostile(leak string) []File {
 // Headless gives the test an X display of its own (Xvfb, stopped when the
 // test ends) through DISPLAY, and no audio device (SDL's dummy driver), so
 // that players open their window and play without a desktop.
-func Headless(t testing.TB) {
+func Headless(t testing.TB) { HeadlessScreen(t, "640x480x24") }
+
+// HeadlessScreen is Headless with a screen of the given Xvfb geometry
+// ("WxHxDEPTH"), for a test that opens a larger window.
+func HeadlessScreen(t testing.TB, screen string) {
 	t.Helper()
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatal("Xvfb is not installed (scripts/deps.sh installs it)")
@@ -117,7 +121,7 @@ func Headless(t testing.TB) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	x := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "640x480x24")
+	x := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", screen)
 	x.ExtraFiles = []*os.File{w}
 	x.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := x.Start(); err != nil {
