@@ -46,7 +46,7 @@ func TestBenchBridge(t *testing.T) {
 	}
 	port := freePort(t)
 	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	aria.Out.Wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 	seeder := fmt.Sprintf("127.0.0.1:%d", port)
 
 	// Interleaved pairs, the same order each time: each discreet run is
@@ -136,11 +136,11 @@ func benchTransmissionSeeder(t *testing.T) string {
 	makeTorrent(t, filepath.Join(seedDir, "tr.bin"), tf, "", 20)
 	trPort := freePort(t)
 	trd := startTransmission(t, filepath.Join(dir, "tr"), trPort)
-	trd.add(t, tf, seedDir)
-	trd.waitField(t, 120*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	trd.Add(t, tf, seedDir)
+	trd.WaitField(t, 120*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 	ariaPort := freePort(t)
 	aria := startAria2Seeder(t, tf, seedDir, ariaPort)
-	aria.out.wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	aria.Out.Wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
 	var fromTr, fromAria, firstTr, firstAria []time.Duration
 	for i := range runs {

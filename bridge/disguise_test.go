@@ -82,8 +82,8 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 	}
 	port := freePort(t)
 	trd := startTransmission(t, filepath.Join(dir, "tr"), port, map[string]any{"encryption": 0})
-	trd.add(t, tf, seedDir)
-	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	trd.Add(t, tf, seedDir)
+	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	realReserved, realExt := captureHandshake(t, addr, mi.HashInfoBytes())
 	t.Logf("transmission: reserved %x, extended handshake %v", realReserved, realExt)

@@ -108,7 +108,7 @@ func (h hostileTorrent) seed(t *testing.T) string {
 		extra = append(extra, fmt.Sprintf("--index-out=%d=f%d.bin", i+1, i))
 	}
 	aria := startAria2Seeder(t, h.file, h.dataDir, port, extra...)
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 

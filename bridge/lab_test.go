@@ -101,7 +101,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 	}
 	port := freePort(t)
 	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
 	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=film.bin&tr=%s&tr=%s&xs=%s&as=%s&x.pe=127.0.0.1:%d",
 		mi.HashInfoBytes().HexString(),
@@ -190,8 +190,8 @@ func TestTransmissionWireTrace(t *testing.T) {
 
 	port := freePort(t)
 	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
-	trd.add(t, tf, seedDir)
-	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	trd.Add(t, tf, seedDir)
+	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 	proxy := startWireProxy(t, fmt.Sprintf("127.0.0.1:%d", port))
 
 	// The second leecher: aria2 without the data, no DHT/LPD/PEX, no
@@ -312,7 +312,7 @@ func TestDHTLookupAvoidsSpy(t *testing.T) {
 	}
 	port := freePort(t)
 	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 
 	spy := startSpyNode(t, "127.0.0.66", "127.0.0.77:6881", "127.0.0.78:51413")
 	var ready dhtReady
@@ -417,7 +417,7 @@ func TestMetadataCacheAndLimits(t *testing.T) {
 	}
 	port := freePort(t)
 	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.out.wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
 	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString()
 	cache := filepath.Join(dir, "meta")
 

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,8 +22,8 @@ func TestTransmissionSeederNoStall(t *testing.T) {
 	makeTorrent(t, filepath.Join(seedDir, "big.bin"), tf, "", 18)
 	port := freePort(t)
 	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
-	trd.add(t, tf, seedDir)
-	trd.waitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	trd.Add(t, tf, seedDir)
+	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 
 	c := newTestClient(t, Config{StallTimeout: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -31,7 +32,7 @@ func TestTransmissionSeederNoStall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bt.AddPeers(trd.peerAddr(port)); err != nil {
+	if err := bt.AddPeers(fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
 		t.Fatal(err)
 	}
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "big.bin"), sum)
