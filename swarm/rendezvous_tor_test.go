@@ -31,7 +31,8 @@ func torNodeWith(t *testing.T, tor onion.Transport, name string, tweak func(*Con
 // TestTorRendezvous is issue 25's scenario on the private Tor network: A
 // shares, B fetches and serves (and hosts a slot), A stops for good; C,
 // with the link that names only A, finds B through a slot and completes,
-// verified. Then D, with a link that names no peer, finds B and C.
+// verified. Then D, with a link that names no peer, finds B and C through
+// the slots and completes.
 func TestTorRendezvous(t *testing.T) {
 	nw := testkit.Shared(t, testnet.Options{})
 	tor1, tor2, tor3 := torFor(t, nw), torFor(t, nw), torFor(t, nw)
@@ -69,7 +70,13 @@ func TestTorRendezvous(t *testing.T) {
 	checkFile(t, done.Path, data)
 	t.Logf("d (no hint) completed in %v; at most %d connections found through slots; discovery %+v",
 		time.Since(start).Round(time.Second), most, done.Discovery)
-	if db, dc := upload(b, st)-bUp, upload(c, st)-cUp; db == 0 || dc == 0 {
-		t.Errorf("d fetched %d bytes from b and %d from c: want both", db, dc)
+	if most == 0 {
+		t.Error("d completed without a connection found through a slot")
 	}
+	// Which holder sends the bytes is Tor's timing (8 MiB can come from the
+	// first circuit up); that the slots named both is the discovery's part.
+	if done.Discovery.Holders < 2 {
+		t.Errorf("d's slots named %d verified holders, want b and c", done.Discovery.Holders)
+	}
+	t.Logf("d fetched %d bytes from b and %d from c", upload(b, st)-bUp, upload(c, st)-cUp)
 }
