@@ -173,11 +173,15 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Blocklist == nil {
 		cfg.Blocklist, _ = NewBlocklist("")
 	}
+	fp, err := cfg.Fingerprint.forClient()
+	if err != nil {
+		return nil, fmt.Errorf("new bridge client: %w", err)
+	}
 	c := &Client{
 		cfg:      cfg,
 		log:      cfg.Logger,
 		bl:       cfg.Blocklist,
-		fp:       cfg.Fingerprint,
+		fp:       fp,
 		conns:    map[*wireConn]netip.AddrPort{},
 		torrents: map[*Torrent]struct{}{},
 		swarm:    newSwarmSeen(),
@@ -279,9 +283,12 @@ func (c *Client) libraryConfig() (*torrent.ClientConfig, error) {
 	cc.PeerID = pid
 	cc.Bep20 = c.fp.PeerIDPrefix
 	cc.ExtendedHandshakeClientVersion = c.fp.Version
-	// No DHT bit: the bridge answers no DHT query and sends no PORT, as a
-	// client with its DHT off.
-	cc.Extensions.SetBit(pp.ExtensionBitDht, false)
+	// The DHT bit as the fingerprint's client sets it; the bridge answers
+	// no DHT query and sends no PORT either way. Extended messages are
+	// numbered as the client numbers them.
+	cc.Extensions.SetBit(pp.ExtensionBitDht, c.fp.DHTBit)
+	ltep := c.fp.ltepMap()
+	cc.Callbacks.PeerConnAdded = append(cc.Callbacks.PeerConnAdded, func(pc *torrent.PeerConn) { pc.LocalLtepProtocolMap = ltep })
 	cc.HTTPUserAgent = c.fp.UserAgent
 	cc.UpnpID = c.fp.Name
 	return cc, nil

@@ -1,9 +1,16 @@
 package bridge
 
 import (
+	"bytes"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	"io"
 	"net"
 	"path/filepath"
@@ -136,5 +143,360 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 	}
 	if ours["upload_only"] != int64(0) {
 		t.Errorf("upload_only %v: a leecher says 0", ours["upload_only"])
+	}
+}
+
+// tappedConn is what one client sent through a leechTap: its handshake and
+// its messages in order (keep-alives left out), the extended handshake
+// kept whole and raw.
+type tappedConn struct {
+	reserved [8]byte
+	peerID   string
+	extHS    []byte   // the extended handshake's bencoded dictionary, raw
+	msgs     [][]byte // each message's first bytes (type, extended id, ...)
+}
+
+// leechTap relays connections to target and records what each client
+// sends, independently of the bridge's own parser.
+type leechTap struct {
+	l      net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []*tappedConn
+	wg     sync.WaitGroup
+}
+
+func startLeechTap(t *testing.T, target string) *leechTap {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &leechTap{l: l, target: target}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.relay(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *leechTap) addr() string { return p.l.Addr().String() }
+
+func (p *leechTap) relay(c net.Conn) {
+	defer c.Close()
+	s, err := net.Dial("tcp4", p.target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	done := make(chan struct{})
+	go func() {
+		io.Copy(c, s)
+		c.Close()
+		close(done)
+	}()
+	p.parse(io.TeeReader(c, s))
+	s.Close()
+	<-done
+}
+
+func (p *leechTap) parse(r io.Reader) {
+	var hs [68]byte
+	if _, err := io.ReadFull(r, hs[:]); err != nil {
+		return
+	}
+	tc := &tappedConn{reserved: [8]byte(hs[20:28]), peerID: string(hs[48:68])}
+	p.mu.Lock()
+	p.conns = append(p.conns, tc)
+	p.mu.Unlock()
+	var lb [4]byte
+	for {
+		if _, err := io.ReadFull(r, lb[:]); err != nil {
+			return
+		}
+		n := binary.BigEndian.Uint32(lb[:])
+		if n == 0 {
+			continue
+		}
+		if n > 1<<24 {
+			return
+		}
+		msg := make([]byte, n)
+		if _, err := io.ReadFull(r, msg); err != nil {
+			return
+		}
+		p.mu.Lock()
+		if msg[0] == msgExtended && len(msg) > 2 && msg[1] == 0 && tc.extHS == nil {
+			tc.extHS = msg[2:]
+		}
+		if len(tc.msgs) < 64 {
+			tc.msgs = append(tc.msgs, msg[:min(len(msg), 64)])
+		}
+		p.mu.Unlock()
+	}
+}
+
+// snapshot returns copies of what each connection sent so far.
+func (p *leechTap) snapshot() []tappedConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []tappedConn
+	for _, c := range p.conns {
+		cp := *c
+		cp.msgs = append([][]byte(nil), c.msgs...)
+		out = append(out, cp)
+	}
+	return out
+}
+
+// msgNames names the first messages of a connection as the peer sees
+// them: the type, and for extended messages the extended id and, for
+// ut_metadata, its msg_type.
+func msgNames(msgs [][]byte) []string {
+	var out []string
+	for _, m := range msgs {
+		name := fmt.Sprint(m[0])
+		if m[0] == msgExtended && len(m) > 1 {
+			name = fmt.Sprintf("ext%d", m[1])
+			var d struct {
+				T *int `bencode:"msg_type"`
+			}
+			if m[1] != 0 && bencode.NewDecoder(bytes.NewReader(m[2:])).Decode(&d) == nil && d.T != nil {
+				name += fmt.Sprintf("/%d", *d.T)
+			}
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// benKeys lists the keys of a bencoded dictionary in the order they are
+// written, and those of its dictionary values as "key.sub".
+func benKeys(b []byte) ([]string, error) {
+	keys, rest, err := benDictKeys(b, "")
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%d bytes after the dictionary", len(rest))
+	}
+	return keys, err
+}
+
+// benDictKeys reads the dictionary at the start of b.
+func benDictKeys(b []byte, prefix string) (keys []string, rest []byte, err error) {
+	if len(b) == 0 || b[0] != 'd' {
+		return nil, nil, fmt.Errorf("not a dictionary")
+	}
+	b = b[1:]
+	for len(b) > 0 && b[0] != 'e' {
+		var k []byte
+		if k, b, err = benString(b); err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, prefix+string(k))
+		if len(b) > 0 && b[0] == 'd' {
+			var sub []string
+			if sub, b, err = benDictKeys(b, prefix+string(k)+"."); err != nil {
+				return nil, nil, err
+			}
+			keys = append(keys, sub...)
+			continue
+		}
+		if b, err = benSkip(b); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(b) == 0 {
+		return nil, nil, io.ErrUnexpectedEOF
+	}
+	return keys, b[1:], nil
+}
+
+func benString(b []byte) (s, rest []byte, err error) {
+	i := bytes.IndexByte(b, ':')
+	if i < 1 {
+		return nil, nil, fmt.Errorf("bad string")
+	}
+	n, err := strconv.Atoi(string(b[:i]))
+	if err != nil || n < 0 || n > len(b)-i-1 {
+		return nil, nil, fmt.Errorf("bad string length")
+	}
+	return b[i+1 : i+1+n], b[i+1+n:], nil
+}
+
+// benSkip skips one value that is not a dictionary.
+func benSkip(b []byte) ([]byte, error) {
+	switch {
+	case len(b) == 0:
+		return nil, io.ErrUnexpectedEOF
+	case b[0] == 'i':
+		i := bytes.IndexByte(b, 'e')
+		if i < 0 {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return b[i+1:], nil
+	case b[0] == 'l':
+		b = b[1:]
+		for len(b) > 0 && b[0] != 'e' {
+			var err error
+			if b[0] == 'd' {
+				_, b, err = benDictKeys(b, "")
+			} else {
+				b, err = benSkip(b)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(b) == 0 {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return b[1:], nil
+	default:
+		_, rest, err := benString(b)
+		return rest, err
+	}
+}
+
+// TestFingerprintMatchesQBittorrent puts a tap in front of a real
+// qbittorrent-nox 4.5.2 seeder and lets two leechers through it: a second
+// qbittorrent-nox 4.5.2 (encryption disabled, DHT, PeX and LSD off) and the
+// bridge with the qBittorrent fingerprint, both given only the magnet and
+// the tap's address. What each sent is compared field by field: reserved
+// bits, the peer ID's prefix and alphabet, every key of the extended
+// handshake in the order written and every value (but p, each one's own
+// port), and the first messages. The bridge's download must complete.
+func TestFingerprintMatchesQBittorrent(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	sum := writePayload(t, filepath.Join(seedDir, "qb.bin"), 3<<20+7, 23)
+	tf := filepath.Join(dir, "qb.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "qb.bin"), tf, "", 16)
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ih := mi.HashInfoBytes().HexString()
+	seedPort := freePort(t)
+	seeder := btlab.StartQBittorrent(t, filepath.Join(dir, "qa"), seedPort, btlab.QBitEncryptionAllow)
+	seeder.AddFile(t, tf, seedDir)
+	seeder.Wait(t, 60*time.Second, ih, func(i btlab.QBitTorrentInfo) bool { return i.Progress == 1 })
+	tap := startLeechTap(t, fmt.Sprintf("127.0.0.1:%d", seedPort))
+
+	leecher := btlab.StartQBittorrent(t, filepath.Join(dir, "qb"), freePort(t), btlab.QBitEncryptionDisabled)
+	leecher.AddMagnet(t, "magnet:?xt=urn:btih:"+ih, filepath.Join(dir, "qbdl"))
+	leecher.AddPeer(t, ih, tap.addr())
+	leecher.Wait(t, 60*time.Second, ih, func(i btlab.QBitTorrentInfo) bool { return i.Progress == 1 })
+	if got := fileSHA(t, filepath.Join(dir, "qbdl", "qb.bin")); got != sum {
+		t.Fatal("qbittorrent's download differs from the seeded file")
+	}
+	real := tap.snapshot()
+	if len(real) == 0 {
+		t.Fatal("the qbittorrent leecher never came through the tap")
+	}
+
+	c := newTestClient(t, Config{Fingerprint: QBittorrent452})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+ih+"&x.pe="+tap.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "qb.bin"), sum)
+	all := tap.snapshot()
+	if len(all) <= len(real) {
+		t.Fatal("the bridge never came through the tap")
+	}
+	qb, ours := real[0], all[len(real)]
+	for i, c := range real[1:] {
+		t.Logf("qbittorrent's connection %d: extended handshake %q, first messages %v", i+2, c.extHS, msgNames(c.msgs))
+	}
+	t.Logf("qbittorrent: reserved %x, peer id %q, extended handshake %q, first messages %v",
+		qb.reserved, qb.peerID, qb.extHS, msgNames(qb.msgs))
+	t.Logf("bridge:      reserved %x, peer id %q, extended handshake %q, first messages %v",
+		ours.reserved, ours.peerID, ours.extHS, msgNames(ours.msgs))
+
+	if ours.reserved != qb.reserved {
+		t.Errorf("reserved bytes: bridge %x, qbittorrent %x", ours.reserved, qb.reserved)
+	}
+	const urlChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.!~*()"
+	for _, id := range []string{qb.peerID, ours.peerID} {
+		if id[:8] != QBittorrent452.PeerIDPrefix || strings.Trim(id[8:], urlChars) != "" {
+			t.Errorf("peer id %q: want %s and libtorrent's URL-safe characters", id, QBittorrent452.PeerIDPrefix)
+		}
+	}
+	qbKeys, err := benKeys(qb.extHS)
+	if err != nil {
+		t.Fatalf("qbittorrent's extended handshake: %v", err)
+	}
+	ourKeys, err := benKeys(ours.extHS)
+	if err != nil {
+		t.Fatalf("the bridge's extended handshake: %v", err)
+	}
+	if !reflect.DeepEqual(ourKeys, qbKeys) {
+		t.Errorf("extended handshake keys in order: bridge %v, qbittorrent %v", ourKeys, qbKeys)
+	}
+	var qbExt, ourExt map[string]any
+	if err := bencode.Unmarshal(qb.extHS, &qbExt); err != nil {
+		t.Fatal(err)
+	}
+	if err := bencode.Unmarshal(ours.extHS, &ourExt); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range qbExt {
+		if k == "p" {
+			if p, ok := ourExt[k].(int64); !ok || p <= 0 || p > 65535 {
+				t.Errorf("extended handshake p = %v: want a port", ourExt[k])
+			}
+			continue
+		}
+		if !reflect.DeepEqual(ourExt[k], v) {
+			t.Errorf("extended handshake %q: bridge %v, qbittorrent %v", k, ourExt[k], v)
+		}
+	}
+	// The first messages. qBittorrent given a magnet opens a connection for
+	// the metadata alone (its extended handshake and ut_metadata requests,
+	// nothing of what it has), then, metadata in hand, a new one (extended
+	// handshake now with metadata_size, HaveNone, Interested, requests).
+	// The bridge stays on its first connection: until it is interested it
+	// must send what qBittorrent's metadata connection sends, then what
+	// its data connection sends from Interested to the first request.
+	names := msgNames(ours.msgs)
+	interested := slices.Index(names, fmt.Sprint(msgInterested))
+	if interested < 0 {
+		t.Fatalf("the bridge never said Interested: %v", names)
+	}
+	if a, b := names[:interested], msgNames(qb.msgs); !reflect.DeepEqual(a, b) {
+		t.Errorf("metadata phase: bridge %v, qbittorrent %v", a, b)
+	}
+	untilRequest := func(ns []string) []string {
+		if i := slices.Index(ns, fmt.Sprint(msgRequest)); i >= 0 {
+			return ns[:i]
+		}
+		return ns
+	}
+	var qbData []string
+	for _, c := range real[1:] {
+		ns := msgNames(c.msgs)
+		if i := slices.Index(ns, fmt.Sprint(msgInterested)); i >= 0 {
+			qbData = untilRequest(ns[i:])
+			break
+		}
+	}
+	if a := untilRequest(names[interested:]); !reflect.DeepEqual(a, qbData) {
+		t.Errorf("data phase: bridge %v, qbittorrent %v", a, qbData)
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestPeerIDs(t *testing.T) {
-	for _, fp := range []Fingerprint{Transmission300, QBittorrent465} {
+	for _, fp := range []Fingerprint{Transmission300, QBittorrent452} {
 		seen := map[string]bool{}
 		for range 50 {
 			id, err := fp.PeerID()

@@ -110,7 +110,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 		url.QueryEscape(src.URL+"/film.torrent"), url.QueryEscape(src.URL+"/film.bin"), port)
 
 	before := listeningInodes(t)
-	c := newTestClient(t, Config{Fingerprint: QBittorrent465})
+	c := newTestClient(t, Config{Fingerprint: QBittorrent452})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	bt, err := c.Add(ctx, magnet)
@@ -166,7 +166,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 			httpReqs++
 		case "announce":
 			announces++
-			if strings.Contains(r.PeerID, QBittorrent465.PeerIDPrefix) || strings.Contains(r.PeerID, hex.EncodeToString([]byte(QBittorrent465.PeerIDPrefix))) {
+			if strings.Contains(r.PeerID, QBittorrent452.PeerIDPrefix) || strings.Contains(r.PeerID, hex.EncodeToString([]byte(QBittorrent452.PeerIDPrefix))) {
 				t.Errorf("tracker saw the bridge announce from %s", r.From)
 			}
 		}

@@ -55,6 +55,7 @@ type wireConn struct {
 	outHS   int        // handshake bytes still to pass through
 	outBuf  []byte
 	ourFast bool
+	libInfo bool // the library's extended handshake said it holds the metadata
 
 	in     inScanner // only touched by Read
 	rawOut inScanner // what reached the socket, under wmu
@@ -153,9 +154,14 @@ func (c *wireConn) filterMsg(out, msg []byte) []byte {
 	}
 	typ := msg[0]
 	switch typ {
+	case msgHaveNone:
+		if c.fp.HaveNoneNeedsInfo && !c.libInfo {
+			c.suppress()
+			return out
+		}
 	case msgBitfield, msgHaveAll:
 		c.suppress()
-		if c.ourFast && c.peerFast.Load() {
+		if c.ourFast && c.peerFast.Load() && (c.libInfo || !c.fp.HaveNoneNeedsInfo) {
 			// Fast extension peers expect one of Bitfield/HaveAll/HaveNone.
 			return c.emit(out, []byte{msgHaveNone})
 		}
@@ -189,6 +195,10 @@ func (c *wireConn) filterExtended(out, msg []byte) []byte {
 			c.suppress()
 			return out
 		}
+		var lib struct {
+			Size int `bencode:"metadata_size"`
+		}
+		c.libInfo = bencode.Unmarshal(msg[2:], &lib) == nil && lib.Size > 0
 		c.libMetaID.Store(uint32(libMeta))
 		if m := c.fp.MetadataID; libMeta != 0 && m > 0 && m < 256 && m != libMeta {
 			// Peers now send metadata messages numbered m: the reader
@@ -346,13 +356,14 @@ func rejectMetadataData(payload []byte) ([]byte, bool) {
 // metadata_size (it would say we hold the metadata), no listen port, no
 // addresses of ours, and the fingerprint's client version.
 type extendedHandshake struct {
-	E          *int           `bencode:"e,omitempty"`
-	M          map[string]int `bencode:"m"`
-	P          int            `bencode:"p,omitempty"`
-	Reqq       int            `bencode:"reqq,omitempty"`
-	UploadOnly *int           `bencode:"upload_only,omitempty"`
-	V          string         `bencode:"v,omitempty"`
-	YourIP     string         `bencode:"yourip,omitempty"`
+	CompleteAgo *int           `bencode:"complete_ago,omitempty"`
+	E           *int           `bencode:"e,omitempty"`
+	M           map[string]int `bencode:"m"`
+	P           int            `bencode:"p,omitempty"`
+	Reqq        int            `bencode:"reqq,omitempty"`
+	UploadOnly  *int           `bencode:"upload_only,omitempty"`
+	V           string         `bencode:"v,omitempty"`
+	YourIP      string         `bencode:"yourip,omitempty"`
 }
 
 // rewriteExtendedHandshake returns the handshake to send and the
@@ -366,7 +377,10 @@ func rewriteExtendedHandshake(b []byte, fp Fingerprint) ([]byte, int, error) {
 	if err := bencode.Unmarshal(b, &lib); err != nil {
 		return nil, 0, fmt.Errorf("decode extended handshake: %w", err)
 	}
-	hs := extendedHandshake{M: map[string]int{}, V: fp.Version, Reqq: fp.Reqq, E: fp.Encryption, P: fp.ListenPort}
+	hs := extendedHandshake{M: map[string]int{}, V: fp.Version, Reqq: fp.Reqq, E: fp.Encryption, P: fp.ListenPort, CompleteAgo: fp.CompleteAgo}
+	for name, id := range fp.Ignored {
+		hs.M[name] = id
+	}
 	if fp.UploadOnly {
 		hs.UploadOnly = &zero
 	}
