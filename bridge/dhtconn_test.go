@@ -1,11 +1,17 @@
 package bridge
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent/bencode"
@@ -112,4 +118,133 @@ func FuzzClassifyKRPC(f *testing.F) {
 			t.Fatal("ok without a y")
 		}
 	})
+}
+
+// udpSockets returns the local addresses ("ip:port", as the kernel lists
+// them in hex) of this process's UDP sockets: what a UDP scan of the
+// machine can find of the bridge.
+func udpSockets(t *testing.T) map[string]string {
+	t.Helper()
+	mine := map[string]bool{}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, fd := range fds {
+		l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			mine[strings.Trim(l[len("socket:"):], "[]")] = true
+		}
+	}
+	out := map[string]string{}
+	for _, f := range []string{"/proc/self/net/udp", "/proc/self/net/udp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) >= 10 && mine[fs[9]] {
+				out[fs[9]] = fs[1]
+			}
+		}
+	}
+	return out
+}
+
+// TestDHTWalkSocketsSeenByScanner runs the production socket choice (no
+// Config.DHTBind) through real walks in the DHT lab, listing the
+// process's UDP sockets every few milliseconds until the download the
+// walks found completes: each walk's socket is bound to 127.0.0.1, the
+// one address toward the lab's start node, never to every interface
+// (0.0.0.0 or ::), and at most three live at once (two decoy walks and
+// the real one).
+func TestDHTWalkSocketsSeenByScanner(t *testing.T) {
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	sum := writePayload(t, filepath.Join(seedDir, "walk.bin"), 1<<20+3, 29)
+	tf := filepath.Join(dir, "walk.torrent")
+	makeTorrent(t, filepath.Join(seedDir, "walk.bin"), tf, "", 16)
+	mi, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	aria := startAria2Seeder(t, tf, seedDir, port)
+	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	var ready dhtReady
+	startNode(t, "dht.mjs", &ready, "5", fmt.Sprintf("%s:%d", mi.HashInfoBytes().HexString(), port))
+
+	before := udpSockets(t)
+	// Not newTestClient: it binds the walks to 127.0.0.1 through DHTBind,
+	// which would skip the choice under test.
+	c, err := New(t.Context(), Config{
+		DataDir:         t.TempDir(),
+		Logger:          testLogger(t),
+		DialFrom:        "127.0.0.1",
+		DHTBootstrap:    []string{fmt.Sprintf("127.0.0.1:%d", ready.Ports[0])},
+		AllowLocalPeers: true,
+		PeerRetry:       time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	type added struct {
+		bt  *Torrent
+		err error
+	}
+	addc := make(chan added, 1)
+	go func() {
+		bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString())
+		addc <- added{bt, err}
+	}()
+	seen := map[string]string{}
+	most := 0
+	var bt *Torrent
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case a := <-addc:
+			if a.err != nil {
+				t.Fatal(a.err)
+			}
+			bt = a.bt
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatal("no download through the walks")
+		}
+		if bt != nil {
+			select {
+			case <-bt.Done():
+				done = true
+			default:
+			}
+		}
+		now := 0
+		for ino, local := range udpSockets(t) {
+			if _, old := before[ino]; old {
+				continue
+			}
+			now++
+			seen[ino] = local
+		}
+		most = max(most, now)
+	}
+	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "walk.bin"), sum)
+	t.Logf("the walks' UDP sockets (kernel hex local addresses): %v; at most %d at once", seen, most)
+	if len(seen) == 0 {
+		t.Fatal("no UDP socket seen during the walks")
+	}
+	for _, local := range seen {
+		if !strings.HasPrefix(local, "0100007F:") { // 127.0.0.1, little-endian
+			t.Errorf("a walk's socket is bound to %s, want 127.0.0.1 alone", local)
+		}
+	}
+	if most > 3 {
+		t.Errorf("%d walk sockets at once, want at most 3", most)
+	}
 }
