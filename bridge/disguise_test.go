@@ -15,7 +15,6 @@ import (
 	"net"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"testing"
 	"time"
 
@@ -24,8 +23,8 @@ import (
 )
 
 // captureHandshake dials a BitTorrent peer as a plain leecher would and
-// returns its reserved bytes and its extended handshake.
-func captureHandshake(t *testing.T, addr string, ih metainfo.Hash) ([8]byte, map[string]any) {
+// returns its reserved bytes and its extended handshake, raw.
+func captureHandshake(t *testing.T, addr string, ih metainfo.Hash) ([8]byte, []byte) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp4", addr, 5*time.Second)
 	if err != nil {
@@ -60,23 +59,29 @@ func captureHandshake(t *testing.T, addr string, ih metainfo.Hash) ([8]byte, map
 			t.Fatal(err)
 		}
 		if msg[0] == msgExtended && len(msg) > 2 && msg[1] == 0 {
-			var d map[string]any
-			if err := bencode.Unmarshal(msg[2:], &d); err != nil {
-				t.Fatal(err)
-			}
-			return [8]byte(peerHS[20:28]), d
+			return [8]byte(peerHS[20:28]), msg[2:]
 		}
 	}
 }
 
+// transmissionLeecherStart is what a real Transmission 3.00 leecher
+// (encryption 0, DHT, PEX, LPD and uTP off) sends on a connection it opens
+// with a magnet link, until it is interested: its extended handshake,
+// HaveNone, a ut_metadata request (numbered 3). Transmission 3.00 dials no
+// peer at 127.0.0.0/8 (libtransmission's isMartianAddr), so the lab cannot
+// make it dial; this was captured once in a network namespace with a
+// second address on lo (docs/bridge.md, "Does not stand out").
+var transmissionLeecherStart = []string{"ext0", "15", "ext3/0"}
+
 // TestFingerprintMatchesTransmission captures the handshake of a real
 // Transmission 3.00 (set to prefer plain connections, DHT and PEX off) and
-// checks the bridge's, seen by an independent proxy, field by field: the
-// same reserved bits, the same extended-handshake keys (but metadata_size,
-// which only a client holding the metadata sends) with the same values
-// (but upload_only, 1 for Transmission's seed and 0 for a leecher, and p,
-// each daemon's own port), and a
-// download that still works with ut_metadata renumbered.
+// checks the bridge's, seen by an independent tap, field by field: the
+// same reserved bits and peer ID rule, the same extended-handshake keys in
+// the order written (but metadata_size, which only a client holding the
+// metadata sends) with the same values (but upload_only, 1 for
+// Transmission's seed and 0 for a leecher, and p, each daemon's own
+// port), the first messages of a Transmission leecher, and a download
+// that still works with ut_metadata renumbered.
 func TestFingerprintMatchesTransmission(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
@@ -92,58 +97,84 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 	trd.Add(t, tf, seedDir)
 	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	realReserved, realExt := captureHandshake(t, addr, mi.HashInfoBytes())
-	t.Logf("transmission: reserved %x, extended handshake %v", realReserved, realExt)
+	realReserved, realRaw := captureHandshake(t, addr, mi.HashInfoBytes())
+	t.Logf("transmission: reserved %x, extended handshake %q", realReserved, realRaw)
 
-	proxy := startWireProxy(t, addr)
+	tap := startLeechTap(t, addr)
 	c := newTestClient(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString()+"&x.pe="+proxy.addr())
+	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString()+"&x.pe="+tap.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "fp.bin"), sum)
-
-	proxy.mu.Lock()
-	defer proxy.mu.Unlock()
-	if len(proxy.reserved) == 0 || len(proxy.extHS) == 0 {
-		t.Fatal("the proxy saw no handshake from the bridge")
+	conns := tap.snapshot()
+	if len(conns) == 0 || conns[0].extHS == nil {
+		t.Fatal("the tap saw no handshake from the bridge")
 	}
-	if got := proxy.reserved[0]; got != realReserved {
-		t.Errorf("reserved bytes: bridge %x, transmission %x", got, realReserved)
+	ours := conns[0]
+	t.Logf("bridge: reserved %x, peer id %q, extended handshake %q, first messages %v",
+		ours.reserved, ours.peerID, ours.extHS, msgNames(ours.msgs))
+	if ours.reserved != realReserved {
+		t.Errorf("reserved bytes: bridge %x, transmission %x", ours.reserved, realReserved)
 	}
-	ours := proxy.extHS[0]
-	t.Logf("bridge: extended handshake %v", ours)
-	keys := func(m map[string]any, drop ...string) []string {
-		var ks []string
-	next:
-		for k := range m {
-			for _, d := range drop {
-				if k == d {
-					continue next
-				}
-			}
-			ks = append(ks, k)
-		}
-		sort.Strings(ks)
-		return ks
+	if id := ours.peerID; id[:8] != "-TR3000-" || !transmissionPeerIDOK(id[8:]) {
+		t.Errorf("peer id %q: want -TR3000- and tr_peerIdInit's characters", id)
 	}
-	if a, b := keys(ours), keys(realExt, "metadata_size"); !reflect.DeepEqual(a, b) {
-		t.Errorf("extended handshake keys: bridge %v, transmission %v", a, b)
+	realKeys, err := benKeys(realRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realKeys = slices.DeleteFunc(realKeys, func(k string) bool { return k == "metadata_size" })
+	ourKeys, err := benKeys(ours.extHS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ourKeys, realKeys) {
+		t.Errorf("extended handshake keys in order: bridge %v, transmission %v", ourKeys, realKeys)
+	}
+	var realExt, ourExt map[string]any
+	if err := bencode.Unmarshal(realRaw, &realExt); err != nil {
+		t.Fatal(err)
+	}
+	if err := bencode.Unmarshal(ours.extHS, &ourExt); err != nil {
+		t.Fatal(err)
 	}
 	// p is each daemon's own port (the lab's is random): compared by type.
-	if p, ok := ours["p"].(int64); !ok || p <= 0 || p > 65535 {
-		t.Errorf("extended handshake p = %v: want a port", ours["p"])
+	if p, ok := ourExt["p"].(int64); !ok || p <= 0 || p > 65535 {
+		t.Errorf("extended handshake p = %v: want a port", ourExt["p"])
 	}
-	for _, k := range keys(realExt, "metadata_size", "upload_only", "p") {
-		if !reflect.DeepEqual(ours[k], realExt[k]) {
-			t.Errorf("extended handshake %q: bridge %v, transmission %v", k, ours[k], realExt[k])
+	for k, v := range realExt {
+		if k == "metadata_size" || k == "upload_only" || k == "p" {
+			continue
+		}
+		if !reflect.DeepEqual(ourExt[k], v) {
+			t.Errorf("extended handshake %q: bridge %v, transmission %v", k, ourExt[k], v)
 		}
 	}
-	if ours["upload_only"] != int64(0) {
-		t.Errorf("upload_only %v: a leecher says 0", ours["upload_only"])
+	if ourExt["upload_only"] != int64(0) {
+		t.Errorf("upload_only %v: a leecher says 0", ourExt["upload_only"])
 	}
+	names := msgNames(ours.msgs)
+	if i := slices.Index(names, fmt.Sprint(msgInterested)); i < 0 || !reflect.DeepEqual(names[:i], transmissionLeecherStart) {
+		t.Errorf("first messages: bridge %v, transmission leecher %v then Interested", names, transmissionLeecherStart)
+	}
+}
+
+// transmissionPeerIDOK checks the 12 characters after the prefix as
+// tr_peerIdInit makes them: base 36, summing to a multiple of 36.
+func transmissionPeerIDOK(rest string) bool {
+	const pool = "0123456789abcdefghijklmnopqrstuvwxyz"
+	sum := 0
+	for _, r := range rest {
+		i := strings.IndexRune(pool, r)
+		if i < 0 {
+			return false
+		}
+		sum += i
+	}
+	return len(rest) == 12 && sum%36 == 0
 }
 
 // tappedConn is what one client sent through a leechTap: its handshake and
@@ -498,5 +529,68 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	}
 	if a := untilRequest(names[interested:]); !reflect.DeepEqual(a, qbData) {
 		t.Errorf("data phase: bridge %v, qbittorrent %v", a, qbData)
+	}
+}
+
+// TestHaveNoneNeedsInfo: under the qBittorrent fingerprint, what the
+// library says it has (HaveNone, or a Bitfield or HaveAll made HaveNone)
+// stays off a connection whose extended handshake had no metadata_size,
+// as libtorrent's metadata connection carries none; Transmission's
+// fingerprint sends HaveNone there, as a Transmission leecher does.
+func TestHaveNoneNeedsInfo(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fp      Fingerprint
+		libInfo bool
+		msg     byte
+		want    []byte // message types after the extended handshake
+	}{
+		{"qbittorrent, no metadata, HaveNone", QBittorrent452, false, msgHaveNone, nil},
+		{"qbittorrent, no metadata, Bitfield", QBittorrent452, false, msgBitfield, nil},
+		{"qbittorrent, metadata, HaveNone", QBittorrent452, true, msgHaveNone, []byte{msgHaveNone}},
+		{"qbittorrent, metadata, Bitfield", QBittorrent452, true, msgBitfield, []byte{msgHaveNone}},
+		{"qbittorrent, metadata, HaveAll", QBittorrent452, true, msgHaveAll, []byte{msgHaveNone}},
+		{"transmission, no metadata, HaveNone", Transmission300, false, msgHaveNone, []byte{msgHaveNone}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := net.Pipe()
+			defer b.Close()
+			got := make(chan []byte, 1)
+			go func() {
+				all, _ := io.ReadAll(b)
+				got <- all
+			}()
+			wc := newWireConn(a, &wireStats{}, tc.fp)
+			wc.peerFast.Store(true)
+			hs := map[string]any{"m": map[string]int{"ut_metadata": 1}, "v": "go.torrent dev"}
+			if tc.libInfo {
+				hs["metadata_size"] = 1047
+			}
+			ext, _ := bencode.Marshal(hs)
+			out := handshake(true)
+			out = append(out, frame(append([]byte{msgExtended, 0}, ext...)...)...)
+			if tc.msg == msgBitfield {
+				out = append(out, frame(msgBitfield, 0xff)...)
+			} else {
+				out = append(out, frame(tc.msg)...)
+			}
+			if _, err := wc.Write(out); err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			sent := <-got
+			if len(sent) < handshakeLen {
+				t.Fatalf("sent %d bytes", len(sent))
+			}
+			var types []byte
+			for r := sent[handshakeLen:]; len(r) >= 4; {
+				n := binary.BigEndian.Uint32(r)
+				types = append(types, r[4])
+				r = r[4+n:]
+			}
+			if types[0] != msgExtended || !bytes.Equal(types[1:], tc.want) {
+				t.Errorf("sent message types %v, want the extended handshake then %v", types, tc.want)
+			}
+		})
 	}
 }
