@@ -10,7 +10,7 @@ core_pkgs=(tor)
 # Independent software the tests run against: real players, real BitTorrent
 # peers, OnionShare, Xvfb for GUI screenshots, and the tools that build the
 # Linux packages and check what they install (make package, package-test).
-test_pkgs=(ffmpeg mpv curl aria2 transmission-cli transmission-daemon mktorrent
+test_pkgs=(ffmpeg mpv curl aria2 transmission-cli transmission-daemon qbittorrent-nox mktorrent
 	onionshare-cli obfs4proxy snowflake-client xvfb xauth x11-apps imagemagick iproute2 procps psmisc
 	python3 python3-cryptography b3sum dbus-daemon
 	dpkg-dev xz-utils desktop-file-utils lintian x11-utils)
