@@ -1,8 +1,7 @@
 // Package btlab is the BitTorrent lab of hydre's bridge tests: independent
 // BitTorrent software (aria2, transmission-daemon, qbittorrent-nox,
-// mktorrent) started on
-// 127.0.0.1 with explicit configurations that reach nothing else, and the
-// payloads they seed. Only tests import it.
+// mktorrent) started on 127.0.0.1 with explicit configurations that reach
+// nothing else, and the payloads they seed. Only tests import it.
 package btlab
 
 import (
