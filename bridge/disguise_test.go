@@ -109,11 +109,13 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "fp.bin"), sum)
-	conns := tap.snapshot()
-	if len(conns) == 0 || conns[0].extHS == nil {
-		t.Fatal("the tap saw no handshake from the bridge")
+	// The daemon may refuse a first connection while it still holds the
+	// capture's from the same address: the bridge's is its first one that
+	// got as far as the extended handshake.
+	ours, ok := firstTalking(t, tap.snapshot())
+	if !ok {
+		t.Fatal("the tap saw no extended handshake from the bridge")
 	}
-	ours := conns[0]
 	t.Logf("bridge: reserved %x, peer id %q, extended handshake %q, first messages %v",
 		ours.reserved, ours.peerID, ours.extHS, msgNames(ours.msgs))
 	if ours.reserved != realReserved {
@@ -295,6 +297,19 @@ func (p *leechTap) snapshot() []tappedConn {
 	return out
 }
 
+// firstTalking returns the first connection that got as far as an
+// extended handshake, logging those that did not.
+func firstTalking(t *testing.T, conns []tappedConn) (tappedConn, bool) {
+	t.Helper()
+	for _, c := range conns {
+		if c.extHS != nil {
+			return c, true
+		}
+		t.Logf("connection from %q closed before its extended handshake", c.peerID)
+	}
+	return tappedConn{}, false
+}
+
 // msgNames names the first messages of a connection as the peer sees
 // them: the type, and for extended messages the extended id and, for
 // ut_metadata, its msg_type.
@@ -451,7 +466,14 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	if len(all) <= len(real) {
 		t.Fatal("the bridge never came through the tap")
 	}
-	qb, ours := real[0], all[len(real)]
+	qb, ok := firstTalking(t, real)
+	if !ok {
+		t.Fatal("the qbittorrent leecher sent no extended handshake through the tap")
+	}
+	ours, ok := firstTalking(t, all[len(real):])
+	if !ok {
+		t.Fatal("the bridge sent no extended handshake through the tap")
+	}
 	for i, c := range real[1:] {
 		t.Logf("qbittorrent's connection %d: extended handshake %q, first messages %v", i+2, c.extHS, msgNames(c.msgs))
 	}

@@ -353,8 +353,9 @@ func rejectMetadataData(payload []byte) ([]byte, bool) {
 }
 
 // extendedHandshake is the dictionary we send instead of the library's: no
-// metadata_size (it would say we hold the metadata), no listen port, no
-// addresses of ours, and the fingerprint's client version.
+// metadata_size (it would say we hold the metadata), no addresses of ours,
+// and the fingerprint's fields for the rest (its keys are written sorted,
+// as bencoding requires and both imitated clients do).
 type extendedHandshake struct {
 	CompleteAgo *int           `bencode:"complete_ago,omitempty"`
 	E           *int           `bencode:"e,omitempty"`
