@@ -424,7 +424,8 @@ func benSkip(b []byte) ([]byte, error) {
 // the tap's address. What each sent is compared field by field: reserved
 // bits, the peer ID's prefix and alphabet, every key of the extended
 // handshake in the order written and every value (but p, each one's own
-// port), and the first messages. The bridge's download must complete.
+// port), the first messages, and no PORT from either though the seeder
+// sets the DHT bit. The bridge's download must complete.
 func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	dir := t.TempDir()
 	seedDir := filepath.Join(dir, "seed")
@@ -540,6 +541,14 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 			return ns[:i]
 		}
 		return ns
+	}
+	// The seeder sets the DHT bit, as both leechers do: neither sends PORT.
+	for who, conns := range map[string][]tappedConn{"qbittorrent": real, "bridge": all[len(real):]} {
+		for _, c := range conns {
+			if slices.Contains(msgNames(c.msgs), fmt.Sprint(msgPort)) {
+				t.Errorf("%s sent PORT", who)
+			}
+		}
 	}
 	var qbData []string
 	for _, c := range real[1:] {
