@@ -164,13 +164,22 @@ func (n *Node) feed(ctx context.Context, t *bridge.Torrent, files []bridge.File,
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-verified:
-			for drained := false; !drained; { // one scan for a burst of pieces
+		case _, ok := <-verified:
+			for drained := !ok; !drained; { // one scan for a burst of pieces
 				select {
-				case <-verified:
+				case _, ok = <-verified:
+					drained = !ok
 				default:
 					drained = true
 				}
+			}
+			if !ok {
+				// The subscription ended (the torrent or the client closed):
+				// a closed channel is always ready, and reading it again
+				// spun this loop at full speed until the test's deadline
+				// (go test -race, TestNodeLinkBeforeLeechEnds). The ticker
+				// and ctx are left.
+				verified = nil
 			}
 		case <-tick.C: // pieces verified before the subscription
 		}
