@@ -198,7 +198,7 @@ func TestPauseResume(t *testing.T) {
 	b := newNode(t, app, net, "b", "")
 	waitConnected(t, a.ui)
 	waitConnected(t, b.ui)
-	src := writeRandomFile(t, t.TempDir(), "film.mkv", 6<<20)
+	src := writeRandomFile(t, t.TempDir(), "film.mkv", 16<<20) // 32 s at 512 KiB/s: not over before the tap lands, even under -race on a loaded machine
 	link := shareByDrop(t, a, src)
 	b.ui.onUI(func() { b.ui.pasteLink(link) })
 
@@ -463,7 +463,7 @@ func TestRetryFailedDownload(t *testing.T) {
 	b := newNode(t, app, net, "b", bDir)
 	waitConnected(t, a.ui)
 	waitConnected(t, b.ui)
-	src := writeRandomFile(t, t.TempDir(), "film.mkv", 4<<20)
+	src := writeRandomFile(t, t.TempDir(), "film.mkv", 12<<20) // 24 s at 512 KiB/s: still partial when the app closes, even under -race
 	link := shareByDrop(t, a, src)
 	b.ui.onUI(func() { b.ui.pasteLink(link) })
 	var part string
@@ -497,7 +497,7 @@ func TestRetryFailedDownload(t *testing.T) {
 		return fmt.Sprintf("no row among %q (items %d)", names, len(b2.ui.items.list(kindDownload)))
 	})
 	b2.ui.onUI(func() { tapButton(downloadRowFor(b2.ui, "film.mkv").pause) })
-	eventually(t, b2.ui, time.Minute, func() bool {
+	eventually(t, b2.ui, 2*time.Minute, func() bool {
 		r := downloadRowFor(b2.ui, "film.mkv")
 		return r != nil && r.st.Done()
 	}, func() string {
