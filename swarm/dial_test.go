@@ -98,7 +98,7 @@ func TestDialCircuits(t *testing.T) {
 	for time.Now().Before(deadline) && (silentHint.count() < circuits || gossip.count() < circuits || silentPEX.count() < 1) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(3 * tickInterval) // let a wrong dialer open more
+	b.waitTicks(sealed.Descriptor.ID(), 3) // let a wrong dialer open more
 	for _, c := range []struct {
 		name string
 		cl   *countingListener
@@ -169,7 +169,10 @@ func TestFullSeederPointsElsewhere(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(200 * time.Millisecond) // let a take in the PEX
+	a.waitSwarm(st.ID, 5*time.Second, "the PEX taken in", func(s *swarm) bool {
+		ad := s.addrs[otherAddr]
+		return ad != nil && ad.claimed
+	})
 
 	c := newNode(t, n, "c", nil)
 	c.get(st.Link) // names a only
