@@ -16,11 +16,7 @@ import (
 )
 
 func runBridgeServe(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge serve", "[options]",
-		"Run a hidden bridge node: an onion service (its address is printed) that leeches the\n"+
-			"magnet links hydre users send it with the discreet client, and answers each with a\n"+
-			"hydre link per file of the torrent, shared by this node. Users ask with\n"+
-			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
+	fs := newFlagSet(g, "bridge serve")
 	var cf clientFlags
 	cf.register(fs)
 	var limits nodeLimits

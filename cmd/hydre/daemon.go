@@ -8,9 +8,7 @@ import (
 )
 
 func runDaemon(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "daemon", "[--single-identity] [-o DIR]",
-		"Run a headless node: serve every share and resume every download of the data directory,\n"+
-			"until interrupted. Progress goes to stderr (JSON lines on stdout with --json).")
+	fs := newFlagSet(g, "daemon")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
 	if err := parseArgs(fs, args); err != nil {

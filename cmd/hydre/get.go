@@ -14,16 +14,7 @@ import (
 )
 
 func runGet(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET",
-		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
-			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
-			"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n"+
-			"is saved in its folders under DIR, and the path of each file printed.\n"+
-			"With --stream, a local address (http://127.0.0.1:PORT/TOKEN/NAME) is printed beside the\n"+
-			"progress bar: any media player can play and seek in it while the file arrives, and it\n"+
-			"is served, with the file, until interrupted.\n"+
-			"Exits 0 only once the whole file is verified. An interrupted download resumes where it\n"+
-			"stopped on the next 'hydre get' of the same link (or under 'hydre daemon').")
+	fs := newFlagSet(g, "get")
 	out := fs.String("o", ".", "save into `DIR`")
 	seed := fs.Bool("seed", false, "keep serving the file after it is complete, until interrupted")
 	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")

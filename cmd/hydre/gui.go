@@ -14,9 +14,7 @@ import (
 )
 
 func runGUI(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "gui", "[--share FILE]... [--get LINK]... [LINK]",
-		"Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n"+
-			"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/"+gui.SettingsFile+".")
+	fs := newFlagSet(g, "gui")
 	var shares, gets stringsFlag
 	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")

@@ -11,8 +11,7 @@ import (
 )
 
 func runLs(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "ls", "[--links]",
-		"List the node's shares and downloads (read from its state; no network).")
+	fs := newFlagSet(g, "ls")
 	links := fs.Bool("links", false, "print each content's link (a secret) too")
 	if err := parseArgs(fs, args); err != nil {
 		return err

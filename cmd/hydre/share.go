@@ -14,9 +14,7 @@ import (
 )
 
 func runShare(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "share", "[--private] [--single-identity] FILE...",
-		"Share files: print a link for each (give it to whoever should get the file) and serve them\n"+
-			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.")
+	fs := newFlagSet(g, "share")
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	if err := parseArgs(fs, args); err != nil {

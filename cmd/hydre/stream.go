@@ -12,13 +12,7 @@ import (
 )
 
 func runStream(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "stream", "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK",
-		"Fetch the file of a hydre link and play it while it arrives: print a local address\n"+
-			"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n"+
-			"a player on it, and serve it until interrupted. The file is saved into DIR as with\n"+
-			"'hydre get'. The address holds a random token: whoever has it can watch while it runs.\n"+
-			"The player is kept to that address: it can reach nothing else, and a playlist (which\n"+
-			"would send it to other addresses, outside Tor) is refused.")
+	fs := newFlagSet(g, "stream")
 	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")

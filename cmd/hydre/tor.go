@@ -11,18 +11,8 @@ import (
 	"github.com/hydre-p2p/hydre/onion"
 )
 
-func runTor(ctx context.Context, g *globals, args []string) error {
-	return group{name: "tor", synopsis: "status [options]",
-		intro: "Start (or attach to) tor, show its bootstrap and exit once it has bootstrapped.",
-		subs:  []command{{name: "status", run: runTorStatus}},
-	}.run(ctx, g, args)
-}
-
 func runTorStatus(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "tor status", "[--control ADDR [--cookie FILE]] [--bridge LINE]... [--timeout D] [--stuck-after D]",
-		"Start the node's tor (managed, under the data directory; or the --testnet network's), or attach\n"+
-			"to a running tor through its ControlPort, show its bootstrap and print \"bootstrapped\".\n"+
-			"A control-port password is read from $HYDRE_TOR_PASSWORD; bridges also from DATA-DIR/bridges.txt.")
+	fs := newFlagSet(g, "tor status")
 	src := g.cliTorSource()
 	var bridges stringsFlag
 	fs.StringVar(&src.ControlAddr, "control", src.ControlAddr, "attach to tor's ControlPort at `ADDR` (host:port) ($HYDRE_TOR_CONTROL)")
