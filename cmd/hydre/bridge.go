@@ -48,7 +48,7 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	dir := fs.String("o", "", "save into `DIR`, as 'hydre get -o' does (default: <data-dir>/bridge/downloads)")
 	fs.StringVar(dir, "dir", "", "the same as -o")
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
 	maxSize := sizeFlag(defaultFetchMaxSize)
@@ -57,11 +57,8 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	fs.Var(&keepFree, "keep-free", "refuse torrents that would leave less than `SIZE` free on the disk of --dir (0: 512M)")
 	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
 	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: "+stream.PlayerChoices)
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one magnet link or .torrent file"}
 	}
 	if err := checkPlayer(*player); err != nil {
 		return err
@@ -172,11 +169,8 @@ func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player str
 
 func runBridgeStatus(_ context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge status")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	b, err := os.ReadFile(filepath.Join(bridgeDir(g), "status.json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -232,7 +226,7 @@ func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
 	streamIt := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
 	player := fs.String("player", "", "with --stream, serve on a local address and start this player ("+stream.PlayerChoices+")")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *player != "" {

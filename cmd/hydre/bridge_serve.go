@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
@@ -18,18 +17,15 @@ import (
 func runBridgeServe(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "bridge serve")
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	var limits nodeLimits
-	limits.register(fs)
+	limits.register(fs.FlagSet)
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
 	var auth stringsFlag
 	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	if err := limits.check(); err != nil {
 		return err

@@ -20,6 +20,50 @@ type command struct {
 	help    string
 	run     func(ctx context.Context, g *globals, args []string) error
 	subs    []command
+	// operands is what it takes after its options, which flags.parse
+	// checks; nil: run checks them itself.
+	operands *operands
+}
+
+// operands is what a command takes after its options: from min to max of
+// what (max < 0: no limit), the word its usage error says.
+type operands struct {
+	min, max int
+	what     string
+}
+
+var noOperands = &operands{}
+
+func exactlyOne(what string) *operands { return &operands{min: 1, max: 1, what: what} }
+func atLeastOne(what string) *operands { return &operands{min: 1, max: -1, what: what} }
+
+// check says what is wrong with the operands got, or nil.
+func (o *operands) check(got []string) error {
+	switch {
+	case o == nil:
+		return nil
+	case o.max == 0 && len(got) > 0:
+		return usageError{"unexpected arguments: " + strings.Join(got, " ")}
+	case o.min == 1 && o.max == 1 && len(got) != 1:
+		return usageError{"want exactly one " + o.what}
+	case len(got) < o.min:
+		return usageError{"want at least one " + o.what}
+	}
+	return nil
+}
+
+// flags is the flag set of a command (newFlagSet).
+type flags struct {
+	*flag.FlagSet
+	c command
+}
+
+// parse parses args with parseArgs, then checks the operands left.
+func (f flags) parse(args []string) error {
+	if err := parseArgs(f.FlagSet, args); err != nil {
+		return err
+	}
+	return f.c.operands.check(f.Args())
 }
 
 // manageHelp ends the help of pause, resume and rm.
@@ -42,14 +86,14 @@ func commands() []command {
 				"fetch exposes this computer's IP address to BitTorrent DHT nodes and peers; through a\n" +
 				"bridge node ('hydre get MAGNET --bridge ONION') only the node's address is seen.",
 			subs: []command{
-				{name: "fetch", args: "[-o DIR] [options] [--stream [--player P]] MAGNET|FILE.torrent", run: runBridgeFetch,
+				{name: "fetch", args: "[-o DIR] [options] [--stream [--player P]] MAGNET|FILE.torrent", run: runBridgeFetch, operands: exactlyOne("magnet link or .torrent file"),
 					help: "Leech a torrent discreetly into DIR and print where it is.\n" +
 						"With --stream, its (largest) file plays while it arrives: a local address is printed, a\n" +
 						"player started on it, and both are served until interrupted.\n" +
 						"This computer talks to BitTorrent itself: the DHT nodes asked for peers and the peers it\n" +
 						"downloads from see its IP address (and that it wants this torrent). To stay hidden, ask a\n" +
 						"hidden bridge node instead: 'hydre get MAGNET --bridge ONION'."},
-				{name: "serve", args: "[options]", run: runBridgeServe,
+				{name: "serve", args: "[options]", run: runBridgeServe, operands: noOperands,
 					help: "Run a hidden bridge node: an onion service (its address is printed) that leeches the\n" +
 						"magnet links hydre users send it with the discreet client, and answers each with a\n" +
 						"hydre link per file of the torrent, shared by this node. Users ask with\n" +
@@ -63,13 +107,13 @@ func commands() []command {
 						"reading stdin follows a playlist outside Tor; --player starts one kept to hydre);\n" +
 						"the link is then printed on stderr at the end. With --stream --player P it is served\n" +
 						"instead on a local address (printed) that a player, started on it, can seek in."},
-				{name: "status", args: "", run: runBridgeStatus,
+				{name: "status", args: "", run: runBridgeStatus, operands: noOperands,
 					help: "Show the counters of the 'hydre bridge fetch' running on this data directory."},
 			}},
-		{name: "daemon", args: "[--single-identity] [-o DIR]", summary: "run a headless node serving and resuming everything", run: runDaemon,
+		{name: "daemon", args: "[--single-identity] [-o DIR]", summary: "run a headless node serving and resuming everything", run: runDaemon, operands: noOperands,
 			help: "Run a headless node: serve every share and resume every download of the data directory,\n" +
 				"until interrupted. Progress goes to stderr (JSON lines on stdout with --json)."},
-		{name: "get", args: "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET", summary: "fetch a file by link from its peers, verified", run: runGet,
+		{name: "get", args: "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET", summary: "fetch a file by link from its peers, verified", run: runGet, operands: exactlyOne("LINK"),
 			help: "Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n" +
 				"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n" +
 				"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n" +
@@ -82,18 +126,18 @@ func commands() []command {
 		{name: "gui", args: "[--share FILE]... [--get LINK]... [LINK]", summary: "open the desktop app (the default)", run: runGUI,
 			help: "Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n" +
 				"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/" + gui.SettingsFile + "."},
-		{name: "ls", args: "[--links]", summary: "list this node's shares and downloads", run: runLs,
+		{name: "ls", args: "[--links]", summary: "list this node's shares and downloads", run: runLs, operands: noOperands,
 			help: "List the node's shares and downloads (read from its state; no network)."},
-		{name: "pause", args: "ID|LINK...", summary: "pause downloads or shares (until 'hydre resume')", run: runPause,
+		{name: "pause", args: "ID|LINK...", summary: "pause downloads or shares (until 'hydre resume')", run: runPause, operands: atLeastOne("ID or LINK"),
 			help: "Pause contents of this node: they are neither fetched nor served until\n'hydre resume'." + manageHelp},
-		{name: "resume", args: "ID|LINK...", summary: "resume paused downloads or shares", run: runResume,
+		{name: "resume", args: "ID|LINK...", summary: "resume paused downloads or shares", run: runResume, operands: atLeastOne("ID or LINK"),
 			help: "Resume paused contents of this node: the next 'hydre daemon', the app, or a\n'hydre get' of the link fetches or serves them again." + manageHelp},
-		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm,
+		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm, operands: atLeastOne("ID or LINK"),
 			help: "Forget contents of this node. With --delete, a download's file (partial or\ncomplete) is deleted too; a shared file never is." + manageHelp},
-		{name: "share", args: "[--private] [--single-identity] FILE...", summary: "share files: print their links and serve them", run: runShare,
+		{name: "share", args: "[--private] [--single-identity] FILE...", summary: "share files: print their links and serve them", run: runShare, operands: atLeastOne("FILE"),
 			help: "Share files: print a link for each (give it to whoever should get the file) and serve them\n" +
 				"until interrupted. Shares are remembered: 'hydre daemon' serves them again later."},
-		{name: "stream", args: "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK", summary: "play a file while it downloads: local address and player", run: runStream,
+		{name: "stream", args: "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK", summary: "play a file while it downloads: local address and player", run: runStream, operands: exactlyOne("LINK"),
 			help: "Fetch the file of a hydre link and play it while it arrives: print a local address\n" +
 				"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n" +
 				"a player on it, and serve it until interrupted. The file is saved into DIR as with\n" +
@@ -104,25 +148,25 @@ func commands() []command {
 			help: "Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n" +
 				"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.",
 			subs: []command{
-				{name: "up", args: "[--relays N] [--bandwidth RATE [--limit-middles-only [--vanguards N]]] [--latency D [--jitter J]] DIR", run: runTestnetUp,
+				{name: "up", args: "[--relays N] [--bandwidth RATE [--limit-middles-only [--vanguards N]]] [--latency D [--jitter J]] DIR", run: runTestnetUp, operands: exactlyOne("directory"),
 					help: "Start a private Tor network in DIR, in the background, and return once a fresh onion\n" +
 						"service is reachable through it. Stop it with 'hydre testnet down DIR'."},
-				{name: "down", args: "DIR", run: runTestnetDown,
+				{name: "down", args: "DIR", run: runTestnetDown, operands: exactlyOne("directory"),
 					help: "Stop every tor process of the private network in DIR."},
-				{name: "status", args: "DIR", run: runTestnetStatus,
+				{name: "status", args: "DIR", run: runTestnetStatus, operands: exactlyOne("directory"),
 					help: "Say whether the private network in DIR is running."},
-				{name: "delays", args: "DIR", run: runTestnetDelays,
+				{name: "delays", args: "DIR", run: runTestnetDelays, operands: exactlyOne("directory"),
 					help: "Serve the delay proxies of the private network in DIR (started by 'hydre testnet up --latency')."},
 			}},
 		{name: "tor", args: "status [options]", summary: "start or attach to tor and show its bootstrap",
 			help: "Start (or attach to) tor, show its bootstrap and exit once it has bootstrapped.",
 			subs: []command{
-				{name: "status", args: "[--control ADDR [--cookie FILE]] [--bridge LINE]... [--timeout D] [--stuck-after D]", run: runTorStatus,
+				{name: "status", args: "[--control ADDR [--cookie FILE]] [--bridge LINE]... [--timeout D] [--stuck-after D]", run: runTorStatus, operands: noOperands,
 					help: "Start the node's tor (managed, under the data directory; or the --testnet network's), or attach\n" +
 						"to a running tor through its ControlPort, show its bootstrap and print \"bootstrapped\".\n" +
 						"A control-port password is read from $HYDRE_TOR_PASSWORD; bridges also from DATA-DIR/bridges.txt."},
 			}},
-		{name: "version", args: "", summary: "print the version", run: runVersion,
+		{name: "version", args: "", summary: "print the version", run: runVersion, operands: noOperands,
 			help: "Print the version of hydre."},
 	}
 }

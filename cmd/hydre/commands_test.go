@@ -39,3 +39,32 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 	walk("", commands())
 }
+
+// TestOperandsChecked gives commands too many or too few operands: each
+// exits 2 with what it wants, before doing anything.
+func TestOperandsChecked(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"version", "x"}, "unexpected arguments: x"},
+		{[]string{"ls", "a", "b"}, "unexpected arguments: a b"},
+		{[]string{"daemon", "x"}, "unexpected arguments: x"},
+		{[]string{"bridge", "status", "x"}, "unexpected arguments: x"},
+		{[]string{"get"}, "want exactly one LINK"},
+		{[]string{"stream", "a", "b"}, "want exactly one LINK"},
+		{[]string{"bridge", "fetch"}, "want exactly one magnet link or .torrent file"},
+		{[]string{"testnet", "down"}, "want exactly one directory"},
+		{[]string{"share"}, "want at least one FILE"},
+		{[]string{"rm", "--delete"}, "want at least one ID or LINK"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			args := append([]string{"--data-dir", t.TempDir()}, tt.args...)
+			if code := run(args, &out, &out); code != 2 || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("exit %d, output %q; want 2 and %q", code, out.String(), tt.want)
+			}
+		})
+	}
+}

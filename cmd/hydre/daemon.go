@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -11,11 +10,8 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "daemon")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	if *out != "" {
 		if err := checkDir("-o", *out); err != nil {

@@ -21,11 +21,8 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
 	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
 	streamIt := fs.Bool("stream", false, "serve the file to a media player on a local address while it arrives")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one LINK"}
 	}
 	if err := checkLinkArg("get", fs.Arg(0), *bridgeAddr != ""); err != nil {
 		return err

@@ -20,7 +20,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
 	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
 	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	for _, a := range fs.Args() {

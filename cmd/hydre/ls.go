@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/hydre-p2p/hydre/swarm"
@@ -13,11 +12,8 @@ import (
 func runLs(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "ls")
 	links := fs.Bool("links", false, "print each content's link (a secret) too")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	list, err := swarm.ReadState(g.engineDir())
 	if errors.Is(err, swarm.ErrBusy) {

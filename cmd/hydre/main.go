@@ -168,7 +168,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 
 // newFlagSet returns the flag set of the command at path ("get", "bridge
 // fetch"), its usage made of the synopsis and text commands() gives it.
-func newFlagSet(g *globals, path string) *flag.FlagSet {
+func newFlagSet(g *globals, path string) flags {
 	c, _ := findPath(path) // TestEveryCommandHasHelp: every path is there
 	fs := flag.NewFlagSet("hydre "+path, flag.ContinueOnError)
 	fs.SetOutput(g.Stderr)
@@ -181,16 +181,13 @@ func newFlagSet(g *globals, path string) *flag.FlagSet {
 			fs.PrintDefaults()
 		}
 	}
-	return fs
+	return flags{FlagSet: fs, c: c}
 }
 
 func runVersion(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "version")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	if g.JSON {
 		fmt.Fprintf(g.Stdout, "{\"version\":%q}\n", version)

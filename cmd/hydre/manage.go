@@ -35,11 +35,8 @@ func manage(g *globals, name string, args []string, op func(string, hcrypto.Cont
 	if name == "rm" {
 		fs.BoolVar(&del, "delete", false, "delete the downloaded (or partial) files too")
 	}
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		return usageError{"want at least one ID or LINK"}
 	}
 	list, err := swarm.ReadState(g.engineDir())
 	if errors.Is(err, swarm.ErrBusy) {

@@ -17,11 +17,8 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "share")
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		return usageError{"want at least one FILE"}
 	}
 	paths := make([]string, fs.NArg())
 	for i, p := range fs.Args() {

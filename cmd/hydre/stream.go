@@ -16,11 +16,8 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one LINK"}
 	}
 	if err := checkLinkArg("stream", fs.Arg(0), false); err != nil { // before tor starts
 		return err

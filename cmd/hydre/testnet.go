@@ -19,11 +19,8 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 	vanguards := fs.Int("vanguards", 0, "with --limit-middles-only, give each tor `N` plain relays of its own for the second hop of its onion circuits, as tor's vanguards-lite keeps 4 (default: all of them)")
 	latency := fs.Duration("latency", 0, fmt.Sprintf("delay every connection between tors by `D` each way (e.g. %v, close to the real network; 0: none)", testnet.DefaultLatency))
 	jitter := fs.Duration("jitter", 0, "with --latency, vary each delay by up to `J` either way")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	if *latency < 0 || *jitter < 0 || *jitter > *latency {
 		return usageError{"want 0 <= --jitter <= --latency"}
@@ -69,22 +66,16 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 // --latency" starts; "testnet down" ends it.
 func runTestnetDelays(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "testnet delays")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	return testnet.ServeDelays(ctx, fs.Arg(0))
 }
 
 func runTestnetDown(_ context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "testnet down")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	if err := testnet.Stop(fs.Arg(0)); err != nil {
 		return err
@@ -97,11 +88,8 @@ func runTestnetDown(_ context.Context, g *globals, args []string) error {
 
 func runTestnetStatus(_ context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "testnet status")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	nw, err := testnet.Open(fs.Arg(0))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion"
@@ -21,11 +20,8 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 	fs.DurationVar(&src.Timeout, "timeout", onion.DefaultBootstrapTimeout, "give up bootstrapping after `D`")
 	var stuckAfter time.Duration
 	fs.DurationVar(&stuckAfter, "stuck-after", defaultStuckAfter, "say that tor cannot reach the network when its bootstrap stands still for `D`")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	src.Bridges = bridges
 	if stuckAfter <= 0 {
