@@ -43,8 +43,7 @@ type bridgeTorrent struct {
 
 func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
-func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge fetch")
+func runBridgeFetch(ctx context.Context, g *globals, fs flags, args []string) error {
 	dir := fs.String("o", "", "save into `DIR`, as 'hydre get -o' does (default: <data-dir>/bridge/downloads)")
 	fs.StringVar(dir, "dir", "", "the same as -o")
 	var cf clientFlags
@@ -167,8 +166,7 @@ func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player str
 	})
 }
 
-func runBridgeStatus(_ context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge status")
+func runBridgeStatus(_ context.Context, g *globals, fs flags, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -221,8 +219,7 @@ func orDash(s string) string {
 	return s
 }
 
-func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge request")
+func runBridgeRequest(ctx context.Context, g *globals, fs flags, args []string) error {
 	streamIt := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
 	player := fs.String("player", "", "with --stream, serve on a local address and start this player ("+stream.PlayerChoices+")")

@@ -14,8 +14,7 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runBridgeServe(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge serve")
+func runBridgeServe(ctx context.Context, g *globals, fs flags, args []string) error {
 	var cf clientFlags
 	cf.register(fs.FlagSet)
 	var limits nodeLimits

@@ -263,7 +263,7 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 
 	gu, uout, uerr := newGlobals()
 	dest := t.TempDir()
-	if err := runGet(ctx, gu, []string{"--bridge", addr, "-o", dest, magnet}); err != nil {
+	if err := runCommand(ctx, gu, "get", []string{"--bridge", addr, "-o", dest, magnet}); err != nil {
 		t.Fatalf("get: %v\n%s", err, uerr.String())
 	}
 	for name, want := range map[string][]byte{"talk.ogg": data, "slides.pdf": slides} {

@@ -11,14 +11,15 @@ import (
 
 // command is one command of hydre: its name, the synopsis of its
 // arguments, its line in 'hydre help' and the text its -h prints under the
-// usage line. run receives the arguments after its name; a command made of
-// subcommands ("hydre bridge fetch") has subs instead.
+// usage line. run receives its flag set, made from them, and the
+// arguments after its name; a command made of subcommands ("hydre bridge
+// fetch") has subs instead.
 type command struct {
 	name    string
 	args    string // usage synopsis after the name
 	summary string // its line in 'hydre help' (top-level commands)
 	help    string
-	run     func(ctx context.Context, g *globals, args []string) error
+	run     func(ctx context.Context, g *globals, fs flags, args []string) error
 	subs    []command
 	// operands is what it takes after its options, which flags.parse
 	// checks; nil: run checks them itself.
@@ -52,7 +53,7 @@ func (o *operands) check(got []string) error {
 	return nil
 }
 
-// flags is the flag set of a command (newFlagSet).
+// flags is the flag set of a command (command.flagSet).
 type flags struct {
 	*flag.FlagSet
 	c command
@@ -74,7 +75,7 @@ const manageHelp = "\n" +
 
 // commands lists every command of hydre and its subcommands, in the order
 // 'hydre help' shows them, each with its synopsis and help: the one place
-// they are written (newFlagSet and the dispatcher take them from here).
+// they are written (its flag set and the dispatcher take them from here).
 func commands() []command {
 	return []command{
 		{name: "bridge", args: "fetch|serve|request|status [options]", summary: "discreet BitTorrent: leech, run or use a hidden bridge node",
@@ -210,7 +211,7 @@ func runCommand(ctx context.Context, g *globals, path string, args []string) err
 // subcommand.
 func (c command) exec(ctx context.Context, g *globals, path string, args []string) error {
 	if len(c.subs) == 0 {
-		return c.run(ctx, g, args)
+		return c.run(ctx, g, c.flagSet(g, path), args)
 	}
 	var names []string
 	for _, s := range c.subs {

@@ -7,9 +7,8 @@ import (
 )
 
 // TestEveryCommandHasHelp runs 'hydre help PATH' for every command and
-// subcommand of commands(): each prints its usage line and its help (a
-// run function asking newFlagSet for a path the table lacks prints an
-// empty one), and 'hydre help' lists every top-level command.
+// subcommand of commands(): each prints its usage line and its help, and
+// 'hydre help' lists every top-level command.
 func TestEveryCommandHasHelp(t *testing.T) {
 	var list bytes.Buffer
 	if code := run([]string{"help"}, &list, &list); code != 0 {

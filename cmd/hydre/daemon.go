@@ -6,8 +6,7 @@ import (
 	"time"
 )
 
-func runDaemon(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "daemon")
+func runDaemon(ctx context.Context, g *globals, fs flags, args []string) error {
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
 	if err := fs.parse(args); err != nil {

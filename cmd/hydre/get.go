@@ -13,8 +13,7 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runGet(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "get")
+func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	out := fs.String("o", ".", "save into `DIR`")
 	seed := fs.Bool("seed", false, "keep serving the file after it is complete, until interrupted")
 	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")

@@ -13,8 +13,7 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runGUI(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "gui")
+func runGUI(ctx context.Context, g *globals, fs flags, args []string) error {
 	var shares, gets stringsFlag
 	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")

@@ -9,8 +9,7 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runLs(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "ls")
+func runLs(ctx context.Context, g *globals, fs flags, args []string) error {
 	links := fs.Bool("links", false, "print each content's link (a secret) too")
 	if err := fs.parse(args); err != nil {
 		return err

@@ -166,10 +166,9 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.SetOutput(out)
 }
 
-// newFlagSet returns the flag set of the command at path ("get", "bridge
-// fetch"), its usage made of the synopsis and text commands() gives it.
-func newFlagSet(g *globals, path string) flags {
-	c, _ := findPath(path) // TestEveryCommandHasHelp: every path is there
+// flagSet returns the flag set of c, called by path ("get", "bridge
+// fetch"), its usage made of c's synopsis and help.
+func (c command) flagSet(g *globals, path string) flags {
 	fs := flag.NewFlagSet("hydre "+path, flag.ContinueOnError)
 	fs.SetOutput(g.Stderr)
 	fs.Usage = func() {
@@ -184,8 +183,7 @@ func newFlagSet(g *globals, path string) flags {
 	return flags{FlagSet: fs, c: c}
 }
 
-func runVersion(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "version")
+func runVersion(ctx context.Context, g *globals, fs flags, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}

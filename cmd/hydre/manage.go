@@ -10,27 +10,27 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runPause(ctx context.Context, g *globals, args []string) error {
-	return manage(g, "pause", args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
+func runPause(ctx context.Context, g *globals, fs flags, args []string) error {
+	return manage(g, fs, args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
 		return swarm.SetPausedOffline(dir, id, true)
 	})
 }
 
-func runResume(ctx context.Context, g *globals, args []string) error {
-	return manage(g, "resume", args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
+func runResume(ctx context.Context, g *globals, fs flags, args []string) error {
+	return manage(g, fs, args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
 		return swarm.SetPausedOffline(dir, id, false)
 	})
 }
 
-func runRm(ctx context.Context, g *globals, args []string) error {
-	return manage(g, "rm", args, swarm.RemoveOffline)
+func runRm(ctx context.Context, g *globals, fs flags, args []string) error {
+	return manage(g, fs, args, swarm.RemoveOffline)
 }
 
 // manage is 'hydre pause', 'resume' and 'rm': it finds each content named
 // by its arguments (an ID as 'hydre ls' shows it, a unique beginning of
 // one, or a link) before changing any, then applies op to each.
-func manage(g *globals, name string, args []string, op func(string, hcrypto.ContentID, bool) (swarm.Status, error)) error {
-	fs := newFlagSet(g, name)
+func manage(g *globals, fs flags, args []string, op func(string, hcrypto.ContentID, bool) (swarm.Status, error)) error {
+	name := fs.c.name
 	del := false
 	if name == "rm" {
 		fs.BoolVar(&del, "delete", false, "delete the downloaded (or partial) files too")

@@ -13,8 +13,7 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runShare(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "share")
+func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	if err := fs.parse(args); err != nil {

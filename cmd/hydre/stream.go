@@ -11,8 +11,7 @@ import (
 	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
-func runStream(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "stream")
+func runStream(ctx context.Context, g *globals, fs flags, args []string) error {
 	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")

@@ -11,8 +11,7 @@ import (
 	"github.com/hydre-p2p/hydre/onion/testnet"
 )
 
-func runTestnetUp(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet up")
+func runTestnetUp(ctx context.Context, g *globals, fs flags, args []string) error {
 	relays := fs.Int("relays", 0, fmt.Sprintf("plain relays besides the 3 authorities (default %d, or %d with --limit-middles-only)", testnet.DefaultRelays, testnet.DefaultMiddleRelays))
 	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
 	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
@@ -64,16 +63,14 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 
 // runTestnetDelays serves the delay proxies of a network that "testnet up
 // --latency" starts; "testnet down" ends it.
-func runTestnetDelays(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet delays")
+func runTestnetDelays(ctx context.Context, g *globals, fs flags, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	return testnet.ServeDelays(ctx, fs.Arg(0))
 }
 
-func runTestnetDown(_ context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet down")
+func runTestnetDown(_ context.Context, g *globals, fs flags, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -86,8 +83,7 @@ func runTestnetDown(_ context.Context, g *globals, args []string) error {
 	return nil
 }
 
-func runTestnetStatus(_ context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet status")
+func runTestnetStatus(_ context.Context, g *globals, fs flags, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}

@@ -10,8 +10,7 @@ import (
 	"github.com/hydre-p2p/hydre/onion"
 )
 
-func runTorStatus(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "tor status")
+func runTorStatus(ctx context.Context, g *globals, fs flags, args []string) error {
 	src := g.cliTorSource()
 	var bridges stringsFlag
 	fs.StringVar(&src.ControlAddr, "control", src.ControlAddr, "attach to tor's ControlPort at `ADDR` (host:port) ($HYDRE_TOR_CONTROL)")
