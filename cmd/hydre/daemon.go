@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 func runDaemon(ctx context.Context, g *globals, fs flags, args []string) error {
@@ -37,21 +38,10 @@ func runDaemon(ctx context.Context, g *globals, fs flags, args []string) error {
 	}
 	events, cancel := e.Subscribe()
 	defer cancel()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			v.flush()
-		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(ctx, e)
-		case ev, ok := <-events:
-			if !ok {
-				return nil
-			}
-			v.show(ev.Status)
-		}
-	}
+	// Tor gone, follow returns an error (exit non-zero): a supervisor
+	// starts the daemon again.
+	return follow(ctx, e, events, v, func(s swarm.Status) (bool, error) {
+		v.show(s)
+		return false, nil
+	})
 }

@@ -160,6 +160,25 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 		v = newStatusView(g.Stdout, true)
 	}
 	defer v.done()
+	return follow(ctx, e, events, v, func(s swarm.Status) (bool, error) {
+		if !slices.Contains(ids, s.ID) {
+			return false, nil // another content of the node, resumed by the engine
+		}
+		if done == nil {
+			if g.JSON {
+				v.show(s)
+			}
+			return false, nil
+		}
+		v.show(s)
+		return done(s)
+	})
+}
+
+// follow hands the statuses of events to show, and flushes v every second,
+// until ctx ends or events closes (nil), tor goes away (torLost), or show
+// says to stop.
+func follow(ctx context.Context, e *swarm.Engine, events <-chan swarm.Event, v *statusView, show func(swarm.Status) (stop bool, err error)) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -174,17 +193,7 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 			if !ok {
 				return nil
 			}
-			if !slices.Contains(ids, ev.Status.ID) {
-				continue // another content of the node, resumed by the engine
-			}
-			if done == nil {
-				if g.JSON {
-					v.show(ev.Status)
-				}
-				continue
-			}
-			v.show(ev.Status)
-			if stop, err := done(ev.Status); stop || err != nil {
+			if stop, err := show(ev.Status); stop || err != nil {
 				return err
 			}
 		}
