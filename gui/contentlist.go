@@ -93,20 +93,24 @@ func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcry
 // contentRow is what a row of either list holds: the content shown, its
 // name and state, a detail line cut to the row's width (a long reason must
 // not push the buttons away), Copy link and QR code, and its layout, full
-// or compact. The rows embed it; it draws the layout (box).
+// or compact as the list's bar says. The rows embed it; it draws the
+// layout (box).
 type contentRow struct {
 	widget.BaseWidget
 	st                  swarm.Status
 	name, state, detail *widget.Label
 	copy, qr            *widget.Button
 	copiedID            hcrypto.ContentID // the content whose link Copy last showed
-	box                 *fyne.Container   // the row's layout: full or compact
+	view                *listView
+	layout              func(compact bool) fyne.CanvasObject // the row's own
+	box                 *fyne.Container                      // the layout shown
 	compact, arranged   bool
 }
 
-// initRow makes the parts of a row; the row still lays them out (arrange)
-// and extends the base widget with itself.
-func (r *contentRow) initRow(u *UI) {
+// initRow makes the parts of row self, whose layout lays them out full or
+// compact; self then makes its own parts and arranges them.
+func (r *contentRow) initRow(u *UI, view *listView, self fyne.Widget, layout func(compact bool) fyne.CanvasObject) {
+	r.view, r.layout = view, layout
 	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
@@ -115,16 +119,26 @@ func (r *contentRow) initRow(u *UI) {
 	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { u.copyLink(r.st.Link, r.copy) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { u.shares.showQR(r.st) })
 	r.box = container.NewStack()
+	r.ExtendBaseWidget(self)
 }
 
-// relayout reports whether the row must be laid out again to be compact
-// (or not), and records that it is.
-func (r *contentRow) relayout(compact bool) bool {
+// arrange lays the row out as the list's bar says, anew only when the
+// choice changed.
+func (r *contentRow) arrange() {
+	compact := r.view.compact.Checked
 	if r.arranged && compact == r.compact {
-		return false
+		return
 	}
 	r.arranged, r.compact = true, compact
-	return true
+	r.box.Objects = []fyne.CanvasObject{r.layout(compact)}
+	r.box.Refresh()
+}
+
+// show starts showing st: the row arranged, the name set.
+func (r *contentRow) show(st swarm.Status) {
+	r.st = st
+	r.arrange()
+	r.name.SetText(displayName(st))
 }
 
 // showLinkOf readies Copy link for st: a "Copied" button says Copy link

@@ -191,7 +191,7 @@ type downloadRow struct {
 
 func newDownloadRow(d *downloadScreen) *downloadRow {
 	r := &downloadRow{d: d}
-	r.initRow(d.u)
+	r.initRow(d.u, d.view, r, r.layout)
 	r.bar = widget.NewProgressBar()
 	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { d.pauseResume(r.st) })
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
@@ -200,33 +200,25 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.copy.Hide()
 	r.qr.Hide()
 	r.play.Hide() // until set shows a playable content
-	r.arrange(d.view.compact.Checked)
-	r.ExtendBaseWidget(r)
+	r.arrange()
 	return r
 }
 
-// arrange lays the row out on three lines (name and state; progress bar;
+// layout lays the row out on three lines (name and state; progress bar;
 // figures and buttons) or, compact, on one (name; state and buttons).
-func (r *downloadRow) arrange(compact bool) {
-	if !r.relayout(compact) {
-		return
-	}
+func (r *downloadRow) layout(compact bool) fyne.CanvasObject {
 	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove)
 	if compact {
-		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)}
-	} else {
-		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
-			container.NewBorder(nil, nil, nil, r.state, r.name),
-			r.bar,
-			container.NewBorder(nil, nil, nil, buttons, r.detail))}
+		return container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)
 	}
-	r.box.Refresh()
+	return container.NewVBox(
+		container.NewBorder(nil, nil, nil, r.state, r.name),
+		r.bar,
+		container.NewBorder(nil, nil, nil, buttons, r.detail))
 }
 
 func (r *downloadRow) set(st swarm.Status) {
-	r.st = st
-	r.arrange(r.d.view.compact.Checked)
-	r.name.SetText(displayName(st))
+	r.show(st)
 	state := stateText(st)
 	if r.compact && !st.Done() && st.Size > 0 { // the bar is not shown
 		state += fmt.Sprintf(" %.0f%%", 100*fraction(st))

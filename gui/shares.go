@@ -191,38 +191,30 @@ type shareRow struct {
 
 func newShareRow(s *shareScreen) *shareRow {
 	r := &shareRow{s: s}
-	r.initRow(s.u)
+	r.initRow(s.u, s.view, r, r.layout)
 	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
-	r.arrange(s.view.compact.Checked)
-	r.ExtendBaseWidget(r)
+	r.arrange()
 	return r
 }
 
-// arrange lays the row out on three lines (name and state; figures; link
+// layout lays the row out on three lines (name and state; figures; link
 // and buttons) or, compact, on one (name; state and buttons).
-func (r *shareRow) arrange(compact bool) {
-	if !r.relayout(compact) {
-		return
-	}
+func (r *shareRow) layout(compact bool) fyne.CanvasObject {
 	if compact {
-		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil,
-			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)}
-	} else {
-		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
-			container.NewBorder(nil, nil, nil, r.state, r.name),
-			r.detail,
-			container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))}
+		return container.NewBorder(nil, nil, nil,
+			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)
 	}
-	r.box.Refresh()
+	return container.NewVBox(
+		container.NewBorder(nil, nil, nil, r.state, r.name),
+		r.detail,
+		container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))
 }
 
 func (r *shareRow) set(st swarm.Status) {
-	r.st = st
-	r.arrange(r.s.view.compact.Checked)
-	r.name.SetText(displayName(st))
+	r.show(st)
 	r.state.SetText(stateText(st))
 	detail := swarm.FormatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
