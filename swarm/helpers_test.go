@@ -136,17 +136,10 @@ func (nd *node) inSwarm(id hcrypto.ContentID, fn func(*swarm)) bool {
 // deadline.
 func (nd *node) waitSwarm(id hcrypto.ContentID, d time.Duration, what string, ok func(*swarm) bool) {
 	nd.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
+	testkit.Eventually(nd.t, d, func() bool {
 		var yes bool
-		if nd.inSwarm(id, func(s *swarm) { yes = ok(s) }) && yes {
-			return
-		}
-		if time.Now().After(deadline) {
-			nd.t.Fatalf("%s: %s not reached in %v", nd.name, what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nd.inSwarm(id, func(s *swarm) { yes = ok(s) }) && yes
+	}, func() string { return nd.name + ": " + what })
 }
 
 // waitTicks waits until the swarm of id has run n more ticks of its loop:
