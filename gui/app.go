@@ -396,9 +396,9 @@ func (u *UI) setupKeys() {
 func (u *UI) deleteSelected() {
 	switch u.tabs.Selected() {
 	case u.tabByName[ScreenDownload]:
-		u.downloads.removeSelected()
+		u.downloads.deleteSelected()
 	case u.tabByName[ScreenShare]:
-		u.shares.stopSelected()
+		u.shares.deleteSelected()
 	}
 }
 

@@ -69,14 +69,13 @@ const bridgeRefresh = time.Second
 
 // bridgeScreen shows bridge mode, its fetches and its discretion counters.
 type bridgeScreen struct {
+	errorLine
 	u        *UI
 	content  fyne.CanvasObject
 	enabled  *widget.Check
 	node     *widget.Entry // hidden bridge node to ask; "" fetches here
 	remote   *widget.Label // the requests to the node
 	magnet   *widget.Entry
-	errLabel *widget.Label
-	errBox   fyne.CanvasObject
 	exposure *widget.Label // the IP warning, shown while bridge mode is on
 	fetches  *widget.Label
 	figures  *widget.Label
@@ -108,11 +107,7 @@ func newBridgeScreen(u *UI) *bridgeScreen {
 	b.magnet.SetPlaceHolder("magnet:?xt=urn:btih:…")
 	b.magnet.OnSubmitted = func(s string) { b.fetch(s) }
 	fetch := widget.NewButtonWithIcon("Fetch", theme.DownloadIcon(), func() { b.fetch(b.magnet.Text) })
-	b.errLabel = widget.NewLabel("")
-	b.errLabel.Importance = widget.DangerImportance
-	b.errLabel.Hide()
-	b.errBox = wrapped(b.errLabel, 2)
-	b.errBox.Hide()
+	b.initErrorLine(fyne.TextStyle{})
 	b.fetches = widget.NewLabel("No fetch yet.")
 	b.figures = widget.NewLabel("")
 	b.counters = widget.NewForm()
@@ -336,15 +331,4 @@ func magnetName(magnet string) string {
 		}
 	}
 	return "the torrent"
-}
-
-func (b *bridgeScreen) setError(msg string) {
-	b.errLabel.SetText(msg)
-	if msg == "" {
-		b.errLabel.Hide()
-		b.errBox.Hide()
-	} else {
-		b.errLabel.Show()
-		b.errBox.Show()
-	}
 }

@@ -20,17 +20,11 @@ import (
 
 // downloadScreen takes pasted links and lists downloads with their progress.
 type downloadScreen struct {
-	u        *UI
-	content  fyne.CanvasObject
-	entry    *widget.Entry
-	errLabel *widget.Label
-	errBox   fyne.CanvasObject
-	list     *keyList
-	view     *listView
-	empty    fyne.CanvasObject
-	rows     []swarm.Status
-	selected *hcrypto.ContentID
-	made     []*downloadRow // every row the list created, for theme changes
+	contentList[*downloadRow]
+	errorLine
+	u       *UI
+	content fyne.CanvasObject
+	entry   *widget.Entry
 }
 
 func newDownloadScreen(u *UI) *downloadScreen {
@@ -40,43 +34,14 @@ func newDownloadScreen(u *UI) *downloadScreen {
 	d.entry.OnSubmitted = func(string) { d.submit() }
 	get := widget.NewButtonWithIcon("Download", theme.DownloadIcon(), d.submit)
 	get.Importance = widget.HighImportance
-	d.errLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	d.errLabel.Importance = widget.DangerImportance
-	d.errLabel.Hide()
-	d.view = newListView(u.settings.DownloadView,
-		u.saveView(d.refresh, func(s *Settings, lv ListView) { s.DownloadView = lv }))
-	d.list = newStatusList(&d.rows, &d.made, &d.selected, func() *downloadRow { return newDownloadRow(d) }, d.removeSelected)
-	hint := widget.NewLabelWithStyle("Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
-		"You can play a video or song as soon as it starts.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	d.empty = container.NewCenter(hint)
-	d.errBox = wrapped(d.errLabel, 2)
-	d.errBox.Hide()
+	d.initErrorLine(fyne.TextStyle{Bold: true})
+	d.initList(u, kindDownload, u.settings.DownloadView, func(s *Settings, lv ListView) { s.DownloadView = lv },
+		"Paste a link someone gave you (Ctrl+V anywhere in the window) to download the file over Tor.\n"+
+			"You can play a video or song as soon as it starts.",
+		func() *downloadRow { return newDownloadRow(d) }, d.remove)
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, get, d.entry), d.errBox, d.view.content)
 	d.content = container.NewBorder(top, nil, nil, nil, container.NewStack(d.list, d.empty))
 	return d
-}
-
-// refresh shows the store's downloads. UI thread only.
-func (d *downloadScreen) refresh() {
-	d.rows = d.view.show(d.u.items.list(kindDownload))
-	if len(d.rows) == 0 {
-		d.empty.Show()
-	} else {
-		d.empty.Hide()
-	}
-	d.list.Refresh()
-}
-
-// setError shows a problem with the link typed; "" clears it.
-func (d *downloadScreen) setError(msg string) {
-	d.errLabel.SetText(msg)
-	if msg == "" {
-		d.errLabel.Hide()
-		d.errBox.Hide()
-	} else {
-		d.errLabel.Show()
-		d.errBox.Show()
-	}
 }
 
 // submit starts downloading the link in the entry.
@@ -215,76 +180,45 @@ func deleteDataCheck(st swarm.Status) *widget.Check {
 	return c
 }
 
-// removeSelected removes the selected download (the Delete key).
-func (d *downloadScreen) removeSelected() {
-	if d.selected == nil {
-		return
-	}
-	if st, ok := d.u.items.get(*d.selected); ok {
-		d.remove(st)
-	}
-}
-
 // downloadRow is one download in the list.
 type downloadRow struct {
-	widget.BaseWidget
+	contentRow          // Copy link and QR code shown once done
 	d                   *downloadScreen
-	st                  swarm.Status
-	name, state, detail *widget.Label
 	bar                 *widget.ProgressBar
 	pause, play, folder *widget.Button
-	copy, qr, remove    *widget.Button    // Copy link and QR code: once done
-	copiedID            hcrypto.ContentID // the content whose link Copy last showed
-	box                 *fyne.Container   // the row's layout: full or compact
-	compact, arranged   bool
+	remove              *widget.Button
 }
 
 func newDownloadRow(d *downloadScreen) *downloadRow {
 	r := &downloadRow{d: d}
-	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.state = widget.NewLabel("")
-	r.detail = widget.NewLabel("")
-	r.detail.Truncation = fyne.TextTruncateEllipsis // a long reason must not push the buttons away
+	r.initRow(d.u, d.view, r, r.layout)
 	r.bar = widget.NewProgressBar()
 	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { d.pauseResume(r.st) })
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
 	r.folder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { d.u.openFolder(r.st.Path) })
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
-	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { d.u.copyLink(r.st.Link, r.copy) })
-	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { d.u.shares.showQR(r.st) })
 	r.copy.Hide()
 	r.qr.Hide()
 	r.play.Hide() // until set shows a playable content
-	r.box = container.NewStack()
-	r.arrange(d.view.compact.Checked)
-	r.ExtendBaseWidget(r)
+	r.arrange()
 	return r
 }
 
-// arrange lays the row out on three lines (name and state; progress bar;
+// layout lays the row out on three lines (name and state; progress bar;
 // figures and buttons) or, compact, on one (name; state and buttons).
-func (r *downloadRow) arrange(compact bool) {
-	if r.arranged && compact == r.compact {
-		return
-	}
-	r.arranged, r.compact = true, compact
+func (r *downloadRow) layout(compact bool) fyne.CanvasObject {
 	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove)
 	if compact {
-		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)}
-	} else {
-		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
-			container.NewBorder(nil, nil, nil, r.state, r.name),
-			r.bar,
-			container.NewBorder(nil, nil, nil, buttons, r.detail))}
+		return container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)
 	}
-	r.box.Refresh()
+	return container.NewVBox(
+		container.NewBorder(nil, nil, nil, r.state, r.name),
+		r.bar,
+		container.NewBorder(nil, nil, nil, buttons, r.detail))
 }
 
 func (r *downloadRow) set(st swarm.Status) {
-	r.st = st
-	r.arrange(r.d.view.compact.Checked)
-	r.name.SetText(displayName(st))
+	r.show(st)
 	state := stateText(st)
 	if r.compact && !st.Done() && st.Size > 0 { // the bar is not shown
 		state += fmt.Sprintf(" %.0f%%", 100*fraction(st))
@@ -324,11 +258,7 @@ func (r *downloadRow) set(st swarm.Status) {
 		r.pause.Show()
 	}
 	if st.Done() && st.Link != "" { // to hand on what was fetched
-		if r.copy.Text != "Copy link" && r.copiedID != st.ID {
-			r.copy.SetText("Copy link")
-			r.copy.SetIcon(theme.ContentCopyIcon())
-		}
-		r.copiedID = st.ID
+		r.showLinkOf(st)
 		r.copy.Show()
 		r.qr.Show()
 	} else {
@@ -354,9 +284,4 @@ func sizeOrUnknown(n int64) string {
 		return "unknown size"
 	}
 	return swarm.FormatSize(n)
-}
-
-// CreateRenderer lays the row out (arrange).
-func (r *downloadRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(r.box)
 }

@@ -23,16 +23,11 @@ import (
 // shareScreen lists what this node shares, with each link, and takes new
 // files from a drop or a file dialog.
 type shareScreen struct {
-	u        *UI
-	content  fyne.CanvasObject
-	private  *widget.Check
-	list     *keyList
-	view     *listView
-	empty    fyne.CanvasObject
-	rows     []swarm.Status
-	selected *hcrypto.ContentID
-	qr       dialog.Dialog // the QR code shown, if any
-	made     []*shareRow   // every row the list created, for theme changes
+	contentList[*shareRow]
+	u       *UI
+	content fyne.CanvasObject
+	private *widget.Check
+	qr      dialog.Dialog // the QR code shown, if any
 }
 
 func newShareScreen(u *UI) *shareScreen {
@@ -40,27 +35,13 @@ func newShareScreen(u *UI) *shareScreen {
 	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
 	add.Importance = widget.HighImportance
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
-	s.view = newListView(u.settings.ShareView,
-		u.saveView(s.refresh, func(st *Settings, lv ListView) { st.ShareView = lv }))
-	s.list = newStatusList(&s.rows, &s.made, &s.selected, func() *shareRow { return newShareRow(s) }, s.stopSelected)
-	hint := widget.NewLabelWithStyle("Drop files onto this window to share them, or use \"Share files…\".\n"+
-		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
-		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	s.empty = container.NewCenter(hint)
+	s.initList(u, kindShare, u.settings.ShareView, func(st *Settings, lv ListView) { st.ShareView = lv },
+		"Drop files onto this window to share them, or use \"Share files…\".\n"+
+			"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
+		func() *shareRow { return newShareRow(s) }, s.stop)
 	top := container.NewVBox(container.NewHBox(add, s.private), s.view.content)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
 	return s
-}
-
-// refresh shows the store's shares. UI thread only.
-func (s *shareScreen) refresh() {
-	s.rows = s.view.show(s.u.items.list(kindShare))
-	if len(s.rows) == 0 {
-		s.empty.Show()
-	} else {
-		s.empty.Hide()
-	}
-	s.list.Refresh()
 }
 
 // pickFiles opens a file dialog; the chosen file is shared.
@@ -153,16 +134,6 @@ func (s *shareScreen) retry(st swarm.Status) {
 	})
 }
 
-// stopSelected stops the selected share (the Delete key).
-func (s *shareScreen) stopSelected() {
-	if s.selected == nil {
-		return
-	}
-	if st, ok := s.u.items.get(*s.selected); ok {
-		s.stop(st)
-	}
-}
-
 // copyLink puts a link on the clipboard; the button says so until its
 // row is next refreshed.
 func (u *UI) copyLink(link string, b *widget.Button) {
@@ -211,94 +182,39 @@ func baseName(p string) string {
 
 // shareRow is one share in the list.
 type shareRow struct {
-	widget.BaseWidget
-	s                *shareScreen
-	st               swarm.Status
-	name, state      *widget.Label
-	detail, link     *widget.Label
-	copy, qr, remove *widget.Button
-	retry            *widget.Button    // shown on a failed share (its file moved back, say)
-	copiedID         hcrypto.ContentID // the content whose link Copy last showed
-	box              *fyne.Container   // the row's layout: full or compact
-	compact          bool
-	arranged         bool
+	contentRow
+	s      *shareScreen
+	link   *widget.Label
+	remove *widget.Button
+	retry  *widget.Button // shown on a failed share (its file moved back, say)
 }
 
 func newShareRow(s *shareScreen) *shareRow {
 	r := &shareRow{s: s}
-	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.state = widget.NewLabel("")
-	r.detail = widget.NewLabel("")
-	r.detail.Truncation = fyne.TextTruncateEllipsis // a long reason must not widen the row
+	r.initRow(s.u, s.view, r, r.layout)
 	r.link = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { s.u.copyLink(r.st.Link, r.copy) })
-	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { s.showQR(r.st) })
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
-	r.box = container.NewStack()
-	r.arrange(s.view.compact.Checked)
-	r.ExtendBaseWidget(r)
+	r.arrange()
 	return r
 }
 
-// arrange lays the row out on three lines (name and state; figures; link
+// layout lays the row out on three lines (name and state; figures; link
 // and buttons) or, compact, on one (name; state and buttons).
-func (r *shareRow) arrange(compact bool) {
-	if r.arranged && compact == r.compact {
-		return
-	}
-	r.arranged, r.compact = true, compact
+func (r *shareRow) layout(compact bool) fyne.CanvasObject {
 	if compact {
-		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil,
-			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)}
-	} else {
-		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
-			container.NewBorder(nil, nil, nil, r.state, r.name),
-			r.detail,
-			container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))}
+		return container.NewBorder(nil, nil, nil,
+			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)
 	}
-	r.box.Refresh()
-}
-
-// statusRow is a row of a list of contents.
-type statusRow interface {
-	fyne.CanvasObject
-	set(st swarm.Status)
-}
-
-// newStatusList is the list of a screen of contents: it shows *rows with
-// rows made by newRow (remembered in *made, for theme changes) and keeps
-// the ID of the selected one in *selected; the Delete key, on the window
-// or on the focused list, runs onDelete. UI thread only.
-func newStatusList[R statusRow](rows *[]swarm.Status, made *[]R, selected **hcrypto.ContentID, newRow func() R, onDelete func()) *keyList {
-	l := newKeyList(
-		func() int { return len(*rows) },
-		func() fyne.CanvasObject {
-			r := newRow()
-			*made = append(*made, r)
-			return r
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(*rows) {
-				o.(R).set((*rows)[i])
-			}
-		}, onDelete)
-	l.OnSelected = func(i widget.ListItemID) {
-		if i < len(*rows) {
-			id := (*rows)[i].ID
-			*selected = &id
-		}
-	}
-	l.OnUnselected = func(widget.ListItemID) { *selected = nil }
-	return l
+	return container.NewVBox(
+		container.NewBorder(nil, nil, nil, r.state, r.name),
+		r.detail,
+		container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))
 }
 
 func (r *shareRow) set(st swarm.Status) {
-	r.st = st
-	r.arrange(r.s.view.compact.Checked)
-	r.name.SetText(displayName(st))
+	r.show(st)
 	r.state.SetText(stateText(st))
 	detail := swarm.FormatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
@@ -328,17 +244,8 @@ func (r *shareRow) set(st swarm.Status) {
 		r.qr.Disable()
 	} else {
 		r.link.SetText(shortLink(st.Link))
-		if r.copy.Text != "Copy link" && r.copiedID != st.ID {
-			r.copy.SetText("Copy link")
-			r.copy.SetIcon(theme.ContentCopyIcon())
-		}
-		r.copiedID = st.ID
+		r.showLinkOf(st)
 		r.copy.Enable()
 		r.qr.Enable()
 	}
-}
-
-// CreateRenderer lays the row out (arrange).
-func (r *shareRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(r.box)
 }

@@ -6,17 +6,9 @@
 set -euo pipefail
 bin=${1:-bin/hydre}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-work=$(mktemp -d "${TMPDIR:-/tmp}/hydre-demo.XXXXXX")
-net="$work/testnet"
-pids=()
-
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	"$bin" testnet down "$net" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+tag=demo
+. "$(dirname "$0")/lab.sh"
+lab_init demo
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -27,20 +19,7 @@ echo "usable after $(($(date +%s) - start)) s"
 
 step "Node A shares a 16 MiB file"
 head -c $((16 << 20)) /dev/urandom >"$work/demo.bin"
-"$bin" --data-dir "$work/a" --testnet "$net" share "$work/demo.bin" >"$work/a.out" 2>"$work/a.err" &
-pids+=($!)
-link=""
-for _ in $(seq 1 180); do
-	link=$(grep -m1 -o 'hydre:[^[:space:]]*' "$work/a.out" || true)
-	[ -n "$link" ] && break
-	if ! kill -0 "${pids[0]}" 2>/dev/null; then
-		cat "$work/a.err" >&2
-		echo "demo: node A stopped" >&2
-		exit 1
-	fi
-	sleep 1
-done
-[ -n "$link" ] || { cat "$work/a.err" >&2; echo "demo: no link after 180 s" >&2; exit 1; }
+lab_share a "$work/demo.bin"
 echo "link: ${link:0:40}… (${#link} characters; the read key is inside, the onion never sees it)"
 for _ in $(seq 1 120); do # the link works once tor has published A's onion service
 	grep -q 'Reachable after' "$work/a.err" && break

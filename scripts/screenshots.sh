@@ -25,16 +25,9 @@ if ! command -v xvfb-run >/dev/null; then
 	exit 0
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hydre-shots.XXXXXX")
-net="$work/testnet"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	"$bin" testnet down "$net" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+tag=screenshots
+. "$root/scripts/lab.sh"
+lab_init shots
 
 # settings DIR DOWNLOADS [TOR-JSON]: the app's settings file for a node.
 settings() {
@@ -49,16 +42,7 @@ echo "screenshots: starting a private Tor network"
 
 echo "screenshots: node A shares a 48 MiB video"
 head -c $((48 << 20)) /dev/urandom >"$work/holiday-video.mp4"
-"$bin" --data-dir "$work/a" --testnet "$net" share "$work/holiday-video.mp4" >"$work/a.out" 2>"$work/a.err" &
-pids+=($!)
-link=""
-for _ in $(seq 1 180); do
-	link=$(grep -m1 -o 'hydre:[^[:space:]]*' "$work/a.out" || true)
-	[ -n "$link" ] && break
-	kill -0 "${pids[0]}" 2>/dev/null || { cat "$work/a.err" >&2; echo "screenshots: node A stopped" >&2; exit 1; }
-	sleep 1
-done
-[ -n "$link" ] || { cat "$work/a.err" >&2; echo "screenshots: node A gave no link in 180 s" >&2; exit 1; }
+lab_share a "$work/holiday-video.mp4"
 
 echo "screenshots: the app shares a file, downloads A's and captures each screen"
 head -c $((3 << 20)) /dev/urandom >"$work/notes.pdf"

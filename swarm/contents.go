@@ -163,16 +163,26 @@ func (e *Engine) Status(id hcrypto.ContentID) (Status, error) {
 
 // Pause stops fetching and serving a content until Resume, across restarts.
 func (e *Engine) Pause(id hcrypto.ContentID) error {
-	c, err := e.get(id)
+	c, err := e.stopWith(id, func(r *record) { r.Paused = true })
 	if err != nil {
 		return err
 	}
-	if err := c.update(func(r *record) { r.Paused = true }); err != nil {
-		return err
-	}
-	e.stop(c)
 	e.bus.publish(c.status(), true)
 	return nil
+}
+
+// stopWith changes the record of content id and stops its swarm; the
+// caller starts it again if the new record says so.
+func (e *Engine) stopWith(id hcrypto.ContentID, change func(*record)) (*content, error) {
+	c, err := e.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.update(change); err != nil {
+		return nil, err
+	}
+	e.stop(c)
+	return c, nil
 }
 
 // Resume restarts a paused or failed content.
@@ -246,14 +256,10 @@ func (e *Engine) reload(c *content, loadErr error) (*content, error) {
 
 // SetReshare turns serving of a content on or off.
 func (e *Engine) SetReshare(id hcrypto.ContentID, on bool) error {
-	c, err := e.get(id)
+	c, err := e.stopWith(id, func(r *record) { r.Reshare = on })
 	if err != nil {
 		return err
 	}
-	if err := c.update(func(r *record) { r.Reshare = on }); err != nil {
-		return err
-	}
-	e.stop(c)
 	if !c.record().Paused {
 		e.start(c)
 	}

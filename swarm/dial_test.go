@@ -10,6 +10,7 @@ import (
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
@@ -94,11 +95,10 @@ func TestDialCircuits(t *testing.T) {
 	link := hcrypto.Link{ID: sealed.Descriptor.ID(), Key: &sealed.Key, Peers: []string{silentHint.l.Address(), gossip.l.Address()}}
 	b.get(link.Encode())
 
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && (silentHint.count() < circuits || gossip.count() < circuits || silentPEX.count() < 1) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(3 * tickInterval) // let a wrong dialer open more
+	testkit.Poll(10*time.Second, func() bool { // the counts are checked below
+		return silentHint.count() >= circuits && gossip.count() >= circuits && silentPEX.count() >= 1
+	})
+	b.waitTicks(sealed.Descriptor.ID(), 3) // let a wrong dialer open more
 	for _, c := range []struct {
 		name string
 		cl   *countingListener
@@ -169,7 +169,10 @@ func TestFullSeederPointsElsewhere(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(200 * time.Millisecond) // let a take in the PEX
+	a.waitSwarm(st.ID, 5*time.Second, "the PEX taken in", func(s *swarm) bool {
+		ad := s.addrs[otherAddr]
+		return ad != nil && ad.claimed
+	})
 
 	c := newNode(t, n, "c", nil)
 	c.get(st.Link) // names a only

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/internal/seek"
 )
 
 // File is an open content: reads return only verified bytes, blocking until
@@ -162,19 +163,9 @@ func (f *file) wait(i int) error {
 func (f *file) Seek(offset int64, whence int) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = f.pos + offset
-	case io.SeekEnd:
-		abs = f.desc.Size + offset
-	default:
-		return 0, errors.New("seek: bad whence")
-	}
-	if abs < 0 {
-		return 0, errors.New("seek: negative position")
+	abs, err := seek.Abs(offset, whence, f.pos, f.desc.Size)
+	if err != nil {
+		return 0, err
 	}
 	if abs != f.pos {
 		f.jumped.Store(true)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -104,6 +105,54 @@ func (nd *node) waitFor(id hcrypto.ContentID, d time.Duration, what string, ok f
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// inSwarm runs fn on the goroutine of id's swarm and reports whether it
+// ran (not if no swarm runs, or if it ended first).
+func (nd *node) inSwarm(id hcrypto.ContentID, fn func(*swarm)) bool {
+	c, err := nd.e.get(id)
+	if err != nil {
+		return false
+	}
+	r := c.run.Load()
+	if r == nil {
+		return false
+	}
+	l := look{fn: fn, done: make(chan struct{})}
+	select {
+	case r.s.events <- l:
+	case <-r.done:
+		return false
+	}
+	select {
+	case <-l.done:
+		return true
+	case <-r.done:
+		return false
+	}
+}
+
+// waitSwarm polls the swarm of id (on its goroutine) until ok or the
+// deadline.
+func (nd *node) waitSwarm(id hcrypto.ContentID, d time.Duration, what string, ok func(*swarm) bool) {
+	nd.t.Helper()
+	testkit.Eventually(nd.t, d, func() bool {
+		var yes bool
+		return nd.inSwarm(id, func(s *swarm) { yes = ok(s) }) && yes
+	}, func() string { return nd.name + ": " + what })
+}
+
+// waitTicks waits until the swarm of id has run n more ticks of its loop:
+// n more chances to dial, publish and pass PEX on.
+func (nd *node) waitTicks(id hcrypto.ContentID, n int) {
+	nd.t.Helper()
+	start := -1
+	nd.waitSwarm(id, time.Duration(n+20)*tickInterval, fmt.Sprintf("%d ticks", n), func(s *swarm) bool {
+		if start < 0 {
+			start = s.ticks
+		}
+		return s.ticks-start >= n
+	})
 }
 
 func (nd *node) waitDone(id hcrypto.ContentID, d time.Duration) Status {

@@ -12,10 +12,10 @@ import (
 	"github.com/hydre-p2p/hydre/swarm/wire"
 )
 
-// ErrChanged reports a shared file that no longer matches what was sealed:
+// errChanged reports a shared file that no longer matches what was sealed:
 // the engine stops serving it rather than encrypt different bytes under the
 // same key and nonce.
-var ErrChanged = errors.New("file changed since it was shared")
+var errChanged = errors.New("file changed since it was shared")
 
 // store is the data of one content on disk: plaintext (a shared file, or a
 // download's output file) or, for a blind host, ciphertext. Only one copy of
@@ -44,7 +44,7 @@ func (s *store) readChunk(i int) ([]byte, error) {
 		plain := make([]byte, n, n+hcrypto.Overhead)
 		if _, err := s.f.ReadAt(plain, off); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("read chunk %d: %w (file truncated)", i, ErrChanged)
+				return nil, fmt.Errorf("read chunk %d: %w (file truncated)", i, errChanged)
 			}
 			return nil, fmt.Errorf("read chunk %d: %w", i, err)
 		}
@@ -52,7 +52,7 @@ func (s *store) readChunk(i int) ([]byte, error) {
 	}
 	if err := s.tree.CheckChunk(i, ct); err != nil {
 		if s.key != nil {
-			return nil, fmt.Errorf("chunk %d: %w", i, ErrChanged)
+			return nil, fmt.Errorf("chunk %d: %w", i, errChanged)
 		}
 		return nil, fmt.Errorf("chunk %d: stored ciphertext damaged: %w", i, err)
 	}

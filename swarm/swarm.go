@@ -31,6 +31,12 @@ type (
 		err error
 	}
 	peerJoined struct{ p *peer }
+	// look runs fn on the swarm goroutine between two events, then closes
+	// done: how a test reads what only that goroutine may touch.
+	look struct {
+		fn   func(*swarm)
+		done chan struct{}
+	}
 )
 
 // swarmConfig is what a swarm takes from its engine when it starts; a
@@ -105,6 +111,8 @@ type swarm struct {
 	// measure.
 	fig    figures
 	lastUp int64
+	// ticks counts the loop's ticks, for tests that wait on it (look).
+	ticks int
 }
 
 // newSwarm prepares a swarm for c.
@@ -199,6 +207,7 @@ func (s *swarm) run(ctx context.Context) {
 		case <-s.c.readers.moved:
 			s.reprioritize()
 		case now := <-tick.C:
+			s.ticks++
 			if now.Sub(lastRates) >= time.Second {
 				s.measure(now.Sub(lastRates))
 				lastRates = now
@@ -292,6 +301,9 @@ func (s *swarm) handle(ctx context.Context, ev any) {
 		s.rdvAnswered(ctx, ev)
 	case rdvHosted:
 		s.rdvHosted(ctx, ev)
+	case look:
+		ev.fn(s)
+		close(ev.done)
 	case peerMsg:
 		if !s.peers[ev.p] {
 			return

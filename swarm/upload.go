@@ -145,7 +145,7 @@ func (u *uploader) work(ctx context.Context) {
 			u.mu.Unlock()
 			p.send(wire.Reject{Index: idx})
 			u.s.log.Warn("serve chunk", "chunk", idx, "err", err)
-			if errors.Is(err, ErrChanged) {
+			if errors.Is(err, errChanged) {
 				u.s.fatal(err)
 			}
 			continue

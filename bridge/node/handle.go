@@ -59,9 +59,8 @@ func (n *Node) handle(ctx context.Context, c net.Conn) {
 		fmt.Fprintf(w, "error want a magnet link\n")
 		return
 	}
-	m, err := metainfo.ParseMagnetUri(magnet)
-	if err != nil {
-		fmt.Fprintf(w, "error bad magnet link\n")
+	m, ok := parseMagnet(w, magnet)
+	if !ok {
 		return
 	}
 	files, err := n.fetch(ctx, reqCtx, m, func(done, size int64) error {
@@ -87,9 +86,8 @@ func (n *Node) handleStream(serveCtx, reqCtx context.Context, w io.Writer, req s
 		fmt.Fprintf(w, "error bad stream request\n")
 		return
 	}
-	m, err := metainfo.ParseMagnetUri(magnet)
-	if err != nil {
-		fmt.Fprintf(w, "error bad magnet link\n")
+	m, ok := parseMagnet(w, magnet)
+	if !ok {
 		return
 	}
 	files, call := n.startFetch(serveCtx, m, true)
@@ -158,4 +156,15 @@ type deadlineWriter struct {
 func (d *deadlineWriter) Write(p []byte) (int, error) {
 	d.c.SetWriteDeadline(time.Now().Add(d.timeout))
 	return d.c.Write(p)
+}
+
+// parseMagnet parses the magnet link of a request, or answers that it is
+// bad.
+func parseMagnet(w io.Writer, magnet string) (metainfo.Magnet, bool) {
+	m, err := metainfo.ParseMagnetUri(magnet)
+	if err != nil {
+		fmt.Fprintf(w, "error bad magnet link\n")
+		return m, false
+	}
+	return m, true
 }

@@ -1,8 +1,9 @@
 package node
 
 import (
-	"errors"
 	"io"
+
+	"github.com/hydre-p2p/hydre/internal/seek"
 )
 
 // Section is the part [off, off+size) of a reader of a torrent's data (a
@@ -38,14 +39,9 @@ func (m *Section) Read(p []byte) (int, error) {
 
 // Seek moves within the section (positions relative to its start).
 func (m *Section) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += m.pos
-	case io.SeekEnd:
-		off += m.size
-	}
-	if off < 0 {
-		return m.pos, errors.New("seek: negative position")
+	off, err := seek.Abs(off, whence, m.pos, m.size)
+	if err != nil {
+		return m.pos, err
 	}
 	if _, err := m.r.Seek(m.off+off, io.SeekStart); err != nil {
 		return m.pos, err

@@ -16,6 +16,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/hydre-p2p/hydre/bridge"
+	"github.com/hydre-p2p/hydre/internal/seek"
 	"github.com/hydre-p2p/hydre/onion"
 )
 
@@ -187,13 +188,11 @@ func (s *Stream) Read(p []byte) (int, error) {
 // Seek moves the read position; a move outside the current piece
 // reconnects to the node.
 func (s *Stream) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += s.pos
-	case io.SeekEnd:
-		off += s.info.TotalLength()
+	off, err := seek.Abs(off, whence, s.pos, s.info.TotalLength())
+	if err != nil {
+		return s.pos, fmt.Errorf("bridge stream: %w", err)
 	}
-	if off < 0 || off > s.info.TotalLength() {
+	if off > s.info.TotalLength() {
 		return s.pos, errors.New("bridge stream: seek out of range")
 	}
 	if off == s.pos {

@@ -24,24 +24,6 @@ import (
 // not given (the bridge only sends them get_peers).
 const publicDHTRouters = "router.bittorrent.com:6881,dht.transmissionbt.com:6881,router.utorrent.com:6881"
 
-func runBridge(ctx context.Context, g *globals, args []string) error {
-	return group{name: "bridge", synopsis: "fetch|serve|request|status [options]",
-		intro: "fetch leeches a magnet link or .torrent file with the discreet BitTorrent client:\n" +
-			"it announces nowhere, uploads nothing, answers no one and avoids spy peers.\n" +
-			"serve runs a hidden bridge node: an onion service that leeches magnets for hydre\n" +
-			"users and answers with a hydre link. request asks such a node for a magnet.\n" +
-			"status shows the counters of the fetch or node running on this data directory.\n" +
-			"fetch exposes this computer's IP address to BitTorrent DHT nodes and peers; through a\n" +
-			"bridge node ('hydre get MAGNET --bridge ONION') only the node's address is seen.",
-		subs: []command{
-			{name: "fetch", run: runBridgeFetch},
-			{name: "serve", run: runBridgeServe},
-			{name: "request", run: runBridgeRequest},
-			{name: "status", run: func(_ context.Context, g *globals, args []string) error { return runBridgeStatus(g, args) }},
-		},
-	}.run(ctx, g, args)
-}
-
 // bridgeStatus is what a running fetch writes for 'hydre bridge status'.
 type bridgeStatus struct {
 	PID      int             `json:"pid"`
@@ -61,18 +43,11 @@ type bridgeTorrent struct {
 
 func bridgeDir(g *globals) string { return filepath.Join(g.DataDir, "bridge") }
 
-func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge fetch", "[-o DIR] [options] [--stream [--player P]] MAGNET|FILE.torrent",
-		"Leech a torrent discreetly into DIR and print where it is.\n"+
-			"With --stream, its (largest) file plays while it arrives: a local address is printed, a\n"+
-			"player started on it, and both are served until interrupted.\n"+
-			"This computer talks to BitTorrent itself: the DHT nodes asked for peers and the peers it\n"+
-			"downloads from see its IP address (and that it wants this torrent). To stay hidden, ask a\n"+
-			"hidden bridge node instead: 'hydre get MAGNET --bridge ONION'.")
+func runBridgeFetch(ctx context.Context, g *globals, fs flags, args []string) error {
 	dir := fs.String("o", "", "save into `DIR`, as 'hydre get -o' does (default: <data-dir>/bridge/downloads)")
 	fs.StringVar(dir, "dir", "", "the same as -o")
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the peer at `ip:port` (repeatable)")
 	maxSize := sizeFlag(defaultFetchMaxSize)
@@ -81,11 +56,8 @@ func runBridgeFetch(ctx context.Context, g *globals, args []string) error {
 	fs.Var(&keepFree, "keep-free", "refuse torrents that would leave less than `SIZE` free on the disk of --dir (0: 512M)")
 	streamIt := fs.Bool("stream", false, "play the torrent's (largest) file on a local address while it arrives")
 	player := fs.String("player", stream.PlayerAuto, "with --stream, the player to start: "+stream.PlayerChoices)
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one magnet link or .torrent file"}
 	}
 	if err := checkPlayer(*player); err != nil {
 		return err
@@ -194,13 +166,9 @@ func serveTorrent(ctx context.Context, g *globals, t *bridge.Torrent, player str
 	})
 }
 
-func runBridgeStatus(g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge status", "", "Show the counters of the 'hydre bridge fetch' running on this data directory.")
-	if err := parseArgs(fs, args); err != nil {
+func runBridgeStatus(_ context.Context, g *globals, fs flags, args []string) error {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	b, err := os.ReadFile(filepath.Join(bridgeDir(g), "status.json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -251,20 +219,11 @@ func orDash(s string) string {
 	return s
 }
 
-func runBridgeRequest(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge request", "[--stream [--player P | -o FILE]] ADDRESS MAGNET",
-		"Ask the hidden bridge node at ADDRESS (\"<56 chars>.onion:port\") to fetch MAGNET, and print\n"+
-			"the hydre link it answers with ('hydre get LINK' then downloads it over hydre); for a\n"+
-			"torrent of several files, one line per file: its link, a tab, its path in the torrent.\n"+
-			"With --stream the data comes back while the node leeches it, each piece checked\n"+
-			"against the torrent's hashes, written to -o FILE or to stdout (not to a player: one\n"+
-			"reading stdin follows a playlist outside Tor; --player starts one kept to hydre);\n"+
-			"the link is then printed on stderr at the end. With --stream --player P it is served\n"+
-			"instead on a local address (printed) that a player, started on it, can seek in.")
+func runBridgeRequest(ctx context.Context, g *globals, fs flags, args []string) error {
 	streamIt := fs.Bool("stream", false, "stream the data as the node leeches it")
 	output := fs.String("o", "-", "with --stream, write the data to `FILE` (- is stdout)")
 	player := fs.String("player", "", "with --stream, serve on a local address and start this player ("+stream.PlayerChoices+")")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *player != "" {

@@ -62,7 +62,7 @@ func TestBridgeFetchRefuses(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			args := append([]string{"fetch", "--no-dht", "--dir", filepath.Join(dir, "dl")}, tc.args...)
-			err := runBridge(ctx, g, loopbackDHT(t, args...))
+			err := runCommand(ctx, g, "bridge", loopbackDHT(t, args...))
 			if ctx.Err() != nil {
 				t.Fatalf("fetch still running after 30 s: %s", errb.String())
 			}

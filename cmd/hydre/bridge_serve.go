@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
@@ -15,25 +14,17 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runBridgeServe(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "bridge serve", "[options]",
-		"Run a hidden bridge node: an onion service (its address is printed) that leeches the\n"+
-			"magnet links hydre users send it with the discreet client, and answers each with a\n"+
-			"hydre link per file of the torrent, shared by this node. Users ask with\n"+
-			"'hydre get MAGNET --bridge ADDRESS' or 'hydre bridge request ADDRESS MAGNET'.")
+func runBridgeServe(ctx context.Context, g *globals, fs flags, args []string) error {
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	var limits nodeLimits
-	limits.register(fs)
+	limits.register(fs.FlagSet)
 	var peers stringsFlag
 	fs.Var(&peers, "peer", "also try the BitTorrent peer at `ip:port` for every request, e.g. your own seedbox (repeatable)")
 	var auth stringsFlag
 	fs.Var(&auth, "client-auth", "only users holding the private half of this x25519 `PUBKEY` may connect (repeatable)")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	if err := limits.check(); err != nil {
 		return err

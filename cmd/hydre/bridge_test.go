@@ -58,7 +58,7 @@ func TestBridgeFetch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dl := filepath.Join(dir, "dl")
-	err := runBridge(ctx, g, loopbackDHT(t, "fetch", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf))
+	err := runCommand(ctx, g, "bridge", loopbackDHT(t, "fetch", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", dl, tf))
 	if err != nil {
 		t.Fatalf("bridge fetch: %v\n%s", err, errb.String())
 	}
@@ -70,10 +70,10 @@ func TestBridgeFetch(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("fetched file differs (%v)", err)
 	}
-	if err := runBridge(ctx, g, []string{"status"}); err == nil {
+	if err := runCommand(ctx, g, "bridge", []string{"status"}); err == nil {
 		t.Fatal("status succeeded with no fetch running")
 	}
-	if err := runBridge(ctx, g, []string{"fetch", "--fingerprint", "nope", tf}); err == nil || !strings.Contains(err.Error(), "fingerprint") {
+	if err := runCommand(ctx, g, "bridge", []string{"fetch", "--fingerprint", "nope", tf}); err == nil || !strings.Contains(err.Error(), "fingerprint") {
 		t.Fatalf("bad fingerprint: %v", err)
 	}
 }
@@ -109,7 +109,7 @@ func TestBridgeFetchStream(t *testing.T) {
 	defer stop()
 	done := make(chan error, 1)
 	go func() {
-		done <- runBridge(fetchCtx, g, loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "none",
+		done <- runCommand(fetchCtx, g, "bridge", loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "none",
 			"--peer", fmt.Sprintf("127.0.0.1:%d", port), "-o", dl, tf))
 	}()
 	u := waitLine(t, out, errb, "http://127.0.0.1:", done)
@@ -235,7 +235,7 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	serveCtx, stopServe := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- runBridge(serveCtx, gs, loopbackDHT(t, "serve", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port),
+		served <- runCommand(serveCtx, gs, "bridge", loopbackDHT(t, "serve", "--no-dht", "--peer", fmt.Sprintf("127.0.0.1:%d", port),
 			"--disk-quota", "64M", "--max-size", "32M", "--max-fetches", "2", "--cache-days", "1"))
 	}()
 	defer func() {
@@ -263,7 +263,7 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 
 	gu, uout, uerr := newGlobals()
 	dest := t.TempDir()
-	if err := runGet(ctx, gu, []string{"--bridge", addr, "-o", dest, magnet}); err != nil {
+	if err := runCommand(ctx, gu, "get", []string{"--bridge", addr, "-o", dest, magnet}); err != nil {
 		t.Fatalf("get: %v\n%s", err, uerr.String())
 	}
 	for name, want := range map[string][]byte{"talk.ogg": data, "slides.pdf": slides} {
@@ -284,7 +284,7 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	playCtx, stopPlay := context.WithCancel(ctx)
 	played := make(chan error, 1)
 	go func() {
-		played <- runBridge(playCtx, gp, []string{"request", "--stream", "--player", "none", addr, magnet})
+		played <- runCommand(playCtx, gp, "bridge", []string{"request", "--stream", "--player", "none", addr, magnet})
 	}()
 	u := waitLine(t, pout, perr, "http://127.0.0.1:", played)
 	if !strings.HasSuffix(u, "/talk.ogg") {

@@ -3,21 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
+
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runDaemon(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "daemon", "[--single-identity] [-o DIR]",
-		"Run a headless node: serve every share and resume every download of the data directory,\n"+
-			"until interrupted. Progress goes to stderr (JSON lines on stdout with --json).")
+func runDaemon(ctx context.Context, g *globals, fs flags, args []string) error {
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	if *out != "" {
 		if err := checkDir("-o", *out); err != nil {
@@ -44,21 +38,10 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 	}
 	events, cancel := e.Subscribe()
 	defer cancel()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			v.flush()
-		case <-e.TransportLost(): // exit non-zero: a supervisor starts it again
-			return torLost(ctx, e)
-		case ev, ok := <-events:
-			if !ok {
-				return nil
-			}
-			v.show(ev.Status)
-		}
-	}
+	// Tor gone, follow returns an error (exit non-zero): a supervisor
+	// starts the daemon again.
+	return follow(ctx, e, events, v, func(s swarm.Status) (bool, error) {
+		v.show(s)
+		return false, nil
+	})
 }

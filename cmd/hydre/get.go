@@ -13,28 +13,15 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runGet(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET",
-		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
-			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
-			"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n"+
-			"is saved in its folders under DIR, and the path of each file printed.\n"+
-			"With --stream, a local address (http://127.0.0.1:PORT/TOKEN/NAME) is printed beside the\n"+
-			"progress bar: any media player can play and seek in it while the file arrives, and it\n"+
-			"is served, with the file, until interrupted.\n"+
-			"Exits 0 only once the whole file is verified. An interrupted download resumes where it\n"+
-			"stopped on the next 'hydre get' of the same link (or under 'hydre daemon').")
+func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	out := fs.String("o", ".", "save into `DIR`")
 	seed := fs.Bool("seed", false, "keep serving the file after it is complete, until interrupted")
 	noReshare := fs.Bool("no-reshare", false, "do not serve what is fetched to other peers")
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
 	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
 	streamIt := fs.Bool("stream", false, "serve the file to a media player on a local address while it arrives")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one LINK"}
 	}
 	if err := checkLinkArg("get", fs.Arg(0), *bridgeAddr != ""); err != nil {
 		return err

@@ -13,16 +13,13 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runGUI(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "gui", "[--share FILE]... [--get LINK]... [LINK]",
-		"Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n"+
-			"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/"+gui.SettingsFile+".")
+func runGUI(ctx context.Context, g *globals, fs flags, args []string) error {
 	var shares, gets stringsFlag
 	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
 	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
 	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	for _, a := range fs.Args() {

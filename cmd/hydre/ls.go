@@ -4,21 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runLs(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "ls", "[--links]",
-		"List the node's shares and downloads (read from its state; no network).")
+func runLs(ctx context.Context, g *globals, fs flags, args []string) error {
 	links := fs.Bool("links", false, "print each content's link (a secret) too")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	list, err := swarm.ReadState(g.engineDir())
 	if errors.Is(err, swarm.ErrBusy) {

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 )
@@ -40,14 +39,6 @@ type globals struct {
 	Stderr     io.Writer
 }
 
-// command is one subcommand. run receives the arguments after its name.
-type command struct {
-	name    string
-	args    string // usage synopsis after the name
-	summary string
-	run     func(ctx context.Context, g *globals, args []string) error
-}
-
 // flagError is a command line its flag set refused; the flag package has
 // already printed why and the usage. It exits 2.
 type flagError struct{ err error }
@@ -59,16 +50,6 @@ func (e flagError) Unwrap() error { return e.err }
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
-
-func commands() []command {
-	cmds := []command{
-		{name: "version", summary: "print the version", run: runVersion},
-	}
-	cmds = append(cmds, extraCommands()...)
-	cmds = append(cmds, manageCommands()...)
-	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
-	return cmds
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -131,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			printUsage(stdout, fs)
 			return 0
 		}
-		name, rest = rest[0], []string{"-h"}
+		name, rest = rest[0], append(rest[1:], "-h") // "help bridge fetch" too
 	}
 	if name == "" {
 		name = "gui"
@@ -145,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hydre: unknown command %q\nRun 'hydre help' for the list.\n", name)
 		return 2
 	}
-	err := c.run(ctx, g, rest)
+	err := c.exec(ctx, g, name, rest)
 	if g.JSON && err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 		usage := errors.As(err, new(flagError)) || errors.As(err, new(usageError))
 		fmt.Fprintf(stdout, "%s\n", jsonError(name, err, usage))
@@ -185,13 +166,13 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.SetOutput(out)
 }
 
-// newFlagSet returns the flag set of a subcommand, with a usage line built
-// from its synopsis.
-func newFlagSet(g *globals, name, synopsis, summary string) *flag.FlagSet {
-	fs := flag.NewFlagSet("hydre "+name, flag.ContinueOnError)
+// flagSet returns the flag set of c, called by path ("get", "bridge
+// fetch"), its usage made of c's synopsis and help.
+func (c command) flagSet(g *globals, path string) flags {
+	fs := flag.NewFlagSet("hydre "+path, flag.ContinueOnError)
 	fs.SetOutput(g.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(g.Stderr, "Usage: hydre %s %s\n\n%s\n", name, synopsis, summary)
+		fmt.Fprintf(g.Stderr, "Usage: hydre %s %s\n\n%s\n", path, c.args, c.help)
 		var has bool
 		fs.VisitAll(func(*flag.Flag) { has = true })
 		if has {
@@ -199,16 +180,12 @@ func newFlagSet(g *globals, name, synopsis, summary string) *flag.FlagSet {
 			fs.PrintDefaults()
 		}
 	}
-	return fs
+	return flags{FlagSet: fs, c: c}
 }
 
-func runVersion(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "version", "", "Print the version of hydre.")
-	if err := parseArgs(fs, args); err != nil {
+func runVersion(ctx context.Context, g *globals, fs flags, args []string) error {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	if g.JSON {
 		fmt.Fprintf(g.Stdout, "{\"version\":%q}\n", version)

@@ -10,53 +10,33 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-// manageCommands returns 'hydre pause', 'resume' or 'rm': each changes the
-// node's contents through its data directory (no network), as 'ls' reads
-// them.
-func manageCommands() []command {
-	return []command{
-		{name: "pause", args: "ID|LINK...", summary: "pause downloads or shares (until 'hydre resume')", run: runPause},
-		{name: "resume", args: "ID|LINK...", summary: "resume paused downloads or shares", run: runResume},
-		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm},
-	}
+func runPause(ctx context.Context, g *globals, fs flags, args []string) error {
+	return manage(g, fs, args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
+		return swarm.SetPausedOffline(dir, id, true)
+	})
 }
 
-func runPause(ctx context.Context, g *globals, args []string) error {
-	return manage(g, "pause", "Pause contents of this node: they are neither fetched nor served until\n'hydre resume'.",
-		args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
-			return swarm.SetPausedOffline(dir, id, true)
-		})
+func runResume(ctx context.Context, g *globals, fs flags, args []string) error {
+	return manage(g, fs, args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
+		return swarm.SetPausedOffline(dir, id, false)
+	})
 }
 
-func runResume(ctx context.Context, g *globals, args []string) error {
-	return manage(g, "resume", "Resume paused contents of this node: the next 'hydre daemon', the app, or a\n'hydre get' of the link fetches or serves them again.",
-		args, func(dir string, id hcrypto.ContentID, _ bool) (swarm.Status, error) {
-			return swarm.SetPausedOffline(dir, id, false)
-		})
-}
-
-func runRm(ctx context.Context, g *globals, args []string) error {
-	return manage(g, "rm", "Forget contents of this node. With --delete, a download's file (partial or\ncomplete) is deleted too; a shared file never is.",
-		args, swarm.RemoveOffline)
+func runRm(ctx context.Context, g *globals, fs flags, args []string) error {
+	return manage(g, fs, args, swarm.RemoveOffline)
 }
 
 // manage is 'hydre pause', 'resume' and 'rm': it finds each content named
 // by its arguments (an ID as 'hydre ls' shows it, a unique beginning of
 // one, or a link) before changing any, then applies op to each.
-func manage(g *globals, name, summary string, args []string, op func(string, hcrypto.ContentID, bool) (swarm.Status, error)) error {
-	fs := newFlagSet(g, name, "ID|LINK...", summary+"\n"+
-		"Contents are named by their ID (or its beginning) as 'hydre ls' shows it, or by their link.\n"+
-		"This works on a stopped node: while 'hydre daemon' or the app runs on the data directory,\n"+
-		"use the app, or stop the daemon first.")
+func manage(g *globals, fs flags, args []string, op func(string, hcrypto.ContentID, bool) (swarm.Status, error)) error {
+	name := fs.c.name
 	del := false
 	if name == "rm" {
 		fs.BoolVar(&del, "delete", false, "delete the downloaded (or partial) files too")
 	}
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		return usageError{"want at least one ID or LINK"}
 	}
 	list, err := swarm.ReadState(g.engineDir())
 	if errors.Is(err, swarm.ErrBusy) {

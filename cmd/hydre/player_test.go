@@ -45,7 +45,7 @@ func TestBridgeFetchStreamRefusesPlaylist(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err := runBridge(ctx, g, loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "mpv",
+	err := runCommand(ctx, g, "bridge", loopbackDHT(t, "fetch", "--no-dht", "--stream", "--player", "mpv",
 		"--peer", fmt.Sprintf("127.0.0.1:%d", port), "--dir", filepath.Join(dir, "dl"), tf))
 	if !errors.Is(err, stream.ErrNotMedia) || !strings.Contains(err.Error(), "movie.mp4") {
 		t.Fatalf("bridge fetch --stream of a playlist: %v, want the reason (ErrNotMedia)\n%s", err, errb.String())

@@ -13,17 +13,11 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-func runShare(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "share", "[--private] [--single-identity] FILE...",
-		"Share files: print a link for each (give it to whoever should get the file) and serve them\n"+
-			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.")
+func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		return usageError{"want at least one FILE"}
 	}
 	paths := make([]string, fs.NArg())
 	for i, p := range fs.Args() {
@@ -166,6 +160,25 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 		v = newStatusView(g.Stdout, true)
 	}
 	defer v.done()
+	return follow(ctx, e, events, v, func(s swarm.Status) (bool, error) {
+		if !slices.Contains(ids, s.ID) {
+			return false, nil // another content of the node, resumed by the engine
+		}
+		if done == nil {
+			if g.JSON {
+				v.show(s)
+			}
+			return false, nil
+		}
+		v.show(s)
+		return done(s)
+	})
+}
+
+// follow hands the statuses of events to show, and flushes v every second,
+// until ctx ends or events closes (nil), tor goes away (torLost), or show
+// says to stop.
+func follow(ctx context.Context, e *swarm.Engine, events <-chan swarm.Event, v *statusView, show func(swarm.Status) (stop bool, err error)) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -180,17 +193,7 @@ func serveUntilDone(ctx context.Context, g *globals, e *swarm.Engine, ids []hcry
 			if !ok {
 				return nil
 			}
-			if !slices.Contains(ids, ev.Status.ID) {
-				continue // another content of the node, resumed by the engine
-			}
-			if done == nil {
-				if g.JSON {
-					v.show(ev.Status)
-				}
-				continue
-			}
-			v.show(ev.Status)
-			if stop, err := done(ev.Status); stop || err != nil {
+			if stop, err := show(ev.Status); stop || err != nil {
 				return err
 			}
 		}

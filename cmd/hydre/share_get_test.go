@@ -61,7 +61,7 @@ func TestShareGetLs(t *testing.T) {
 	ga, aout, aerr := newGlobals()
 	shareCtx, stopShare := context.WithCancel(ctx)
 	shareErr := make(chan error, 1)
-	go func() { shareErr <- runShare(shareCtx, ga, []string{file}) }()
+	go func() { shareErr <- runCommand(shareCtx, ga, "share", []string{file}) }()
 	var link string
 	for deadline := time.Now().Add(3 * time.Minute); link == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		for _, l := range strings.Split(aout.String(), "\n") {
@@ -88,7 +88,7 @@ func TestShareGetLs(t *testing.T) {
 
 	gb, bout, berr := newGlobals()
 	dest := t.TempDir()
-	if err := runGet(ctx, gb, []string{"-o", dest, link}); err != nil {
+	if err := runCommand(ctx, gb, "get", []string{"-o", dest, link}); err != nil {
 		t.Fatalf("get: %v\n%s", err, berr.String())
 	}
 	got, err := os.ReadFile(filepath.Join(dest, "report.pdf"))
@@ -103,7 +103,7 @@ func TestShareGetLs(t *testing.T) {
 	}
 
 	gb.Stdout = &syncBuffer{}
-	if err := runLs(ctx, gb, nil); err != nil {
+	if err := runCommand(ctx, gb, "ls", nil); err != nil {
 		t.Fatal(err)
 	}
 	if ls := gb.Stdout.(*syncBuffer).String(); !strings.Contains(ls, "report.pdf") || !strings.Contains(ls, "100%") || !strings.Contains(ls, "download") {
@@ -119,10 +119,10 @@ func TestShareGetLs(t *testing.T) {
 	ga.Stdout, ga.Stderr = &syncBuffer{}, &syncBuffer{}
 	daemonCtx, stopDaemon := context.WithCancel(ctx)
 	daemonErr := make(chan error, 1)
-	go func() { daemonErr <- runDaemon(daemonCtx, ga, nil) }()
+	go func() { daemonErr <- runCommand(daemonCtx, ga, "daemon", nil) }()
 	gc, _, cerr := newGlobals()
 	dest2 := t.TempDir()
-	if err := runGet(ctx, gc, []string{"-o", dest2, link}); err != nil {
+	if err := runCommand(ctx, gc, "get", []string{"-o", dest2, link}); err != nil {
 		t.Fatalf("get from the daemon: %v\n%s", err, cerr.String())
 	}
 	if got, err := os.ReadFile(filepath.Join(dest2, "report.pdf")); err != nil || !bytes.Equal(got, data) {

@@ -11,22 +11,12 @@ import (
 	"github.com/hydre-p2p/hydre/swarm/stream"
 )
 
-func runStream(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "stream", "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK",
-		"Fetch the file of a hydre link and play it while it arrives: print a local address\n"+
-			"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n"+
-			"a player on it, and serve it until interrupted. The file is saved into DIR as with\n"+
-			"'hydre get'. The address holds a random token: whoever has it can watch while it runs.\n"+
-			"The player is kept to that address: it can reach nothing else, and a playlist (which\n"+
-			"would send it to other addresses, outside Tor) is refused.")
+func runStream(ctx context.Context, g *globals, fs flags, args []string) error {
 	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one LINK"}
 	}
 	if err := checkLinkArg("stream", fs.Arg(0), false); err != nil { // before tor starts
 		return err

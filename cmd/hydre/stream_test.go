@@ -23,7 +23,7 @@ func TestStreamUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"a", "b"}, {"--player", "winamp", "hydre:x"}, {"--player", "vlc", "hydre:x"}} {
 		g := &globals{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard, Stderr: io.Discard}
 		var ue usageError
-		if err := runStream(context.Background(), g, args); !errors.As(err, &ue) {
+		if err := runCommand(context.Background(), g, "stream", args); !errors.As(err, &ue) {
 			t.Errorf("hydre stream %q: %v, want a usage error", args, err)
 		}
 	}
@@ -63,13 +63,13 @@ func TestStreamCommand(t *testing.T) {
 	shareCtx, stopShare := context.WithCancel(ctx)
 	defer stopShare()
 	shareErr := make(chan error, 1)
-	go func() { shareErr <- runShare(shareCtx, ga, []string{file, hostile}) }()
+	go func() { shareErr <- runCommand(shareCtx, ga, "share", []string{file, hostile}) }()
 	defer func() { stopShare(); <-shareErr }()
 	link := waitLine(t, aout, aerr, "hydre:", shareErr)
 	hostileLink := waitNthLine(t, aout, aerr, "hydre:", 2, shareErr)
 
 	gh, hout, herr := newGlobals()
-	err = runStream(ctx, gh, []string{"--player", "mpv", "-o", t.TempDir(), hostileLink})
+	err = runCommand(ctx, gh, "stream", []string{"--player", "mpv", "-o", t.TempDir(), hostileLink})
 	if !errors.Is(err, stream.ErrNotMedia) || !strings.Contains(err.Error(), "movie.mp4") {
 		t.Fatalf("stream of a playlist: %v, want the reason (ErrNotMedia)\n%s", err, herr.String())
 	}
@@ -83,7 +83,9 @@ func TestStreamCommand(t *testing.T) {
 	gb, bout, berr := newGlobals()
 	streamCtx, stopStream := context.WithCancel(ctx)
 	streamErr := make(chan error, 1)
-	go func() { streamErr <- runStream(streamCtx, gb, []string{"--player", "none", "-o", t.TempDir(), link}) }()
+	go func() {
+		streamErr <- runCommand(streamCtx, gb, "stream", []string{"--player", "none", "-o", t.TempDir(), link})
+	}()
 	u := waitLine(t, bout, berr, "http://127.0.0.1:", streamErr)
 	if !strings.HasSuffix(u, "/talk.mp4") {
 		t.Errorf("address %q does not end with the file name", u)
@@ -122,7 +124,7 @@ func TestStreamCommand(t *testing.T) {
 	dir := t.TempDir()
 	getCtx, stopGet := context.WithCancel(ctx)
 	getErr := make(chan error, 1)
-	go func() { getErr <- runGet(getCtx, gc, []string{"--stream", "-o", dir, link}) }()
+	go func() { getErr <- runCommand(getCtx, gc, "get", []string{"--stream", "-o", dir, link}) }()
 	u = waitLine(t, cout, cerr, "http://127.0.0.1:", getErr)
 	saved := filepath.Join(dir, "talk.mp4")
 	waitLine(t, cout, cerr, saved, getErr)

@@ -11,34 +11,15 @@ import (
 	"github.com/hydre-p2p/hydre/onion/testnet"
 )
 
-func runTestnet(ctx context.Context, g *globals, args []string) error {
-	return group{name: "testnet", synopsis: "up|down|status|delays [options] DIR",
-		intro: "Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n" +
-			"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.",
-		subs: []command{
-			{name: "up", run: runTestnetUp},
-			{name: "down", run: func(_ context.Context, g *globals, args []string) error { return runTestnetDown(g, args) }},
-			{name: "status", run: func(_ context.Context, g *globals, args []string) error { return runTestnetStatus(g, args) }},
-			{name: "delays", run: runTestnetDelays},
-		},
-	}.run(ctx, g, args)
-}
-
-func runTestnetUp(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet up", "[--relays N] [--bandwidth RATE [--limit-middles-only [--vanguards N]]] [--latency D [--jitter J]] DIR",
-		"Start a private Tor network in DIR, in the background, and return once a fresh onion\n"+
-			"service is reachable through it. Stop it with 'hydre testnet down DIR'.")
+func runTestnetUp(ctx context.Context, g *globals, fs flags, args []string) error {
 	relays := fs.Int("relays", 0, fmt.Sprintf("plain relays besides the 3 authorities (default %d, or %d with --limit-middles-only)", testnet.DefaultRelays, testnet.DefaultMiddleRelays))
 	bw := fs.String("bandwidth", "0", "rate-limit relays to `RATE` bytes/s (suffixes KB, MB, KiB, MiB; 0: unlimited)")
 	middles := fs.Bool("limit-middles-only", false, "limit only the plain relays, used as middles; the authorities serve as fast guards")
 	vanguards := fs.Int("vanguards", 0, "with --limit-middles-only, give each tor `N` plain relays of its own for the second hop of its onion circuits, as tor's vanguards-lite keeps 4 (default: all of them)")
 	latency := fs.Duration("latency", 0, fmt.Sprintf("delay every connection between tors by `D` each way (e.g. %v, close to the real network; 0: none)", testnet.DefaultLatency))
 	jitter := fs.Duration("jitter", 0, "with --latency, vary each delay by up to `J` either way")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	if *latency < 0 || *jitter < 0 || *jitter > *latency {
 		return usageError{"want 0 <= --jitter <= --latency"}
@@ -82,24 +63,16 @@ func runTestnetUp(ctx context.Context, g *globals, args []string) error {
 
 // runTestnetDelays serves the delay proxies of a network that "testnet up
 // --latency" starts; "testnet down" ends it.
-func runTestnetDelays(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet delays", "DIR", "Serve the delay proxies of the private network in DIR (started by 'hydre testnet up --latency').")
-	if err := parseArgs(fs, args); err != nil {
+func runTestnetDelays(ctx context.Context, g *globals, fs flags, args []string) error {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	return testnet.ServeDelays(ctx, fs.Arg(0))
 }
 
-func runTestnetDown(g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet down", "DIR", "Stop every tor process of the private network in DIR.")
-	if err := parseArgs(fs, args); err != nil {
+func runTestnetDown(_ context.Context, g *globals, fs flags, args []string) error {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	if err := testnet.Stop(fs.Arg(0)); err != nil {
 		return err
@@ -110,13 +83,9 @@ func runTestnetDown(g *globals, args []string) error {
 	return nil
 }
 
-func runTestnetStatus(g *globals, args []string) error {
-	fs := newFlagSet(g, "testnet status", "DIR", "Say whether the private network in DIR is running.")
-	if err := parseArgs(fs, args); err != nil {
+func runTestnetStatus(_ context.Context, g *globals, fs flags, args []string) error {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"want exactly one directory"}
 	}
 	nw, err := testnet.Open(fs.Arg(0))
 	if err != nil {

@@ -5,24 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/hydre-p2p/hydre/onion"
 )
 
-func runTor(ctx context.Context, g *globals, args []string) error {
-	return group{name: "tor", synopsis: "status [options]",
-		intro: "Start (or attach to) tor, show its bootstrap and exit once it has bootstrapped.",
-		subs:  []command{{name: "status", run: runTorStatus}},
-	}.run(ctx, g, args)
-}
-
-func runTorStatus(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "tor status", "[--control ADDR [--cookie FILE]] [--bridge LINE]... [--timeout D] [--stuck-after D]",
-		"Start the node's tor (managed, under the data directory; or the --testnet network's), or attach\n"+
-			"to a running tor through its ControlPort, show its bootstrap and print \"bootstrapped\".\n"+
-			"A control-port password is read from $HYDRE_TOR_PASSWORD; bridges also from DATA-DIR/bridges.txt.")
+func runTorStatus(ctx context.Context, g *globals, fs flags, args []string) error {
 	src := g.cliTorSource()
 	var bridges stringsFlag
 	fs.StringVar(&src.ControlAddr, "control", src.ControlAddr, "attach to tor's ControlPort at `ADDR` (host:port) ($HYDRE_TOR_CONTROL)")
@@ -31,11 +19,8 @@ func runTorStatus(ctx context.Context, g *globals, args []string) error {
 	fs.DurationVar(&src.Timeout, "timeout", onion.DefaultBootstrapTimeout, "give up bootstrapping after `D`")
 	var stuckAfter time.Duration
 	fs.DurationVar(&stuckAfter, "stuck-after", defaultStuckAfter, "say that tor cannot reach the network when its bootstrap stands still for `D`")
-	if err := parseArgs(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	src.Bridges = bridges
 	if stuckAfter <= 0 {

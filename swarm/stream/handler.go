@@ -12,6 +12,7 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/internal/seek"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -114,17 +115,9 @@ func (l *lazySeeker) Read(p []byte) (int, error) {
 }
 
 func (l *lazySeeker) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += l.pos
-	case io.SeekEnd:
-		off += l.size
-	case io.SeekStart:
-	default:
-		return l.pos, errors.New("seek: bad whence")
-	}
-	if off < 0 {
-		return l.pos, errors.New("seek: negative position")
+	off, err := seek.Abs(off, whence, l.pos, l.size)
+	if err != nil {
+		return l.pos, err
 	}
 	l.pos = off
 	return off, nil
