@@ -76,17 +76,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += r.off
-	case io.SeekEnd:
-		offset += r.d.Size
-	default:
-		return 0, fmt.Errorf("seek: bad whence %d", whence)
-	}
-	if offset < 0 {
-		return 0, fmt.Errorf("seek: negative offset %d", offset)
+	offset, err := SeekPosition(offset, whence, r.off, r.d.Size)
+	if err != nil {
+		return 0, err
 	}
 	r.off = offset
 	return offset, nil

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/internal/seek"
 )
 
 // File is an open content: reads return only verified bytes, blocking until
@@ -163,7 +162,7 @@ func (f *file) wait(i int) error {
 func (f *file) Seek(offset int64, whence int) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	abs, err := seek.Abs(offset, whence, f.pos, f.desc.Size)
+	abs, err := hcrypto.SeekPosition(offset, whence, f.pos, f.desc.Size)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,7 @@ package node
 import (
 	"io"
 
-	"github.com/hydre-p2p/hydre/internal/seek"
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
 
 // Section is the part [off, off+size) of a reader of a torrent's data (a
@@ -39,7 +39,7 @@ func (m *Section) Read(p []byte) (int, error) {
 
 // Seek moves within the section (positions relative to its start).
 func (m *Section) Seek(off int64, whence int) (int64, error) {
-	off, err := seek.Abs(off, whence, m.pos, m.size)
+	off, err := hcrypto.SeekPosition(off, whence, m.pos, m.size)
 	if err != nil {
 		return m.pos, err
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/hydre-p2p/hydre/bridge"
-	"github.com/hydre-p2p/hydre/internal/seek"
+	hcrypto "github.com/hydre-p2p/hydre/crypto"
 	"github.com/hydre-p2p/hydre/onion"
 )
 
@@ -188,7 +188,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 // Seek moves the read position; a move outside the current piece
 // reconnects to the node.
 func (s *Stream) Seek(off int64, whence int) (int64, error) {
-	off, err := seek.Abs(off, whence, s.pos, s.info.TotalLength())
+	off, err := hcrypto.SeekPosition(off, whence, s.pos, s.info.TotalLength())
 	if err != nil {
 		return s.pos, fmt.Errorf("bridge stream: %w", err)
 	}

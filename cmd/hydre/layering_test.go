@@ -17,14 +17,13 @@ func TestLayering(t *testing.T) {
 	allowed := map[string][]string{
 		"assets":        {},
 		"crypto":        {},
-		"internal/seek": {},         // one io.Seeker reckoning, beside the standard library
 		"onion":         {"crypto"}, // crypto.ParseOnion, the one validator of onion addresses
 		"onion/memnet":  {"onion"},
 		"onion/testnet": {"onion"},
-		"swarm":         {"onion", "crypto", "internal/seek"},
+		"swarm":         {"onion", "crypto"},
 		// The leecher imports nothing of ours; the hidden node sits on it.
 		"bridge":                {},
-		"bridge/node":           {"bridge", "swarm", "onion", "crypto", "internal/seek"},
+		"bridge/node":           {"bridge", "swarm", "onion", "crypto"},
 		"bridge/internal/btlab": {"onion/testnet"}, // its testkit (test-only, as btlab is)
 		"gui":                   {"swarm", "bridge", "crypto", "assets"},
 		"cmd/hydre":             {"gui", "swarm", "bridge", "bridge/node", "onion", "onion/testnet", "crypto"},

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/internal/seek"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -115,7 +114,7 @@ func (l *lazySeeker) Read(p []byte) (int, error) {
 }
 
 func (l *lazySeeker) Seek(off int64, whence int) (int64, error) {
-	off, err := seek.Abs(off, whence, l.pos, l.size)
+	off, err := hcrypto.SeekPosition(off, whence, l.pos, l.size)
 	if err != nil {
 		return l.pos, err
 	}

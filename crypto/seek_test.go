@@ -1,11 +1,11 @@
-package seek
+package crypto
 
 import (
 	"io"
 	"testing"
 )
 
-func TestAbs(t *testing.T) {
+func TestSeekPosition(t *testing.T) {
 	tests := []struct {
 		name            string
 		off             int64
@@ -21,9 +21,9 @@ func TestAbs(t *testing.T) {
 		{"bad whence", 1, 7, 3, 10, 3, true},
 	}
 	for _, tt := range tests {
-		got, err := Abs(tt.off, tt.whence, tt.pos, tt.size)
+		got, err := SeekPosition(tt.off, tt.whence, tt.pos, tt.size)
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("%s: Abs = %d, %v; want %d, error %v", tt.name, got, err, tt.want, tt.wantErr)
+			t.Errorf("%s: SeekPosition = %d, %v; want %d, error %v", tt.name, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
