@@ -101,7 +101,7 @@ func TestBenchBridgeTransmission(t *testing.T) {
 	row("aria2c", trName, ariaTr)
 	fmt.Fprintf(&b, "\nhydre, Transmission/aria2, ratio of the medians: **%.2f** (goal <= 1.5). The control, aria2c, Transmission/aria2: %.2f. From Transmission, hydre/aria2c: %.2f.\n",
 		ratio(hydreTr.total, hydreAria.total), ratio(ariaTr.total, ariaAria.total), ratio(hydreTr.total, ariaTr.total))
-	fmt.Fprintf(&b, "\nhydre's first data from Transmission, in order: %v (Transmission unchokes a new peer at its rechoke, every 10 s).\n", roundAll(hydreTr.first))
+	fmt.Fprintf(&b, "\nhydre's first data from Transmission, in order: %v (Transmission unchokes a new peer at its rechoke, every 10 s). After it, Transmission sends only at its bandwidth pulse, every 500 ms, one request window per pulse: see docs/bridge.md, \"Finishes downloads\".\n", roundAll(hydreTr.first))
 	fmt.Fprintf(&b, "\nMachine: %d CPUs, 1-minute load average %s before the runs and %s after.\n", runtime.NumCPU(), loadBefore, loadAfter)
 	t.Log("\n" + b.String())
 	if out := os.Getenv("HYDRE_BENCH_OUT"); out != "" {
