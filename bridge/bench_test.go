@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -100,7 +99,6 @@ func TestBenchBridge(t *testing.T) {
 	fmt.Fprintf(&b, "| off | %v | %v |\n", median(withoutSpy).Round(time.Millisecond), roundAll(withoutSpy))
 	fmt.Fprintf(&b, "| on (2 decoy walks first) | %v | %v |\n", median(withSpy).Round(time.Millisecond), roundAll(withSpy))
 	fmt.Fprintf(&b, "\nRuns are in order and get slower: bittorrent-dht (k-rpc) ignores BEP 43's read-only flag and keeps each closed look-up socket of the bridge in its routing tables, so later walks wait for more dead nodes (3 s query timeout). Nodes that honour the flag (libtorrent) do not add the bridge at all.\n")
-	b.WriteString(benchTransmissionSeeder(t))
 	t.Log("\n" + b.String())
 	if out := os.Getenv("HYDRE_BENCH_OUT"); out != "" {
 		if err := os.MkdirAll(out, 0o755); err != nil {
@@ -110,67 +108,6 @@ func TestBenchBridge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// TestBenchBridgeTransmission runs only the Transmission-seeder part of
-// TestBenchBridge (HYDRE_BENCH=1).
-func TestBenchBridgeTransmission(t *testing.T) {
-	if os.Getenv("HYDRE_BENCH") != "1" {
-		t.Skip("benchmark: set HYDRE_BENCH=1 (make bench)")
-	}
-	t.Log("\n" + benchTransmissionSeeder(t))
-}
-
-// benchTransmissionSeeder times the discreet client leeching one torrent
-// from a Transmission seeder alone and from an aria2 seeder alone, runs
-// alternating (HYDRE_BENCH_TR_RUNS, default 3; HYDRE_BENCH_TR_MIB, default
-// 64), and returns the BENCHMARKS.md part. Goal: Transmission within 1.5x
-// of aria2 (it took 92 s against 1.5-2.6 s before the request window fix).
-func benchTransmissionSeeder(t *testing.T) string {
-	runs := envInt(t, "HYDRE_BENCH_TR_RUNS", 3)
-	size := int64(envInt(t, "HYDRE_BENCH_TR_MIB", 64)) << 20
-	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	writePayload(t, filepath.Join(seedDir, "tr.bin"), size, 11)
-	tf := filepath.Join(dir, "tr.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "tr.bin"), tf, "", 20)
-	trPort := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), trPort)
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 120*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
-	ariaPort := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, ariaPort)
-	aria.Out.Wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
-
-	var fromTr, fromAria, firstTr, firstAria []time.Duration
-	for i := range runs {
-		d, f := benchDiscreetFirst(t, tf, fmt.Sprintf("127.0.0.1:%d", ariaPort))
-		fromAria, firstAria = append(fromAria, d), append(firstAria, f)
-		d, f = benchDiscreetFirst(t, tf, fmt.Sprintf("127.0.0.1:%d", trPort))
-		fromTr, firstTr = append(fromTr, d), append(firstTr, f)
-		t.Logf("run %d: from aria2 %v (first data at %v), from Transmission %v (first data at %v)", i, fromAria[i], firstAria[i], fromTr[i], firstTr[i])
-	}
-	after := func(total, first []time.Duration) []time.Duration {
-		var out []time.Duration
-		for i := range total {
-			out = append(out, total[i]-first[i])
-		}
-		return out
-	}
-	dataTr, dataAria := after(fromTr, firstTr), after(fromAria, firstAria)
-	mt, ma := median(fromTr), median(fromAria)
-	trVersion, _ := exec.Command("transmission-daemon", "--version").CombinedOutput()
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n### Bridge: from a Transmission seeder\n\n")
-	fmt.Fprintf(&b, "The discreet client leeching a %d MiB torrent (1 MiB pieces) from one seeder alone on 127.0.0.1, %d runs of each, alternating; stall watchdog at its default.\n\n", size>>20, runs)
-	fmt.Fprintf(&b, "| seeder | median time | median MiB/s | runs, in order |\n|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| aria2 %s | %v | %.1f | %v |\n", aria2Version(), ma.Round(time.Millisecond), float64(size)/ma.Seconds()/(1<<20), roundAll(fromAria))
-	fmt.Fprintf(&b, "| %s | %v | %.1f | %v |\n", strings.TrimSpace(strings.SplitN(string(trVersion), "\n", 2)[0]), mt.Round(time.Millisecond), float64(size)/mt.Seconds()/(1<<20), roundAll(fromTr))
-	fmt.Fprintf(&b, "\nTransmission/aria2, ratio of the medians: **%.2f** (goal <= 1.5).\n", float64(mt)/float64(ma))
-	fmt.Fprintf(&b, "\nFirst piece data after: aria2 %v, Transmission %v (it unchokes a new peer at its 10 s rechoke). From the first data to the end: aria2 median %v %v, Transmission median %v %v, ratio %.2f.\n",
-		roundAll(firstAria), roundAll(firstTr), median(dataAria).Round(time.Millisecond), roundAll(dataAria),
-		median(dataTr).Round(time.Millisecond), roundAll(dataTr), float64(median(dataTr))/float64(median(dataAria)))
-	return b.String()
 }
 
 func benchDiscreet(t *testing.T, tf, seeder string) time.Duration {
