@@ -90,45 +90,54 @@ func SanitizePath(p string) string {
 
 // NewManifest returns the manifest of files whose paths are sanitized
 // (SanitizePath) and made unique (a second "a.txt", in any case, becomes
-// "a (2).txt"), in canonical order. It fails on too many files, a negative
-// size or a manifest too long to encode.
-func NewManifest(files []CollectionFile) (*Manifest, error) {
+// "a (2).txt"), in canonical order, and for each of its files the index in
+// files it came from. It fails on too many files, a negative size or a
+// manifest too long to encode.
+func NewManifest(files []CollectionFile) (*Manifest, []int, error) {
 	if len(files) == 0 {
-		return nil, fmt.Errorf("new manifest: no file: %w", ErrBadManifest)
+		return nil, nil, fmt.Errorf("new manifest: no file: %w", ErrBadManifest)
 	}
 	if len(files) > MaxCollectionFiles {
-		return nil, fmt.Errorf("new manifest: %d files is more than %d: %w", len(files), MaxCollectionFiles, ErrBadManifest)
+		return nil, nil, fmt.Errorf("new manifest: %d files is more than %d: %w", len(files), MaxCollectionFiles, ErrBadManifest)
 	}
-	out := make([]CollectionFile, 0, len(files))
-	files = slices.Clone(files)
-	for i := range files {
-		files[i].Path = SanitizePath(files[i].Path)
+	type entry struct {
+		CollectionFile
+		from int
 	}
-	slices.SortStableFunc(files, func(a, b CollectionFile) int { return strings.Compare(a.Path, b.Path) })
-	taken := newPathSet()
-	for _, f := range files {
+	es := make([]entry, len(files))
+	for i, f := range files {
 		if f.Size < 0 {
-			return nil, fmt.Errorf("new manifest: negative size: %w", ErrBadManifest)
+			return nil, nil, fmt.Errorf("new manifest: negative size: %w", ErrBadManifest)
 		}
-		p := f.Path
+		es[i] = entry{CollectionFile{Path: SanitizePath(f.Path), Size: f.Size}, i}
+	}
+	byPath := func(a, b entry) int { return strings.Compare(a.Path, b.Path) }
+	slices.SortStableFunc(es, byPath)
+	taken := newPathSet()
+	for i := range es {
+		p := es[i].Path
 		for n := 2; taken.conflicts(p); n++ {
 			if n > maxNumbered {
-				return nil, fmt.Errorf("new manifest: no free name for a file (a file and a folder of the same name?): %w", ErrBadManifest)
+				return nil, nil, fmt.Errorf("new manifest: no free name for a file (a file and a folder of the same name?): %w", ErrBadManifest)
 			}
-			p = numbered(f.Path, n)
+			p = numbered(es[i].Path, n)
 		}
 		taken.add(p)
-		out = append(out, CollectionFile{Path: p, Size: f.Size})
+		es[i].Path = p
 	}
-	slices.SortFunc(out, func(a, b CollectionFile) int { return strings.Compare(a.Path, b.Path) })
-	m := &Manifest{Files: out}
+	slices.SortStableFunc(es, byPath)
+	m := &Manifest{Files: make([]CollectionFile, len(es))}
+	order := make([]int, len(es))
+	for i, e := range es {
+		m.Files[i], order[i] = e.CollectionFile, e.from
+	}
 	if n := m.encodedLen(); n > MaxManifestLen {
-		return nil, fmt.Errorf("new manifest: %d bytes is more than %d: %w", n, MaxManifestLen, ErrBadManifest)
+		return nil, nil, fmt.Errorf("new manifest: %d bytes is more than %d: %w", n, MaxManifestLen, ErrBadManifest)
 	}
 	if _, err := m.DataSize(); err != nil {
-		return nil, fmt.Errorf("new manifest: %w", err)
+		return nil, nil, fmt.Errorf("new manifest: %w", err)
 	}
-	return m, nil
+	return m, order, nil
 }
 
 // maxNumbered bounds the " (n)" tried to make a path unique.

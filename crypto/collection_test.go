@@ -22,7 +22,7 @@ func rawManifest(count uint32, files ...CollectionFile) []byte {
 }
 
 func TestManifestRoundTrip(t *testing.T) {
-	m, err := NewManifest([]CollectionFile{
+	m, _, err := NewManifest([]CollectionFile{
 		{Path: "photos/2024/b.jpg", Size: 5},
 		{Path: "readme.txt", Size: 0},
 		{Path: "photos/2024/a.jpg", Size: 1 << 40},
@@ -60,7 +60,7 @@ func TestManifestRoundTrip(t *testing.T) {
 // kinds, "..", device names, two names equal but for case, a file and a
 // folder whose names sanitize alike) becomes a valid manifest.
 func TestNewManifestSanitizes(t *testing.T) {
-	m, err := NewManifest([]CollectionFile{
+	m, _, err := NewManifest([]CollectionFile{
 		{Path: `../../etc/passwd`, Size: 1},
 		{Path: `/abs/x`, Size: 1},
 		{Path: `dir\CON.txt`, Size: 1},
@@ -136,7 +136,7 @@ func TestUnmarshalManifestRefuses(t *testing.T) {
 // header and reads its manifest back through OpenHeader and OpenManifest; a
 // single file's header stays format 1, byte for byte what it was.
 func TestCollectionSealOpen(t *testing.T) {
-	m, err := NewManifest([]CollectionFile{{Path: "a/x.bin", Size: 3000}, {Path: "b.txt", Size: 10}})
+	m, _, err := NewManifest([]CollectionFile{{Path: "a/x.bin", Size: 3000}, {Path: "b.txt", Size: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}

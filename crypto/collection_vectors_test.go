@@ -58,7 +58,7 @@ func computeCollVector(t *testing.T, in collVector) collVector {
 	if _, err := hex.Decode(k[:], []byte(in.Key)); err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewManifest(in.Files)
+	m, _, err := NewManifest(in.Files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func FuzzUnmarshalManifest(f *testing.F) {
 		{{Path: "a", Size: 1}},
 		{{Path: "d/x.mp4", Size: 1 << 30}, {Path: "d/y.mp4", Size: 0}, {Path: "z", Size: 5}},
 	} {
-		m, err := NewManifest(files)
+		m, _, err := NewManifest(files)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func FuzzUnmarshalManifest(f *testing.F) {
 		if err != nil || !bytes.Equal(again, b) {
 			t.Fatalf("re-encoding differs: %v", err)
 		}
-		m2, err := NewManifest(m.Files)
+		m2, _, err := NewManifest(m.Files)
 		if err != nil {
 			t.Fatal(err)
 		}

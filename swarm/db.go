@@ -40,6 +40,11 @@ type record struct {
 	Complete   bool      `json:"complete,omitempty"`
 	Live       bool      `json:"live,omitempty"`      // share: a live content (growing until Complete)
 	SignSeed   []byte    `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
+	// Collection fields (collection.go): Path and PartPath are its folder.
+	Collection bool     `json:"collection,omitempty"`
+	Files      []string `json:"files,omitempty"`    // share: each file's source; download: each file under the folder ("" not fetched)
+	Select     []string `json:"select,omitempty"`   // download: the files (or folders) to fetch alone; nil: all
+	Manifest   string   `json:"manifest,omitempty"` // its manifest's copy in the data folder
 	Created    time.Time `json:"created"`
 }
 
