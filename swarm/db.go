@@ -26,26 +26,27 @@ var (
 // record is what the database holds for one content. Keys are secrets: the
 // database file is 0600 and records are never logged.
 type record struct {
-	Kind       Kind     `json:"kind"`
-	Path       string   `json:"path,omitempty"`       // share: source; download: final file
-	PartPath   string   `json:"part,omitempty"`       // download: temporary file until complete
-	DestDir    string   `json:"dest,omitempty"`       // download: destination folder
-	Key        []byte   `json:"key,omitempty"`        // read key; nil for a blind host
-	Descriptor []byte   `json:"desc,omitempty"`       // nil until learned from a peer
-	ClientKey  []byte   `json:"client_key,omitempty"` // x25519 private key of a private share
-	Secret     []byte   `json:"secret,omitempty"`     // swarm secret (docs/protocol.md, R1); nil: hints and PEX only
-	Peers      []string `json:"peers,omitempty"`      // onion addresses known to serve it
-	Reshare    bool     `json:"reshare"`
-	Paused     bool     `json:"paused,omitempty"`
-	Complete   bool     `json:"complete,omitempty"`
-	Live       bool     `json:"live,omitempty"`      // share: a live content (growing until Complete)
-	SignSeed   []byte   `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
-	// Collection fields (collection.go): Path and PartPath are its folder.
-	Collection bool      `json:"collection,omitempty"`
-	Files      []string  `json:"files,omitempty"`    // share: each file's source; download: each file under the folder ("" not fetched)
-	Select     []string  `json:"select,omitempty"`   // download: the files (or folders) to fetch alone; nil: all
-	Manifest   string    `json:"manifest,omitempty"` // its manifest's copy in the data folder
+	Kind       Kind      `json:"kind"`
+	Path       string    `json:"path,omitempty"`       // share: source; download: final file
+	PartPath   string    `json:"part,omitempty"`       // download: temporary file until complete
+	DestDir    string    `json:"dest,omitempty"`       // download: destination folder
+	Key        []byte    `json:"key,omitempty"`        // read key; nil for a blind host
+	Descriptor []byte    `json:"desc,omitempty"`       // nil until learned from a peer
+	ClientKey  []byte    `json:"client_key,omitempty"` // x25519 private key of a private share
+	Secret     []byte    `json:"secret,omitempty"`     // swarm secret (docs/protocol.md, R1); nil: hints and PEX only
+	Peers      []string  `json:"peers,omitempty"`      // onion addresses known to serve it
+	Reshare    bool      `json:"reshare"`
+	Paused     bool      `json:"paused,omitempty"`
+	Complete   bool      `json:"complete,omitempty"`
+	Live       bool      `json:"live,omitempty"`      // share: a live content (growing until Complete)
+	SignSeed   []byte    `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
 	Created    time.Time `json:"created"`
+
+	// A collection's (collection.go): Path and PartPath are its folder.
+	Collection bool     `json:"collection,omitempty"`
+	Files      []string `json:"files,omitempty"`    // share: each file's source; download: each file under the folder ("" not fetched)
+	Select     []string `json:"select,omitempty"`   // download: the files (or folders) to fetch alone; nil: all
+	Manifest   string   `json:"manifest,omitempty"` // its manifest's copy in the data folder
 }
 
 // db is the engine's persistent state.
