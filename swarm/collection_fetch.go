@@ -340,8 +340,37 @@ func (c *content) fileStatus() *FileList {
 	if coll == nil || coll.m == nil || d == nil {
 		return nil
 	}
-	bits := c.chunks.bits()
-	cs := int64(d.ChunkSize)
+	return coll.fileList(c.chunks.bits(), int64(d.ChunkSize))
+}
+
+// offlineFiles is fileStatus for a content read from the database (a
+// collection whose files are laid out), for ReadState.
+func offlineFiles(r *record, h hcrypto.Header, d *hcrypto.Descriptor, bits bitmap) *FileList {
+	if !h.Collection() || r.Manifest == "" || (r.Kind == KindDownload && r.Files == nil) {
+		return nil
+	}
+	region := hcrypto.ManifestRegion(h.ManifestLen, int64(h.ChunkSize))
+	m, err := readManifest(h, r.Manifest, region)
+	if err != nil || len(r.Files) != len(m.Files) {
+		return nil
+	}
+	root := r.Path
+	if r.Kind == KindDownload && !r.Complete {
+		root = r.PartPath
+	}
+	if r.Kind == KindShare {
+		root = ""
+		bits = newBitmap(d.NumChunks())
+		for i := range d.NumChunks() {
+			bits.set(i)
+		}
+	}
+	coll := &collection{m: m, offsets: m.Offsets(region), files: r.Files, span: newSpan("", root, false)}
+	return coll.fileList(bits, int64(d.ChunkSize))
+}
+
+// fileList computes the progress of each file from the chunks verified.
+func (coll *collection) fileList(bits bitmap, cs int64) *FileList {
 	out := make(FileList, len(coll.m.Files))
 	for k, f := range coll.m.Files {
 		fs := FileStatus{Path: f.Path, Size: f.Size, Fetch: coll.files[k] != ""}

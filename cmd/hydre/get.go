@@ -14,8 +14,10 @@ import (
 )
 
 func runGet(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "get", "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET",
+	fs := newFlagSet(g, "get", "[-o DIR] [--file PATH]... [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET",
 		"Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n"+
+			"A link to several files (a shared folder) is saved as a folder of its name under DIR, its\n"+
+			"files listed as each completes; with --file, only the files (or folders) named are fetched.\n"+
 			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
 			"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n"+
 			"is saved in its folders under DIR, and the path of each file printed.\n"+
@@ -30,6 +32,9 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
 	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
 	streamIt := fs.Bool("stream", false, "serve the file to a media player on a local address while it arrives")
+	var only []string
+	fs.Func("file", "fetch only the file (or folder) at `PATH` of a collection (repeatable; 'hydre ls' lists them)",
+		func(p string) error { only = append(only, p); return nil })
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -38,6 +43,9 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	}
 	if err := checkLinkArg("get", fs.Arg(0), *bridgeAddr != ""); err != nil {
 		return err
+	}
+	if len(only) > 0 && (*bridgeAddr != "" || *streamIt) {
+		return usageError{"--file is for a hydre link of several files, without --bridge or --stream (use 'hydre stream --file')"}
 	}
 	if *circuits < 0 {
 		return usageError{"--circuits must not be negative"}
@@ -67,13 +75,13 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	var ids []hcrypto.ContentID
 	for _, f := range files {
 		dest := filepath.Join(*out, f.LocalDir())
-		st, err := e.Get(ctx, f.Link, dest)
+		st, err := e.GetFiles(ctx, f.Link, dest, only)
 		if err == nil && explicitOut && st.Kind == swarm.KindDownload && st.Path == "" && st.Verified == 0 {
 			// Known from an earlier get that saved nothing yet (the
 			// file's name is not known before its first peer): start
 			// it again in the folder asked for now.
 			if err = e.Remove(st.ID, false); err == nil {
-				st, err = e.Get(ctx, f.Link, dest)
+				st, err = e.GetFiles(ctx, f.Link, dest, only)
 			}
 		}
 		if err != nil {
@@ -104,15 +112,17 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 		*seed = true // the player may still be playing when the download ends
 	}
 	finals := map[hcrypto.ContentID]swarm.Status{}
+	filesDone := newFileProgress(g)
 	check := func(s swarm.Status) (bool, error) {
 		if !slices.Contains(ids, s.ID) {
 			return false, nil
 		}
+		filesDone.show(s)
 		switch s.State {
 		case swarm.StateFailed:
 			return true, fmt.Errorf("download failed: %s", s.Err)
 		case swarm.StateSeeding, swarm.StateDone:
-			if s.Size == s.Verified {
+			if s.Size == s.Verified || collectionDone(s) {
 				finals[s.ID] = s
 			}
 		case swarm.StateStopped:
@@ -171,7 +181,9 @@ func report(ctx context.Context, g *globals, ids []hcrypto.ContentID, finals map
 		if g.JSON {
 			fmt.Fprintf(g.Stdout, "%s\n", toJSON("done", finals[id], false))
 		} else {
-			fmt.Fprintf(g.Stdout, "%s\n", finals[id].Path)
+			for _, p := range savedPaths(finals[id]) {
+				fmt.Fprintf(g.Stdout, "%s\n", p)
+			}
 		}
 	}
 	if seed {

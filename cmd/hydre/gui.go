@@ -42,7 +42,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge or settings)", *screen)}
 	}
 	for i, p := range shares {
-		abs, err := checkShared(p)
+		abs, _, err := checkShared(p)
 		if err != nil {
 			return err
 		}

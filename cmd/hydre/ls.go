@@ -12,7 +12,9 @@ import (
 
 func runLs(ctx context.Context, g *globals, args []string) error {
 	fs := newFlagSet(g, "ls", "[--links]",
-		"List the node's shares and downloads (read from its state; no network).")
+		"List the node's shares and downloads (read from its state; no network), and under a\n"+
+			"collection (several files as one link) each of its files: the PATH that 'get --file'\n"+
+			"and 'stream --file' take.")
 	links := fs.Bool("links", false, "print each content's link (a secret) too")
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -47,6 +49,9 @@ func runLs(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%s\t%s\n", short(s.ID.String()), s.Kind, s.State, pct, swarm.FormatSize(s.Size), name)
 		if *links {
 			fmt.Fprintf(tw, "\t%s\n", s.Link)
+		}
+		for _, f := range s.FileList() {
+			fmt.Fprintf(tw, "\t\t\t%s\t%s\t  %s\n", filePct(f), swarm.FormatSize(f.Size), f.Path)
 		}
 	}
 	return tw.Flush()

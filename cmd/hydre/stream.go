@@ -12,16 +12,18 @@ import (
 )
 
 func runStream(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "stream", "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK",
+	fs := newFlagSet(g, "stream", "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] [--file PATH] LINK",
 		"Fetch the file of a hydre link and play it while it arrives: print a local address\n"+
 			"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n"+
 			"a player on it, and serve it until interrupted. The file is saved into DIR as with\n"+
 			"'hydre get'. The address holds a random token: whoever has it can watch while it runs.\n"+
 			"The player is kept to that address: it can reach nothing else, and a playlist (which\n"+
-			"would send it to other addresses, outside Tor) is refused.")
+			"would send it to other addresses, outside Tor) is refused. For a link of several files,\n"+
+			"--file names the one to play: only it is fetched.")
 	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")
+	file := fs.String("file", "", "play the file at `PATH` of a link of several files ('hydre ls' lists them)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -43,6 +45,9 @@ func runStream(ctx context.Context, g *globals, args []string) error {
 	}
 	defer n.Close()
 	e := n.Engine
+	if *file != "" {
+		return streamFile(ctx, g, e, fs.Arg(0), *out, *file, *player)
+	}
 	st, err := e.Get(ctx, fs.Arg(0), *out)
 	if err != nil {
 		return err
