@@ -233,6 +233,7 @@ type downloadRow struct {
 	name, state, detail *widget.Label
 	bar                 *widget.ProgressBar
 	pause, play, folder *widget.Button
+	files               *widget.Button    // a collection's files
 	copy, qr, remove    *widget.Button    // Copy link and QR code: once done
 	copiedID            hcrypto.ContentID // the content whose link Copy last showed
 	box                 *fyne.Container   // the row's layout: full or compact
@@ -255,6 +256,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { d.u.shares.showQR(r.st) })
 	r.copy.Hide()
 	r.qr.Hide()
+	r.files = newFilesButton(func() { d.u.showFiles(r.st) })
 	r.play.Hide() // until set shows a playable content
 	r.box = container.NewStack()
 	r.arrange(d.view.compact.Checked)
@@ -269,7 +271,7 @@ func (r *downloadRow) arrange(compact bool) {
 		return
 	}
 	r.arranged, r.compact = true, compact
-	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove)
+	buttons := container.NewHBox(r.pause, r.play, r.files, r.copy, r.qr, r.folder, r.remove)
 	if compact {
 		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)}
 	} else {
@@ -296,6 +298,9 @@ func (r *downloadRow) set(st swarm.Status) {
 		parts = append(parts, why)
 	}
 	parts = append(parts, swarm.FormatSize(st.Verified)+" of "+sizeOrUnknown(st.Size))
+	parts = withFiles(parts, st)
+	setFilesButton(r.files, st)
+	r.d.u.filesChanged(st)
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}

@@ -18,7 +18,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		"Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n"+
 			"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/"+gui.SettingsFile+".")
 	var shares, gets stringsFlag
-	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
+	fs.Var(&shares, "share", "share `FILE` (or a folder, as one link) once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
 	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
 	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
