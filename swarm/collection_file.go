@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
 )
@@ -34,6 +35,10 @@ func (e *Engine) OpenFile(ctx context.Context, id hcrypto.ContentID, p string) (
 	if err != nil {
 		return nil, err
 	}
+	// A download that fails (its manifest refused, a file not in it) wakes
+	// no chunk waiter: its state is looked at every stateEvery as well.
+	tick := time.NewTicker(stateEvery)
+	defer tick.Stop()
 	for {
 		_, changed := c.chunks.state(0) // before the layout, so that no change is missed
 		coll := c.coll.Load()
@@ -60,6 +65,7 @@ func (e *Engine) OpenFile(ctx context.Context, id hcrypto.ContentID, p string) (
 		}
 		select {
 		case <-changed:
+		case <-tick.C:
 		case <-ctx.Done():
 			f.Close()
 			return nil, ctx.Err()
@@ -69,6 +75,9 @@ func (e *Engine) OpenFile(ctx context.Context, id hcrypto.ContentID, p string) (
 		}
 	}
 }
+
+// stateEvery is how often OpenFile looks whether the download failed.
+const stateEvery = 200 * time.Millisecond
 
 // collFile is one file of a collection: a window [base, base+size) of the
 // content's File.

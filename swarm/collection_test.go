@@ -153,6 +153,11 @@ func TestCollectionSelectMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := b.e.OpenFile(ctx, got.ID, "not/there.txt"); err == nil || ctx.Err() != nil {
+		t.Errorf("OpenFile of a download that fails: %v, after the deadline: %v", err, ctx.Err())
+	}
 	failed := b.waitFor(got.ID, 20*time.Second, "failed", func(s Status) bool { return s.State == StateFailed })
 	if !strings.Contains(failed.Err, `no file or folder "not/there.txt"`) {
 		t.Errorf("error %q", failed.Err)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,6 +147,41 @@ func TestShareGetFolder(t *testing.T) {
 	})
 	if made != 1 {
 		t.Errorf("%d files made for one asked", made)
+	}
+
+	// hydre stream --file: one file of the collection, served on a local
+	// address with its name, a byte range of it as a player asks.
+	gs, sout, serr := newGlobals()
+	streamCtx, stopStream := context.WithCancel(ctx)
+	streamErr := make(chan error, 1)
+	media := "level1/sub1/file016.bin"
+	go func() {
+		streamErr <- runStream(streamCtx, gs, []string{"--player", "none", "-o", t.TempDir(), "--file", media, link})
+	}()
+	u := waitLine(t, sout, serr, "http://127.0.0.1:", streamErr)
+	if !strings.HasSuffix(u, "/file016.bin") {
+		t.Errorf("address %q does not end with the file's name", u)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req.Header.Set("Range", "bytes=100-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, files[media][100:]) {
+		t.Fatalf("GET %d bytes, status %d, err %v; want %d bytes of the file", len(body), resp.StatusCode, err, len(files[media])-100)
+	}
+	stopStream()
+	if err := <-streamErr; err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	// A path that is not in the collection is said as such.
+	gs2, _, _ := newGlobals()
+	err = runStream(ctx, gs2, []string{"--player", "none", "-o", t.TempDir(), "--file", "nope.mkv", link})
+	if err == nil || !strings.Contains(err.Error(), `no file or folder "nope.mkv" in this collection`) {
+		t.Errorf("stream of a missing file: %v", err)
 	}
 
 	gb.Stdout = &syncBuffer{}
