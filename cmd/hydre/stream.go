@@ -109,6 +109,10 @@ func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcry
 		return "", nil, fmt.Errorf("open the content: %w", err)
 	}
 	f.Close()
+	if st, err := e.Status(id); err == nil && st.Collection {
+		srv.Close()
+		return "", nil, errors.New("this link holds several files: play one of them with 'hydre stream --file PATH LINK' (PATH as 'hydre ls' lists it under the collection)")
+	}
 	url, err := srv.URL(id)
 	if err == nil {
 		err = srv.Check(ctx, url) // a playlist is refused before any player sees it
