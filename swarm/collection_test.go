@@ -357,3 +357,58 @@ func hostileCollection(t *testing.T, a *node, manifest []byte, data int) string 
 	l.Key = &sealed.Key
 	return l.Encode()
 }
+
+// TestLiveCollection: files still being written shared as one live
+// collection: its link works at once, the downloader lays the tree out
+// from the manifest and gets each chunk as the feeder adds it (the file
+// parts ChunkFiles names), and ends with every file whole.
+func TestLiveCollection(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	b := newNode(t, n, "b", nil)
+	dir := t.TempDir()
+	data := map[string][]byte{}
+	var files []LiveFile
+	for i, name := range []string{"CD1/01 intro.flac", "CD1/02 song.flac", "cover.jpg", "empty.txt"} {
+		size := []int{9000, 15000, 3000, 0}[i]
+		_, d := writeFile(t, t.TempDir(), "src", size)
+		disk := filepath.Join(dir, fmt.Sprintf("f%d", i))
+		if err := os.WriteFile(disk, make([]byte, size), 0o600); err != nil { // sparse, as a BitTorrent client leaves it
+			t.Fatal(err)
+		}
+		data[disk] = d
+		files = append(files, LiveFile{Path: disk, Name: name, Size: int64(size)})
+	}
+	ls, err := a.e.ShareLiveFiles(context.Background(), "album", files, LiveOptions{ChunkSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	st := ls.Status()
+	got := b.get(st.Link)
+	b.waitFor(got.ID, 20*time.Second, "manifest", func(s Status) bool { return s.Files != nil })
+	// The data arrives, file by file; each chunk is added once its parts
+	// are written.
+	for disk, d := range data {
+		if err := os.WriteFile(disk, d, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range ls.NumChunks() {
+		for _, p := range ls.ChunkFiles(i) {
+			if p.Off+p.N > int64(len(data[p.Path])) {
+				t.Fatalf("chunk %d: part %+v beyond its file", i, p)
+			}
+		}
+		if err := ls.Add(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := b.waitDone(got.ID, 30*time.Second)
+	for _, f := range files {
+		checkFile(t, filepath.Join(done.Path, filepath.FromSlash(f.Name)), data[f.Path])
+	}
+	if s := ls.Status(); s.Growing || s.Name != "album" {
+		t.Errorf("the live collection after its last chunk: %+v", s)
+	}
+}
