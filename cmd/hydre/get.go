@@ -19,8 +19,8 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 			"A link to several files (a shared folder) is saved as a folder of its name under DIR, its\n"+
 			"files listed as each completes; with --file, only the files (or folders) named are fetched.\n"+
 			"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n"+
-			"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n"+
-			"is saved in its folders under DIR, and the path of each file printed.\n"+
+			"your address to BitTorrent, and handed over as a hydre link: a torrent of several files\n"+
+			"comes as one link to all of them, saved as its folder under DIR.\n"+
 			"With --stream, a local address (http://127.0.0.1:PORT/TOKEN/NAME) is printed beside the\n"+
 			"progress bar: any media player can play and seek in it while the file arrives, and it\n"+
 			"is served, with the file, until interrupted.\n"+
