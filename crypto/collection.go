@@ -118,9 +118,13 @@ func NewManifest(files []CollectionFile) (*Manifest, []int, error) {
 		p := es[i].Path
 		for n := 2; taken.conflicts(p); n++ {
 			if n > maxNumbered {
-				return nil, nil, fmt.Errorf("new manifest: no free name for a file (a file and a folder of the same name?): %w", ErrBadManifest)
+				return nil, nil, fmt.Errorf("new manifest: no free name for a file: %w", ErrBadManifest)
 			}
-			p = numbered(es[i].Path, n)
+			if at := taken.fileParent(es[i].Path); at > 0 { // "x" is a file: "x/y" goes to "x (2)/y"
+				p = numbered(es[i].Path[:at], n) + es[i].Path[at:]
+			} else {
+				p = numbered(es[i].Path, n)
+			}
 		}
 		taken.add(p)
 		es[i].Path = p
@@ -175,6 +179,18 @@ func (s pathSet) conflicts(p string) bool {
 		}
 	}
 	return false
+}
+
+// fileParent returns where the first folder of p that is a file ends, or
+// -1.
+func (s pathSet) fileParent(p string) int {
+	k := strings.ToLower(p)
+	for i := range len(k) {
+		if k[i] == '/' && s.files[k[:i]] {
+			return i
+		}
+	}
+	return -1
 }
 
 func (s pathSet) add(p string) {

@@ -68,6 +68,8 @@ func TestNewManifestSanitizes(t *testing.T) {
 		{Path: `A.txt`, Size: 1},
 		{Path: "-rf", Size: 1},
 		{Path: "./", Size: 1},
+		{Path: "x", Size: 1},
+		{Path: "x/y", Size: 1},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +83,7 @@ func TestNewManifestSanitizes(t *testing.T) {
 		paths = append(paths, f.Path)
 	}
 	got := strings.Join(paths, "|")
-	for _, want := range []string{"etc/passwd", "abs/x", "dir/_CON.txt", "A.txt", "a (2).txt", "_-rf", "unnamed"} {
+	for _, want := range []string{"etc/passwd", "abs/x", "dir/_CON.txt", "A.txt", "a (2).txt", "_-rf", "unnamed", "x", "x (2)/y"} {
 		if !strings.Contains("|"+got+"|", "|"+want+"|") {
 			t.Errorf("paths %s lack %s", got, want)
 		}
