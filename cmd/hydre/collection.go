@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
@@ -41,6 +42,35 @@ func holdsFile(dir string) bool {
 		return nil
 	})
 	return found
+}
+
+// checkSelection refuses a get of a collection this node already fetches
+// with another choice of files: the engine keeps the first (--file, or all).
+func checkSelection(st swarm.Status, only []string) error {
+	files := st.FileList()
+	if files == nil {
+		return nil
+	}
+	fetched := func(p string) bool {
+		for _, f := range files {
+			if (f.Path == p || strings.HasPrefix(f.Path, p+"/")) && f.Fetch {
+				return true
+			}
+		}
+		return false
+	}
+	all := true
+	for _, f := range files {
+		all = all && f.Fetch
+	}
+	missing := len(only) == 0 && !all
+	for _, p := range only {
+		missing = missing || !fetched(strings.Trim(filepath.ToSlash(p), "/"))
+	}
+	if missing {
+		return fmt.Errorf("this link was first fetched with another --file choice: forget it first with 'hydre rm %s' (the files fetched stay), then get it again", st.ID)
+	}
+	return nil
 }
 
 // filePct is the DONE column of a file of a collection in ls: its percentage,

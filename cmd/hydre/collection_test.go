@@ -16,6 +16,7 @@ import (
 
 	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // TestShareGetFolder drives "hydre share DIR", "hydre get -o", "hydre get
@@ -201,5 +202,37 @@ func TestShareGetFolder(t *testing.T) {
 	}
 	if rows := strings.Count(ga.Stdout.(*syncBuffer).String(), " share "); rows != 1 {
 		t.Errorf("the sharer holds %d contents, want 1 (one onion service)", rows)
+	}
+}
+
+// TestCheckSelection: a get of a collection this node already fetches with
+// another choice of files is refused, saying how to start over; the same
+// choice, or a part of it, goes on.
+func TestCheckSelection(t *testing.T) {
+	files := swarm.FileList{{Path: "a/x.mkv", Fetch: true}, {Path: "a/y.mkv", Fetch: true}, {Path: "b.txt"}}
+	partial := swarm.Status{Files: &files}
+	allFiles := swarm.FileList{{Path: "a/x.mkv", Fetch: true}, {Path: "b.txt", Fetch: true}}
+	whole := swarm.Status{Files: &allFiles}
+	for _, tc := range []struct {
+		name string
+		st   swarm.Status
+		only []string
+		ok   bool
+	}{
+		{"single file", swarm.Status{}, nil, true},
+		{"manifest not known yet", swarm.Status{Collection: true}, []string{"a"}, true},
+		{"same folder", partial, []string{"a"}, true},
+		{"a file of it", partial, []string{"a/x.mkv"}, true},
+		{"all after a choice", partial, nil, false},
+		{"another file", partial, []string{"b.txt"}, false},
+		{"a file of a whole download", whole, []string{"b.txt"}, true},
+		{"whole again", whole, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkSelection(tc.st, tc.only)
+			if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "hydre rm") {
+				t.Errorf("checkSelection: %v, want ok %v", err, tc.ok)
+			}
+		})
 	}
 }

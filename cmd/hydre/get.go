@@ -90,6 +90,9 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 			}
 			return err
 		}
+		if err := checkSelection(st, only); err != nil {
+			return err
+		}
 		if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
 			// Getting it again retries a download that failed (a full
 			// disk, a partial file deleted).
