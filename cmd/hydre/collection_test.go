@@ -184,6 +184,12 @@ func TestShareGetFolder(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `no file or folder "nope.mkv" in this collection`) {
 		t.Errorf("stream of a missing file: %v", err)
 	}
+	// Without --file, stream says to name one.
+	gs3, _, _ := newGlobals()
+	err = runStream(ctx, gs3, []string{"--player", "none", "-o", t.TempDir(), link})
+	if err == nil || !strings.Contains(err.Error(), "hydre stream --file PATH LINK") {
+		t.Errorf("stream of a collection without --file: %v", err)
+	}
 
 	gb.Stdout = &syncBuffer{}
 	if err := runLs(ctx, gb, nil); err != nil {
