@@ -18,7 +18,8 @@
 // chunk.go (chunk encryption), hash.go, tree.go and proof.go (Merkle tree and
 // proofs), header.go and name.go (sealed header, name rules), descriptor.go
 // and contentid.go (descriptor and content ID), seal.go (sealing and serving),
-// reader.go (random access), link.go and onion.go (the link), treecodec.go
+// reader.go (random access), collection.go (a folder tree as one
+// content, §13), link.go and onion.go (the link), treecodec.go
 // (local tree storage), key.go and errors.go. Part III, rendezvous
 // discovery, is rendezvous.go (the swarm secret, periods and slots),
 // record.go (signed holder records) and rendezvous_msg.go (the Register, Ask

@@ -13,7 +13,13 @@ type Header struct {
 	MediaType string    // e.g. "video/mp4"; sanitized, may be empty
 	ChunkSize int       // plaintext bytes per chunk
 	Created   time.Time // creation time, second precision, UTC; zero if unset
+	// ManifestLen is, for a collection (collection.go), the length of its
+	// manifest at the start of the plaintext; 0 for a single file.
+	ManifestLen int64
 }
+
+// Collection reports whether the header is a collection's.
+func (h Header) Collection() bool { return h.ManifestLen > 0 }
 
 // Header encoding (plaintext, before sealing):
 //
@@ -21,9 +27,13 @@ type Header struct {
 //	|| name length (2) || name || media type length (1) || media type
 //	|| zero padding to a multiple of headerBlock bytes.
 //
+// A collection's header is format 2: the same fields, then its manifest's
+// length (4) before the padding.
+//
 // The padding hides the length of the name from blind hosts.
 const (
 	headerFormat       = 1
+	headerFormatColl   = 2
 	headerFixedLen     = 1 + 8 + 4 + 8 + 2 + 1
 	headerBlock        = 256
 	maxHeaderBlocks    = 8
@@ -47,9 +57,13 @@ func encodeHeader(h Header) []byte {
 	if !h.Created.IsZero() {
 		created = h.Created.Unix()
 	}
-	n := headerFixedLen + len(h.Name) + len(h.MediaType)
+	n := headerFixedLen + len(h.Name) + len(h.MediaType) + 4
 	b := make([]byte, 0, (n+headerBlock-1)/headerBlock*headerBlock+Overhead)
-	b = append(b, headerFormat)
+	if h.Collection() {
+		b = append(b, headerFormatColl)
+	} else {
+		b = append(b, headerFormat)
+	}
 	b = binary.BigEndian.AppendUint64(b, uint64(h.Size))
 	b = binary.BigEndian.AppendUint32(b, uint32(h.ChunkSize))
 	b = binary.BigEndian.AppendUint64(b, uint64(created))
@@ -57,6 +71,9 @@ func encodeHeader(h Header) []byte {
 	b = append(b, h.Name...)
 	b = append(b, byte(len(h.MediaType)))
 	b = append(b, h.MediaType...)
+	if h.Collection() {
+		b = binary.BigEndian.AppendUint32(b, uint32(h.ManifestLen))
+	}
 	for len(b)%headerBlock != 0 {
 		b = append(b, 0)
 	}
@@ -68,7 +85,7 @@ func decodeHeader(b []byte) (Header, error) {
 	if len(b) < headerFixedLen || len(b)%headerBlock != 0 {
 		return Header{}, fmt.Errorf("bad length %d", len(b))
 	}
-	if b[0] != headerFormat {
+	if b[0] != headerFormat && b[0] != headerFormatColl {
 		return Header{}, fmt.Errorf("unknown header format %d", b[0])
 	}
 	var h Header
@@ -92,6 +109,19 @@ func decodeHeader(b []byte) (Header, error) {
 	}
 	media := string(rest[:ml])
 	rest = rest[ml:]
+	if b[0] == headerFormatColl {
+		if len(rest) < 4 {
+			return Header{}, fmt.Errorf("no manifest length")
+		}
+		h.ManifestLen = int64(binary.BigEndian.Uint32(rest))
+		rest = rest[4:]
+		if h.ManifestLen < manifestFixedLen || h.ManifestLen > MaxManifestLen {
+			return Header{}, fmt.Errorf("manifest length %d out of range [%d, %d]", h.ManifestLen, manifestFixedLen, MaxManifestLen)
+		}
+		if h.ChunkSize <= 0 || ManifestRegion(h.ManifestLen, int64(h.ChunkSize)) > h.Size {
+			return Header{}, fmt.Errorf("manifest longer than the content")
+		}
+	}
 	if len(rest) >= headerBlock {
 		return Header{}, fmt.Errorf("padding longer than a block")
 	}

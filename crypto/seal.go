@@ -87,6 +87,10 @@ func prepareHeader(h Header) (Header, error) {
 	if n := numChunks(h.Size, int64(h.ChunkSize)); n > MaxChunks {
 		return h, fmt.Errorf("%d chunks is more than %d: use a larger chunk size", n, MaxChunks)
 	}
+	if h.ManifestLen != 0 && (h.ManifestLen < manifestFixedLen || h.ManifestLen > MaxManifestLen ||
+		ManifestRegion(h.ManifestLen, int64(h.ChunkSize)) > h.Size) {
+		return h, fmt.Errorf("manifest length %d does not fit the content", h.ManifestLen)
+	}
 	h.Name = SanitizeName(h.Name)
 	h.MediaType = SanitizeMediaType(h.MediaType)
 	if !h.Created.IsZero() {

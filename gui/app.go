@@ -124,6 +124,7 @@ type UI struct {
 	items      *itemStore
 	tor        *torPanel
 	shares     *shareScreen
+	files      *filesDialog // the open list of a collection's files, if any
 	downloads  *downloadScreen
 	bridge     *bridgeScreen
 	prefs      *settingsScreen

@@ -156,6 +156,28 @@ func (u *UI) captureDone(dir string) error {
 	if err := u.capture(dir, "download-done"); err != nil {
 		return err
 	}
+	// A collection's files, each with its progress.
+	var coll *swarm.Status
+	u.query(func() {
+		for _, st := range u.items.list(kindDownload) {
+			if st.Files != nil {
+				coll = &st
+				u.showFiles(st)
+				break
+			}
+		}
+	})
+	if coll != nil {
+		err := u.capture(dir, "download-files")
+		u.query(func() {
+			if u.files != nil {
+				u.files.dlg.Hide()
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
 	setCompact := func(on bool) {
 		u.query(func() {
 			u.shares.view.compact.SetChecked(on)

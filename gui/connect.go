@@ -176,8 +176,8 @@ func (u *UI) apply(batch []swarm.Status) {
 // startupActions runs the shares and downloads asked for on the command
 // line. UI thread only.
 func (u *UI) startupActions() {
-	if len(u.opt.Share) > 0 {
-		u.shares.share(u.opt.Share)
+	for _, p := range u.opt.Share { // each its own share; a folder as one link
+		u.shares.share([]string{p})
 	}
 	for _, link := range u.opt.Get {
 		u.downloads.get(link)

@@ -187,6 +187,7 @@ type downloadRow struct {
 	bar                 *widget.ProgressBar
 	pause, play, folder *widget.Button
 	remove              *widget.Button
+	files               *widget.Button // a collection's files
 }
 
 func newDownloadRow(d *downloadScreen) *downloadRow {
@@ -199,6 +200,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
 	r.copy.Hide()
 	r.qr.Hide()
+	r.files = newFilesButton(func() { d.u.showFiles(r.st) })
 	r.play.Hide() // until set shows a playable content
 	r.arrange()
 	return r
@@ -207,7 +209,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 // layout lays the row out on three lines (name and state; progress bar;
 // figures and buttons) or, compact, on one (name; state and buttons).
 func (r *downloadRow) layout(compact bool) fyne.CanvasObject {
-	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove)
+	buttons := container.NewHBox(r.pause, r.play, r.files, r.copy, r.qr, r.folder, r.remove)
 	if compact {
 		return container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)
 	}
@@ -230,6 +232,9 @@ func (r *downloadRow) set(st swarm.Status) {
 		parts = append(parts, why)
 	}
 	parts = append(parts, swarm.FormatSize(st.Verified)+" of "+sizeOrUnknown(st.Size))
+	parts = withFiles(parts, st)
+	setFilesButton(r.files, st)
+	r.d.u.filesChanged(st)
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}

@@ -3,9 +3,7 @@ package gui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
-	"os"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -32,60 +30,45 @@ type shareScreen struct {
 
 func newShareScreen(u *UI) *shareScreen {
 	s := &shareScreen{u: u}
-	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), s.pickFiles)
+	add := widget.NewButtonWithIcon("Share files…", theme.ContentAddIcon(), func() { s.pickFile(&picked{}) })
 	add.Importance = widget.HighImportance
+	addFolder := widget.NewButtonWithIcon("Share folder…", theme.FolderNewIcon(), func() { s.pickFolder(&picked{}) })
 	s.private = widget.NewCheck("Private share (only people given the link, with its client key, can even reach it)", nil)
 	s.initList(u, kindShare, u.settings.ShareView, func(st *Settings, lv ListView) { st.ShareView = lv },
-		"Drop files onto this window to share them, or use \"Share files…\".\n"+
-			"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
+		"Drop files or a folder onto this window to share them, or use \"Share files…\".\n"+
+			"Each share gets one link: whoever has it can download it over Tor, and nobody else can read it.",
 		func() *shareRow { return newShareRow(s) }, s.stop)
-	top := container.NewVBox(container.NewHBox(add, s.private), s.view.content)
+	top := container.NewVBox(container.NewHBox(add, addFolder, s.private), s.view.content)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
 	return s
 }
 
-// pickFiles opens a file dialog; the chosen file is shared.
-func (s *shareScreen) pickFiles() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			s.u.showError("open the file", err)
-			return
-		}
-		if r == nil {
-			return
-		}
-		path := r.URI().Path()
-		r.Close()
-		s.share([]string{path})
-	}, s.u.win)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
-}
-
-// share seals and publishes files; each appears in the list with its link.
-// UI thread only.
+// share seals and publishes what was dropped or picked: one file alone as
+// itself, several files or a folder as one collection (one link). UI
+// thread only.
 func (s *shareScreen) share(paths []string) {
 	opt := swarm.ShareOptions{Private: s.private.Checked}
-	for _, p := range paths {
-		s.u.withEngine("share "+baseName(p), func(ctx context.Context, e *swarm.Engine) error {
-			fi, err := os.Stat(p)
-			if err != nil {
-				return err
-			}
-			if fi.IsDir() {
-				return fmt.Errorf("%s is a folder: share the files inside it, or an archive of it", baseName(p))
-			}
-			st, err := e.Share(ctx, p, opt)
-			if err != nil {
-				return err
-			}
-			s.u.do(func() {
-				s.u.items.revive(st.ID)
-				s.u.apply([]swarm.Status{st})
-			})
-			return nil
-		})
+	what := baseName(paths[0])
+	if len(paths) > 1 {
+		what = plural(len(paths), "item")
 	}
+	s.u.withEngine("share "+what, func(ctx context.Context, e *swarm.Engine) error {
+		var st swarm.Status
+		var err error
+		if len(paths) == 1 {
+			st, err = e.Share(ctx, paths[0], opt) // a folder is a collection
+		} else {
+			st, err = e.ShareFiles(ctx, paths, opt)
+		}
+		if err != nil {
+			return err
+		}
+		s.u.do(func() {
+			s.u.items.revive(st.ID)
+			s.u.apply([]swarm.Status{st})
+		})
+		return nil
+	})
 }
 
 // stop stops sharing a content after asking; the file stays on disk. A
@@ -186,6 +169,7 @@ type shareRow struct {
 	s      *shareScreen
 	link   *widget.Label
 	remove *widget.Button
+	files  *widget.Button // a collection's files
 	retry  *widget.Button // shown on a failed share (its file moved back, say)
 }
 
@@ -196,6 +180,7 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
+	r.files = newFilesButton(func() { s.u.showFiles(r.st) })
 	r.arrange()
 	return r
 }
@@ -205,18 +190,22 @@ func newShareRow(s *shareScreen) *shareRow {
 func (r *shareRow) layout(compact bool) fyne.CanvasObject {
 	if compact {
 		return container.NewBorder(nil, nil, nil,
-			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)
+			container.NewHBox(r.state, r.retry, r.files, r.copy, r.qr, r.remove), r.name)
 	}
 	return container.NewVBox(
 		container.NewBorder(nil, nil, nil, r.state, r.name),
 		r.detail,
-		container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))
+		container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.files, r.copy, r.qr, r.remove))
 }
 
 func (r *shareRow) set(st swarm.Status) {
 	r.show(st)
 	r.state.SetText(stateText(st))
-	detail := swarm.FormatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
+	detail := swarm.FormatSize(st.Size) + " · "
+	if t := filesText(st); t != "" {
+		detail += t + " · "
+	}
+	detail += formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		detail = why + " · " + detail
 	}
@@ -233,6 +222,8 @@ func (r *shareRow) set(st swarm.Status) {
 		detail += " · downloaded here"
 	}
 	r.detail.SetText(detail)
+	setFilesButton(r.files, st)
+	r.s.u.filesChanged(st)
 	if st.State == swarm.StateFailed {
 		r.retry.Show()
 	} else {

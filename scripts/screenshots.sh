@@ -44,12 +44,31 @@ echo "screenshots: node A shares a 48 MiB video"
 head -c $((48 << 20)) /dev/urandom >"$work/holiday-video.mp4"
 lab_share a "$work/holiday-video.mp4"
 
-echo "screenshots: the app shares a file, downloads A's and captures each screen"
+echo "screenshots: node A shares a folder of 12 photos as one link"
+for d in 2026-07-14 2026-07-15 2026-07-16; do
+	mkdir -p "$work/summer trip/$d"
+	for i in 1 2 3 4; do head -c $(((i + 1) << 19)) /dev/urandom >"$work/summer trip/$d/IMG_$d-$i.jpg"; done
+done
+"$bin" --data-dir "$work/a2" --testnet "$net" share "$work/summer trip" >"$work/a2.out" 2>"$work/a2.err" &
+pids+=($!)
+folder_link=""
+for _ in $(seq 1 180); do
+	folder_link=$(grep -m1 -o 'hydre:[^[:space:]]*' "$work/a2.out" || true)
+	[ -n "$folder_link" ] && break
+	kill -0 "${pids[1]}" 2>/dev/null || { cat "$work/a2.err" >&2; echo "screenshots: node A's folder share stopped" >&2; exit 1; }
+	sleep 1
+done
+[ -n "$folder_link" ] || { cat "$work/a2.err" >&2; echo "screenshots: node A gave no folder link in 180 s" >&2; exit 1; }
+
+echo "screenshots: the app shares a file and a folder, downloads A's and captures each screen"
 head -c $((3 << 20)) /dev/urandom >"$work/notes.pdf"
+mkdir -p "$work/slides/figures"
+head -c 200000 /dev/urandom >"$work/slides/talk.odp"
+head -c 90000 /dev/urandom >"$work/slides/figures/plot.png"
 settings "$work/b" "$work/b-downloads"
 xvfb-run -a -s "-screen 0 1280x800x24" \
 	"$bin" --data-dir "$work/b" --testnet "$net" --log-level info \
-	gui --share "$work/notes.pdf" --get "$link" --screenshots "$out" >"$work/b.log" 2>&1 ||
+	gui --share "$work/notes.pdf" --share "$work/slides" --get "$link" --get "$folder_link" --screenshots "$out" >"$work/b.log" 2>&1 ||
 	{ tail -n 40 "$work/b.log" >&2; echo "screenshots: the app failed" >&2; exit 1; }
 
 echo "screenshots: the app cannot reach Tor"

@@ -175,6 +175,24 @@ type Status struct {
 	// the slots asked and what they answered, those this node is listed
 	// at and those it hosts.
 	Discovery Discovery
+	// Collection is set for a collection (several files as one content)
+	// once its header is known; Files then lists its files once its
+	// manifest is (collection.go), nil before: a snapshot behind a
+	// pointer, so that a Status stays comparable. Path is then its folder.
+	Collection bool
+	Files      *FileList
+}
+
+// FileList is the files of a collection, in its manifest's order.
+type FileList []FileStatus
+
+// FileList returns the files of a collection (nil for a single file or
+// before the manifest is known).
+func (s Status) FileList() []FileStatus {
+	if s.Files == nil {
+		return nil
+	}
+	return *s.Files
 }
 
 // Done reports whether the content is complete on disk.

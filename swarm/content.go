@@ -49,6 +49,8 @@ type content struct {
 	run       atomic.Pointer[running]
 	fetched   atomic.Int64 // chunks received and queued for verification
 	duplicate atomic.Int64 // bytes of pieces received for chunks already held or on their way to the store
+	// coll is a collection's layout (collection.go); nil for a file.
+	coll atomic.Pointer[collection]
 	// live is a growing live share's sealer (live.go), built once under
 	// liveMu.
 	liveMu sync.Mutex
@@ -208,6 +210,9 @@ func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto
 	rec := *c.record()
 	var err error
 	switch {
+	case h.Collection():
+		st.f, err = c.openCollection(d, h, &rec)
+		st.write = rec.Kind != KindShare
 	case rec.Kind == KindShare:
 		st.f, err = os.Open(rec.Path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -326,6 +331,7 @@ func (c *content) status() Status {
 	}
 	if c.key != nil {
 		s.Name, s.MediaType = d.header.Name, d.header.MediaType
+		s.Collection, s.Files = d.header.Collection(), c.fileStatus()
 	}
 	if r.Paused {
 		s.State = StatePaused

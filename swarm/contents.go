@@ -34,6 +34,9 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 	if err != nil {
 		return Status{}, fmt.Errorf("share: %w", err)
 	}
+	if fi.IsDir() {
+		return e.ShareFiles(ctx, []string{abs}, opt)
+	}
 	if !fi.Mode().IsRegular() {
 		return Status{}, fmt.Errorf("share %s: not a regular file", filepath.Base(abs))
 	}
@@ -86,6 +89,11 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 // rendezvous slots (docs/protocol.md, Part III) beside the link's hints,
 // and gives the secret on in every link of its own.
 func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, error) {
+	return e.getSelect(ctx, link, destDir, nil)
+}
+
+// getSelect is Get of the files (or folders) sel of a collection; nil: all.
+func (e *Engine) getSelect(ctx context.Context, link string, destDir string, sel []string) (Status, error) {
 	l, err := hcrypto.ParseLink(link)
 	if err != nil {
 		return Status{}, fmt.Errorf("get: %w", err)
@@ -93,7 +101,7 @@ func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, 
 	if c := e.lookup(l.ID); c != nil {
 		return c.status(), nil
 	}
-	rec := &record{Kind: KindDownload, Reshare: e.cfg.Reshare, Created: time.Now().UTC()}
+	rec := &record{Kind: KindDownload, Reshare: e.cfg.Reshare, Created: time.Now().UTC(), Select: sel}
 	if l.Secret != nil {
 		rec.Secret = l.Secret[:]
 	}
@@ -293,6 +301,7 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 			return err
 		}
 	}
+	removeSidecars(&rec)
 	e.bus.publish(c.status(), true)
 	return nil
 }

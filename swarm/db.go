@@ -41,6 +41,12 @@ type record struct {
 	Live       bool      `json:"live,omitempty"`      // share: a live content (growing until Complete)
 	SignSeed   []byte    `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
 	Created    time.Time `json:"created"`
+
+	// A collection's (collection.go): Path and PartPath are its folder.
+	Collection bool     `json:"collection,omitempty"`
+	Files      []string `json:"files,omitempty"`    // share: each file's source; download: each file under the folder ("" not fetched)
+	Select     []string `json:"select,omitempty"`   // download: the files (or folders) to fetch alone; nil: all
+	Manifest   string   `json:"manifest,omitempty"` // its manifest's copy in the data folder
 }
 
 // db is the engine's persistent state.

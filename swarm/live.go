@@ -36,7 +36,7 @@ type LiveOptions struct {
 type LiveShare struct {
 	e *Engine
 	c *content
-	f *os.File
+	f storeFile // the file, or a live collection's span (collection_live.go)
 
 	mu      sync.Mutex
 	unsaved int       // chunks added since the tree was last saved
@@ -131,6 +131,9 @@ func (e *Engine) LiveShare(id hcrypto.ContentID) (*LiveShare, error) {
 	}
 	if _, err := c.sealer(); err != nil {
 		return nil, err
+	}
+	if rec.Collection {
+		return &LiveShare{e: e, c: c, f: c.data.Load().st.f}, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -76,6 +76,9 @@ func removeData(r *record) error {
 	if r.Kind == KindShare {
 		return nil
 	}
+	if r.Collection {
+		return removeCollectionData(r)
+	}
 	for _, p := range []string{r.PartPath, r.Path} {
 		if p != "" && (r.Kind == KindHost || p == r.PartPath || r.Complete) {
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -113,7 +113,7 @@ func (s *swarm) gained(ctx context.Context, i int) {
 	for q := range s.peers {
 		q.send(wire.Have{Index: uint32(i)})
 	}
-	if s.pk.left == 0 {
+	if s.pk.left == 0 && !s.expandCollection() {
 		s.completed(ctx)
 		return
 	}

@@ -79,12 +79,14 @@ func (d *db) offlineStatus(id hcrypto.ContentID, r *record) Status {
 	if r.Descriptor != nil {
 		if desc, err := hcrypto.UnmarshalDescriptor(r.Descriptor, id); err == nil {
 			s.Size = desc.Size
+			var h hcrypto.Header
 			if l.Key != nil {
-				if h, err := desc.OpenHeader(*l.Key); err == nil {
+				if h, err = desc.OpenHeader(*l.Key); err == nil {
 					s.Name, s.MediaType = h.Name, h.MediaType
 				}
 			}
 			bits, _, _ := d.loadProgress(id)
+			s.Collection, s.Files = h.Collection(), offlineFiles(r, h, desc, bits)
 			for i := range desc.NumChunks() {
 				if r.Kind == KindShare && !r.growing() || bitmap(bits).get(i) {
 					_, n := desc.PlainRange(i)

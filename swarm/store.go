@@ -21,7 +21,7 @@ var errChanged = errors.New("file changed since it was shared")
 // download's output file) or, for a blind host, ciphertext. Only one copy of
 // the data exists; chunks are encrypted on the fly to be served.
 type store struct {
-	f     *os.File
+	f     storeFile
 	desc  *hcrypto.Descriptor
 	key   *hcrypto.Key // nil: the file holds ciphertext
 	tree  *hcrypto.Tree
@@ -235,6 +235,9 @@ func (s *swarm) finishFile() error {
 	rec := *c.record()
 	if rec.Complete {
 		return nil
+	}
+	if rec.Collection {
+		return s.finishCollection()
 	}
 	if rec.Kind == KindDownload {
 		if err := os.Link(rec.PartPath, rec.Path); err != nil && !samePath(rec.PartPath, rec.Path) {

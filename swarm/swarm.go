@@ -231,7 +231,11 @@ func (s *swarm) run(ctx context.Context) {
 // ready starts the data side once the descriptor is known.
 func (s *swarm) ready(ctx context.Context) {
 	s.desc = s.c.data.Load().desc
-	have := s.c.chunks.bits()
+	have, err := s.pickerHave(s.c.chunks.bits())
+	if err != nil {
+		s.failure = err
+		return
+	}
 	s.pk = newPicker(s.desc.NumChunks(), have)
 	s.win = tuningFor(int(s.desc.ChunkSize))
 	s.wg.Add(1 + uploadWorkers)

@@ -23,6 +23,10 @@ type cachedLink struct {
 	// the files are live shares fed as pieces arrive. A node that stops
 	// meanwhile resumes the leech when it starts again.
 	Growing bool `json:"growing,omitempty"`
+	// Collection: a multi-file torrent shared as one collection (Files
+	// holds its one link, FileLink.Path ""); entries written before hold
+	// one link per file.
+	Collection bool `json:"collection,omitempty"`
 	// Link, ID and Path are the one file of an entry written before nodes
 	// served multi-file torrents; loadCache moves them into Files.
 	Link string `json:"link,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"os"
 	pathpkg "path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hydre-p2p/hydre/bridge"
@@ -15,74 +16,86 @@ import (
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
-// The live feed into the engine: each file of a torrent is shared as a
-// live content from the moment its links are out, and each chunk is added
-// once every piece under it is verified.
+// The live feed into the engine: a single-file torrent is shared as a live
+// content, a multi-file torrent as one live collection (one link for the
+// whole torrent, its folders kept), from the moment the links are out;
+// each chunk is added once every piece under it is verified.
 
-// shareLive creates a live share for each file of t.
+// shareLive creates the live share of t.
 func (n *Node) shareLive(ctx context.Context, t *bridge.Torrent, files []bridge.File) (cachedLink, []*swarm.LiveShare, error) {
-	multi := t.MultiFile()
-	var (
-		cl      cachedLink
-		feeders []*swarm.LiveShare
-	)
-	fail := func(err error) (cachedLink, []*swarm.LiveShare, error) {
-		for _, ls := range feeders {
-			ls.Close()
-		}
-		n.unshare(cl)
-		return cachedLink{}, nil, err
-	}
+	var live []swarm.LiveFile
+	var size int64
 	for _, f := range files {
-		// The client writes the file at a safe name of its own (a
-		// torrent's names come from strangers); the real name goes into
-		// the content's header.
-		path := f.DiskPath
-		if rel, err := filepath.Rel(t.Dir(), path); err != nil || !filepath.IsLocal(rel) {
-			return fail(fmt.Errorf("share fetched data: file path %q leaves the torrent's folder", f.Path))
-		}
-		// The live share needs the file now; the client writes into it in
-		// place, at its full length (sparse until the pieces come: the
-		// client maps files of their final size), and never truncates it.
-		// The live share reads only the pieces the client verified.
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return fail(fmt.Errorf("share fetched data: %w", err))
-		}
-		fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+		path, err := prepareFile(t, f)
 		if err != nil {
-			return fail(fmt.Errorf("share fetched data: %w", err))
+			return cachedLink{}, nil, err
 		}
-		if fi, err := fh.Stat(); err == nil && fi.Size() != f.Length {
-			err = fh.Truncate(f.Length)
-			if err != nil {
-				fh.Close()
-				return fail(fmt.Errorf("share fetched data: %w", err))
-			}
+		// A multi-file torrent's paths start with its name: the
+		// collection's name, the folder a downloader saves it in.
+		_, inside, ok := strings.Cut(f.Path, "/")
+		if !ok {
+			inside = f.Path
 		}
-		fh.Close()
-		ls, err := n.cfg.Engine.ShareLive(ctx, path, swarm.LiveOptions{Size: f.Length, Name: pathpkg.Base(f.Path),
-			MediaType: mime.TypeByExtension(filepath.Ext(path))})
-		if err != nil {
-			return fail(fmt.Errorf("share fetched data: %s: %w", f.Path, err))
-		}
-		st := ls.Status()
-		feeders = append(feeders, ls)
-		cf := cachedFile{Link: st.Link, ID: st.ID.String(), Path: path, Size: f.Length}
-		if multi {
-			cf.TorrentPath = f.Path
-		}
-		cl.Files = append(cl.Files, cf)
+		live = append(live, swarm.LiveFile{Path: path, Name: inside, Size: f.Length})
+		size += f.Length
 	}
-	return cl, feeders, nil
+	var ls *swarm.LiveShare
+	var err error
+	if t.MultiFile() {
+		ls, err = n.cfg.Engine.ShareLiveFiles(ctx, t.Name(), live, swarm.LiveOptions{})
+	} else {
+		f := live[0]
+		ls, err = n.cfg.Engine.ShareLive(ctx, f.Path, swarm.LiveOptions{Size: f.Size, Name: pathpkg.Base(files[0].Path),
+			MediaType: mime.TypeByExtension(filepath.Ext(f.Path))})
+	}
+	if err != nil {
+		return cachedLink{}, nil, fmt.Errorf("share fetched data: %w", err)
+	}
+	st := ls.Status()
+	cl := cachedLink{Files: []cachedFile{{Link: st.Link, ID: st.ID.String(), Path: live[0].Path, Size: size}}}
+	if t.MultiFile() {
+		cl.Files[0].Path, cl.Collection = t.Dir(), true
+	}
+	return cl, []*swarm.LiveShare{ls}, nil
+}
+
+// prepareFile makes the file the client writes f into, at its full length,
+// and returns its path.
+func prepareFile(t *bridge.Torrent, f bridge.File) (string, error) {
+	// The client writes the file at a safe name of its own (a torrent's
+	// names come from strangers); the real name goes into the content's
+	// header or manifest.
+	path := f.DiskPath
+	if rel, err := filepath.Rel(t.Dir(), path); err != nil || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("share fetched data: file path %q leaves the torrent's folder", f.Path)
+	}
+	// The live share needs the file now; the client writes into it in
+	// place, at its full length (sparse until the pieces come: the client
+	// maps files of their final size), and never truncates it. The live
+	// share reads only the pieces the client verified.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("share fetched data: %w", err)
+	}
+	fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("share fetched data: %w", err)
+	}
+	defer fh.Close()
+	if fi, err := fh.Stat(); err == nil && fi.Size() != f.Length {
+		if err := fh.Truncate(f.Length); err != nil {
+			return "", fmt.Errorf("share fetched data: %w", err)
+		}
+	}
+	return path, nil
 }
 
 // reattach finds the live shares of a growing entry after a restart; a
-// file whose share is complete already has no feeder.
+// share complete already has no feeder.
 func (n *Node) reattach(prev cachedLink, files []bridge.File) (cachedLink, []*swarm.LiveShare, error) {
-	if len(prev.Files) != len(files) {
+	if !prev.Collection && len(prev.Files) != len(files) {
 		return cachedLink{}, nil, fmt.Errorf("%d files cached, the torrent has %d", len(prev.Files), len(files))
 	}
-	feeders := make([]*swarm.LiveShare, len(files))
+	feeders := make([]*swarm.LiveShare, len(prev.Files))
 	for i, f := range prev.Files {
 		id, err := hcrypto.ParseContentID(f.ID)
 		if err != nil {
@@ -105,17 +118,23 @@ func (n *Node) reattach(prev cachedLink, files []bridge.File) (cachedLink, []*sw
 	return prev, feeders, nil
 }
 
-// feed adds each chunk of the files' live shares once every piece under it
-// is verified, until all are added.
+// feed adds each chunk of the live shares once every piece under it is
+// verified, until all are added.
 func (n *Node) feed(ctx context.Context, t *bridge.Torrent, files []bridge.File, feeders []*swarm.LiveShare) error {
 	type chunk struct {
-		ls          *swarm.LiveShare
-		i           int
-		first, last int // pieces under it
+		ls     *swarm.LiveShare
+		i      int
+		pieces [][2]int // ranges of pieces under it (a collection's chunk may hold parts of files apart in the torrent)
 	}
 	pl := t.PieceLength()
+	byPath := map[string]bridge.File{}
+	for _, f := range files {
+		if abs, err := filepath.Abs(f.DiskPath); err == nil {
+			byPath[abs] = f
+		}
+	}
 	var left []chunk
-	for k, ls := range feeders {
+	for _, ls := range feeders {
 		if ls == nil {
 			continue
 		}
@@ -123,11 +142,18 @@ func (n *Node) feed(ctx context.Context, t *bridge.Torrent, files []bridge.File,
 			if ls.Has(i) {
 				continue
 			}
-			off, size := ls.ChunkRange(i)
-			start := files[k].Offset + off
-			c := chunk{ls: ls, i: i, first: int(start / pl), last: int((start + int64(max(size, 1)) - 1) / pl)}
-			if size == 0 {
-				c.first, c.last = 0, -1 // an empty file: nothing to wait for
+			c := chunk{ls: ls, i: i}
+			for _, p := range ls.ChunkFiles(i) {
+				if p.N == 0 {
+					continue // an empty file: nothing to wait for
+				}
+				abs, _ := filepath.Abs(p.Path)
+				f, ok := byPath[abs]
+				if !ok {
+					return fmt.Errorf("share fetched data: chunk %d holds a file the torrent does not have", i)
+				}
+				start := f.Offset + p.Off
+				c.pieces = append(c.pieces, [2]int{int(start / pl), int((start + p.N - 1) / pl)})
 			}
 			left = append(left, c)
 		}
@@ -146,8 +172,10 @@ func (n *Node) feed(ctx context.Context, t *bridge.Torrent, files []bridge.File,
 		kept := left[:0]
 		for _, c := range left {
 			ready := true
-			for p := c.first; p <= c.last && ready; p++ {
-				ready = complete(p)
+			for _, r := range c.pieces {
+				for p := r[0]; p <= r[1] && ready; p++ {
+					ready = complete(p)
+				}
 			}
 			if !ready {
 				kept = append(kept, c)

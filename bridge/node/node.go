@@ -65,13 +65,14 @@ type Config struct {
 	// with ErrNoSpace before any piece is requested.
 	DiskQuota int64
 	// MaxContents bounds the contents the node shares at once, one per
-	// file of every cached torrent, each with an onion service of its own
-	// unless the engine uses one identity; 0 is 256, negative no limit. A
+	// cached torrent (a multi-file torrent is one collection), each with an
+	// onion service of its own unless the engine uses one identity; 0 is
+	// 256, negative no limit. A
 	// fetch that does not fit evicts as DiskQuota does, else is refused
 	// with ErrTooManyContents.
 	MaxContents int
-	// MaxFiles bounds the files of a torrent the node fetches (each file is
-	// shared as a content); 0 is 100, and never more than MaxContents. A
+	// MaxFiles bounds the files of a torrent the node fetches (shared as
+	// one collection); 0 is 100, and never more than MaxContents. A
 	// torrent of more files is refused with ErrTooManyFiles before any
 	// piece is requested.
 	MaxFiles int

@@ -210,11 +210,11 @@ func TestNodeDiskQuota(t *testing.T) {
 }
 
 // TestNodeMultiFile asks a node for a torrent of a folder (made by
-// mktorrent, seeded by aria2): the node answers with one link per file and
-// its path in the torrent; a user fetches each into the same folder tree,
-// bit for bit; the stream of the torrent lists both files, carries their
-// data in order and ends with the same answer; a second request is
-// answered from the cache.
+// mktorrent, seeded by aria2): the node answers with one link, a
+// collection of the torrent's files; a user fetches it into a folder of
+// the torrent's name, every file bit for bit; the stream of the torrent
+// lists both files, carries their data in order and ends with the same
+// answer; a second request is answered from the cache.
 func TestNodeMultiFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -223,22 +223,18 @@ func TestNodeMultiFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paths []string
-	for _, f := range files {
-		paths = append(paths, f.Path)
-	}
-	if want := []string{"album/part1.bin", "album/part2.bin"}; !slices.Equal(paths, want) {
-		t.Fatalf("answer paths %q, want %q", paths, want)
+	if len(files) != 1 || files[0].Path != "" {
+		t.Fatalf("answer %+v, want one link for the torrent", files)
 	}
 	user := openEngine(t, lab.user, "user")
 	dest := t.TempDir()
-	for _, f := range files {
-		got := fetchLink(t, ctx, user, f.Link, filepath.Join(dest, f.LocalDir()))
-		if want := filepath.Join(dest, filepath.FromSlash(f.Path)); got != want {
-			t.Fatalf("%s saved as %s, want %s", f.Path, got, want)
-		}
-		if btlab.FileSHA(t, got) != btlab.FileSHA(t, filepath.Join(lab.dir, "seed", filepath.FromSlash(f.Path))) {
-			t.Fatalf("%s differs from the seeded file", f.Path)
+	got := fetchLink(t, ctx, user, files[0].Link, dest)
+	if want := filepath.Join(dest, "album"); got != want {
+		t.Fatalf("saved as %s, want %s", got, want)
+	}
+	for _, name := range []string{"part1.bin", "part2.bin"} {
+		if btlab.FileSHA(t, filepath.Join(got, name)) != btlab.FileSHA(t, filepath.Join(lab.dir, "seed", "album", name)) {
+			t.Fatalf("%s differs from the seeded file", name)
 		}
 	}
 	again, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
@@ -328,16 +324,17 @@ func TestNodeCacheExpiry(t *testing.T) {
 	}
 }
 
-// TestNodeMaxContents caps a node at 3 contents (one per file, each an
+// TestNodeMaxContents caps a node at 2 contents (one per torrent, each an
 // onion service of its own): two single-file torrents and then a folder of
-// two files evict the least recently asked for of the first two, which
+// two files (one collection) evict the least recently asked for of the
+// first two, which
 // stops being shared and loses its data; a torrent of more files than the
 // cap is refused before any piece is fetched.
 func TestNodeMaxContents(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	lab := startLimitsLab(t, ctx, map[string]int64{"one.bin": 512<<10 + 1, "two.bin": 512<<10 + 2, "album/": 512<<10 + 3},
-		Config{MaxContents: 3})
+		Config{MaxContents: 2})
 	linkOne, err := lab.request(t, ctx, "one.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +343,7 @@ func TestNodeMaxContents(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := Request(ctx, lab.user, lab.node.Address(), lab.magnets["album/"], nil)
-	if err != nil || len(files) != 2 {
+	if err != nil || len(files) != 1 {
 		t.Fatalf("folder of two files: %v, %v", files, err)
 	}
 	lab.waitFetched(t, ctx, "album/")
@@ -358,8 +355,8 @@ func TestNodeMaxContents(t *testing.T) {
 	for _, cl := range cached {
 		contents += len(cl.Files)
 	}
-	if contents != 3 {
-		t.Fatalf("the node shares %d contents, want 3", contents)
+	if contents != 2 {
+		t.Fatalf("the node shares %d contents, want 2", contents)
 	}
 	l, err := hcrypto.ParseLink(linkOne)
 	if err != nil {

@@ -20,10 +20,10 @@ var (
 	// disk quota.
 	ErrNoSpace = errors.New("bridge disk quota exceeded")
 	// ErrTooManyFiles is returned for a torrent of more files than the
-	// node's MaxFiles: every file becomes a hydre content of its own.
+	// node's MaxFiles.
 	ErrTooManyFiles = errors.New("torrent has too many files for this bridge node")
 	// ErrTooManyContents is returned when the contents the node shares
-	// (one per file, each an onion service of its own unless the engine
+	// (one per torrent, each an onion service of its own unless the engine
 	// uses one identity) would pass Config.MaxContents, and fetches in
 	// progress hold the room that evictions could free.
 	ErrTooManyContents = errors.New("bridge node shares too many contents")
@@ -40,7 +40,8 @@ func (n *Node) admit(t *bridge.Torrent) error {
 	if files > n.cfg.MaxFiles {
 		return tooManyFiles(files, n.cfg.MaxFiles)
 	}
-	return n.reserve(t.InfoHash(), reservation{bytes: t.Length(), contents: files})
+	// A torrent is one content, of one file or a collection of them.
+	return n.reserve(t.InfoHash(), reservation{bytes: t.Length(), contents: 1})
 }
 
 // reservation is what an admitted fetch in progress holds of the node's

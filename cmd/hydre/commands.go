@@ -114,11 +114,13 @@ func commands() []command {
 		{name: "daemon", args: "[--single-identity] [-o DIR]", summary: "run a headless node serving and resuming everything", run: runDaemon, operands: noOperands,
 			help: "Run a headless node: serve every share and resume every download of the data directory,\n" +
 				"until interrupted. Progress goes to stderr (JSON lines on stdout with --json)."},
-		{name: "get", args: "[-o DIR] [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET", summary: "fetch a file by link from its peers, verified", run: runGet, operands: exactlyOne("LINK"),
+		{name: "get", args: "[-o DIR] [--file PATH]... [--seed] [--no-reshare] [--circuits N] [--bridge ONION] [--stream] LINK|MAGNET", summary: "fetch a file by link from its peers, verified", run: runGet, operands: exactlyOne("LINK"),
 			help: "Fetch the file of a hydre link from every peer that has it, verifying every chunk, into DIR.\n" +
+				"A link to several files (a shared folder) is saved as a folder of its name under DIR, its\n" +
+				"files listed as each completes; with --file, only the files (or folders) named are fetched.\n" +
 				"With --bridge, a magnet link is fetched by that hidden bridge node, which never shows\n" +
-				"your address to BitTorrent, and handed over as hydre links: a torrent of several files\n" +
-				"is saved in its folders under DIR, and the path of each file printed.\n" +
+				"your address to BitTorrent, and handed over as a hydre link: a torrent of several files\n" +
+				"comes as one link to all of them, saved as its folder under DIR.\n" +
 				"With --stream, a local address (http://127.0.0.1:PORT/TOKEN/NAME) is printed beside the\n" +
 				"progress bar: any media player can play and seek in it while the file arrives, and it\n" +
 				"is served, with the file, until interrupted.\n" +
@@ -128,23 +130,29 @@ func commands() []command {
 			help: "Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n" +
 				"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/" + gui.SettingsFile + "."},
 		{name: "ls", args: "[--links]", summary: "list this node's shares and downloads", run: runLs, operands: noOperands,
-			help: "List the node's shares and downloads (read from its state; no network)."},
+			help: "List the node's shares and downloads (read from its state; no network), and under a\n" +
+				"collection (several files as one link) each of its files: the PATH that 'get --file'\n" +
+				"and 'stream --file' take."},
 		{name: "pause", args: "ID|LINK...", summary: "pause downloads or shares (until 'hydre resume')", run: runPause, operands: atLeastOne("ID or LINK"),
 			help: "Pause contents of this node: they are neither fetched nor served until\n'hydre resume'." + manageHelp},
 		{name: "resume", args: "ID|LINK...", summary: "resume paused downloads or shares", run: runResume, operands: atLeastOne("ID or LINK"),
 			help: "Resume paused contents of this node: the next 'hydre daemon', the app, or a\n'hydre get' of the link fetches or serves them again." + manageHelp},
 		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm, operands: atLeastOne("ID or LINK"),
 			help: "Forget contents of this node. With --delete, a download's file (partial or\ncomplete) is deleted too; a shared file never is." + manageHelp},
-		{name: "share", args: "[--private] [--single-identity] FILE...", summary: "share files: print their links and serve them", run: runShare, operands: atLeastOne("FILE"),
-			help: "Share files: print a link for each (give it to whoever should get the file) and serve them\n" +
-				"until interrupted. Shares are remembered: 'hydre daemon' serves them again later."},
-		{name: "stream", args: "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] LINK", summary: "play a file while it downloads: local address and player", run: runStream, operands: exactlyOne("LINK"),
+		{name: "share", args: "[--private] [--single-identity] [--each] FILE|DIR...", summary: "share files and folders: print one link and serve them", run: runShare, operands: atLeastOne("FILE"),
+			help: "Share files and folders: print one link for all of them (give it to whoever should get them)\n" +
+				"and serve them until interrupted. A folder is shared with everything under it, its\n" +
+				"folders kept (symbolic links are skipped); one FILE alone is shared as a file. With\n" +
+				"--each, every FILE gets its own link. Shares are remembered: 'hydre daemon' serves\n" +
+				"them again later."},
+		{name: "stream", args: "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] [--file PATH] LINK", summary: "play a file while it downloads: local address and player", run: runStream, operands: exactlyOne("LINK"),
 			help: "Fetch the file of a hydre link and play it while it arrives: print a local address\n" +
 				"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n" +
 				"a player on it, and serve it until interrupted. The file is saved into DIR as with\n" +
 				"'hydre get'. The address holds a random token: whoever has it can watch while it runs.\n" +
 				"The player is kept to that address: it can reach nothing else, and a playlist (which\n" +
-				"would send it to other addresses, outside Tor) is refused."},
+				"would send it to other addresses, outside Tor) is refused. For a link of several files,\n" +
+				"--file names the one to play: only it is fetched."},
 		{name: "testnet", args: "up|down|status|delays [options] DIR", summary: "run a private Tor network on 127.0.0.1",
 			help: "Run a private Tor network on 127.0.0.1 (3 directory authorities and a few relays,\n" +
 				"made from the system's tor) in DIR; 'hydre --testnet DIR <command>' then uses it.",

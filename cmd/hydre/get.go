@@ -20,11 +20,17 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
 	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
 	streamIt := fs.Bool("stream", false, "serve the file to a media player on a local address while it arrives")
+	var only []string
+	fs.Func("file", "fetch only the file (or folder) at `PATH` of a collection (repeatable; 'hydre ls' lists them)",
+		func(p string) error { only = append(only, p); return nil })
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if err := checkLinkArg("get", fs.Arg(0), *bridgeAddr != ""); err != nil {
 		return err
+	}
+	if len(only) > 0 && (*bridgeAddr != "" || *streamIt) {
+		return usageError{"--file is for a hydre link of several files, without --bridge or --stream (use 'hydre stream --file')"}
 	}
 	if *circuits < 0 {
 		return usageError{"--circuits must not be negative"}
@@ -54,19 +60,22 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	var ids []hcrypto.ContentID
 	for _, f := range files {
 		dest := filepath.Join(*out, f.LocalDir())
-		st, err := e.Get(ctx, f.Link, dest)
+		st, err := e.GetFiles(ctx, f.Link, dest, only)
 		if err == nil && explicitOut && st.Kind == swarm.KindDownload && st.Path == "" && st.Verified == 0 {
 			// Known from an earlier get that saved nothing yet (the
 			// file's name is not known before its first peer): start
 			// it again in the folder asked for now.
 			if err = e.Remove(st.ID, false); err == nil {
-				st, err = e.Get(ctx, f.Link, dest)
+				st, err = e.GetFiles(ctx, f.Link, dest, only)
 			}
 		}
 		if err != nil {
 			if f.Path != "" { // a file of a bridge node's torrent
 				return fmt.Errorf("%s: %w", f.Path, err)
 			}
+			return err
+		}
+		if err := checkSelection(st, only); err != nil {
 			return err
 		}
 		if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
@@ -91,15 +100,17 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 		*seed = true // the player may still be playing when the download ends
 	}
 	finals := map[hcrypto.ContentID]swarm.Status{}
+	filesDone := newFileProgress(g)
 	check := func(s swarm.Status) (bool, error) {
 		if !slices.Contains(ids, s.ID) {
 			return false, nil
 		}
+		filesDone.show(s)
 		switch s.State {
 		case swarm.StateFailed:
 			return true, fmt.Errorf("download failed: %s", s.Err)
 		case swarm.StateSeeding, swarm.StateDone:
-			if s.Size == s.Verified {
+			if s.Size == s.Verified || collectionDone(s) {
 				finals[s.ID] = s
 			}
 		case swarm.StateStopped:
@@ -158,7 +169,9 @@ func report(ctx context.Context, g *globals, ids []hcrypto.ContentID, finals map
 		if g.JSON {
 			fmt.Fprintf(g.Stdout, "%s\n", toJSON("done", finals[id], false))
 		} else {
-			fmt.Fprintf(g.Stdout, "%s\n", finals[id].Path)
+			for _, p := range savedPaths(finals[id]) {
+				fmt.Fprintf(g.Stdout, "%s\n", p)
+			}
 		}
 	}
 	if seed {

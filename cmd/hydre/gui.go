@@ -15,7 +15,7 @@ import (
 
 func runGUI(ctx context.Context, g *globals, fs flags, args []string) error {
 	var shares, gets stringsFlag
-	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
+	fs.Var(&shares, "share", "share `FILE` (or a folder, as one link) once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
 	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
 	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
@@ -39,7 +39,7 @@ func runGUI(ctx context.Context, g *globals, fs flags, args []string) error {
 		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge or settings)", *screen)}
 	}
 	for i, p := range shares {
-		abs, err := checkShared(p)
+		abs, _, err := checkShared(p)
 		if err != nil {
 			return err
 		}

@@ -150,7 +150,8 @@ func (b *guiBridge) Fetch(ctx context.Context, magnet string) error {
 	return nil
 }
 
-// share publishes each file of a complete torrent on hydre.
+// share publishes a complete torrent on hydre: its file, or its folder as
+// one collection (one link).
 func (b *guiBridge) share(t *bridge.Torrent) error {
 	b.mu.Lock()
 	e := b.engine
@@ -159,6 +160,14 @@ func (b *guiBridge) share(t *bridge.Torrent) error {
 		return errors.New("not connected")
 	}
 	root := filepath.Join(bridgeDir(b.g), "downloads")
+	if files := t.Files(); t.MultiFile() && len(files) > 0 {
+		top, _, _ := strings.Cut(path.Clean("/" + files[0].Path)[1:], "/")
+		dir := filepath.Join(root, filepath.FromSlash(top))
+		if _, err := e.ShareFiles(b.ctx, []string{dir}, swarm.ShareOptions{}); err != nil {
+			return fmt.Errorf("share %s: %w", top, err)
+		}
+		return nil
+	}
 	var errs []error
 	for _, f := range t.Files() {
 		p := filepath.Join(root, filepath.FromSlash(path.Clean("/"+f.Path)))

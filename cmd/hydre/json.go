@@ -40,6 +40,20 @@ type jsonStatus struct {
 	Found jsonFound `json:"found"`
 	// Discovery: what rendezvous discovery is doing (docs/protocol.md, Part III).
 	Discovery jsonDiscovery `json:"discovery"`
+	// Collection: several files as one link; Files: each file's progress
+	// once its manifest is known.
+	Collection bool       `json:"collection,omitempty"`
+	Files      []jsonFile `json:"files,omitempty"`
+}
+
+// jsonFile is a file of a collection; fetch is false for a file outside a
+// --file selection.
+type jsonFile struct {
+	Path     string `json:"path"`
+	Size     int64  `json:"size"`
+	Verified int64  `json:"verified"`
+	Fetch    bool   `json:"fetch"`
+	Local    string `json:"local,omitempty"`
 }
 
 type jsonFound struct {
@@ -71,6 +85,10 @@ func toJSON(event string, s swarm.Status, withLink bool) []byte {
 			Records: s.Discovery.Records}}
 	if withLink {
 		j.Link = s.Link
+	}
+	j.Collection = s.Collection
+	for _, f := range s.FileList() {
+		j.Files = append(j.Files, jsonFile{Path: f.Path, Size: f.Size, Verified: f.Verified, Fetch: f.Fetch, Local: f.Local})
 	}
 	b, _ := json.Marshal(j)
 	return b

@@ -42,6 +42,9 @@ func runLs(ctx context.Context, g *globals, fs flags, args []string) error {
 		if *links {
 			fmt.Fprintf(tw, "\t%s\n", s.Link)
 		}
+		for _, f := range s.FileList() {
+			fmt.Fprintf(tw, "\t\t\t%s\t%s\t  %s\n", filePct(f), swarm.FormatSize(f.Size), f.Path)
+		}
 	}
 	return tw.Flush()
 }

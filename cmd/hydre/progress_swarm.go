@@ -68,6 +68,15 @@ func progressLine(s swarm.Status, withBar bool) string {
 		b.WriteString(bar(pct, 24) + " ")
 	}
 	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %d peers", name, s.State, pct, swarm.FormatSize(s.Verified), swarm.FormatSize(s.Size), swarm.FormatSize(int64(s.DownRate)), s.Peers)
+	if files := s.FileList(); files != nil {
+		whole := 0
+		for _, f := range files {
+			if f.Verified == f.Size {
+				whole++
+			}
+		}
+		fmt.Fprintf(&b, " %d/%d files", whole, len(files))
+	}
 	if f := foundText(s.Found); f != "" {
 		fmt.Fprintf(&b, " (%s)", f)
 	}

@@ -16,17 +16,23 @@ import (
 func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
+	each := fs.Bool("each", false, "one link per FILE (one onion service each) instead of one for all")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	paths := make([]string, fs.NArg())
+	anyDir := false
 	for i, p := range fs.Args() {
-		abs, err := checkShared(p)
+		abs, dir, err := checkShared(p)
 		if err != nil {
 			return err
 		}
-		paths[i] = abs
+		if dir && *each {
+			return usageError{"--each shares files, not folders: " + p}
+		}
+		paths[i], anyDir = abs, anyDir || dir
 	}
+	asOne := !*each && (anyDir || len(paths) > 1)
 	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single})
 	if err != nil {
 		return err
@@ -35,8 +41,17 @@ func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 	e := n.Engine
 	var ids []swarm.Status
 	var shared []hcrypto.ContentID
-	for _, path := range paths {
-		st, err := e.Share(ctx, path, swarm.ShareOptions{Private: *private})
+	for i, path := range paths {
+		if asOne && i > 0 {
+			break
+		}
+		var st swarm.Status
+		var err error
+		if asOne {
+			st, err = e.ShareFiles(ctx, paths, swarm.ShareOptions{Private: *private})
+		} else {
+			st, err = e.Share(ctx, path, swarm.ShareOptions{Private: *private})
+		}
 		if err != nil {
 			return err
 		}
@@ -57,32 +72,40 @@ func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 		if err := waitReachable(ctx, e, ids, g.Stderr); err != nil || ctx.Err() != nil {
 			return err
 		}
-		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %d file(s); press Ctrl-C to stop.\n",
-			time.Since(start).Seconds(), len(ids))
+		what := fmt.Sprintf("%d file(s)", len(ids))
+		if asOne {
+			what = fmt.Sprintf("%d files as one link", len(ids[0].FileList()))
+		}
+		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %s; press Ctrl-C to stop.\n",
+			time.Since(start).Seconds(), what)
 	}
 	return serveUntilDone(ctx, g, e, shared, nil)
 }
 
-// checkShared checks a file to share before tor starts and returns its
-// absolute path: it must be a regular file this user can read.
-func checkShared(path string) (string, error) {
+// checkShared checks a file or folder to share before tor starts and
+// returns its absolute path and whether it is a folder: it must be a
+// regular file or a folder this user can read.
+func checkShared(path string) (string, bool, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", fmt.Errorf("share %s: %w", path, err)
+		return "", false, fmt.Errorf("share %s: %w", path, err)
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		return "", fmt.Errorf("share: %w", err)
+		return "", false, fmt.Errorf("share: %w", err)
 	}
 	fi, err := f.Stat()
 	f.Close()
 	if err != nil {
-		return "", fmt.Errorf("share: %w", err)
+		return "", false, fmt.Errorf("share: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("share %s: not a regular file", path)
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		return "", false, fmt.Errorf("share %s: not a regular file or folder", path)
 	}
-	return abs, nil
+	if fi.IsDir() && !holdsFile(abs) {
+		return "", false, fmt.Errorf("share %s: no file in it to share (empty, or only symbolic links)", path)
+	}
+	return abs, fi.IsDir(), nil
 }
 
 // waitReachable waits until every content of shares is reachable

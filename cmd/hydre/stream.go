@@ -15,6 +15,7 @@ func runStream(ctx context.Context, g *globals, fs flags, args []string) error {
 	player := fs.String("player", stream.PlayerAuto, "player to start: "+stream.PlayerChoices+" (auto: mpv, else ffplay)")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to serve on (port 0: random)")
 	out := fs.String("o", ".", "save into `DIR`")
+	file := fs.String("file", "", "play the file at `PATH` of a link of several files ('hydre ls' lists them)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -33,6 +34,9 @@ func runStream(ctx context.Context, g *globals, fs flags, args []string) error {
 	}
 	defer n.Close()
 	e := n.Engine
+	if *file != "" {
+		return streamFile(ctx, g, e, fs.Arg(0), *out, *file, *player)
+	}
 	st, err := e.Get(ctx, fs.Arg(0), *out)
 	if err != nil {
 		return err
@@ -94,6 +98,10 @@ func startStreamServer(ctx context.Context, g *globals, e *swarm.Engine, id hcry
 		return "", nil, fmt.Errorf("open the content: %w", err)
 	}
 	f.Close()
+	if st, err := e.Status(id); err == nil && st.Collection {
+		srv.Close()
+		return "", nil, errors.New("this link holds several files: play one of them with 'hydre stream --file PATH LINK' (PATH as 'hydre ls' lists it under the collection)")
+	}
 	url, err := srv.URL(id)
 	if err == nil {
 		err = srv.Check(ctx, url) // a playlist is refused before any player sees it

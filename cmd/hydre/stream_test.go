@@ -63,7 +63,7 @@ func TestStreamCommand(t *testing.T) {
 	shareCtx, stopShare := context.WithCancel(ctx)
 	defer stopShare()
 	shareErr := make(chan error, 1)
-	go func() { shareErr <- runCommand(shareCtx, ga, "share", []string{file, hostile}) }()
+	go func() { shareErr <- runCommand(shareCtx, ga, "share", []string{"--each", file, hostile}) }()
 	defer func() { stopShare(); <-shareErr }()
 	link := waitLine(t, aout, aerr, "hydre:", shareErr)
 	hostileLink := waitNthLine(t, aout, aerr, "hydre:", 2, shareErr)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent check of vectors.json against docs/protocol.md, Part I, and
-of rendezvous.json against Part III.
+of rendezvous.json against Part III and of collection.json against §13.
 
 A second implementation written from the specification only: BLAKE3 from the
 `b3sum` program (derive_key mode for Part III), Ed25519 and XChaCha20-Poly1305 from HChaCha20 (below) and the IETF
@@ -135,6 +135,50 @@ def check(v):
     assert f"{onion}.onion:{port}" == v["link_peer"], "peer hint"
 
 
+def check_collection(v):
+    """A collection (§13): the manifest from the file list, the format-2
+    header, and the root re-sealed from manifest || padding || files."""
+    cs = v["chunk_size"]
+    files = v["files"]
+    paths = [f["path"] for f in files]
+    assert paths == sorted(paths, key=lambda p: p.encode()), "canonical order"
+    for p in paths:
+        parts = p.split("/")
+        assert p and not p.startswith("/") and all(x not in ("", ".", "..") for x in parts), "path rules"
+    manifest = b"HYDC\x01" + struct.pack(">I", len(files))
+    for f in files:
+        enc = f["path"].encode()
+        manifest += struct.pack(">QH", f["size"], len(enc)) + enc
+    assert manifest.hex() == v["manifest"], "manifest"
+    region = -(-len(manifest) // cs) * cs
+    plain = manifest + bytes(region - len(manifest))
+    for k, f in enumerate(files):
+        plain += bytes((i * 31 + 7 + k) % 251 for i in range(f["size"]))
+    size = len(plain)
+    assert size == v["size"], "size"
+    key = bytes.fromhex(v["key"])
+    desc = bytes.fromhex(v["descriptor"])
+    assert desc[0] == 1 and struct.unpack(">I", desc[1:5])[0] == cs and struct.unpack(">Q", desc[5:13])[0] == size
+    root = desc[13:45]
+    assert H(b"\x02" + desc).hex() == v["content_id_hex"], "content id"
+    hdr = xchacha_open(key, nonce(1, 0), desc[47:], desc[:45])
+    assert hdr[0] == 2 and struct.unpack(">Q", hdr[1:9])[0] == size and struct.unpack(">I", hdr[9:13])[0] == cs
+    assert struct.unpack(">q", hdr[13:21])[0] == v["created_unix"]
+    nl = struct.unpack(">H", hdr[21:23])[0]
+    assert hdr[23:23 + nl].decode() == v["collection_name"], "name"
+    ml = hdr[23 + nl]
+    at = 24 + nl + ml
+    assert struct.unpack(">I", hdr[at:at + 4])[0] == len(manifest), "manifest length"
+    assert set(hdr[at + 4:]) <= {0} and len(hdr) % 256 == 0
+    level = []
+    for c in range(-(-size // cs)):
+        sub = hchacha20(key, nonce(0, c)[:16])
+        level.append(H(b"\x00" + ChaCha20Poly1305(sub).encrypt(b"\0\0\0\0" + nonce(0, c)[16:], plain[c * cs:(c + 1) * cs], None)))
+    while len(level) > 1:
+        level = [H(b"\x01" + level[j] + level[j + 1]) if j + 1 < len(level) else level[j] for j in range(0, len(level), 2)]
+    assert level[0] == root, "root from re-sealing"
+
+
 def onion_name(pub: bytes) -> str:
     return b32(pub + hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2] + b"\x03")
 
@@ -178,6 +222,9 @@ def main():
         print("ok", v["name"])
     check_rendezvous(json.load(open(os.path.join(here, "rendezvous.json"))))
     print("ok rendezvous")
+    for v in json.load(open(os.path.join(here, "collection.json")))["vectors"]:
+        check_collection(v)
+        print("ok collection:", v["name"])
 
 
 if __name__ == "__main__":
