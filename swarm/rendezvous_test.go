@@ -111,11 +111,12 @@ func TestRendezvousNoHint(t *testing.T) {
 	t.Logf("c: most %d found through slots; discovery %+v", most, done.Discovery)
 }
 
-// hijackSlot publishes slot sl on nd as an adversary holding the link
-// would, answering every message with recs (none: an empty list).
-func hijackSlot(t *testing.T, nd *memnet.Node, sl hcrypto.Slot, recs []hcrypto.HolderRecord) {
+// hijackSlot publishes slot sl on tr (a memnet node or a tor) as an
+// adversary holding the link would, answering every message with recs
+// (none: an empty list).
+func hijackSlot(t *testing.T, tr onion.Transport, sl hcrypto.Slot, recs []hcrypto.HolderRecord) {
 	t.Helper()
-	l, err := nd.Listen(context.Background(), onion.ServiceConfig{Key: sl.PrivateKey(), Port: hcrypto.SlotPort})
+	l, err := tr.Listen(context.Background(), onion.ServiceConfig{Key: sl.PrivateKey(), Port: hcrypto.SlotPort})
 	if err != nil {
 		t.Fatal(err)
 	}
