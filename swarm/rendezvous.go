@@ -111,6 +111,8 @@ type regState struct {
 	// is hosted instead (on the in-memory network, and on a tor that
 	// refused the key, trying the same one again would fail again).
 	noHost bool
+	// tried says a registration with it has come back (answered or not).
+	tried bool
 }
 
 // rendezvous is a swarm's discovery state; nil for a content without a
@@ -321,7 +323,7 @@ func (s *swarm) registered(ctx context.Context, ev rdvAnswer, valid []hcrypto.Ho
 	if st == nil { // the slot is over
 		return
 	}
-	st.busy = false
+	st.busy, st.tried = false, true
 	st.next = now.Add(jittered(r.cfg.Register, r.cfg.Jitter))
 	st.listed = false
 	for _, rec := range valid {
@@ -349,9 +351,28 @@ func (s *swarm) registered(ctx context.Context, ev rdvAnswer, valid []hcrypto.Ho
 		s.log.Info("rendezvous: hosting a vacant slot", "slot", ev.slot)
 		r.pending[ev.slot.Period] = true
 		s.hostSlot(ctx, ev.slot)
+	case st.hostAt.IsZero() && r.alone(ev.slot.Period):
+		st.hostAt = now // no swarm to keep from publishing at once: be found now
 	case st.hostAt.IsZero():
 		st.hostAt = now.Add(time.Duration(rand.Int64N(int64(r.cfg.HostDelay) + 1)))
 	}
+}
+
+// alone says that every slot of the moment has answered a registration
+// (or failed to), none but its own lists this node, and it hosts none of
+// period p's: it is most likely the only holder, as the sharer of a new
+// content is, and has no swarm to wait for before hosting a slot of p.
+func (r *rendezvous) alone(p uint64) bool {
+	for _, sl := range r.slots {
+		st := r.reg[idOf(sl)]
+		if st == nil || !st.tried {
+			return false
+		}
+		if h := r.hosts[sl.Period]; st.listed && (h == nil || idOf(h.slot) != idOf(sl)) {
+			return false
+		}
+	}
+	return r.hosts[p] == nil
 }
 
 // rdvHosted books a slot's publishing.

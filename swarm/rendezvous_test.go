@@ -234,3 +234,25 @@ func TestRendezvousChurn(t *testing.T) {
 	}
 	t.Logf("%d newcomers each found a live holder; the slowest took %v", joiners, worst.Round(time.Millisecond))
 }
+
+// TestRendezvousSharerHostsAtOnce: the sharer of a new content finds every
+// slot vacant and hosts one at once rather than after the random delay
+// (up to 10 minutes by default) that keeps a swarm from publishing all
+// together, so that a link with no hint finds it within seconds.
+func TestRendezvousSharerHostsAtOnce(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil, memnet.WithUplink(128<<10)) // the protocol's intervals; a download that lasts
+	path, data := writeFile(t, t.TempDir(), "new", 128<<10)
+	start := time.Now()
+	st := a.share(path, 16<<10)
+	a.waitFor(st.ID, 20*time.Second, "hosting a slot", func(s Status) bool { return s.Discovery.Hosting >= 1 })
+	t.Logf("a hosts a slot %v after sharing", time.Since(start).Round(time.Millisecond))
+
+	b := newNode(t, n, "b", nil)
+	b.get(linkWith(t, st.Link))
+	done, most := watchSources(b, st.ID, 20*time.Second)
+	checkFile(t, done.Path, data)
+	if most == 0 {
+		t.Errorf("b completed without a connection found through a slot: %+v", done.Discovery)
+	}
+}
