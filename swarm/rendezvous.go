@@ -36,8 +36,9 @@ type RendezvousConfig struct {
 	// HostDelay bounds the random wait before a holder hosts a slot it
 	// found vacant; 0 means 10 minutes.
 	HostDelay time.Duration
-	// Ask is how often a download with no peer asks the slots again; 0
-	// means 5 minutes.
+	// Ask is how often a download with no peer asks the slots again, at
+	// most: the first asks come sooner (firstAskRetry, doubling); 0 means
+	// 5 minutes.
 	Ask time.Duration
 }
 
@@ -127,6 +128,7 @@ type rendezvous struct {
 	pending    map[uint64]bool      // a slot of that period is being published
 	holder     *holderKey           // nil until the content's onion service is up
 	askAt      time.Time
+	rounds     int // ask rounds begun
 	asking     int
 	round      Discovery // the last ask round's figures
 }
@@ -209,7 +211,8 @@ func (s *swarm) rendezvousTick(ctx context.Context, now time.Time) {
 		}
 	}
 	if s.wantsSources() && r.asking == 0 && !now.Before(r.askAt) && (r.askAt.IsZero() || len(s.peers) == 0) {
-		r.askAt = now.Add(r.cfg.Ask)
+		r.askAt = now.Add(r.askDelay())
+		r.rounds++
 		r.asking = len(slots)
 		r.round = Discovery{Asked: len(slots), LastAsk: now}
 		for _, sl := range slots {
@@ -306,7 +309,7 @@ func (s *swarm) rdvAnswered(ctx context.Context, ev rdvAnswer) {
 			s.dialMore(ctx, now)
 		} else if r.asking == 0 && ev.purpose == purposeAsk && len(s.peers) == 0 && len(s.addrs) == 0 {
 			s.fig.waiting = fmt.Sprintf("no holder found yet: %d of %d rendezvous slots answered; asking again in %v",
-				r.round.Answered, r.round.Asked, r.cfg.Ask)
+				r.round.Answered, r.round.Asked, r.askAt.Sub(now).Round(time.Second))
 		}
 	}
 	s.fig.discovery = r.figures(len(r.slots))

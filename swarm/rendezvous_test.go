@@ -256,3 +256,29 @@ func TestRendezvousSharerHostsAtOnce(t *testing.T) {
 		t.Errorf("b completed without a connection found through a slot: %+v", done.Discovery)
 	}
 }
+
+// TestRendezvousAsksAgainSoon: a download whose first ask finds no slot
+// (the only holder is offline) asks again within seconds of the holder's
+// return, not after the protocol's 5-minute interval.
+func TestRendezvousAsksAgainSoon(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil, memnet.WithUplink(128<<10)) // the protocol's intervals; a download that lasts
+	path, data := writeFile(t, t.TempDir(), "soon", 128<<10)
+	st := a.share(path, 16<<10)
+	a.close()
+	a.mem.Close()
+
+	b := newNode(t, n, "b", nil)
+	b.get(linkWith(t, st.Link))
+	b.waitFor(st.ID, 20*time.Second, "an ask round that found nobody", func(s Status) bool {
+		return strings.Contains(s.Waiting, "no holder found yet")
+	})
+	a.open()
+	start := time.Now()
+	done, most := watchSources(b, st.ID, time.Minute)
+	checkFile(t, done.Path, data)
+	if most == 0 {
+		t.Errorf("b completed without a connection found through a slot: %+v", done.Discovery)
+	}
+	t.Logf("b completed %v after a came back", time.Since(start).Round(time.Millisecond))
+}
