@@ -300,7 +300,7 @@ func (s *swarm) rdvAnswered(ctx context.Context, ev rdvAnswer) {
 		s.registered(ctx, ev, valid, now)
 	}
 	if s.wantsSources() {
-		n := s.learnHolders(valid)
+		n := s.learnHolders(ev.slot, valid)
 		if ev.purpose == purposeAsk {
 			r.round.Holders += len(valid)
 		}
@@ -427,23 +427,32 @@ func (s *swarm) closeRendezvous() {
 
 // learnHolders puts the holders' addresses in the address book as PEX
 // addresses are (one circuit each until one answers), marked as found at a
-// rendezvous slot; it returns how many were new. recs is one slot's answer,
+// rendezvous slot; it returns how many were new. recs is slot sl's answer,
 // one source: it adds at most maxAddrsPerSource addresses, as a PEX frame
-// does, so that a hostile slot host cannot fill the book.
-func (s *swarm) learnHolders(recs []hcrypto.HolderRecord) int {
+// does, so that a hostile slot host cannot fill the book. Each address
+// remembers whether it came first in an Answer (a slot host lists its own
+// record first, R6) and which slots named it: slot hosts, then holders
+// registered at several slots, are dialed before addresses only one slot
+// names, so that a hostile host's 32 fakes do not hold back the holder an
+// honest slot names.
+func (s *swarm) learnHolders(sl hcrypto.Slot, recs []hcrypto.HolderRecord) int {
 	n, quota := 0, maxAddrsPerSource
-	for _, rec := range recs {
+	for i, rec := range recs {
 		if s.rdv.holder != nil && rec.Holder == s.rdv.holder.public() {
 			continue
 		}
 		a := rec.Address()
-		if _, known := s.addrs[a]; known {
-			continue
+		st, known := s.addrs[a]
+		if !known {
+			s.learn(a, &quota)
+			if st = s.addrs[a]; st != nil {
+				st.rdv = true
+				n++
+			}
 		}
-		s.learn(a, &quota)
-		if st := s.addrs[a]; st != nil {
-			st.rdv = true
-			n++
+		if st != nil {
+			st.slots |= 1 << (sl.Period%2*3 + uint64(sl.Index)%3)
+			st.slotHost = st.slotHost || i == 0
 		}
 	}
 	return n

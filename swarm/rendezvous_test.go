@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -281,4 +282,40 @@ func TestRendezvousAsksAgainSoon(t *testing.T) {
 		t.Errorf("b completed without a connection found through a slot: %+v", done.Discovery)
 	}
 	t.Logf("b completed %v after a came back", time.Since(start).Round(time.Millisecond))
+}
+
+// TestRendezvousDialOrder: of the addresses three slots name, one slot
+// answering 32 made-up holders (validly signed: its host holds the link),
+// the honest slots' hosts are dialed before the fakes, whatever the
+// addresses: first the one two slots name, then the other among the next
+// two (the hostile host's own record, first in its Answer, ties with it).
+func TestRendezvousDialOrder(t *testing.T) {
+	id, secret := hcrypto.ContentID{1}, hcrypto.SwarmSecret{2}
+	slot := func(i int) hcrypto.Slot {
+		sl, err := hcrypto.DeriveSlot(secret, hcrypto.Schedule{}, 100, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sl
+	}
+	for run := range 20 {
+		fakes := fakeRecords(t, hcrypto.MaxAnswerRecords, id, secret)
+		honest := fakeRecords(t, 2, id, secret) // two hosts, each registered with the other
+		s := &swarm{addrs: map[string]*addrState{}, own: map[string]bool{}, rdv: &rendezvous{},
+			session: fmt.Sprint(run)}
+		s.learnHolders(slot(1), fakes)
+		s.learnHolders(slot(0), honest)
+		s.learnHolders(slot(2), honest[1:]) // its host's registration with slot 0 has expired there
+		var order []string
+		for a := range s.addrs {
+			order = append(order, a)
+		}
+		s.dialOrder(order)
+		if pos := slices.Index(order, honest[1].Address()); pos != 0 {
+			t.Fatalf("run %d: the host two slots name is dialed %dth of %d, want first", run, pos+1, len(order))
+		}
+		if pos := slices.Index(order, honest[0].Address()); pos > 2 {
+			t.Fatalf("run %d: the other honest host is dialed %dth of %d", run, pos+1, len(order))
+		}
+	}
 }
