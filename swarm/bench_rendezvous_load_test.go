@@ -183,18 +183,19 @@ func benchRendezvousLoad(t *testing.T, md *strings.Builder) {
 	}
 	fmt.Fprintf(md, "### Load on Tor of a holder\n\n")
 	fmt.Fprintf(md, "One holder alone (the worst case of docs/protocol.md R8: it hosts one slot per content and finds "+
-		"the others vacant), on its own tor, Tor's schedule (24-hour periods), registrations every %v instead of "+
+		"the others vacant), on its own tor, Tor's schedule (24-hour periods), registrations every %.0f min instead of "+
 		"every hour and tor's MaxCircuitDirtiness at %d s instead of 10 minutes (so that, as with hourly "+
 		"registrations, every registration needs new circuits; the slots' descriptors stay cached, as they would "+
 		"for an hour). Counted from the tor's control-port events (HS_DESC UPLOAD and REQUESTED, CIRC BUILT, STREAM "+
 		"NEW), put to the slots when the event or a later purpose change of its circuit names a slot or a "+
 		"rendezvous isolation tag; *all circuits* is every circuit the tor built, less what the same tor built "+
-		"alone over as long before the engine opened. Over %v once every content hosts its slot, scaled to an "+
-		"hour of the real schedule: × (60 min / %v) × (%v / 60 min). Descriptor uploads are tor's own: one round "+
+		"alone over as long before the engine opened. Over %.0f min once every content hosts its slot, scaled to an "+
+		"hour of the real schedule: × (60 min / %.0f min) × (%.0f min / 60 min). The contents are shared one at a "+
+		"time, each once the previous one's onion is published (the set-up column). Descriptor uploads are tor's own: one round "+
 		"when a slot is published (counted during the set-up) and again every 60–120 minutes, not in the window "+
 		"(on the real network a round is 16 uploads; this network has fewer HSDirs). Memory: the Go heap in use "+
 		"after a collection, the engine open with its contents against before it opened, and the tor's resident "+
-		"set.\n\n", loadRegister, loadDirtiness, loadWindow, loadWindow, loadRegister)
+		"set.\n\n", loadRegister.Minutes(), loadDirtiness, loadWindow.Minutes(), loadWindow.Minutes(), loadRegister.Minutes())
 	fmt.Fprintf(md, "| contents | slots hosted | set-up | uploads per slot published (per content onion) | "+
 		"per hour: exchanges with slots | slot descriptor fetches | circuits for the slots | all circuits | "+
 		"per content per hour: all circuits | heap | tor RSS |\n|---|---|---|---|---|---|---|---|---|---|---|\n")

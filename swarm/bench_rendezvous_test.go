@@ -115,7 +115,7 @@ func benchFirstChunk(t *testing.T, md *strings.Builder, latency time.Duration, r
 	}
 	name := "zero latency"
 	if latency > 0 {
-		name = fmt.Sprintf("%v one way per link", latency)
+		name = fmt.Sprintf("%d ms one way per link", latency.Milliseconds())
 	}
 	col := func(ps []firstPhases, f func(firstPhases) time.Duration) []time.Duration {
 		var out []time.Duration
