@@ -56,6 +56,8 @@ type addrState struct {
 	strikeAt time.Time    // when the last strike was counted
 	hint     bool         // the link names it
 	rdv      bool         // a rendezvous slot named it (and not the link)
+	slots    uint8        // the slots of the moment that named it, a bit each (learnHolders)
+	slotHost bool         // it came first in a slot's Answer: the slot's host, by R6
 	full     int          // refusals for a full connection table since a circuit admitted after them brought a chunk
 	fullAt   time.Time    // the last of those refusals
 	retired  map[int]bool // circuit indexes of replaced circuits: never dialed again

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -57,13 +59,7 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 		}
 		return
 	}
-	// Addresses that answered first, then the link's, then those an
-	// accepted peer claimed, then the rest by fewest failures: made-up
-	// addresses never take the circuits of one that serves.
-	slices.SortFunc(sources, func(x, y string) int {
-		a, b := s.addrs[x], s.addrs[y]
-		return cmp.Or(-cmp.Compare(rank(a), rank(b)), cmp.Compare(a.fails, b.fails), cmp.Compare(x, y))
-	})
+	s.dialOrder(sources)
 	limit := s.cfg.maxPeers - s.inbound
 	perSource := max(1, min(s.cfg.circuitsPerPeer, limit/len(sources)))
 	for _, a := range sources {
@@ -92,6 +88,40 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 			go func() { defer s.wg.Done(); s.dial(ctx, a, circ, extra, now) }()
 		}
 	}
+}
+
+// dialOrder sorts addresses for dialing: those that answered first, then
+// the link's, then those an accepted peer claimed, then slot hosts and
+// those more rendezvous slots named (learnHolders), then the rest by fewest
+// failures: made-up addresses never take the circuits of one that serves.
+// Ties go in an order of this swarm run's own, not the addresses': a
+// hostile slot host could otherwise make up keys whose addresses sort
+// first.
+func (s *swarm) dialOrder(sources []string) {
+	slices.SortFunc(sources, func(x, y string) int {
+		a, b := s.addrs[x], s.addrs[y]
+		return cmp.Or(-cmp.Compare(rank(a), rank(b)), -cmp.Compare(slotRank(a), slotRank(b)),
+			cmp.Compare(a.fails, b.fails), cmp.Compare(s.tiebreak(x), s.tiebreak(y)), cmp.Compare(x, y))
+	})
+}
+
+// slotRank orders addresses the rendezvous slots named: a slot's host
+// first, then by how many slots named it.
+func slotRank(a *addrState) int {
+	r := bits.OnesCount8(a.slots)
+	if a.slotHost {
+		r += 8
+	}
+	return r
+}
+
+// tiebreak orders addresses for dialing where nothing else does, in an
+// order drawn for this swarm run (its session).
+func (s *swarm) tiebreak(addr string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s.session))
+	h.Write([]byte(addr))
+	return h.Sum64()
 }
 
 // rank orders addresses for dialing: proven, named by the link, claimed,

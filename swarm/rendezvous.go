@@ -36,8 +36,9 @@ type RendezvousConfig struct {
 	// HostDelay bounds the random wait before a holder hosts a slot it
 	// found vacant; 0 means 10 minutes.
 	HostDelay time.Duration
-	// Ask is how often a download with no peer asks the slots again; 0
-	// means 5 minutes.
+	// Ask is how often a download with no peer asks the slots again, at
+	// most: the first asks come sooner (firstAskRetry, doubling); 0 means
+	// 5 minutes.
 	Ask time.Duration
 }
 
@@ -111,6 +112,8 @@ type regState struct {
 	// is hosted instead (on the in-memory network, and on a tor that
 	// refused the key, trying the same one again would fail again).
 	noHost bool
+	// tried says a registration with it has come back (answered or not).
+	tried bool
 }
 
 // rendezvous is a swarm's discovery state; nil for a content without a
@@ -125,6 +128,7 @@ type rendezvous struct {
 	pending    map[uint64]bool      // a slot of that period is being published
 	holder     *holderKey           // nil until the content's onion service is up
 	askAt      time.Time
+	rounds     int // ask rounds begun
 	asking     int
 	round      Discovery // the last ask round's figures
 }
@@ -207,7 +211,8 @@ func (s *swarm) rendezvousTick(ctx context.Context, now time.Time) {
 		}
 	}
 	if s.wantsSources() && r.asking == 0 && !now.Before(r.askAt) && (r.askAt.IsZero() || len(s.peers) == 0) {
-		r.askAt = now.Add(r.cfg.Ask)
+		r.askAt = now.Add(r.askDelay())
+		r.rounds++
 		r.asking = len(slots)
 		r.round = Discovery{Asked: len(slots), LastAsk: now}
 		for _, sl := range slots {
@@ -295,7 +300,7 @@ func (s *swarm) rdvAnswered(ctx context.Context, ev rdvAnswer) {
 		s.registered(ctx, ev, valid, now)
 	}
 	if s.wantsSources() {
-		n := s.learnHolders(valid)
+		n := s.learnHolders(ev.slot, valid)
 		if ev.purpose == purposeAsk {
 			r.round.Holders += len(valid)
 		}
@@ -304,7 +309,7 @@ func (s *swarm) rdvAnswered(ctx context.Context, ev rdvAnswer) {
 			s.dialMore(ctx, now)
 		} else if r.asking == 0 && ev.purpose == purposeAsk && len(s.peers) == 0 && len(s.addrs) == 0 {
 			s.fig.waiting = fmt.Sprintf("no holder found yet: %d of %d rendezvous slots answered; asking again in %v",
-				r.round.Answered, r.round.Asked, r.cfg.Ask)
+				r.round.Answered, r.round.Asked, r.askAt.Sub(now).Round(time.Second))
 		}
 	}
 	s.fig.discovery = r.figures(len(r.slots))
@@ -321,7 +326,7 @@ func (s *swarm) registered(ctx context.Context, ev rdvAnswer, valid []hcrypto.Ho
 	if st == nil { // the slot is over
 		return
 	}
-	st.busy = false
+	st.busy, st.tried = false, true
 	st.next = now.Add(jittered(r.cfg.Register, r.cfg.Jitter))
 	st.listed = false
 	for _, rec := range valid {
@@ -349,9 +354,28 @@ func (s *swarm) registered(ctx context.Context, ev rdvAnswer, valid []hcrypto.Ho
 		s.log.Info("rendezvous: hosting a vacant slot", "slot", ev.slot)
 		r.pending[ev.slot.Period] = true
 		s.hostSlot(ctx, ev.slot)
+	case st.hostAt.IsZero() && r.alone(ev.slot.Period):
+		st.hostAt = now // no swarm to keep from publishing at once: be found now
 	case st.hostAt.IsZero():
 		st.hostAt = now.Add(time.Duration(rand.Int64N(int64(r.cfg.HostDelay) + 1)))
 	}
+}
+
+// alone says that every slot of the moment has answered a registration
+// (or failed to), none but its own lists this node, and it hosts none of
+// period p's: it is most likely the only holder, as the sharer of a new
+// content is, and has no swarm to wait for before hosting a slot of p.
+func (r *rendezvous) alone(p uint64) bool {
+	for _, sl := range r.slots {
+		st := r.reg[idOf(sl)]
+		if st == nil || !st.tried {
+			return false
+		}
+		if h := r.hosts[sl.Period]; st.listed && (h == nil || idOf(h.slot) != idOf(sl)) {
+			return false
+		}
+	}
+	return r.hosts[p] == nil
 }
 
 // rdvHosted books a slot's publishing.
@@ -403,23 +427,32 @@ func (s *swarm) closeRendezvous() {
 
 // learnHolders puts the holders' addresses in the address book as PEX
 // addresses are (one circuit each until one answers), marked as found at a
-// rendezvous slot; it returns how many were new. recs is one slot's answer,
+// rendezvous slot; it returns how many were new. recs is slot sl's answer,
 // one source: it adds at most maxAddrsPerSource addresses, as a PEX frame
-// does, so that a hostile slot host cannot fill the book.
-func (s *swarm) learnHolders(recs []hcrypto.HolderRecord) int {
+// does, so that a hostile slot host cannot fill the book. Each address
+// remembers whether it came first in an Answer (a slot host lists its own
+// record first, R6) and which slots named it: slot hosts, then holders
+// registered at several slots, are dialed before addresses only one slot
+// names, so that a hostile host's 32 fakes do not hold back the holder an
+// honest slot names.
+func (s *swarm) learnHolders(sl hcrypto.Slot, recs []hcrypto.HolderRecord) int {
 	n, quota := 0, maxAddrsPerSource
-	for _, rec := range recs {
+	for i, rec := range recs {
 		if s.rdv.holder != nil && rec.Holder == s.rdv.holder.public() {
 			continue
 		}
 		a := rec.Address()
-		if _, known := s.addrs[a]; known {
-			continue
+		st, known := s.addrs[a]
+		if !known {
+			s.learn(a, &quota)
+			if st = s.addrs[a]; st != nil {
+				st.rdv = true
+				n++
+			}
 		}
-		s.learn(a, &quota)
-		if st := s.addrs[a]; st != nil {
-			st.rdv = true
-			n++
+		if st != nil {
+			st.slots |= 1 << (sl.Period%2*3 + uint64(sl.Index)%3)
+			st.slotHost = st.slotHost || i == 0
 		}
 	}
 	return n

@@ -14,6 +14,18 @@ import (
 // the Answer.
 const rdvTimeout = time.Minute
 
+// firstAskRetry is the wait before a download with no peer asks the slots
+// a second time; it doubles at every round up to RendezvousConfig.Ask. A
+// link handed out just before its holder hosted a slot (the sharer of a
+// new content does within seconds) then waits seconds, not the whole Ask.
+const firstAskRetry = 15 * time.Second
+
+// askDelay is the wait after the ask round about to begin.
+func (r *rendezvous) askDelay() time.Duration {
+	d := firstAskRetry << min(r.rounds, 8)
+	return min(d, r.cfg.Ask)
+}
+
 // Purposes of a rendezvous stream, in its isolation tag.
 const (
 	purposeAsk      = "ask"

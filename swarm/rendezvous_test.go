@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,11 +112,12 @@ func TestRendezvousNoHint(t *testing.T) {
 	t.Logf("c: most %d found through slots; discovery %+v", most, done.Discovery)
 }
 
-// hijackSlot publishes slot sl on nd as an adversary holding the link
-// would, answering every message with recs (none: an empty list).
-func hijackSlot(t *testing.T, nd *memnet.Node, sl hcrypto.Slot, recs []hcrypto.HolderRecord) {
+// hijackSlot publishes slot sl on tr (a memnet node or a tor) as an
+// adversary holding the link would, answering every message with recs
+// (none: an empty list).
+func hijackSlot(t *testing.T, tr onion.Transport, sl hcrypto.Slot, recs []hcrypto.HolderRecord) {
 	t.Helper()
-	l, err := nd.Listen(context.Background(), onion.ServiceConfig{Key: sl.PrivateKey(), Port: hcrypto.SlotPort})
+	l, err := tr.Listen(context.Background(), onion.ServiceConfig{Key: sl.PrivateKey(), Port: hcrypto.SlotPort})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,4 +234,88 @@ func TestRendezvousChurn(t *testing.T) {
 		}
 	}
 	t.Logf("%d newcomers each found a live holder; the slowest took %v", joiners, worst.Round(time.Millisecond))
+}
+
+// TestRendezvousSharerHostsAtOnce: the sharer of a new content finds every
+// slot vacant and hosts one at once rather than after the random delay
+// (up to 10 minutes by default) that keeps a swarm from publishing all
+// together, so that a link with no hint finds it within seconds.
+func TestRendezvousSharerHostsAtOnce(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil, memnet.WithUplink(128<<10)) // the protocol's intervals; a download that lasts
+	path, data := writeFile(t, t.TempDir(), "new", 128<<10)
+	start := time.Now()
+	st := a.share(path, 16<<10)
+	a.waitFor(st.ID, 20*time.Second, "hosting a slot", func(s Status) bool { return s.Discovery.Hosting >= 1 })
+	t.Logf("a hosts a slot %v after sharing", time.Since(start).Round(time.Millisecond))
+
+	b := newNode(t, n, "b", nil)
+	b.get(linkWith(t, st.Link))
+	done, most := watchSources(b, st.ID, 20*time.Second)
+	checkFile(t, done.Path, data)
+	if most == 0 {
+		t.Errorf("b completed without a connection found through a slot: %+v", done.Discovery)
+	}
+}
+
+// TestRendezvousAsksAgainSoon: a download whose first ask finds no slot
+// (the only holder is offline) asks again within seconds of the holder's
+// return, not after the protocol's 5-minute interval.
+func TestRendezvousAsksAgainSoon(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil, memnet.WithUplink(128<<10)) // the protocol's intervals; a download that lasts
+	path, data := writeFile(t, t.TempDir(), "soon", 128<<10)
+	st := a.share(path, 16<<10)
+	a.close()
+	a.mem.Close()
+
+	b := newNode(t, n, "b", nil)
+	b.get(linkWith(t, st.Link))
+	b.waitFor(st.ID, 20*time.Second, "an ask round that found nobody", func(s Status) bool {
+		return strings.Contains(s.Waiting, "no holder found yet")
+	})
+	a.open()
+	start := time.Now()
+	done, most := watchSources(b, st.ID, time.Minute)
+	checkFile(t, done.Path, data)
+	if most == 0 {
+		t.Errorf("b completed without a connection found through a slot: %+v", done.Discovery)
+	}
+	t.Logf("b completed %v after a came back", time.Since(start).Round(time.Millisecond))
+}
+
+// TestRendezvousDialOrder: of the addresses three slots name, one slot
+// answering 32 made-up holders (validly signed: its host holds the link),
+// the honest slots' hosts are dialed before the fakes, whatever the
+// addresses: first the one two slots name, then the other among the next
+// two (the hostile host's own record, first in its Answer, ties with it).
+func TestRendezvousDialOrder(t *testing.T) {
+	id, secret := hcrypto.ContentID{1}, hcrypto.SwarmSecret{2}
+	slot := func(i int) hcrypto.Slot {
+		sl, err := hcrypto.DeriveSlot(secret, hcrypto.Schedule{}, 100, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sl
+	}
+	for run := range 20 {
+		fakes := fakeRecords(t, hcrypto.MaxAnswerRecords, id, secret)
+		honest := fakeRecords(t, 2, id, secret) // two hosts, each registered with the other
+		s := &swarm{addrs: map[string]*addrState{}, own: map[string]bool{}, rdv: &rendezvous{},
+			session: fmt.Sprint(run)}
+		s.learnHolders(slot(1), fakes)
+		s.learnHolders(slot(0), honest)
+		s.learnHolders(slot(2), honest[1:]) // its host's registration with slot 0 has expired there
+		var order []string
+		for a := range s.addrs {
+			order = append(order, a)
+		}
+		s.dialOrder(order)
+		if pos := slices.Index(order, honest[1].Address()); pos != 0 {
+			t.Fatalf("run %d: the host two slots name is dialed %dth of %d, want first", run, pos+1, len(order))
+		}
+		if pos := slices.Index(order, honest[0].Address()); pos > 2 {
+			t.Fatalf("run %d: the other honest host is dialed %dth of %d", run, pos+1, len(order))
+		}
+	}
 }

@@ -32,7 +32,8 @@ func torNodeWith(t *testing.T, tor onion.Transport, name string, tweak func(*Con
 // shares, B fetches and serves (and hosts a slot), A stops for good; C,
 // with the link that names only A, finds B through a slot and completes,
 // verified. Then D, with a link that names no peer, finds B and C through
-// the slots and completes.
+// the slots and completes. Last, C and D leave, B restarts from its data
+// dir, and E, with the first link (A's hint only), still finds B.
 func TestTorRendezvous(t *testing.T) {
 	nw := testkit.Shared(t, testnet.Options{})
 	tor1, tor2, tor3 := torFor(t, nw), torFor(t, nw), torFor(t, nw)
@@ -79,4 +80,18 @@ func TestTorRendezvous(t *testing.T) {
 		t.Errorf("d's slots named %d verified holders, want b and c", done.Discovery.Holders)
 	}
 	t.Logf("d fetched %d bytes from b and %d from c", upload(b, st)-bUp, upload(c, st)-cUp)
+
+	// b restarts with its data dir, the only holder left: the slots c and
+	// d hosted answer no more, b hosts again, and e finds it there.
+	c.close()
+	d.close()
+	b.close()
+	b.open0()
+	e := torNodeWith(t, tor3, "e", fastRendezvous)
+	start = time.Now()
+	e.get(st.Link) // names a only, gone
+	done, most = watchSources(e, st.ID, 4*time.Minute)
+	checkFile(t, done.Path, data)
+	t.Logf("e found the restarted b and completed in %v (at most %d connections found through slots); discovery %+v",
+		time.Since(start).Round(time.Second), most, done.Discovery)
 }
