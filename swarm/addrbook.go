@@ -162,11 +162,13 @@ func (s *swarm) quota(p *peer) *int {
 // misbehaved counts a connection to the address that broke the protocol
 // (violation) or left soon after joining without bringing a chunk, and puts
 // off the next dial: 1 s, doubling, up to dialBackoffMax; the address is
-// banned at its maxViolations-th violation. Circuits that joined before
-// the last strike count once with it (four circuits dropped together wait
-// 1 s, not 8).
-func (a *addrState) misbehaved(violation bool, joined, now time.Time) {
-	if a.strikes > 0 && joined.Before(a.strikeAt) {
+// banned at its maxViolations-th violation. Circuits whose dial began
+// before the last strike count once with it: four circuits of one round
+// wait 1 s, not 8, however spread out their handshakes were (counting by
+// when each joined, a loaded machine's round struck up to four times and
+// the third round waited minutes).
+func (a *addrState) misbehaved(violation bool, dialed, now time.Time) {
+	if a.strikes > 0 && dialed.Before(a.strikeAt) {
 		return
 	}
 	a.strikeAt = now

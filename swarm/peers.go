@@ -201,13 +201,13 @@ func (s *swarm) strike(p *peer, err error, now time.Time) {
 	p.mu.Unlock()
 	switch {
 	case errors.Is(why, errProtocol) || errors.Is(err, errProtocol):
-		a.misbehaved(true, p.joined, now)
+		a.misbehaved(true, p.dialedAt, now)
 		if a.banned {
 			s.ban(p)
 		}
 	case (err != nil || why != nil) && !errors.Is(err, errPeerFull) && p.lastPiece.IsZero() && now.Sub(p.joined) < quickDrop:
 		// It ended the connection (our writes failing is that too: the
 		// reader then stops without an error of its own).
-		a.misbehaved(false, p.joined, now)
+		a.misbehaved(false, p.dialedAt, now)
 	}
 }
