@@ -43,6 +43,9 @@ type Config struct {
 	// hour, a vacant slot hosted within 10 minutes, a download with no peer
 	// asking again every 5 minutes.
 	Rendezvous RendezvousConfig
+	// Limits are the node's upload and download rate limits at start
+	// (Engine.SetGlobalLimits changes them); zero: none.
+	Limits Limits
 
 	// replaceAge and replaceMinLeft override the constants in tests.
 	replaceAge, replaceMinLeft time.Duration
@@ -175,6 +178,9 @@ type Status struct {
 	// the slots asked and what they answered, those this node is listed
 	// at and those it hosts.
 	Discovery Discovery
+	// Limits are the content's own rate limits (Engine.SetLimits), beside
+	// the node's.
+	Limits Limits
 }
 
 // Done reports whether the content is complete on disk.

@@ -53,6 +53,8 @@ type content struct {
 	// liveMu.
 	liveMu sync.Mutex
 	live   atomic.Pointer[hcrypto.Live]
+	// up and down are its own rate limits (the record's Limits).
+	up, down *limiter
 }
 
 // contentData is what a content holds once its descriptor is known.
@@ -97,7 +99,7 @@ func (c *content) amend(change func(*figures)) {
 
 // bareContent is a content of rec with its key, before its data is opened.
 func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
-	c := &content{e: e, id: id, chunks: newChunks(),
+	c := &content{e: e, id: id, chunks: newChunks(), up: newLimiter(rec.Limits.Up), down: newLimiter(rec.Limits.Down),
 		readers: readers{files: map[*file]struct{}{}, moved: make(chan struct{}, 1)}}
 	c.rec.Store(rec)
 	c.data.Store(&contentData{})
@@ -317,7 +319,7 @@ func (c *content) status() Status {
 	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
 		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
 		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable,
-		Found: f.sources, Discovery: f.discovery}
+		Found: f.sources, Discovery: f.discovery, Limits: r.Limits}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}

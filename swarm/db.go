@@ -41,6 +41,7 @@ type record struct {
 	Live       bool      `json:"live,omitempty"`      // share: a live content (growing until Complete)
 	SignSeed   []byte    `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
 	Created    time.Time `json:"created"`
+	Limits     Limits    `json:"limits,omitzero"` // its own rate limits
 }
 
 // db is the engine's persistent state.

@@ -29,6 +29,8 @@ type Engine struct {
 	initMu sync.Mutex // serializes descriptor learning (file creation)
 	single onion.Listener
 
+	up, down *limiter // the node's rate limits (ratelimit.go)
+
 	lost    chan struct{} // closed when the transport went away on its own
 	lostErr error         // why; set before lost closes
 
@@ -83,6 +85,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, errors.New("open engine: DataDir and Transport are required")
 	}
 	cfg.setDefaults()
+	if err := cfg.Limits.check(); err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	if err := cfg.Rendezvous.setDefaults(); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
@@ -94,7 +99,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, db: d, bus: newBus(), contents: map[hcrypto.ContentID]*content{},
-		lost: make(chan struct{})}
+		lost: make(chan struct{}), up: newLimiter(cfg.Limits.Up), down: newLimiter(cfg.Limits.Down)}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if t, ok := cfg.Transport.(endingTransport); ok {
 		e.wg.Add(1)

@@ -245,7 +245,7 @@ func (p *peer) readLoop(ctx context.Context) {
 
 func (p *peer) readFrames(ctx context.Context) error {
 	chunkLen := p.s.desc.ChunkLen(0)
-	r := countingReader{r: p.conn, n: &p.rx}
+	r := countingReader{r: limitedReader{r: p.conn, conn: p.conn, done: p.done, ls: p.s.c.downLimits()}, n: &p.rx}
 	if p.first != nil {
 		select {
 		case p.s.events <- peerMsg{p: p, m: *p.first}:
@@ -324,8 +324,14 @@ func (p *peer) writeLoop() {
 		if piece != nil {
 			buf = wire.AppendFrame(buf, *piece)
 		}
-		p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := p.conn.Write(buf); err != nil {
+		var err error
+		if ls := p.s.c.upLimits(); piece != nil && limited(ls) {
+			err = writeLimited(p.conn, buf, p.done, ls)
+		} else {
+			p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			_, err = p.conn.Write(buf)
+		}
+		if err != nil {
 			p.close(fmt.Errorf("write: %w", err))
 			return
 		}
