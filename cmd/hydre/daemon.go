@@ -13,6 +13,8 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 			"until interrupted. Progress goes to stderr (JSON lines on stdout with --json).")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
+	var rates rateFlags
+	rates.register(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -24,7 +26,7 @@ func runDaemon(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 	}
-	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out})
+	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out, Limits: rates.limits()})
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,8 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	circuits := fs.Int("circuits", 0, "isolated circuits to a peer that is the only source (0: default)")
 	bridgeAddr := fs.String("bridge", "", "LINK is a magnet: fetch it through the hidden bridge node at `ONION`")
 	streamIt := fs.Bool("stream", false, "serve the file to a media player on a local address while it arrives")
+	var rates rateFlags
+	rates.register(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -56,7 +58,7 @@ func runGet(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := g.openEngine(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits})
+	n, err := g.openEngine(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits, Limits: rates.limits()})
 	if err != nil {
 		return err
 	}

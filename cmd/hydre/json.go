@@ -40,6 +40,8 @@ type jsonStatus struct {
 	Found jsonFound `json:"found"`
 	// Discovery: what rendezvous discovery is doing (docs/protocol.md, Part III).
 	Discovery jsonDiscovery `json:"discovery"`
+	// Limits: the content's own rate limits, bytes a second (none: absent).
+	Limits *swarm.Limits `json:"limits,omitempty"`
 }
 
 type jsonFound struct {
@@ -71,6 +73,9 @@ func toJSON(event string, s swarm.Status, withLink bool) []byte {
 			Records: s.Discovery.Records}}
 	if withLink {
 		j.Link = s.Link
+	}
+	if s.Limits != (swarm.Limits{}) {
+		j.Limits = &s.Limits
 	}
 	b, _ := json.Marshal(j)
 	return b

@@ -18,6 +18,7 @@ func manageCommands() []command {
 		{name: "pause", args: "ID|LINK...", summary: "pause downloads or shares (until 'hydre resume')", run: runPause},
 		{name: "resume", args: "ID|LINK...", summary: "resume paused downloads or shares", run: runResume},
 		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm},
+		limitCommand(),
 	}
 }
 

@@ -19,6 +19,8 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.")
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
+	var rates rateFlags
+	rates.register(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -33,7 +35,7 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 		}
 		paths[i] = abs
 	}
-	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single})
+	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, Limits: rates.limits()})
 	if err != nil {
 		return err
 	}
