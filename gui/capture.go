@@ -134,7 +134,10 @@ func (u *UI) captureAll(dir string) error {
 			}
 		})
 	}
-	return u.captureDone(dir)
+	if err := u.captureDone(dir); err != nil {
+		return err
+	}
+	return u.captureControls(dir)
 }
 
 // captureDone waits for the downloads to finish, then captures a finished

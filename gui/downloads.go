@@ -234,6 +234,7 @@ type downloadRow struct {
 	bar                 *widget.ProgressBar
 	pause, play, folder *widget.Button
 	copy, qr, remove    *widget.Button    // Copy link and QR code: once done
+	limit               *widget.Button    // its own rate limits (limits.go)
 	copiedID            hcrypto.ContentID // the content whose link Copy last showed
 	box                 *fyne.Container   // the row's layout: full or compact
 	compact, arranged   bool
@@ -253,6 +254,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
 	r.copy = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { d.u.copyLink(r.st.Link, r.copy) })
 	r.qr = widget.NewButtonWithIcon("QR code", theme.VisibilityIcon(), func() { d.u.shares.showQR(r.st) })
+	r.limit = newLimitButton(d.u, func() swarm.Status { return r.st })
 	r.copy.Hide()
 	r.qr.Hide()
 	r.play.Hide() // until set shows a playable content
@@ -269,7 +271,7 @@ func (r *downloadRow) arrange(compact bool) {
 		return
 	}
 	r.arranged, r.compact = true, compact
-	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.remove)
+	buttons := container.NewHBox(r.pause, r.play, r.copy, r.qr, r.folder, r.limit, r.remove)
 	if compact {
 		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)}
 	} else {
@@ -305,6 +307,9 @@ func (r *downloadRow) set(st swarm.Status) {
 	}
 	if st.Done() && st.Uploaded > 0 {
 		parts = append(parts, swarm.FormatSize(st.Uploaded)+" uploaded")
+	}
+	if l := limitsText(st.Limits); l != "" {
+		parts = append(parts, l)
 	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {

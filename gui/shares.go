@@ -218,6 +218,7 @@ type shareRow struct {
 	detail, link     *widget.Label
 	copy, qr, remove *widget.Button
 	retry            *widget.Button    // shown on a failed share (its file moved back, say)
+	limit            *widget.Button    // its own rate limits (limits.go)
 	copiedID         hcrypto.ContentID // the content whose link Copy last showed
 	box              *fyne.Container   // the row's layout: full or compact
 	compact          bool
@@ -237,6 +238,7 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.remove = widget.NewButtonWithIcon("Stop sharing", theme.CancelIcon(), func() { s.stop(r.st) })
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
+	r.limit = newLimitButton(s.u, func() swarm.Status { return r.st })
 	r.box = container.NewStack()
 	r.arrange(s.view.compact.Checked)
 	r.ExtendBaseWidget(r)
@@ -252,12 +254,12 @@ func (r *shareRow) arrange(compact bool) {
 	r.arranged, r.compact = true, compact
 	if compact {
 		r.box.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil,
-			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.remove), r.name)}
+			container.NewHBox(r.state, r.retry, r.copy, r.qr, r.limit, r.remove), r.name)}
 	} else {
 		r.box.Objects = []fyne.CanvasObject{container.NewVBox(
 			container.NewBorder(nil, nil, nil, r.state, r.name),
 			r.detail,
-			container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.remove))}
+			container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.copy, r.qr, r.limit, r.remove))}
 	}
 	r.box.Refresh()
 }
@@ -306,6 +308,9 @@ func (r *shareRow) set(st swarm.Status) {
 	}
 	if st.UpRate >= 1 {
 		detail += " · " + formatRate(st.UpRate)
+	}
+	if l := limitsText(st.Limits); l != "" {
+		detail += " · " + l
 	}
 	if isPrivate(st.Link) {
 		detail += " · private"

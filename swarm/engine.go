@@ -85,7 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, errors.New("open engine: DataDir and Transport are required")
 	}
 	cfg.setDefaults()
-	if err := cfg.Limits.check(); err != nil {
+	if err := cfg.Limits.Check(); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	if err := cfg.Rendezvous.setDefaults(); err != nil {

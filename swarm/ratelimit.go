@@ -28,8 +28,9 @@ const MinRate = 16 << 10
 // ErrRateTooLow is returned for a limit under MinRate (other than 0).
 var ErrRateTooLow = errors.New("rate limit too low")
 
-// check says whether l holds limits the engine takes.
-func (l Limits) check() error {
+// Check says whether l holds limits the engine takes: each 0 or at least
+// MinRate (ErrRateTooLow).
+func (l Limits) Check() error {
 	for _, v := range []int64{l.Up, l.Down} {
 		if v < 0 || v > 0 && v < MinRate {
 			return fmt.Errorf("%w: %d B/s (at least %d KiB/s, or 0 for none)", ErrRateTooLow, v, MinRate>>10)
@@ -185,7 +186,7 @@ func (l limitedReader) Read(b []byte) (int, error) {
 // transfer under way; the front end keeps them (the engine starts with
 // Config.Limits).
 func (e *Engine) SetGlobalLimits(l Limits) error {
-	if err := l.check(); err != nil {
+	if err := l.Check(); err != nil {
 		return fmt.Errorf("set limits: %w", err)
 	}
 	e.up.set(l.Up)
@@ -199,7 +200,7 @@ func (e *Engine) GlobalLimits() Limits { return Limits{Up: e.up.rate(), Down: e.
 // SetLimits changes a content's own rate limits at once and keeps them
 // across restarts; the node's limits hold beside them.
 func (e *Engine) SetLimits(id hcrypto.ContentID, l Limits) error {
-	if err := l.check(); err != nil {
+	if err := l.Check(); err != nil {
 		return fmt.Errorf("set limits: %w", err)
 	}
 	c, err := e.get(id)
@@ -219,7 +220,7 @@ func (e *Engine) SetLimits(id hcrypto.ContentID, l Limits) error {
 // starting an engine, as SetLimits does on a running one. Errors as
 // SetPausedOffline.
 func SetLimitsOffline(dataDir string, id hcrypto.ContentID, l Limits) (Status, error) {
-	if err := l.check(); err != nil {
+	if err := l.Check(); err != nil {
 		return Status{}, fmt.Errorf("set limits: %w", err)
 	}
 	var st Status

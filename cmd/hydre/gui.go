@@ -112,6 +112,7 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 			SingleIdentity:       s.SingleIdentity,
 			MaxPeersPerContent:   s.MaxPeersPerContent,
 			MaxUploadsPerContent: s.MaxUploadsPerContent,
+			Limits:               swarm.Limits{Up: s.UpRate, Down: s.DownRate},
 		},
 		Progress: func(ev onion.BootstrapEvent) {
 			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning})
