@@ -79,6 +79,11 @@ type ShareOptions struct {
 	// ChunkSize is the plaintext chunk size, a power of two; 0 lets the
 	// format choose (256 KiB, more for very large files).
 	ChunkSize int
+	// Once stops sharing after the first complete download: once a peer
+	// holds every chunk, the content is paused (stopshare.go).
+	Once bool
+	// StopAfter stops sharing that long after Share; 0 never.
+	StopAfter time.Duration
 }
 
 // Kind says what a node holds of a content.
@@ -181,6 +186,12 @@ type Status struct {
 	// Limits are the content's own rate limits (Engine.SetLimits), beside
 	// the node's.
 	Limits Limits
+	// Once, StopAt: a share that stops after the first complete download,
+	// or at that time (ShareOptions); Ended says why one stopped (EndedOnce,
+	// EndedTimer; it is then paused).
+	Once   bool
+	StopAt time.Time
+	Ended  string
 }
 
 // Done reports whether the content is complete on disk.

@@ -319,7 +319,7 @@ func (c *content) status() Status {
 	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
 		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
 		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable,
-		Found: f.sources, Discovery: f.discovery, Limits: r.Limits}
+		Found: f.sources, Discovery: f.discovery, Limits: r.Limits, Once: r.Once, StopAt: r.StopAt, Ended: r.Ended}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}

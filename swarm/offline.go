@@ -19,6 +19,9 @@ func SetPausedOffline(dataDir string, id hcrypto.ContentID, paused bool) (Status
 	var st Status
 	err := editOffline(dataDir, id, func(d *db, r *record) error {
 		r.Paused = paused
+		if !paused {
+			r.Ended, r.StopAt = "", resumedTimer(r.StopAt)
+		}
 		if err := d.putRecord(id, r); err != nil {
 			return err
 		}

@@ -64,6 +64,7 @@ type peer struct {
 	// Owned by the swarm goroutine.
 	has         bitmap
 	gotBitfield bool
+	wasMissing  bool // it lacked chunks when it sent its bitfield (stopshare.go)
 	outstanding map[int]time.Time // our requests to it
 	cancelled   map[int]withdrawn // cancelled requests whose piece may still come
 	window      int
@@ -212,6 +213,12 @@ func (p *peer) closeAfter(err error, last ...wire.Message) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.err = err
+		if len(last) > 0 {
+			// A polite close still says which chunks were gained: the last
+			// Have of a download that just completed is how its seeder
+			// learns that it did (stopshare.go).
+			last = append(queuedHaves(p.ctrl), last...)
+		}
 		p.ctrl, p.pieces, p.rejects = nil, nil, 0 // nothing more is sent: free them now
 		p.mu.Unlock()
 		close(p.done)

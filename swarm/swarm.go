@@ -94,6 +94,7 @@ type swarm struct {
 	pexDirty      time.Time // a new address to pass on since then; zero: none
 	finished      bool
 	failure       error
+	ending        string // why sharing stops on its own (stopshare.go); "": it does not
 	inbound       int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
@@ -180,6 +181,8 @@ func (s *swarm) run(ctx context.Context) {
 	s.rendezvousTick(ctx, time.Now())
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
+	stopAt, stopTimer := s.stopTimer()
+	defer stopTimer()
 	lastRates := time.Now()
 	for {
 		var storeIn chan storeJob
@@ -196,6 +199,8 @@ func (s *swarm) run(ctx context.Context) {
 			s.stored(ctx, r)
 		case ev := <-s.events:
 			s.handle(ctx, ev)
+		case <-stopAt:
+			s.ending = EndedTimer
 		case <-s.c.readers.moved:
 			s.reprioritize()
 		case now := <-tick.C:
@@ -214,6 +219,10 @@ func (s *swarm) run(ctx context.Context) {
 		}
 		if s.failure != nil {
 			s.setState(StateFailed, s.failure)
+			return
+		}
+		if s.ending != "" {
+			s.end(s.ending)
 			return
 		}
 	}
