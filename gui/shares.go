@@ -7,6 +7,7 @@ import (
 	"image"
 	"os"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -26,6 +27,7 @@ type shareScreen struct {
 	u        *UI
 	content  fyne.CanvasObject
 	private  *widget.Check
+	stopping *stopControls // stop after the first download, or a time
 	list     *keyList
 	view     *listView
 	empty    fyne.CanvasObject
@@ -47,7 +49,8 @@ func newShareScreen(u *UI) *shareScreen {
 		"Each share gets a link: whoever has it can download the file over Tor, and nobody else can read it.",
 		fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	s.empty = container.NewCenter(hint)
-	top := container.NewVBox(container.NewHBox(add, s.private), s.view.content)
+	s.stopping = newStopControls()
+	top := container.NewVBox(container.NewHBox(add, s.private), s.stopping.content, s.view.content)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
 	return s
 }
@@ -84,7 +87,7 @@ func (s *shareScreen) pickFiles() {
 // share seals and publishes files; each appears in the list with its link.
 // UI thread only.
 func (s *shareScreen) share(paths []string) {
-	opt := swarm.ShareOptions{Private: s.private.Checked}
+	opt := s.stopping.options(swarm.ShareOptions{Private: s.private.Checked})
 	for _, p := range paths {
 		s.u.withEngine("share "+baseName(p), func(ctx context.Context, e *swarm.Engine) error {
 			fi, err := os.Stat(p)
@@ -312,6 +315,11 @@ func (r *shareRow) set(st swarm.Status) {
 	if l := limitsText(st.Limits); l != "" {
 		detail += " · " + l
 	}
+	if l := stopText(st, time.Now()); st.Ended != "" { // first: why it no longer shares
+		detail = l + " · " + detail
+	} else if l != "" {
+		detail += " · " + l
+	}
 	if isPrivate(st.Link) {
 		detail += " · private"
 	}
@@ -322,7 +330,8 @@ func (r *shareRow) set(st swarm.Status) {
 		detail += " · downloaded here"
 	}
 	r.detail.SetText(detail)
-	if st.State == swarm.StateFailed {
+	if st.State == swarm.StateFailed || st.Ended != "" {
+		r.retry.SetText(map[bool]string{true: "Share again", false: "Retry"}[st.Ended != ""])
 		r.retry.Show()
 	} else {
 		r.retry.Hide()

@@ -42,6 +42,10 @@ type jsonStatus struct {
 	Discovery jsonDiscovery `json:"discovery"`
 	// Limits: the content's own rate limits, bytes a second (none: absent).
 	Limits *swarm.Limits `json:"limits,omitempty"`
+	// Once, StopAt, Ended: a share that stops on its own, and why it did.
+	Once   bool   `json:"once,omitempty"`
+	StopAt string `json:"stopAt,omitempty"` // RFC 3339
+	Ended  string `json:"ended,omitempty"`
 }
 
 type jsonFound struct {
@@ -76,6 +80,10 @@ func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	}
 	if s.Limits != (swarm.Limits{}) {
 		j.Limits = &s.Limits
+	}
+	j.Once, j.Ended = s.Once, s.Ended
+	if !s.StopAt.IsZero() {
+		j.StopAt = s.StopAt.UTC().Format(time.RFC3339)
 	}
 	b, _ := json.Marshal(j)
 	return b

@@ -14,13 +14,18 @@ import (
 )
 
 func runShare(ctx context.Context, g *globals, args []string) error {
-	fs := newFlagSet(g, "share", "[--private] [--single-identity] FILE...",
+	fs := newFlagSet(g, "share", "[--private] [--once] [--stop-after D] [--single-identity] FILE...",
 		"Share files: print a link for each (give it to whoever should get the file) and serve them\n"+
-			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.")
+			"until interrupted. Shares are remembered: 'hydre daemon' serves them again later.\n"+
+			"With --once or --stop-after, sharing stops on its own (the command then exits 0): after\n"+
+			"the first complete download of each file, or after the time given; 'hydre resume' or\n"+
+			"the same 'hydre share' shares it again.")
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	var rates rateFlags
 	rates.register(fs)
+	var stop stopFlags
+	stop.register(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -44,8 +49,11 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 	var ids []swarm.Status
 	var shared []hcrypto.ContentID
 	for _, path := range paths {
-		st, err := e.Share(ctx, path, swarm.ShareOptions{Private: *private})
+		st, err := e.Share(ctx, path, stop.options(swarm.ShareOptions{Private: *private}))
 		if err != nil {
+			return err
+		}
+		if st, err = shareAgain(e, st); err != nil {
 			return err
 		}
 		ids = append(ids, st)
@@ -68,7 +76,7 @@ func runShare(ctx context.Context, g *globals, args []string) error {
 		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %d file(s); press Ctrl-C to stop.\n",
 			time.Since(start).Seconds(), len(ids))
 	}
-	return serveUntilDone(ctx, g, e, shared, nil)
+	return serveUntilDone(ctx, g, e, shared, stop.done(g, len(shared)))
 }
 
 // checkShared checks a file to share before tor starts and returns its
