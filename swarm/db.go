@@ -41,10 +41,10 @@ type record struct {
 	Live       bool      `json:"live,omitempty"`      // share: a live content (growing until Complete)
 	SignSeed   []byte    `json:"sign_seed,omitempty"` // live share: its chunk-signing key until Complete
 	Created    time.Time `json:"created"`
-	Limits     Limits    `json:"limits,omitzero"` // its own rate limits
-	Once       bool      `json:"once,omitempty"`    // share: stop after the first complete download
-	StopAt     time.Time `json:"stop_at,omitzero"`  // share: stop then
-	Ended      string    `json:"ended,omitempty"`   // why it stopped on its own (paused)
+	Limits     Limits    `json:"limits,omitzero"`  // its own rate limits
+	Once       bool      `json:"once,omitempty"`   // share: stop after the first complete download
+	StopAt     time.Time `json:"stop_at,omitzero"` // share: stop then
+	Ended      string    `json:"ended,omitempty"`  // why it stopped on its own (paused)
 }
 
 // db is the engine's persistent state.

@@ -64,7 +64,7 @@ type peer struct {
 	// Owned by the swarm goroutine.
 	has         bitmap
 	gotBitfield bool
-	wasMissing  bool // it lacked chunks when it sent its bitfield (stopshare.go)
+	wasMissing  bool              // it lacked chunks when it sent its bitfield (stopshare.go)
 	outstanding map[int]time.Time // our requests to it
 	cancelled   map[int]withdrawn // cancelled requests whose piece may still come
 	window      int
