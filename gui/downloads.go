@@ -301,7 +301,7 @@ func (r *downloadRow) set(st swarm.Status) {
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}
-	parts = append(parts, formatConnections(st.Peers)+formatFound(st.Found))
+	parts = append(parts, formatConnections(st)+formatFound(st.Found))
 	if eta := formatETA(st.ETA); eta != "" && !st.Done() && st.State == swarm.StateFetching {
 		parts = append(parts, eta)
 	}

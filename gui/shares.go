@@ -305,7 +305,7 @@ func (r *shareRow) set(st swarm.Status) {
 	r.arrange(r.s.view.compact.Checked)
 	r.name.SetText(displayName(st))
 	r.state.SetText(stateText(st))
-	detail := swarm.FormatSize(st.Size) + " · " + formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
+	detail := swarm.FormatSize(st.Size) + " · " + formatConnections(st) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		detail = why + " · " + detail
 	}

@@ -155,8 +155,12 @@ type Status struct {
 	Uploaded  int64 // bytes sent to peers since the content last started (engine start or Resume)
 	DownRate  float64
 	UpRate    float64 // bytes/s
-	Peers     int     // open connections
-	ETA       time.Duration
+	// Peers counts the distinct nodes it is connected to, Connections its
+	// open connections (circuits): a peer with four circuits is one peer
+	// and four connections.
+	Peers       int
+	Connections int
+	ETA         time.Duration
 	// Link is the full link text, a secret: never log it.
 	Link    string
 	Reshare bool

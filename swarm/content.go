@@ -78,7 +78,8 @@ type running struct {
 type figures struct {
 	state      State
 	err        string
-	peers      int
+	peers      int // distinct (peercount.go)
+	conns      int
 	downRate   float64
 	upRate     float64
 	listenAddr string // the onion address it is (or will be) served at
@@ -317,7 +318,7 @@ func (c *content) status() Status {
 	// Uploaded is the running swarm's counter, not a once-a-second sample:
 	// a peer can fetch a whole chunk run between two samples.
 	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
-		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
+		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Connections: f.conns, Link: c.link(),
 		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable,
 		Found: f.sources, Discovery: f.discovery, Limits: r.Limits, Once: r.Once, StopAt: r.StopAt, Ended: r.Ended}
 	if r.Kind == KindDownload && !r.Complete {

@@ -157,7 +157,7 @@ func (s *swarm) setState(st State, err error) {
 // called where they change (and once a second, as the rates do).
 func (s *swarm) report() {
 	f := s.fig
-	f.peers = len(s.peers)
+	f.peers, f.conns = s.distinctPeers(), len(s.peers)
 	f.sources = s.peerSources()
 	s.c.fig.Store(&f)
 }

@@ -26,7 +26,8 @@ type jsonStatus struct {
 	Uploaded int64  `json:"uploaded"`
 	DownRate int64  `json:"downRate"`
 	UpRate   int64  `json:"upRate"`
-	Peers    int    `json:"peers"`
+	Peers    int    `json:"peers"`       // distinct nodes
+	Conns    int    `json:"connections"` // open connections (circuits) to them
 	ETA      int64  `json:"etaSeconds,omitempty"`
 	Reshare  bool   `json:"reshare"`
 	Link     string `json:"link,omitempty"`
@@ -68,7 +69,7 @@ type jsonDiscovery struct {
 func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
 		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded,
-		DownRate: int64(math.Round(s.DownRate)), UpRate: int64(math.Round(s.UpRate)), Peers: s.Peers,
+		DownRate: int64(math.Round(s.DownRate)), UpRate: int64(math.Round(s.UpRate)), Peers: s.Peers, Conns: s.Connections,
 		ETA: int64(math.Round(s.ETA.Seconds())), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
 		Reachable: s.Reachable, Waiting: s.Waiting,
 		Found: jsonFound{Hint: s.Found.Hint, Rendezvous: s.Found.Rendezvous, PEX: s.Found.PEX, Accepted: s.Found.Accepted},
