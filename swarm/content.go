@@ -361,6 +361,11 @@ func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
 		return fmt.Errorf("descriptor: %w", err)
 	}
 	if err := c.initData(d, b); err != nil {
+		if c.key != nil { // its name, for the front ends and the history
+			if h, herr := d.OpenHeader(*c.key); herr == nil {
+				c.data.Store(&contentData{header: h})
+			}
+		}
 		return fmt.Errorf("prepare download: %w", err)
 	}
 	return nil

@@ -272,6 +272,7 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	if err != nil {
 		return err
 	}
+	before := c.status()
 	e.stop(c)
 	e.mu.Lock()
 	delete(e.contents, id)
@@ -290,6 +291,7 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 			return err
 		}
 	}
+	e.note(before, ResultRemoved)
 	e.bus.publish(c.status(), true)
 	return nil
 }

@@ -42,6 +42,9 @@ func RemoveOffline(dataDir string, id hcrypto.ContentID, deleteData bool) (Statu
 		if err := d.deleteContent(id); err != nil {
 			return err
 		}
+		if err := newHistory(dataDir).add(entryOf(st, ResultRemoved)); err != nil {
+			return err
+		}
 		if deleteData {
 			return removeData(r)
 		}

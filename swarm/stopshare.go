@@ -52,6 +52,7 @@ func (s *swarm) end(why string) {
 		s.log.Error("stop sharing", "err", err)
 	}
 	s.log.Info("sharing stopped", "why", why)
+	s.c.e.note(s.c.status(), why)
 }
 
 // resumedTimer is the stop time of a content resumed: none once it has
