@@ -19,6 +19,7 @@ func manageCommands() []command {
 		{name: "resume", args: "ID|LINK...", summary: "resume paused downloads or shares", run: runResume},
 		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm},
 		limitCommand(),
+		historyCommand(),
 	}
 }
 
