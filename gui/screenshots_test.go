@@ -19,7 +19,7 @@ import (
 
 // screens the screenshot run must produce (scripts/screenshots.sh).
 var wantScreenshots = []string{"startup", "share", "share-qr", "download", "download-light", "settings", "bridge", "tor-failed",
-	"download-done", "share-compact", "download-compact", "settings-connection", "limits"}
+	"download-done", "share-compact", "download-compact", "settings-connection", "limits", "history"}
 
 // TestScreenshotsNotBlank checks the PNGs of scripts/screenshots.sh, named by
 // $HYDRE_SCREENSHOTS: each must exist, be window-sized and show a real

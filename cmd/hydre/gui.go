@@ -20,7 +20,7 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 	var shares, gets stringsFlag
 	fs.Var(&shares, "share", "share `FILE` once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
-	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
+	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge, history or settings")
 	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -37,9 +37,9 @@ func runGUI(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	switch *screen {
-	case "", gui.ScreenShare, gui.ScreenDownload, gui.ScreenBridge, gui.ScreenSettings:
+	case "", gui.ScreenShare, gui.ScreenDownload, gui.ScreenBridge, gui.ScreenHistory, gui.ScreenSettings:
 	default:
-		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge or settings)", *screen)}
+		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge, history or settings)", *screen)}
 	}
 	for i, p := range shares {
 		abs, err := checkShared(p)
