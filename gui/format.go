@@ -70,7 +70,7 @@ func formatETA(d time.Duration) string {
 // row's detail line; empty when all is well.
 func reason(st swarm.Status) string {
 	if st.State == swarm.StateFailed && st.Err != "" {
-		return st.Err
+		return failureText(st)
 	}
 	return st.Waiting
 }
