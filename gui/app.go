@@ -45,6 +45,10 @@ type Progress struct {
 	Summary string
 	// Warning is Tor's last complaint while stuck at this step, if any.
 	Warning string
+	// Stuck says the bootstrap has stood still for a while (30 s); with
+	// CannotReach, tor has not reached a single relay: it cannot reach
+	// the Tor network (offline, or Tor is blocked).
+	Stuck, CannotReach bool
 }
 
 // StartFunc starts Tor with the connection settings of s, reports its

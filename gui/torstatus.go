@@ -68,6 +68,12 @@ func (p *torPanel) progress(ev Progress) {
 	if p.state != "connecting" {
 		return
 	}
+	if ev.Stuck {
+		p.stuck(ev)
+		return
+	}
+	p.icon.SetResource(theme.ViewRefreshIcon())
+	p.reconnect.Hide()
 	p.bar.SetValue(float64(ev.Percent))
 	p.title.SetText(fmt.Sprintf("Connecting to %s… %d%%", p.network(), ev.Percent))
 	msg := ev.Summary

@@ -61,6 +61,9 @@ func (g *globals) startCLINode(ctx context.Context, engine *swarm.Config, progre
 func (g *globals) newBootstrapView(w io.Writer, src torSource) *bootstrapView {
 	v := newBootstrapView(w, g.JSON)
 	v.hint = g.torHint(src)
+	if g.StuckAfter > 0 {
+		v.after = g.StuckAfter
+	}
 	return v
 }
 

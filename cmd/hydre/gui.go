@@ -117,6 +117,11 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 		Progress: func(ev onion.BootstrapEvent) {
 			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning})
 		},
+		Stuck: func(ev onion.BootstrapEvent) {
+			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning,
+				Stuck: true, CannotReach: ev.Percent < relayReached})
+		},
+		StuckAfter: g.StuckAfter,
 	})
 	if errors.Is(err, onion.ErrNoTor) {
 		return nil, nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)
