@@ -112,7 +112,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	}
 	note := widget.NewLabel("Use Tor bridges if Tor is blocked where you are: try obfs4 first, then snowflake (slower, harder to block), " +
 		"or paste lines from bridges.torproject.org; obfs4 needs the package obfs4proxy, snowflake snowflake-client. " +
-		"Connection, identity and limit changes take effect when hydre reconnects.")
+		"Connection, identity, peers and uploads per content take effect when hydre reconnects; rate limits at once.")
 	p.scroll = container.NewVScroll(container.NewVBox(
 		section("General", "", general),
 		section("Connection", "", container.NewVBox(append(connNotes, wrapped(note, 3))...)),
@@ -257,7 +257,7 @@ func (p *settingsScreen) save() {
 	p.status.Importance = widget.SuccessImportance
 	p.status.Refresh()
 	if old.restartNeeded(s) {
-		dialog.ShowConfirm("Reconnect now?", "The new connection, identity or limit settings take effect when hydre reconnects to Tor. "+
+		dialog.ShowConfirm("Reconnect now?", "The new connection, identity, peers or uploads settings take effect when hydre reconnects to Tor. "+
 			"Downloads pause for a moment and continue. Reconnect now?", func(ok bool) {
 			if ok {
 				p.u.reconnect()

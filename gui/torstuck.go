@@ -31,3 +31,11 @@ func (p *torPanel) stuck(ev Progress) {
 	p.reconnect.Show()
 	p.configure.Show()
 }
+
+// torCannotReach reports whether the status area says that Tor cannot
+// reach the network.
+func (u *UI) torCannotReach() bool {
+	var stuck bool
+	u.query(func() { stuck = u.tor.cannotReach })
+	return stuck
+}
