@@ -12,22 +12,24 @@ import "fyne.io/fyne/v2/theme"
 func (p *torPanel) stuck(ev Progress) {
 	p.bar.SetValue(float64(ev.Percent))
 	p.icon.SetResource(theme.WarningIcon())
-	says := ""
+	says := "No Tor relay has answered."
 	if ev.Warning != "" {
-		says = " Tor says: " + ev.Warning + "."
+		says = "Tor says: " + ev.Warning + "."
 	}
 	if !ev.CannotReach {
 		p.title.SetText("Connecting to " + p.network() + "… still trying")
-		p.detail.SetText("Tor has not moved for a while at " + ev.Summary + "." + says + " It keeps trying.")
+		p.detail.SetText("Tor has not moved for a while at " + ev.Summary + ". " + says)
 		return
 	}
-	p.title.SetText("Tor cannot reach " + p.network())
-	way := "If this computer is online, the network may block Tor: use bridges in Connection settings " +
-		"(Tor bridges: try the built-in obfs4 first, then snowflake), then Reconnect."
+	network := "the Tor network"
+	way := "If it is online, Tor may be blocked here: choose Tor bridges in Connection settings (obfs4 first), then Reconnect."
 	if p.u.opt.Network != "" {
+		network = p.network()
 		way = "Is the " + p.u.opt.Network + " up? ('hydre testnet status DIR')"
 	}
-	p.detail.SetText("No Tor relay has answered." + says + " " + way + " hydre keeps trying meanwhile.")
+	p.title.SetText("Tor cannot reach " + network + " (still trying)")
+	// Two lines at the window's default width: the area shows no more.
+	p.detail.SetText(says + " " + way)
 	p.reconnect.Show()
 	p.configure.Show()
 }

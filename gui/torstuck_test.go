@@ -45,8 +45,9 @@ func TestTorCannotReachShown(t *testing.T) {
 		func() string { return "status area: " + p.title.Text + " / " + p.detail.Text })
 	n.ui.onUI(func() {
 		d := p.detail.Text
-		if !strings.Contains(d, "Tor says: "+why) || !strings.Contains(d, "use bridges in Connection settings") || !strings.Contains(d, "built-in obfs4") {
-			t.Errorf("the status area says %q", d)
+		if !strings.HasPrefix(d, "Tor says: "+why) || !strings.Contains(d, "choose Tor bridges in Connection settings (obfs4 first)") ||
+			p.title.Text != "Tor cannot reach the Tor network (still trying)" {
+			t.Errorf("the status area says %q: %q", p.title.Text, d)
 		}
 		if !p.configure.Visible() || !p.reconnect.Visible() || p.state != "connecting" {
 			t.Errorf("settings %v, reconnect %v, state %s", p.configure.Visible(), p.reconnect.Visible(), p.state)
