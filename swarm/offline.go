@@ -42,9 +42,8 @@ func RemoveOffline(dataDir string, id hcrypto.ContentID, deleteData bool) (Statu
 		if err := d.deleteContent(id); err != nil {
 			return err
 		}
-		if err := newHistory(dataDir).add(entryOf(st, ResultRemoved)); err != nil {
-			return err
-		}
+		// Best effort, as Engine.note: the content is gone whatever.
+		_ = newHistory(dataDir).add(entryOf(st, ResultRemoved))
 		if deleteData {
 			return removeData(r)
 		}
