@@ -65,10 +65,13 @@ func TestHistory(t *testing.T) {
 	b.close()
 	b.open()
 
-	got := strings.Join(results(t, b.dir), "\n")
+	// The restart tries the failed download again, which may fail (and be
+	// kept) once more by now: the first three are the test's.
+	all := results(t, b.dir)
+	got := strings.Join(all[:min(3, len(all))], "\n")
 	want := "download song.ogg: complete\ndownload clip.bin: failed: prepare download: "
-	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "\ndownload song.ogg: removed") {
-		t.Errorf("b's history:\n%s\nwant it to start with\n%s\nand end with the removal", got, want)
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "permission denied\ndownload song.ogg: removed") {
+		t.Errorf("b's history:\n%s\nwant it to start with\n%s\nthen the removal", strings.Join(all, "\n"), want)
 	}
 	hist, _ := b.e.History()
 	if h := hist[0]; h.Size != int64(len(data)) || h.Verified != h.Size || h.Path != done.Path || h.ID != st.ID.String() {
