@@ -45,6 +45,10 @@ type Progress struct {
 	Summary string
 	// Warning is Tor's last complaint while stuck at this step, if any.
 	Warning string
+	// Stuck says the bootstrap has stood still for a while (30 s); with
+	// CannotReach, tor has not reached a single relay: it cannot reach
+	// the Tor network (offline, or Tor is blocked).
+	Stuck, CannotReach bool
 }
 
 // StartFunc starts Tor with the connection settings of s, reports its
@@ -85,7 +89,7 @@ type Options struct {
 	// desktop).
 	Share, Get []string
 	// Screen is the screen shown first: ScreenShare (default),
-	// ScreenDownload, ScreenBridge or ScreenSettings.
+	// ScreenDownload, ScreenBridge, ScreenHistory or ScreenSettings.
 	Screen string
 	// Screenshots, if set, is a directory: the app captures each screen to
 	// a PNG there once the engine is up and Share/Get have started, then
@@ -128,6 +132,7 @@ type UI struct {
 	downloads  *downloadScreen
 	bridge     *bridgeScreen
 	prefs      *settingsScreen
+	history    *historyScreen
 	tabs       *container.AppTabs
 	tabByName  map[string]*container.TabItem
 	lastError  string // the last error shown, for tests
@@ -283,6 +288,7 @@ func (u *UI) build() {
 	u.shares = newShareScreen(u)
 	u.downloads = newDownloadScreen(u)
 	u.prefs = newSettingsScreen(u)
+	u.history = newHistoryScreen(u)
 	u.tabByName = map[string]*container.TabItem{
 		ScreenShare:    container.NewTabItem("Share", u.shares.content),
 		ScreenDownload: container.NewTabItem("Download", u.downloads.content),
@@ -294,8 +300,15 @@ func (u *UI) build() {
 		u.tabByName[ScreenBridge] = container.NewTabItem("BitTorrent", u.bridge.content)
 		u.tabs.Append(u.tabByName[ScreenBridge])
 	}
+	u.tabByName[ScreenHistory] = container.NewTabItem("History", u.history.content)
+	u.tabs.Append(u.tabByName[ScreenHistory])
 	u.tabs.Append(u.tabByName[ScreenSettings])
-	u.tabs.OnSelected = func(*container.TabItem) { u.win.Canvas().Unfocus() }
+	u.tabs.OnSelected = func(t *container.TabItem) {
+		u.win.Canvas().Unfocus()
+		if t == u.tabByName[ScreenHistory] {
+			u.history.refresh()
+		}
+	}
 	u.selectScreen(u.opt.Screen)
 	u.win.SetContent(container.NewBorder(u.tor.content, nil, nil, nil, u.tabs))
 }

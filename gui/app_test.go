@@ -597,9 +597,10 @@ func TestOpenFolderNamesMissingProgram(t *testing.T) {
 		r := downloadRowFor(b.ui, "notes.txt")
 		return r != nil && r.st.Done()
 	}, func() string { return "not downloaded: " + b.ui.downloads.errLabel.Text })
-	b.ui.onUI(func() { // the engine counts connections, not distinct peers
-		if d := downloadRowFor(b.ui, "notes.txt").detail.Text; !strings.Contains(d, "connection") || strings.Contains(d, "peers") {
-			t.Errorf("download row says %q; want connections, not peers", d)
+	b.ui.onUI(func() { // distinct peers apart from connections
+		r := downloadRowFor(b.ui, "notes.txt")
+		if want := swarm.FormatPeers(r.st.Peers, r.st.Connections); !strings.Contains(r.detail.Text, want) {
+			t.Errorf("download row says %q; want %q in it", r.detail.Text, want)
 		}
 	})
 

@@ -45,8 +45,12 @@ func (u *UI) captureAll(dir string) error {
 	if err := u.capture(dir, "startup"); err != nil {
 		return err
 	}
-	if !u.waitFor(captureConnectTimeout, func() bool { return u.tor.state != "connecting" }) {
+	if !u.waitFor(captureConnectTimeout, func() bool { return u.tor.state != "connecting" || u.tor.cannotReach }) {
 		return errors.New("screenshots: tor did not connect in time")
+	}
+	if u.torCannotReach() { // offline (scripts/screenshots.sh runs one such app)
+		_ = u.capture(dir, "tor-stuck")
+		return errors.New("screenshots: tor cannot reach the network")
 	}
 	if u.torState() == "failed" {
 		_ = u.capture(dir, "tor-failed")
@@ -134,7 +138,10 @@ func (u *UI) captureAll(dir string) error {
 			}
 		})
 	}
-	return u.captureDone(dir)
+	if err := u.captureDone(dir); err != nil {
+		return err
+	}
+	return u.captureControls(dir)
 }
 
 // captureDone waits for the downloads to finish, then captures a finished

@@ -171,6 +171,7 @@ func (u *UI) apply(batch []swarm.Status) {
 	}
 	u.shares.refresh()
 	u.downloads.refresh()
+	u.history.changed()
 }
 
 // startupActions runs the shares and downloads asked for on the command
@@ -192,6 +193,7 @@ func (u *UI) removed(st swarm.Status) {
 	u.items.remove(st.ID)
 	u.shares.refresh()
 	u.downloads.refresh()
+	u.history.changed()
 }
 
 // refreshStatus asks the engine for a content's status after an action, so

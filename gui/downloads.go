@@ -188,6 +188,7 @@ type downloadRow struct {
 	pause, play, folder *widget.Button
 	remove              *widget.Button
 	files               *widget.Button // a collection's files
+	limit               *widget.Button // its own rate limits (limits.go)
 }
 
 func newDownloadRow(d *downloadScreen) *downloadRow {
@@ -198,6 +199,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 	r.play = widget.NewButtonWithIcon("Play", theme.MediaPlayIcon(), func() { d.play(r.st) })
 	r.folder = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { d.u.openFolder(r.st.Path) })
 	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { d.remove(r.st) })
+	r.limit = newLimitButton(d.u, func() swarm.Status { return r.st })
 	r.copy.Hide()
 	r.qr.Hide()
 	r.files = newFilesButton(func() { d.u.showFiles(r.st) })
@@ -209,7 +211,7 @@ func newDownloadRow(d *downloadScreen) *downloadRow {
 // layout lays the row out on three lines (name and state; progress bar;
 // figures and buttons) or, compact, on one (name; state and buttons).
 func (r *downloadRow) layout(compact bool) fyne.CanvasObject {
-	buttons := container.NewHBox(r.pause, r.play, r.files, r.copy, r.qr, r.folder, r.remove)
+	buttons := container.NewHBox(r.pause, r.play, r.files, r.copy, r.qr, r.folder, r.limit, r.remove)
 	if compact {
 		return container.NewBorder(nil, nil, nil, container.NewHBox(r.state, buttons), r.name)
 	}
@@ -238,12 +240,15 @@ func (r *downloadRow) set(st swarm.Status) {
 	if !st.Done() && st.State != swarm.StatePaused {
 		parts = append(parts, formatRate(st.DownRate))
 	}
-	parts = append(parts, formatConnections(st.Peers)+formatFound(st.Found))
+	parts = append(parts, formatConnections(st)+formatFound(st.Found))
 	if eta := formatETA(st.ETA); eta != "" && !st.Done() && st.State == swarm.StateFetching {
 		parts = append(parts, eta)
 	}
 	if st.Done() && st.Uploaded > 0 {
 		parts = append(parts, swarm.FormatSize(st.Uploaded)+" uploaded")
+	}
+	if l := limitsText(st.Limits); l != "" {
+		parts = append(parts, l)
 	}
 	r.detail.SetText(strings.Join(parts, " · "))
 	switch {

@@ -29,15 +29,9 @@ func formatRate(bps float64) string {
 	return swarm.FormatSize(int64(bps)) + "/s"
 }
 
-// formatConnections writes a content's open connections. The engine's
-// Status.Peers counts connections, not distinct peers (one peer may hold
-// several), so the rows say "connections".
-func formatConnections(n int) string {
-	if n == 1 {
-		return "1 connection"
-	}
-	return fmt.Sprintf("%d connections", n)
-}
+// formatConnections writes a content's distinct peers and open
+// connections (one peer may hold several): "2 peers · 6 connections".
+func formatConnections(st swarm.Status) string { return swarm.FormatPeers(st.Peers, st.Connections) }
 
 // formatFound says how a download's open connections were found, in
 // brackets after formatConnections: "" when no dialed connection is open.
@@ -76,7 +70,7 @@ func formatETA(d time.Duration) string {
 // row's detail line; empty when all is well.
 func reason(st swarm.Status) string {
 	if st.State == swarm.StateFailed && st.Err != "" {
-		return st.Err
+		return failureText(st)
 	}
 	return st.Waiting
 }

@@ -16,9 +16,12 @@ import (
 )
 
 func TestFormatConnections(t *testing.T) {
-	for n, want := range map[int]string{0: "0 connections", 1: "1 connection", 7: "7 connections"} {
-		if got := formatConnections(n); got != want {
-			t.Errorf("formatConnections(%d) = %q, want %q", n, got, want)
+	for _, tt := range []struct {
+		peers, conns int
+		want         string
+	}{{0, 0, "no peers"}, {1, 1, "1 peer · 1 connection"}, {1, 4, "1 peer · 4 connections"}, {2, 6, "2 peers · 6 connections"}} {
+		if got := formatConnections(swarm.Status{Peers: tt.peers, Connections: tt.conns}); got != tt.want {
+			t.Errorf("formatConnections(%d, %d) = %q, want %q", tt.peers, tt.conns, got, tt.want)
 		}
 	}
 }

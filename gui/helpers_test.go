@@ -64,6 +64,7 @@ func newNode(t *testing.T, a fyne.App, net *memnet.Network, name, dataDir string
 				SingleIdentity:       s.SingleIdentity,
 				MaxPeersPerContent:   s.MaxPeersPerContent,
 				MaxUploadsPerContent: s.MaxUploadsPerContent,
+				Limits:               swarm.Limits{Up: s.UpRate, Down: s.DownRate},
 			})
 			if err != nil {
 				return nil, nil, err

@@ -33,6 +33,8 @@ type settingsScreen struct {
 	identity     *widget.RadioGroup
 	maxPeers     *widget.Entry
 	maxUploads   *widget.Entry
+	upRate       *widget.Entry
+	downRate     *widget.Entry
 	themeSel     *widget.Select
 	torMode      *widget.RadioGroup
 	torPath      *widget.Entry
@@ -58,6 +60,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	p.maxPeers.SetPlaceHolder("automatic")
 	p.maxUploads = widget.NewEntry()
 	p.maxUploads.SetPlaceHolder("automatic")
+	p.upRate, p.downRate = rateEntry(), rateEntry()
 	p.themeSel = widget.NewSelect(themeChoices, nil)
 	p.torMode = widget.NewRadioGroup(torModeChoices, func(string) { p.showTorFields() })
 	p.torPath = widget.NewEntry()
@@ -90,6 +93,8 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		widget.NewFormItem("Onion identity", p.identity),
 		widget.NewFormItem("Peers per content", p.maxPeers),
 		widget.NewFormItem("Uploads per content", p.maxUploads),
+		widget.NewFormItem("Upload limit", p.upRate),
+		widget.NewFormItem("Download limit", p.downRate),
 		widget.NewFormItem("Theme", p.themeSel),
 	)
 	conn := widget.NewForm(
@@ -107,7 +112,7 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	}
 	note := widget.NewLabel("Use Tor bridges if Tor is blocked where you are: try obfs4 first, then snowflake (slower, harder to block), " +
 		"or paste lines from bridges.torproject.org; obfs4 needs the package obfs4proxy, snowflake snowflake-client. " +
-		"Connection, identity and limit changes take effect when hydre reconnects.")
+		"Connection, identity, peers and uploads per content take effect when hydre reconnects; rate limits at once.")
 	p.scroll = container.NewVScroll(container.NewVBox(
 		section("General", "", general),
 		section("Connection", "", container.NewVBox(append(connNotes, wrapped(note, 3))...)),
@@ -128,6 +133,8 @@ func (p *settingsScreen) load(s Settings) {
 	p.identity.SetSelected(identityChoices[boolIndex(s.SingleIdentity)])
 	p.maxPeers.SetText(limitText(s.MaxPeersPerContent))
 	p.maxUploads.SetText(limitText(s.MaxUploadsPerContent))
+	p.upRate.SetText(rateText(s.UpRate))
+	p.downRate.SetText(rateText(s.DownRate))
 	for i, v := range themeValues {
 		if v == s.Theme {
 			p.themeSel.SetSelected(themeChoices[i])
@@ -188,6 +195,12 @@ func (p *settingsScreen) read() (Settings, error) {
 	if s.MaxUploadsPerContent, err = parseLimit(p.maxUploads.Text, "uploads per content"); err != nil {
 		return s, err
 	}
+	if s.UpRate, err = parseRateText(p.upRate.Text, "upload limit"); err != nil {
+		return s, err
+	}
+	if s.DownRate, err = parseRateText(p.downRate.Text, "download limit"); err != nil {
+		return s, err
+	}
 	for i, c := range themeChoices {
 		if c == p.themeSel.Selected {
 			s.Theme = themeValues[i]
@@ -237,11 +250,14 @@ func (p *settingsScreen) save() {
 		return
 	}
 	p.u.applyTheme(s.Theme)
+	if err := p.u.applyLimits(s); err != nil {
+		p.u.showError("apply the rate limits", err)
+	}
 	p.status.SetText("Saved.")
 	p.status.Importance = widget.SuccessImportance
 	p.status.Refresh()
 	if old.restartNeeded(s) {
-		dialog.ShowConfirm("Reconnect now?", "The new connection, identity or limit settings take effect when hydre reconnects to Tor. "+
+		dialog.ShowConfirm("Reconnect now?", "The new connection, identity, peers or uploads settings take effect when hydre reconnects to Tor. "+
 			"Downloads pause for a moment and continue. Reconnect now?", func(ok bool) {
 			if ok {
 				p.u.reconnect()

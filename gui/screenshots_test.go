@@ -19,7 +19,11 @@ import (
 
 // screens the screenshot run must produce (scripts/screenshots.sh).
 var wantScreenshots = []string{"startup", "share", "share-qr", "download", "download-light", "settings", "bridge", "tor-failed",
-	"download-done", "share-compact", "download-compact", "settings-connection", "download-files"}
+	"download-done", "share-compact", "download-compact", "settings-connection", "limits", "history", "tor-stuck", "download-files"}
+
+// optionalScreenshots may be missing: the offline app needs user
+// namespaces (unshare -rn), which the script requires only on CI.
+var optionalScreenshots = map[string]bool{"tor-stuck": true}
 
 // TestScreenshotsNotBlank checks the PNGs of scripts/screenshots.sh, named by
 // $HYDRE_SCREENSHOTS: each must exist, be window-sized and show a real
@@ -32,6 +36,9 @@ func TestScreenshotsNotBlank(t *testing.T) {
 	for _, name := range wantScreenshots {
 		t.Run(name, func(t *testing.T) {
 			f, err := os.Open(filepath.Join(dir, name+".png"))
+			if optionalScreenshots[name] && errors.Is(err, os.ErrNotExist) {
+				t.Skipf("%s.png was not made (scripts/screenshots.sh says why)", name)
+			}
 			if err != nil {
 				t.Fatalf("missing screenshot: %v", err)
 			}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hydre-p2p/hydre/swarm"
 )
 
 // SettingsFile is the name of the file, in the data directory, that keeps
@@ -50,6 +52,10 @@ type Settings struct {
 	// connections; 0 keeps the engine's defaults.
 	MaxPeersPerContent   int `json:"max_peers_per_content"`
 	MaxUploadsPerContent int `json:"max_uploads_per_content"`
+	// UpRate and DownRate are the node's rate limits in bytes a second,
+	// all contents together; 0 is none. They apply at once.
+	UpRate   int64 `json:"up_rate,omitempty"`
+	DownRate int64 `json:"down_rate,omitempty"`
 	// Theme is ThemeSystem, ThemeDark or ThemeLight.
 	Theme string `json:"theme"`
 	// Notify shows a desktop notification when a download completes.
@@ -231,6 +237,8 @@ func (s Settings) Validate() error {
 		return errors.New("peers per content must be between 0 (automatic) and 1000")
 	case s.MaxUploadsPerContent < 0 || s.MaxUploadsPerContent > 1000:
 		return errors.New("uploads per content must be between 0 (automatic) and 1000")
+	case (swarm.Limits{Up: s.UpRate, Down: s.DownRate}).Check() != nil:
+		return errRate
 	}
 	switch s.Theme {
 	case ThemeSystem, ThemeDark, ThemeLight:

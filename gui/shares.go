@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -22,10 +23,11 @@ import (
 // files from a drop or a file dialog.
 type shareScreen struct {
 	contentList[*shareRow]
-	u       *UI
-	content fyne.CanvasObject
-	private *widget.Check
-	qr      dialog.Dialog // the QR code shown, if any
+	u        *UI
+	content  fyne.CanvasObject
+	private  *widget.Check
+	stopping *stopControls // stop after the first download, or a time
+	qr       dialog.Dialog // the QR code shown, if any
 }
 
 func newShareScreen(u *UI) *shareScreen {
@@ -38,7 +40,8 @@ func newShareScreen(u *UI) *shareScreen {
 		"Drop files or a folder onto this window to share them, or use \"Share files…\".\n"+
 			"Each share gets one link: whoever has it can download it over Tor, and nobody else can read it.",
 		func() *shareRow { return newShareRow(s) }, s.stop)
-	top := container.NewVBox(container.NewHBox(add, addFolder, s.private), s.view.content)
+	s.stopping = newStopControls()
+	top := container.NewVBox(container.NewHBox(add, addFolder, s.private), s.stopping.content, s.view.content)
 	s.content = container.NewBorder(top, nil, nil, nil, container.NewStack(s.list, s.empty))
 	return s
 }
@@ -47,7 +50,7 @@ func newShareScreen(u *UI) *shareScreen {
 // itself, several files or a folder as one collection (one link). UI
 // thread only.
 func (s *shareScreen) share(paths []string) {
-	opt := swarm.ShareOptions{Private: s.private.Checked}
+	opt := s.stopping.options(swarm.ShareOptions{Private: s.private.Checked})
 	what := baseName(paths[0])
 	if len(paths) > 1 {
 		what = plural(len(paths), "item")
@@ -170,6 +173,7 @@ type shareRow struct {
 	link   *widget.Label
 	remove *widget.Button
 	files  *widget.Button // a collection's files
+	limit  *widget.Button // its own rate limits (limits.go)
 	retry  *widget.Button // shown on a failed share (its file moved back, say)
 }
 
@@ -181,6 +185,7 @@ func newShareRow(s *shareScreen) *shareRow {
 	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.retry(r.st) })
 	r.retry.Hide()
 	r.files = newFilesButton(func() { s.u.showFiles(r.st) })
+	r.limit = newLimitButton(s.u, func() swarm.Status { return r.st })
 	r.arrange()
 	return r
 }
@@ -190,12 +195,12 @@ func newShareRow(s *shareScreen) *shareRow {
 func (r *shareRow) layout(compact bool) fyne.CanvasObject {
 	if compact {
 		return container.NewBorder(nil, nil, nil,
-			container.NewHBox(r.state, r.retry, r.files, r.copy, r.qr, r.remove), r.name)
+			container.NewHBox(r.state, r.retry, r.files, r.copy, r.qr, r.limit, r.remove), r.name)
 	}
 	return container.NewVBox(
 		container.NewBorder(nil, nil, nil, r.state, r.name),
 		r.detail,
-		container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.files, r.copy, r.qr, r.remove))
+		container.NewHBox(r.link, layout.NewSpacer(), r.retry, r.files, r.copy, r.qr, r.limit, r.remove))
 }
 
 func (r *shareRow) set(st swarm.Status) {
@@ -205,12 +210,20 @@ func (r *shareRow) set(st swarm.Status) {
 	if t := filesText(st); t != "" {
 		detail += t + " · "
 	}
-	detail += formatConnections(st.Peers) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
+	detail += formatConnections(st) + " · " + swarm.FormatSize(st.Uploaded) + " uploaded"
 	if why := reason(st); why != "" { // first: the line is cut to the row's width
 		detail = why + " · " + detail
 	}
 	if st.UpRate >= 1 {
 		detail += " · " + formatRate(st.UpRate)
+	}
+	if l := limitsText(st.Limits); l != "" {
+		detail += " · " + l
+	}
+	if l := stopText(st, time.Now()); st.Ended != "" { // first: why it no longer shares
+		detail = l + " · " + detail
+	} else if l != "" {
+		detail += " · " + l
 	}
 	if isPrivate(st.Link) {
 		detail += " · private"
@@ -224,7 +237,8 @@ func (r *shareRow) set(st swarm.Status) {
 	r.detail.SetText(detail)
 	setFilesButton(r.files, st)
 	r.s.u.filesChanged(st)
-	if st.State == swarm.StateFailed {
+	if st.State == swarm.StateFailed || st.Ended != "" {
+		r.retry.SetText(map[bool]string{true: "Share again", false: "Retry"}[st.Ended != ""])
 		r.retry.Show()
 	} else {
 		r.retry.Hide()

@@ -23,6 +23,9 @@ type torPanel struct {
 	configure *widget.Button
 	reconnect *widget.Button
 	state     string // "connecting", "connected", "failed"
+	// cannotReach is set while the bootstrap is stuck before any relay
+	// (torstuck.go).
+	cannotReach bool
 }
 
 func newTorPanel(u *UI) *torPanel {
@@ -68,6 +71,13 @@ func (p *torPanel) progress(ev Progress) {
 	if p.state != "connecting" {
 		return
 	}
+	p.cannotReach = ev.Stuck && ev.CannotReach
+	if ev.Stuck {
+		p.stuck(ev)
+		return
+	}
+	p.icon.SetResource(theme.ViewRefreshIcon())
+	p.reconnect.Hide()
 	p.bar.SetValue(float64(ev.Percent))
 	p.title.SetText(fmt.Sprintf("Connecting to %s… %d%%", p.network(), ev.Percent))
 	msg := ev.Summary
@@ -79,7 +89,7 @@ func (p *torPanel) progress(ev Progress) {
 
 // connected shows that the node is online.
 func (p *torPanel) connected() {
-	p.state = "connected"
+	p.state, p.cannotReach = "connected", false
 	p.icon.SetResource(theme.ConfirmIcon())
 	p.title.SetText("Connected to " + p.network())
 	p.detail.SetText("Your shares are reachable as onion services; downloads go through Tor.")
@@ -91,7 +101,7 @@ func (p *torPanel) connected() {
 
 // failed shows why the connection failed and what to do.
 func (p *torPanel) failed(err error) {
-	p.state = "failed"
+	p.state, p.cannotReach = "failed", false
 	p.icon.SetResource(theme.ErrorIcon())
 	p.title.SetText("Not connected to " + p.network())
 	msg := plainError(err)

@@ -29,11 +29,11 @@ func (t *Tor) Bootstrap(ctx context.Context, progress chan<- BootstrapEvent) err
 
 	var last BootstrapEvent
 	emit := func(ev BootstrapEvent) error {
+		if ev.Warning == "" && ev.Percent == last.Percent && ev.Tag == last.Tag {
+			ev.Warning, ev.fromORConn = last.Warning, last.fromORConn
+		}
 		if ev.Percent < last.Percent || ev == last {
 			return nil
-		}
-		if ev.Warning == "" && ev.Percent == last.Percent && ev.Tag == last.Tag {
-			ev.Warning = last.Warning
 		}
 		last = ev
 		t.log.Info("tor bootstrap", "percent", ev.Percent, "tag", ev.Tag, "summary", ev.Summary)
@@ -68,6 +68,17 @@ func (t *Tor) Bootstrap(ctx context.Context, progress chan<- BootstrapEvent) err
 		case ev, ok := <-events:
 			if !ok {
 				return fmt.Errorf("tor bootstrap: lost the control connection at %s%s", last.describe(), t.exitNote())
+			}
+			if oc, ok := ev.(*control.ORConnEvent); ok {
+				// Why tor cannot reach a relay, while it says nothing itself.
+				if w := orconnWarning(oc); w != "" && last.Percent < 100 && (last.Warning == "" || last.fromORConn) {
+					next := last
+					next.Warning, next.fromORConn = w, true
+					if err := emit(next); err != nil {
+						return t.bootstrapErr(err, last, timeout)
+					}
+				}
+				continue
 			}
 			st, isStatus := ev.(*control.StatusEvent)
 			if !isStatus || st.Action != "BOOTSTRAP" {

@@ -55,8 +55,11 @@ type BootstrapEvent struct {
 	Percent int
 	Tag     string
 	Summary string
-	// Warning is tor's last complaint, if any, while stuck at this step.
+	// Warning is tor's last complaint, if any, while stuck at this step, or
+	// why its connections to relays fail (orconn.go).
 	Warning string
+
+	fromORConn bool // Warning is an ORCONN failure's, not tor's bootstrap warning
 }
 
 // Tor is a running tor, managed or attached, and the Transport over it.
@@ -228,9 +231,10 @@ func (t *Tor) startManaged(ctx context.Context) error {
 	return t.afterConnect()
 }
 
-// afterConnect subscribes to the events we use: bootstrap and descriptor uploads.
+// afterConnect subscribes to the events we use: bootstrap, failed
+// connections to relays (orconn.go) and descriptor uploads.
 func (t *Tor) afterConnect() error {
-	if err := t.events.AddEventListener(t.eventsCh, control.EventCodeStatusClient, control.EventCodeHSDesc); err != nil {
+	if err := t.events.AddEventListener(t.eventsCh, control.EventCodeStatusClient, control.EventCodeORConn, control.EventCodeHSDesc); err != nil {
 		return fmt.Errorf("subscribe to tor events: %w", err)
 	}
 	return nil

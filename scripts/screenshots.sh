@@ -7,6 +7,8 @@
 #     link, then captures each screen ("hydre gui --screenshots DIR");
 #   - the app (node C), pointed at a Tor control port where nothing
 #     listens, captures the "cannot connect" screen.
+#   - the app (node D), in a network namespace with only loopback,
+#     captures "Tor cannot reach the network" (needs unshare -rn).
 # Usage: scripts/screenshots.sh [bin/hydre]   (output: $SCREENSHOTS_DIR or screenshots/)
 set -euo pipefail
 bin=${1:-bin/hydre}
@@ -80,6 +82,25 @@ if xvfb-run -a -s "-screen 0 1280x800x24" \
 fi
 [ -f "$work/c-shots/tor-failed.png" ] || { tail -n 40 "$work/c.log" >&2; echo "screenshots: no tor-failed.png" >&2; exit 1; }
 cp "$work/c-shots/tor-failed.png" "$out/"
+
+echo "screenshots: the app offline (its own network namespace, only loopback): Tor cannot reach the network"
+if unshare -rn true 2>/dev/null; then
+	settings "$work/d" "$work/d-downloads"
+	# The real tor, with its real directory authorities, reaches nothing
+	# from there (and sends nothing anywhere); the app says so after 30 s.
+	if unshare -rn sh -c 'ip link set lo up && exec "$@"' sh xvfb-run -a -s "-screen 0 1280x800x24" \
+		"$bin" --data-dir "$work/d" --log-level info gui --screenshots "$work/d-shots" >"$work/d.log" 2>&1; then
+		echo "screenshots: the app connected to Tor with no network" >&2
+		exit 1
+	fi
+	[ -f "$work/d-shots/tor-stuck.png" ] || { tail -n 40 "$work/d.log" >&2; echo "screenshots: no tor-stuck.png" >&2; exit 1; }
+	cp "$work/d-shots/tor-stuck.png" "$out/"
+elif [ "${CI:-}" = true ]; then
+	echo "screenshots: unshare -rn fails: user namespaces are off" >&2
+	exit 1
+else
+	echo "screenshots: skipped the offline app: unshare -rn fails here (user namespaces off)"
+fi
 
 echo "screenshots: checking that no PNG is blank"
 (cd "$root" && HYDRE_SCREENSHOTS="$out" go test -count=1 -run '^TestScreenshotsNotBlank$' ./gui/)

@@ -43,6 +43,9 @@ type Config struct {
 	// hour, a vacant slot hosted within 10 minutes, a download with no peer
 	// asking again every 5 minutes.
 	Rendezvous RendezvousConfig
+	// Limits are the node's upload and download rate limits at start
+	// (Engine.SetGlobalLimits changes them); zero: none.
+	Limits Limits
 
 	// replaceAge and replaceMinLeft override the constants in tests.
 	replaceAge, replaceMinLeft time.Duration
@@ -76,6 +79,11 @@ type ShareOptions struct {
 	// ChunkSize is the plaintext chunk size, a power of two; 0 lets the
 	// format choose (256 KiB, more for very large files).
 	ChunkSize int
+	// Once stops sharing after the first complete download: once a peer
+	// holds every chunk, the content is paused (stopshare.go).
+	Once bool
+	// StopAfter stops sharing that long after Share; 0 never.
+	StopAfter time.Duration
 }
 
 // Kind says what a node holds of a content.
@@ -147,8 +155,12 @@ type Status struct {
 	Uploaded  int64 // bytes sent to peers since the content last started (engine start or Resume)
 	DownRate  float64
 	UpRate    float64 // bytes/s
-	Peers     int     // open connections
-	ETA       time.Duration
+	// Peers counts the distinct nodes it is connected to, Connections its
+	// open connections (circuits): a peer with four circuits is one peer
+	// and four connections.
+	Peers       int
+	Connections int
+	ETA         time.Duration
 	// Link is the full link text, a secret: never log it.
 	Link    string
 	Reshare bool
@@ -175,6 +187,15 @@ type Status struct {
 	// the slots asked and what they answered, those this node is listed
 	// at and those it hosts.
 	Discovery Discovery
+	// Limits are the content's own rate limits (Engine.SetLimits), beside
+	// the node's.
+	Limits Limits
+	// Once, StopAt: a share that stops after the first complete download,
+	// or at that time (ShareOptions); Ended says why one stopped (EndedOnce,
+	// EndedTimer; it is then paused).
+	Once   bool
+	StopAt time.Time
+	Ended  string
 	// Collection is set for a collection (several files as one content)
 	// once its header is known; Files then lists its files once its
 	// manifest is (collection.go), nil before: a snapshot behind a

@@ -176,7 +176,7 @@ func TestAttackSquatters(t *testing.T) {
 		c := adv.join(addr, st.ID, false)
 		go drain(c) // it reads: only its silence gives it away
 	}
-	a.waitFor(st.ID, 5*time.Second, "16 squatters", func(s Status) bool { return s.Peers == 16 })
+	a.waitFor(st.ID, 5*time.Second, "16 squatters", func(s Status) bool { return s.Connections == 16 })
 	b := newNode(t, n, "b", nil)
 	got := b.get(st.Link)
 	began := time.Now()

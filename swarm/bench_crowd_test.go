@@ -112,7 +112,7 @@ func crowdHydre(t *testing.T, tors []*onion.Tor, link string, want []byte) crowd
 		id = nd.get(link).ID
 	}
 	for _, nd := range nds[:crowdEarly] {
-		nd.waitFor(id, 3*time.Minute, "all circuits", func(s Status) bool { return s.Peers >= DefaultCircuitsPerPeer })
+		nd.waitFor(id, 3*time.Minute, "all circuits", func(s Status) bool { return s.Connections >= DefaultCircuitsPerPeer })
 	}
 	late := len(nds) - 1
 	starts[late] = time.Now()

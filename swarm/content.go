@@ -55,6 +55,8 @@ type content struct {
 	// liveMu.
 	liveMu sync.Mutex
 	live   atomic.Pointer[hcrypto.Live]
+	// up and down are its own rate limits (the record's Limits).
+	up, down *limiter
 }
 
 // contentData is what a content holds once its descriptor is known.
@@ -78,7 +80,8 @@ type running struct {
 type figures struct {
 	state      State
 	err        string
-	peers      int
+	peers      int // distinct (peercount.go)
+	conns      int
 	downRate   float64
 	upRate     float64
 	listenAddr string // the onion address it is (or will be) served at
@@ -99,7 +102,7 @@ func (c *content) amend(change func(*figures)) {
 
 // bareContent is a content of rec with its key, before its data is opened.
 func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
-	c := &content{e: e, id: id, chunks: newChunks(),
+	c := &content{e: e, id: id, chunks: newChunks(), up: newLimiter(rec.Limits.Up), down: newLimiter(rec.Limits.Down),
 		readers: readers{files: map[*file]struct{}{}, moved: make(chan struct{}, 1)}}
 	c.rec.Store(rec)
 	c.data.Store(&contentData{})
@@ -320,9 +323,9 @@ func (c *content) status() Status {
 	// Uploaded is the running swarm's counter, not a once-a-second sample:
 	// a peer can fetch a whole chunk run between two samples.
 	s := Status{ID: c.id, Kind: r.Kind, State: f.state, Path: r.Path, Verified: verified,
-		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Link: c.link(),
+		Uploaded: c.uploaded.Load(), DownRate: f.downRate, UpRate: f.upRate, Peers: f.peers, Connections: f.conns, Link: c.link(),
 		Reshare: r.Reshare, Err: f.err, Growing: r.growing(), Reachable: f.reachable,
-		Found: f.sources, Discovery: f.discovery}
+		Found: f.sources, Discovery: f.discovery, Limits: r.Limits, Once: r.Once, StopAt: r.StopAt, Ended: r.Ended}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}
@@ -364,6 +367,11 @@ func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
 		return fmt.Errorf("descriptor: %w", err)
 	}
 	if err := c.initData(d, b); err != nil {
+		if c.key != nil { // its name, for the front ends and the history
+			if h, herr := d.OpenHeader(*c.key); herr == nil {
+				c.data.Store(&contentData{header: h})
+			}
+		}
 		return fmt.Errorf("prepare download: %w", err)
 	}
 	return nil

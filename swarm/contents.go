@@ -60,7 +60,10 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 		return Status{}, fmt.Errorf("share: %w", err)
 	}
 	rec := &record{Kind: KindShare, Path: abs, Key: sealed.Key[:], Descriptor: desc, Reshare: true,
-		Complete: true, Created: time.Now().UTC(), Secret: secret[:]}
+		Complete: true, Created: time.Now().UTC(), Secret: secret[:], Once: opt.Once}
+	if opt.StopAfter > 0 {
+		rec.StopAt = time.Now().Add(opt.StopAfter).UTC()
+	}
 	if opt.Private {
 		priv, _, err := onion.GenerateClientKey()
 		if err != nil {
@@ -199,7 +202,7 @@ func (e *Engine) Resume(id hcrypto.ContentID) error {
 	if err != nil {
 		return err
 	}
-	if err := c.update(func(r *record) { r.Paused = false }); err != nil {
+	if err := c.update(func(r *record) { r.Paused, r.Ended = false, ""; r.StopAt = resumedTimer(r.StopAt) }); err != nil {
 		return err
 	}
 	if loadErr := c.fig.Load().loadErr; loadErr != nil {
@@ -283,6 +286,7 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	if err != nil {
 		return err
 	}
+	before := c.status()
 	e.stop(c)
 	e.mu.Lock()
 	delete(e.contents, id)
@@ -302,6 +306,7 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 		}
 	}
 	removeSidecars(&rec)
+	e.note(before, ResultRemoved)
 	e.bus.publish(c.status(), true)
 	return nil
 }

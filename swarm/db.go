@@ -43,10 +43,14 @@ type record struct {
 	Created    time.Time `json:"created"`
 
 	// A collection's (collection.go): Path and PartPath are its folder.
-	Collection bool     `json:"collection,omitempty"`
-	Files      []string `json:"files,omitempty"`    // share: each file's source; download: each file under the folder ("" not fetched)
-	Select     []string `json:"select,omitempty"`   // download: the files (or folders) to fetch alone; nil: all
-	Manifest   string   `json:"manifest,omitempty"` // its manifest's copy in the data folder
+	Collection bool      `json:"collection,omitempty"`
+	Files      []string  `json:"files,omitempty"`    // share: each file's source; download: each file under the folder ("" not fetched)
+	Select     []string  `json:"select,omitempty"`   // download: the files (or folders) to fetch alone; nil: all
+	Manifest   string    `json:"manifest,omitempty"` // its manifest's copy in the data folder
+	Limits     Limits    `json:"limits,omitzero"`    // its own rate limits
+	Once       bool      `json:"once,omitempty"`     // share: stop after the first complete download
+	StopAt     time.Time `json:"stop_at,omitzero"`   // share: stop then
+	Ended      string    `json:"ended,omitempty"`    // why it stopped on its own (paused)
 }
 
 // db is the engine's persistent state.

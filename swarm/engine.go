@@ -29,6 +29,9 @@ type Engine struct {
 	initMu sync.Mutex // serializes descriptor learning (file creation)
 	single onion.Listener
 
+	up, down *limiter // the node's rate limits (ratelimit.go)
+	hist     *history // past transfers (history.go)
+
 	lost    chan struct{} // closed when the transport went away on its own
 	lostErr error         // why; set before lost closes
 
@@ -83,6 +86,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, errors.New("open engine: DataDir and Transport are required")
 	}
 	cfg.setDefaults()
+	if err := cfg.Limits.Check(); err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	if err := cfg.Rendezvous.setDefaults(); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
@@ -94,7 +100,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, db: d, bus: newBus(), contents: map[hcrypto.ContentID]*content{},
-		lost: make(chan struct{})}
+		lost: make(chan struct{}), up: newLimiter(cfg.Limits.Up), down: newLimiter(cfg.Limits.Down),
+		hist: newHistory(cfg.DataDir)}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if t, ok := cfg.Transport.(endingTransport); ok {
 		e.wg.Add(1)
@@ -188,6 +195,9 @@ func (e *Engine) start(c *content) {
 		defer e.wg.Done()
 		defer close(done)
 		s.run(ctx)
+		if f := c.fig.Load(); f.state == StateFailed && f.err != "" {
+			e.note(c.status(), "failed: "+f.err)
+		}
 		c.runMu.Lock()
 		c.run.Store(nil)
 		c.amend(func(f *figures) {

@@ -25,6 +25,7 @@ type published struct {
 	at        time.Time
 	state     State
 	peers     int
+	conns     int
 	reachable bool
 }
 
@@ -49,11 +50,11 @@ func (b *bus) publish(st Status, force bool) {
 	defer b.mu.Unlock()
 	prev, seen := b.last[st.ID]
 	now := time.Now()
-	if seen && !force && prev.state == st.State && prev.peers == st.Peers && prev.reachable == st.Reachable &&
+	if seen && !force && prev.state == st.State && prev.peers == st.Peers && prev.conns == st.Connections && prev.reachable == st.Reachable &&
 		now.Sub(prev.at) < publishInterval {
 		return
 	}
-	b.last[st.ID] = published{at: now, state: st.State, peers: st.Peers, reachable: st.Reachable}
+	b.last[st.ID] = published{at: now, state: st.State, peers: st.Peers, conns: st.Connections, reachable: st.Reachable}
 	for s := range b.subs {
 		s.push(st)
 	}

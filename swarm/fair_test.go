@@ -117,7 +117,7 @@ func TestNewcomerGetsASlot(t *testing.T) {
 	noReshare := func(c *Config) { c.Reshare = false }
 	a := newNode(t, n, "a", noReshare)
 	a.get(st.Link)
-	a.waitFor(st.ID, 10*time.Second, "4 circuits", func(s Status) bool { return s.Peers == 4 })
+	a.waitFor(st.ID, 10*time.Second, "4 circuits", func(s Status) bool { return s.Connections == 4 })
 
 	b := newNode(t, n, "b", noReshare)
 	b.get(st.Link)

@@ -19,6 +19,9 @@ func SetPausedOffline(dataDir string, id hcrypto.ContentID, paused bool) (Status
 	var st Status
 	err := editOffline(dataDir, id, func(d *db, r *record) error {
 		r.Paused = paused
+		if !paused {
+			r.Ended, r.StopAt = "", resumedTimer(r.StopAt)
+		}
 		if err := d.putRecord(id, r); err != nil {
 			return err
 		}
@@ -39,6 +42,8 @@ func RemoveOffline(dataDir string, id hcrypto.ContentID, deleteData bool) (Statu
 		if err := d.deleteContent(id); err != nil {
 			return err
 		}
+		// Best effort, as Engine.note: the content is gone whatever.
+		_ = newHistory(dataDir).add(entryOf(st, ResultRemoved))
 		if deleteData {
 			return removeData(r)
 		}

@@ -64,6 +64,7 @@ type peer struct {
 	// Owned by the swarm goroutine.
 	has         bitmap
 	gotBitfield bool
+	wasMissing  bool              // it lacked chunks when it sent its bitfield (stopshare.go)
 	outstanding map[int]time.Time // our requests to it
 	cancelled   map[int]withdrawn // cancelled requests whose piece may still come
 	window      int
@@ -212,6 +213,12 @@ func (p *peer) closeAfter(err error, last ...wire.Message) {
 	p.once.Do(func() {
 		p.mu.Lock()
 		p.err = err
+		if len(last) > 0 {
+			// A polite close still says which chunks were gained: the last
+			// Have of a download that just completed is how its seeder
+			// learns that it did (stopshare.go).
+			last = append(queuedHaves(p.ctrl), last...)
+		}
 		p.ctrl, p.pieces, p.rejects = nil, nil, 0 // nothing more is sent: free them now
 		p.mu.Unlock()
 		close(p.done)
@@ -245,7 +252,7 @@ func (p *peer) readLoop(ctx context.Context) {
 
 func (p *peer) readFrames(ctx context.Context) error {
 	chunkLen := p.s.desc.ChunkLen(0)
-	r := countingReader{r: p.conn, n: &p.rx}
+	r := countingReader{r: limitedReader{r: p.conn, conn: p.conn, done: p.done, ls: p.s.c.downLimits()}, n: &p.rx}
 	if p.first != nil {
 		select {
 		case p.s.events <- peerMsg{p: p, m: *p.first}:
@@ -324,8 +331,14 @@ func (p *peer) writeLoop() {
 		if piece != nil {
 			buf = wire.AppendFrame(buf, *piece)
 		}
-		p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := p.conn.Write(buf); err != nil {
+		var err error
+		if ls := p.s.c.upLimits(); piece != nil && limited(ls) {
+			err = writeLimited(p.conn, buf, p.done, ls)
+		} else {
+			p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			_, err = p.conn.Write(buf)
+		}
+		if err != nil {
 			p.close(fmt.Errorf("write: %w", err))
 			return
 		}

@@ -23,6 +23,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m wire.Message) error {
 		}
 		p.has = append(bitmap(nil), b...)
 		p.gotBitfield = true
+		p.wasMissing = p.has.count() < n
 		s.pk.addAvail(p.has, 1)
 		s.closeIfDone(p)
 	case wire.Have:
@@ -33,6 +34,7 @@ func (s *swarm) message(ctx context.Context, p *peer, m wire.Message) error {
 		if !p.has.get(i) {
 			p.has.set(i)
 			s.pk.avail[i]++
+			s.downloaded(p)
 			s.closeIfDone(p)
 		}
 	case wire.Reject:

@@ -50,7 +50,8 @@ func ReadState(dataDir string) ([]Status, error) {
 }
 
 func (d *db) offlineStatus(id hcrypto.ContentID, r *record) Status {
-	s := Status{ID: id, Kind: r.Kind, Path: r.Path, Reshare: r.Reshare, Growing: r.growing()}
+	s := Status{ID: id, Kind: r.Kind, Path: r.Path, Reshare: r.Reshare, Growing: r.growing(), Limits: r.Limits,
+		Once: r.Once, StopAt: r.StopAt, Ended: r.Ended}
 	if r.Kind == KindDownload && !r.Complete {
 		s.Path = r.PartPath
 	}

@@ -263,6 +263,7 @@ func (s *swarm) finishFile() error {
 			return fmt.Errorf("finish download: %w", err)
 		}
 	}
+	c.e.note(c.status(), ResultComplete)
 	return nil
 }
 

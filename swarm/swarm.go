@@ -100,6 +100,7 @@ type swarm struct {
 	pexDirty      time.Time // a new address to pass on since then; zero: none
 	finished      bool
 	failure       error
+	ending        string // why sharing stops on its own (stopshare.go); "": it does not
 	inbound       int
 	// replacing is the dial of a circuit that replaces a slow one; nil: none.
 	replacing *replacement
@@ -164,7 +165,7 @@ func (s *swarm) setState(st State, err error) {
 // called where they change (and once a second, as the rates do).
 func (s *swarm) report() {
 	f := s.fig
-	f.peers = len(s.peers)
+	f.peers, f.conns = s.distinctPeers(), len(s.peers)
 	f.sources = s.peerSources()
 	s.c.fig.Store(&f)
 }
@@ -188,6 +189,8 @@ func (s *swarm) run(ctx context.Context) {
 	s.rendezvousTick(ctx, time.Now())
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
+	stopAt, stopTimer := s.stopTimer()
+	defer stopTimer()
 	lastRates := time.Now()
 	for {
 		var storeIn chan storeJob
@@ -204,6 +207,8 @@ func (s *swarm) run(ctx context.Context) {
 			s.stored(ctx, r)
 		case ev := <-s.events:
 			s.handle(ctx, ev)
+		case <-stopAt:
+			s.ending = EndedTimer
 		case <-s.c.readers.moved:
 			s.reprioritize()
 		case now := <-tick.C:
@@ -223,6 +228,10 @@ func (s *swarm) run(ctx context.Context) {
 		}
 		if s.failure != nil {
 			s.setState(StateFailed, s.failure)
+			return
+		}
+		if s.ending != "" {
+			s.end(s.ending)
 			return
 		}
 	}

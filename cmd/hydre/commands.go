@@ -129,6 +129,17 @@ func commands() []command {
 		{name: "gui", args: "[--share FILE]... [--get LINK]... [LINK]", summary: "open the desktop app (the default)", run: runGUI,
 			help: "Open the desktop app. A hydre: link given as argument (as the desktop does when one is\n" +
 				"clicked) is downloaded once Tor is up. Settings are kept in DATA-DIR/" + gui.SettingsFile + "."},
+		{name: "history", args: "[--clear]", summary: "list past transfers (finished, failed, removed, stopped)", run: runHistory, operands: noOperands,
+			help: "List this node's past transfers, oldest first: downloads finished or failed, contents\n" +
+				"removed, shares stopped on their own. They are kept in the data directory (readable by\n" +
+				"you only) after the contents are gone, without their links, until --clear."},
+		{name: "limit", args: "[--up RATE] [--down RATE] ID|LINK...", summary: "set or show the rate limits of downloads or shares", run: runLimit, operands: atLeastOne("ID or LINK"),
+			help: "Set the rate limits of contents of this node, kept until changed (0 lifts one); without\n" +
+				"--up or --down, show them. The node's own limits hold beside them: --up-rate and\n" +
+				"--down-rate of share, get and daemon, or the app's Settings.\n" +
+				"Contents are named by their ID (or its beginning) as 'hydre ls' shows it, or by their link.\n" +
+				"This works on a stopped node: while 'hydre daemon' or the app runs on the data directory,\n" +
+				"use the app, or stop the daemon first."},
 		{name: "ls", args: "[--links]", summary: "list this node's shares and downloads", run: runLs, operands: noOperands,
 			help: "List the node's shares and downloads (read from its state; no network), and under a\n" +
 				"collection (several files as one link) each of its files: the PATH that 'get --file'\n" +
@@ -139,12 +150,14 @@ func commands() []command {
 			help: "Resume paused contents of this node: the next 'hydre daemon', the app, or a\n'hydre get' of the link fetches or serves them again." + manageHelp},
 		{name: "rm", args: "[--delete] ID|LINK...", summary: "forget downloads or shares (--delete: their downloaded files too)", run: runRm, operands: atLeastOne("ID or LINK"),
 			help: "Forget contents of this node. With --delete, a download's file (partial or\ncomplete) is deleted too; a shared file never is." + manageHelp},
-		{name: "share", args: "[--private] [--single-identity] [--each] FILE|DIR...", summary: "share files and folders: print one link and serve them", run: runShare, operands: atLeastOne("FILE"),
+		{name: "share", args: "[--private] [--once] [--stop-after D] [--single-identity] [--each] FILE|DIR...", summary: "share files and folders: print one link and serve them", run: runShare, operands: atLeastOne("FILE"),
 			help: "Share files and folders: print one link for all of them (give it to whoever should get them)\n" +
 				"and serve them until interrupted. A folder is shared with everything under it, its\n" +
 				"folders kept (symbolic links are skipped); one FILE alone is shared as a file. With\n" +
 				"--each, every FILE gets its own link. Shares are remembered: 'hydre daemon' serves\n" +
-				"them again later."},
+				"them again later. With --once or --stop-after, sharing stops on its own (the command\n" +
+				"then exits 0): after the first complete download of each link, or after the time\n" +
+				"given; 'hydre resume' or the same 'hydre share' shares it again."},
 		{name: "stream", args: "[--player auto|mpv|ffplay|none] [--addr HOST:PORT] [-o DIR] [--file PATH] LINK", summary: "play a file while it downloads: local address and player", run: runStream, operands: exactlyOne("LINK"),
 			help: "Fetch the file of a hydre link and play it while it arrives: print a local address\n" +
 				"(http://127.0.0.1:PORT/TOKEN/NAME) that any media player can open and seek in, start\n" +

@@ -10,6 +10,8 @@ import (
 func runDaemon(ctx context.Context, g *globals, fs flags, args []string) error {
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	out := fs.String("o", "", "default download `DIR`")
+	var rates rateFlags
+	rates.register(fs.FlagSet)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -18,7 +20,7 @@ func runDaemon(ctx context.Context, g *globals, fs flags, args []string) error {
 			return err
 		}
 	}
-	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out})
+	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, DownloadDir: *out, Limits: rates.limits()})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ type engineOptions struct {
 	NoReshare      bool
 	SingleIdentity bool
 	Circuits       int
+	Limits         swarm.Limits // the node's rate limits (--up-rate, --down-rate)
 }
 
 // engineDir is the engine's state directory, shared with the GUI.
@@ -36,6 +37,7 @@ func (g *globals) openEngine(ctx context.Context, o engineOptions) (*node, error
 		Reshare:         !o.NoReshare,
 		SingleIdentity:  o.SingleIdentity,
 		CircuitsPerPeer: o.Circuits,
+		Limits:          o.Limits,
 	}, true)
 }
 
@@ -59,6 +61,9 @@ func (g *globals) startCLINode(ctx context.Context, engine *swarm.Config, progre
 func (g *globals) newBootstrapView(w io.Writer, src torSource) *bootstrapView {
 	v := newBootstrapView(w, g.JSON)
 	v.hint = g.torHint(src)
+	if g.StuckAfter > 0 {
+		v.after = g.StuckAfter
+	}
 	return v
 }
 

@@ -23,6 +23,8 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	var only []string
 	fs.Func("file", "fetch only the file (or folder) at `PATH` of a collection (repeatable; 'hydre ls' lists them)",
 		func(p string) error { only = append(only, p); return nil })
+	var rates rateFlags
+	rates.register(fs.FlagSet)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -49,7 +51,7 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := g.openEngine(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits})
+	n, err := g.openEngine(ctx, engineOptions{DownloadDir: *out, NoReshare: *noReshare, Circuits: *circuits, Limits: rates.limits()})
 	if err != nil {
 		return err
 	}

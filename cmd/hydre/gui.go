@@ -17,7 +17,7 @@ func runGUI(ctx context.Context, g *globals, fs flags, args []string) error {
 	var shares, gets stringsFlag
 	fs.Var(&shares, "share", "share `FILE` (or a folder, as one link) once connected (repeatable)")
 	fs.Var(&gets, "get", "download `LINK` once connected (repeatable)")
-	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge or settings")
+	screen := fs.String("screen", "", "open on `SCREEN`: share, download, bridge, history or settings")
 	shots := fs.String("screenshots", "", "capture every screen as PNG into `DIR` once the shares and downloads have started, then quit")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -34,9 +34,9 @@ func runGUI(ctx context.Context, g *globals, fs flags, args []string) error {
 		}
 	}
 	switch *screen {
-	case "", gui.ScreenShare, gui.ScreenDownload, gui.ScreenBridge, gui.ScreenSettings:
+	case "", gui.ScreenShare, gui.ScreenDownload, gui.ScreenBridge, gui.ScreenHistory, gui.ScreenSettings:
 	default:
-		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge or settings)", *screen)}
+		return usageError{fmt.Sprintf("unknown screen %q (want share, download, bridge, history or settings)", *screen)}
 	}
 	for i, p := range shares {
 		abs, _, err := checkShared(p)
@@ -109,10 +109,16 @@ func (g *globals) guiStart(ctx context.Context, s gui.Settings, progress func(gu
 			SingleIdentity:       s.SingleIdentity,
 			MaxPeersPerContent:   s.MaxPeersPerContent,
 			MaxUploadsPerContent: s.MaxUploadsPerContent,
+			Limits:               swarm.Limits{Up: s.UpRate, Down: s.DownRate},
 		},
 		Progress: func(ev onion.BootstrapEvent) {
 			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning})
 		},
+		Stuck: func(ev onion.BootstrapEvent) {
+			progress(gui.Progress{Percent: ev.Percent, Summary: ev.Summary, Warning: ev.Warning,
+				Stuck: true, CannotReach: ev.Percent < relayReached})
+		},
+		StuckAfter: g.StuckAfter,
 	})
 	if errors.Is(err, onion.ErrNoTor) {
 		return nil, nil, nil, fmt.Errorf("%w: %w", gui.ErrTorMissing, err)

@@ -26,7 +26,8 @@ type jsonStatus struct {
 	Uploaded int64  `json:"uploaded"`
 	DownRate int64  `json:"downRate"`
 	UpRate   int64  `json:"upRate"`
-	Peers    int    `json:"peers"`
+	Peers    int    `json:"peers"`       // distinct nodes
+	Conns    int    `json:"connections"` // open connections (circuits) to them
 	ETA      int64  `json:"etaSeconds,omitempty"`
 	Reshare  bool   `json:"reshare"`
 	Link     string `json:"link,omitempty"`
@@ -40,6 +41,12 @@ type jsonStatus struct {
 	Found jsonFound `json:"found"`
 	// Discovery: what rendezvous discovery is doing (docs/protocol.md, Part III).
 	Discovery jsonDiscovery `json:"discovery"`
+	// Limits: the content's own rate limits, bytes a second (none: absent).
+	Limits *swarm.Limits `json:"limits,omitempty"`
+	// Once, StopAt, Ended: a share that stops on its own, and why it did.
+	Once   bool   `json:"once,omitempty"`
+	StopAt string `json:"stopAt,omitempty"` // RFC 3339
+	Ended  string `json:"ended,omitempty"`
 	// Collection: several files as one link; Files: each file's progress
 	// once its manifest is known.
 	Collection bool       `json:"collection,omitempty"`
@@ -76,7 +83,7 @@ type jsonDiscovery struct {
 func toJSON(event string, s swarm.Status, withLink bool) []byte {
 	j := jsonStatus{Event: event, ID: s.ID.String(), Kind: s.Kind.String(), State: s.State.String(), Name: s.Name,
 		Path: s.Path, Size: s.Size, Verified: s.Verified, Uploaded: s.Uploaded,
-		DownRate: int64(math.Round(s.DownRate)), UpRate: int64(math.Round(s.UpRate)), Peers: s.Peers,
+		DownRate: int64(math.Round(s.DownRate)), UpRate: int64(math.Round(s.UpRate)), Peers: s.Peers, Conns: s.Connections,
 		ETA: int64(math.Round(s.ETA.Seconds())), Reshare: s.Reshare, Error: s.Err, Growing: s.Growing,
 		Reachable: s.Reachable, Waiting: s.Waiting,
 		Found: jsonFound{Hint: s.Found.Hint, Rendezvous: s.Found.Rendezvous, PEX: s.Found.PEX, Accepted: s.Found.Accepted},
@@ -85,6 +92,13 @@ func toJSON(event string, s swarm.Status, withLink bool) []byte {
 			Records: s.Discovery.Records}}
 	if withLink {
 		j.Link = s.Link
+	}
+	if s.Limits != (swarm.Limits{}) {
+		j.Limits = &s.Limits
+	}
+	j.Once, j.Ended = s.Once, s.Ended
+	if !s.StopAt.IsZero() {
+		j.StopAt = s.StopAt.UTC().Format(time.RFC3339)
 	}
 	j.Collection = s.Collection
 	for _, f := range s.FileList() {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,6 +34,10 @@ type globals struct {
 	// managed tor ("obfs4", "snowflake"), "none", or "" for the default
 	// (none on the command line, the Settings' choice in the app).
 	TorBridges bridgeChoiceFlag
+	// StuckAfter is how long tor's bootstrap may stand still before the
+	// command or the app says that it cannot reach the network; 0 means
+	// defaultStuckAfter ('tor status --stuck-after' sets its own).
+	StuckAfter time.Duration
 	Env        environment
 	Logger     *slog.Logger
 	Stdout     io.Writer

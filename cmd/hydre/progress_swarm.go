@@ -67,7 +67,7 @@ func progressLine(s swarm.Status, withBar bool) string {
 	if withBar {
 		b.WriteString(bar(pct, 24) + " ")
 	}
-	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %d peers", name, s.State, pct, swarm.FormatSize(s.Verified), swarm.FormatSize(s.Size), swarm.FormatSize(int64(s.DownRate)), s.Peers)
+	fmt.Fprintf(&b, "%s %s %5.1f%% %s/%s %s/s %s", name, s.State, pct, swarm.FormatSize(s.Verified), swarm.FormatSize(s.Size), swarm.FormatSize(int64(s.DownRate)), swarm.FormatPeers(s.Peers, s.Connections))
 	if files := s.FileList(); files != nil {
 		whole := 0
 		for _, f := range files {

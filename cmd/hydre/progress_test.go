@@ -13,14 +13,14 @@ func TestProgressLine(t *testing.T) {
 		st   swarm.Status
 		want string
 	}{
-		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Verified: 1 << 20, DownRate: 512 << 10, Peers: 4, ETA: 6 * time.Second},
-			"a.mp4 fetching  25.0% 1.0 MiB/4.0 MiB 512.0 KiB/s 4 peers ETA 6s"},
-		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Peers: 3, Found: swarm.PeerSources{Hint: 1, Rendezvous: 2}},
-			"a.mp4 fetching   0.0% 0 B/4.0 MiB 0 B/s 3 peers (hint 1, rendezvous 2)"},
+		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Verified: 1 << 20, DownRate: 512 << 10, Peers: 1, Connections: 4, ETA: 6 * time.Second},
+			"a.mp4 fetching  25.0% 1.0 MiB/4.0 MiB 512.0 KiB/s 1 peer · 4 connections ETA 6s"},
+		{swarm.Status{Name: "a.mp4", State: swarm.StateFetching, Size: 4 << 20, Peers: 2, Connections: 3, Found: swarm.PeerSources{Hint: 1, Rendezvous: 2}},
+			"a.mp4 fetching   0.0% 0 B/4.0 MiB 0 B/s 2 peers · 3 connections (hint 1, rendezvous 2)"},
 		{swarm.Status{Name: "a.mp4", State: swarm.StateStarting, Waiting: "no peer reachable yet: onion service descriptor not found"},
-			"a.mp4 starting   0.0% 0 B/0 B 0 B/s 0 peers (no peer reachable yet: onion service descriptor not found)"},
+			"a.mp4 starting   0.0% 0 B/0 B 0 B/s no peers (no peer reachable yet: onion service descriptor not found)"},
 		{swarm.Status{Name: "a.mp4", State: swarm.StateFailed, Size: 4 << 20, Verified: 2 << 20, Err: "write chunk 8: no space left on device"},
-			"a.mp4 failed  50.0% 2.0 MiB/4.0 MiB 0 B/s 0 peers error: write chunk 8: no space left on device"},
+			"a.mp4 failed  50.0% 2.0 MiB/4.0 MiB 0 B/s no peers error: write chunk 8: no space left on device"},
 	} {
 		if got := progressLine(tt.st, false); got != tt.want {
 			t.Errorf("progressLine:\n got %q\nwant %q", got, tt.want)

@@ -17,6 +17,10 @@ func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 	private := fs.Bool("private", false, "reachable only with the link (onion client authorization)")
 	single := fs.Bool("single-identity", false, "serve every content from one onion address (linkable)")
 	each := fs.Bool("each", false, "one link per FILE (one onion service each) instead of one for all")
+	var rates rateFlags
+	rates.register(fs.FlagSet)
+	var stop stopFlags
+	stop.register(fs.FlagSet)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -33,7 +37,7 @@ func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 		paths[i], anyDir = abs, anyDir || dir
 	}
 	asOne := !*each && (anyDir || len(paths) > 1)
-	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single})
+	n, err := g.openEngine(ctx, engineOptions{SingleIdentity: *single, Limits: rates.limits()})
 	if err != nil {
 		return err
 	}
@@ -48,11 +52,14 @@ func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 		var st swarm.Status
 		var err error
 		if asOne {
-			st, err = e.ShareFiles(ctx, paths, swarm.ShareOptions{Private: *private})
+			st, err = e.ShareFiles(ctx, paths, stop.options(swarm.ShareOptions{Private: *private}))
 		} else {
-			st, err = e.Share(ctx, path, swarm.ShareOptions{Private: *private})
+			st, err = e.Share(ctx, path, stop.options(swarm.ShareOptions{Private: *private}))
 		}
 		if err != nil {
+			return err
+		}
+		if st, err = shareAgain(e, st); err != nil {
 			return err
 		}
 		ids = append(ids, st)
@@ -79,7 +86,7 @@ func runShare(ctx context.Context, g *globals, fs flags, args []string) error {
 		fmt.Fprintf(g.Stderr, "Reachable after %.1f s. Serving %s; press Ctrl-C to stop.\n",
 			time.Since(start).Seconds(), what)
 	}
-	return serveUntilDone(ctx, g, e, shared, nil)
+	return serveUntilDone(ctx, g, e, shared, stop.done(g, len(shared)))
 }
 
 // checkShared checks a file or folder to share before tor starts and
