@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -331,25 +330,6 @@ func (c *wireConn) stalled(now time.Time, d time.Duration) bool {
 		return false
 	}
 	return now.Sub(time.Unix(0, c.lastProgress.Load())) > d
-}
-
-// rejectMetadataData turns a ut_metadata data message (msg_type 1) into a
-// reject for the same piece, as a client that lacks the metadata sends.
-// Other ut_metadata messages are returned unchanged.
-func rejectMetadataData(payload []byte) ([]byte, bool) {
-	var m struct {
-		Type  int `bencode:"msg_type"`
-		Piece int `bencode:"piece"`
-	}
-	d := bencode.NewDecoder(bytes.NewReader(payload))
-	if err := d.Decode(&m); err != nil {
-		// Not something we can vouch for: never let it out as it is.
-		return bencode.MustMarshal(map[string]int{"msg_type": 2, "piece": 0}), true
-	}
-	if m.Type != 1 {
-		return payload, false
-	}
-	return bencode.MustMarshal(map[string]int{"msg_type": 2, "piece": m.Piece}), true
 }
 
 // extendedHandshake is the dictionary we send instead of the library's: no
