@@ -46,6 +46,10 @@ type Config struct {
 
 	// replaceAge and replaceMinLeft override the constants in tests.
 	replaceAge, replaceMinLeft time.Duration
+	// dialWindow, maxOnions and maxDials override dialcap.go's bounds in
+	// tests.
+	dialWindow          time.Duration
+	maxOnions, maxDials int
 }
 
 // DefaultCircuitsPerPeer is the number of isolated circuits a download opens

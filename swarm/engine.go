@@ -28,6 +28,7 @@ type Engine struct {
 	wg     sync.WaitGroup
 	initMu sync.Mutex // serializes descriptor learning (file creation)
 	single onion.Listener
+	dials  *dialLimiter // bounds every swarm's circuits together
 
 	lost    chan struct{} // closed when the transport went away on its own
 	lostErr error         // why; set before lost closes
@@ -94,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, db: d, bus: newBus(), contents: map[hcrypto.ContentID]*content{},
-		lost: make(chan struct{})}
+		lost: make(chan struct{}), dials: newDialLimiter(cfg.dialWindow, cfg.maxOnions, cfg.maxDials)}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if t, ok := cfg.Transport.(endingTransport); ok {
 		e.wg.Add(1)
@@ -206,7 +207,7 @@ func (e *Engine) swarmConfig() swarmConfig {
 		singleIdentity: e.cfg.SingleIdentity, maxPeers: e.cfg.MaxPeersPerContent,
 		maxUploads: e.cfg.MaxUploadsPerContent, circuitsPerPeer: e.cfg.CircuitsPerPeer,
 		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft, rendezvous: e.cfg.Rendezvous,
-		accept: e.acceptLoop, publish: e.publish}
+		dials: e.dials, accept: e.acceptLoop, publish: e.publish}
 }
 
 // stop ends c's swarm and waits for it.

@@ -49,6 +49,9 @@ type swarmConfig struct {
 	maxPeers, maxUploads, circuitsPerPeer int
 	// replaceAge and replaceMinLeft override replace.go's constants in tests.
 	replaceAge, replaceMinLeft time.Duration
+	// dials bounds the onion services and circuits of all the engine's
+	// swarms (dialcap.go).
+	dials *dialLimiter
 	// rendezvous is Config.Rendezvous, its defaults set.
 	rendezvous RendezvousConfig
 	// accept serves the connections of the onion service a swarm published.
