@@ -6,26 +6,26 @@ import (
 	"time"
 )
 
-// What a downloader shows the Tor network (docs/protocol.md, W10). Every
+// What a downloader shows the Tor network (docs/protocol.md, W1). Every
 // circuit to an onion service picks a new rendezvous point and, for a
 // service not contacted lately, new directory and introduction circuits;
 // an adversary who makes a client connect to many onion services of its
 // own, or build many circuits, gets many draws of the relays after the
-// client's guard: Tor's vanguards specification names this the client side
-// of guard discovery. Tor's vanguards-lite (on by default since 0.4.7, and
-// checked on the managed tor, docs/protocol.md) pins the second hop, so
-// the draws reach the client's 4 layer-2 relays rather than its guard, but
-// their number is still the adversary's to choose unless the client bounds
-// it. The engine bounds it for all its downloads together: in any
-// dialWindow, circuits to at most maxOnionsPerWindow distinct onion
-// services, and at most maxDialsPerWindow circuits (dials, replacements
-// included). A download that reaches a bound waits for
-// the window to move on; the addresses it knows stay in its address book.
+// client's guard: Tor's vanguards specification names this the client
+// side of guard discovery. Tor's vanguards-lite (on by default since
+// 0.4.7; how the managed tor was checked is in docs/protocol.md) pins the
+// second hop, so the draws reach the client's 4 layer-2 relays rather
+// than its guard, but their number is still the adversary's to choose
+// unless the client bounds it. The engine bounds it for all its downloads
+// together: in any dialWindow, circuits to at most maxOnionsPerWindow
+// distinct onion services, and at most maxDialsPerWindow circuits (dials
+// and replacements). A download that reaches a bound waits for the window
+// to move on; the addresses it knows stay in its address book.
 const (
 	dialWindow = time.Minute
 	// maxOnionsPerWindow: a typical download contacts 1 to 5 onion
 	// services (the link's seeders, then those PEX names; measured in
-	// BENCHMARKS.md, Exposure); 16 lets four such downloads start in the
+	// BENCHMARKS.md, Latency); 16 lets four such downloads start in the
 	// same minute, and keeps one that a hostile swarm floods with made-up
 	// addresses (256 known at most, 16 per source) to 16 new services a
 	// minute.
