@@ -50,6 +50,8 @@ type Config struct {
 	// tests.
 	dialWindow          time.Duration
 	maxOnions, maxDials int
+	// tune overrides request-window constants in A/B tests.
+	tune tuning
 }
 
 // DefaultCircuitsPerPeer is the number of isolated circuits a download opens

@@ -100,7 +100,7 @@ func benchLatencyOne(t *testing.T, md *strings.Builder, nw *testnet.Network, run
 	s := series{}
 	var first, last []time.Duration
 	for r := range runs {
-		v, f, l := hydreFetchFirst(t, getTor, st.Link, data)
+		v, f, l := hydreFetchFirst(t, getTor, st.Link, data, nil)
 		s[hydreKey] = append(s[hydreKey], v)
 		first, last = append(first, f), append(last, l)
 		s[osKey] = append(s[osKey], curlFetch(t, socks, osURL, size, 400+r))
@@ -123,10 +123,15 @@ func benchLatencyOne(t *testing.T, md *strings.Builder, nw *testnet.Network, run
 
 // hydreFetchFirst downloads link with a fresh engine on tor and returns
 // MiB/s, the time from Get to the first verified chunk and that of the
-// last 5%.
-func hydreFetchFirst(t *testing.T, tor onion.Transport, link string, want []byte) (float64, time.Duration, time.Duration) {
+// last 5%; tweak, if not nil, changes the engine's configuration.
+func hydreFetchFirst(t *testing.T, tor onion.Transport, link string, want []byte, tweak func(*Config)) (float64, time.Duration, time.Duration) {
 	t.Helper()
 	nd := torNode(t, tor, "bench-get")
+	if tweak != nil {
+		nd.close()
+		tweak(&nd.cfg)
+		nd.open0()
+	}
 	start := time.Now()
 	st := nd.get(link)
 	nd.waitFor(st.ID, 10*time.Minute, "first chunk", func(s Status) bool { return s.Verified > 0 || s.State == StateSeeding })

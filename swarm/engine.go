@@ -207,7 +207,7 @@ func (e *Engine) swarmConfig() swarmConfig {
 		singleIdentity: e.cfg.SingleIdentity, maxPeers: e.cfg.MaxPeersPerContent,
 		maxUploads: e.cfg.MaxUploadsPerContent, circuitsPerPeer: e.cfg.CircuitsPerPeer,
 		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft, rendezvous: e.cfg.Rendezvous,
-		dials: e.dials, accept: e.acceptLoop, publish: e.publish}
+		dials: e.dials, tune: e.cfg.tune, accept: e.acceptLoop, publish: e.publish}
 }
 
 // stop ends c's swarm and waits for it.
