@@ -26,16 +26,17 @@ import (
 //     16 idle relays, or with HYDRE_BENCH_LATENCY_BUSY=1 the 48 busy ones.
 //
 // HYDRE_BENCH_QUICK=1 (make bench-quick) runs the first part alone with 2
-// runs of 16 MiB.
+// runs of 16 MiB. HYDRE_BENCH_LATENCY_MIB sets the first part's file size
+// (32 MiB), HYDRE_BENCH_LATENCY_SKIP_EXPOSURE and _SKIP_LIMITED skip parts.
 func TestBenchLatency(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
 	}
 	testkit.SkipWithoutTor(t)
 	quick := os.Getenv("HYDRE_BENCH_QUICK") == "1"
-	runs, sizeMiB := envInt("HYDRE_BENCH_RUNS", 3), 32
+	runs, sizeMiB := envInt("HYDRE_BENCH_RUNS", 3), envInt("HYDRE_BENCH_LATENCY_MIB", 32)
 	if quick {
-		runs, sizeMiB = envInt("HYDRE_BENCH_RUNS", 2), 16
+		runs, sizeMiB = envInt("HYDRE_BENCH_RUNS", 2), envInt("HYDRE_BENCH_LATENCY_MIB", 16)
 	}
 	lat := testnet.DefaultLatency
 	if d, err := time.ParseDuration(os.Getenv("HYDRE_BENCH_LATENCY")); err == nil && d > 0 {
