@@ -17,23 +17,29 @@ import (
 // second hop, so the draws reach the client's 4 layer-2 relays rather
 // than its guard, but their number is still the adversary's to choose
 // unless the client bounds it. The engine bounds it for all its downloads
-// together: in any dialWindow, circuits to at most maxOnionsPerWindow
-// distinct onion services, and at most maxDialsPerWindow circuits (dials
-// and replacements). A download that reaches a bound waits for the window
-// to move on; the addresses it knows stay in its address book.
+// together: in any dialWindow, first circuits to at most
+// maxOnionsPerWindow onion services not contacted in the window before,
+// and at most maxDialsPerWindow circuits (dials and replacements). A
+// download that reaches a bound waits for the window to move on; the
+// addresses it knows stay in its address book, and when a place frees it
+// goes to the best of them (dialMore's order: proven, named by the link,
+// claimed, then by fewest failures), so made-up addresses that took the
+// places first give them up to a real source a window later.
 const (
 	dialWindow = time.Minute
-	// maxOnionsPerWindow: a typical download contacts 1 to 5 onion
+	// maxOnionsPerWindow: a typical download contacts 1 to 6 onion
 	// services (the link's seeders, then those PEX names; measured in
-	// BENCHMARKS.md, Latency); 16 lets four such downloads start in the
-	// same minute, and keeps one that a hostile swarm floods with made-up
-	// addresses (256 known at most, 16 per source) to 16 new services a
-	// minute.
-	maxOnionsPerWindow = 16
+	// BENCHMARKS.md, Latency); a content holds at most 32 connections
+	// (MaxPeersPerContent), so 32 is one full connection table of new
+	// services a minute; and one source may add only 16 addresses
+	// (maxAddrsPerSource), so one hostile peer's made-up addresses cannot
+	// take every place (with 16 they did, and the real seeder another peer
+	// named waited a minute: TestAttackPEXFlood).
+	maxOnionsPerWindow = 32
 	// maxDialsPerWindow: a download from four seeders opens 16 circuits
 	// at once (DefaultCircuitsPerPeer each), then a replacement or a
-	// redial now and then; 64 lets four downloads start in the same
-	// minute.
+	// redial now and then (17-18 dials in all, measured); 64 lets four
+	// downloads start in the same minute.
 	maxDialsPerWindow = 64
 )
 
@@ -45,7 +51,7 @@ type dialLimiter struct {
 	maxOnions, maxDials int
 
 	mu     sync.Mutex
-	onions map[string]time.Time // onion host -> its last circuit, within window
+	onions map[string]time.Time // onion host -> its first circuit of the window
 	dials  []time.Time          // the dials of the last window, oldest first
 }
 
@@ -88,7 +94,9 @@ func (l *dialLimiter) reserve(addr string, now time.Time) (ok bool, retry time.T
 		}
 		return false, oldest.Add(l.window)
 	}
-	l.onions[host] = now
+	if !known {
+		l.onions[host] = now
+	}
 	l.dials = append(l.dials, now)
 	return true, time.Time{}
 }

@@ -27,12 +27,13 @@ func TestDialLimiter(t *testing.T) {
 	}{
 		{"a known onion costs only a circuit", 2, 10, []step{
 			{0, 1, true, 0}, {time.Second, 2, true, 0}, {2 * time.Second, 1, true, 0}, {3 * time.Second, 2, true, 0},
-			{4 * time.Second, 3, false, 62 * time.Second}, // onion 1's last circuit leaves the window first
+			{4 * time.Second, 3, false, 60 * time.Second}, // onion 1 leaves the window first
 		}},
-		{"the last circuit to an onion keeps it in the window", 1, 10, []step{
+		{"an onion counts from its first circuit of the window", 1, 10, []step{
 			{0, 1, true, 0}, {50 * time.Second, 1, true, 0},
-			{61 * time.Second, 2, false, 110 * time.Second},
-			{111 * time.Second, 2, true, 0},
+			{55 * time.Second, 2, false, 60 * time.Second},
+			{61 * time.Second, 2, true, 0},
+			{62 * time.Second, 1, false, 121 * time.Second}, // counted again: a new window
 		}},
 		{"circuits are bounded whatever the onion", 10, 3, []step{
 			{0, 1, true, 0}, {time.Second, 1, true, 0}, {2 * time.Second, 1, true, 0},
@@ -59,9 +60,10 @@ func TestDialLimiter(t *testing.T) {
 // TestDialCapFlood checks that a swarm that names far more sources than
 // the bound (three peers of the link, each passing on 16 made-up onion
 // services by PEX) makes the downloader contact at most
-// maxOnionsPerWindow distinct onion services within the window: without
-// the bound it contacted 23 of the 51 within two seconds (as many as
-// MaxPeersPerContent's 32 circuits reached).
+// maxOnionsPerWindow distinct onion services within the window. Its
+// connection table is made larger than the bound (MaxPeersPerContent 128),
+// as many contents' together are: without the bound it contacted all 51
+// within two seconds (23 with the default 32 connections).
 func TestDialCapFlood(t *testing.T) {
 	n := memnet.New()
 	sealed := sealBytes(t, "f.bin", make([]byte, 1<<20), 64<<10)
@@ -87,7 +89,7 @@ func TestDialCapFlood(t *testing.T) {
 		}
 		return onions, conns
 	}
-	b := newNode(t, n, "b", nil)
+	b := newNode(t, n, "b", func(c *Config) { c.MaxPeersPerContent = 128 })
 	b.get(hcrypto.Link{ID: sealed.Descriptor.ID(), Key: &sealed.Key, Peers: link}.Encode())
 
 	deadline := time.Now().Add(10 * time.Second)
