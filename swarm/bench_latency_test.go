@@ -27,14 +27,14 @@ import (
 //
 // HYDRE_BENCH_QUICK=1 (make bench-quick) runs the first part alone with 2
 // runs of 16 MiB. HYDRE_BENCH_LATENCY_MIB sets the first part's file size
-// (32 MiB), HYDRE_BENCH_LATENCY_SKIP_EXPOSURE and _SKIP_LIMITED skip parts.
+// (64 MiB, as the zero-latency table's), HYDRE_BENCH_LATENCY_SKIP_EXPOSURE and _SKIP_LIMITED skip parts.
 func TestBenchLatency(t *testing.T) {
 	if os.Getenv("HYDRE_BENCH") != "1" {
 		t.Skip("whole-system benchmark: set HYDRE_BENCH=1 (make bench)")
 	}
 	testkit.SkipWithoutTor(t)
 	quick := os.Getenv("HYDRE_BENCH_QUICK") == "1"
-	runs, sizeMiB := envInt("HYDRE_BENCH_RUNS", 3), envInt("HYDRE_BENCH_LATENCY_MIB", 32)
+	runs, sizeMiB := envInt("HYDRE_BENCH_RUNS", 3), envInt("HYDRE_BENCH_LATENCY_MIB", 64)
 	if quick {
 		runs, sizeMiB = envInt("HYDRE_BENCH_RUNS", 2), envInt("HYDRE_BENCH_LATENCY_MIB", 16)
 	}
