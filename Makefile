@@ -6,7 +6,7 @@ BIN       := bin/hydre
 FUZZTIME  ?= 10s
 BENCH_OUT ?= $(CURDIR)/bin/bench
 
-.PHONY: all deps build test vet unit race fuzz screenshots bench bench-check demo package package-test \
+.PHONY: all deps build test vet unit race fuzz screenshots bench bench-quick bench-check demo package package-test \
 	install user-install uninstall user-uninstall clean
 
 all: build
@@ -45,6 +45,13 @@ screenshots: build
 bench:
 	@scripts/deps.sh bench
 	@scripts/bench.sh $(BENCH_OUT)
+
+# A quick subset (under 15 minutes): the latency network's one-seeder
+# comparison (2 runs of 16 MiB) and its streaming (2 runs); their sections of
+# BENCHMARKS.md are replaced, the others kept.
+bench-quick:
+	@scripts/deps.sh bench
+	@HYDRE_BENCH_ONLY='Latency|StreamLatency' HYDRE_BENCH_QUICK=1 HYDRE_BENCH_RUNS=2 scripts/bench.sh $(BENCH_OUT)
 
 # bench.sh empties only an output folder it made.
 bench-check:

@@ -45,22 +45,31 @@ if [ -z "$only" ]; then
 fi
 echo "made by hydre scripts/bench.sh, which empties this folder on a full run" >"$out/$mark"
 if [ -n "$only" ] && [ -e BENCHMARKS.md ]; then
-	rm -f "$out"/*.md "$out"/*.machine "$out"/*.remark "$out/micro.txt"
+	rm -f "$out"/*.md "$out"/*.machine "$out"/*.remark "$out/micro.txt" "$out/micro-note.txt"
 	# The sections appear in the order of the names in the "when it was
 	# measured" line (the fragments' file names, sorted).
 	awk -v out="$out" '
 		/^Each section, when it was measured/ {
 			sub(/^[^:]*: /, ""); sub(/\.$/, "")
-			n = split($0, parts, ", ")
-			for (i = 1; i <= n; i++) {
-				m = split(parts[i], w, " "); name[i] = w[1]; when[i] = w[2] " " w[3]
-				remark[i] = ""
-				for (j = 4; j <= m; j++) remark[i] = remark[i] (j > 4 ? " " : "") w[j]
+			# A remark may hold ", " too: a part that does not start with
+			# "name YYYY-MM-DD HH:MM" belongs to the remark before it.
+			p = split($0, parts, ", ")
+			n = 0
+			for (i = 1; i <= p; i++) {
+				if (n > 0 && parts[i] !~ /^[A-Za-z0-9-]+ [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]/) {
+					remark[n] = remark[n] ", " parts[i]
+					continue
+				}
+				n++
+				m = split(parts[i], w, " "); name[n] = w[1]; when[n] = w[2] " " w[3]
+				remark[n] = ""
+				for (j = 4; j <= m; j++) remark[n] = remark[n] (j > 4 ? " " : "") w[j]
 			}
 			next
 		}
 		/^## Micro-benchmarks/ { k = 0; micro = 1; next }
-		micro && /^```/ { next }
+		micro && /^```/ { fence++; next }
+		micro && fence >= 2 { print > (out "/micro-note.txt"); next }
 		micro { print > (out "/micro.txt"); next }
 		/^## / && n > 0 { k++; if (k <= n) { file = out "/" name[k] ".md"; stamp[k] = when[k] } }
 		k > 0 && k <= n { print > file }
@@ -144,5 +153,10 @@ fi
 	echo '```'
 	grep -E '^(Benchmark|goos|goarch|cpu|pkg)' "$out/micro.txt" || true
 	echo '```'
+	# A note written under the block by hand is kept until the
+	# micro-benchmarks run again.
+	if [ -e "$out/micro-note.txt" ]; then
+		cat "$out/micro-note.txt"
+	fi
 } >BENCHMARKS.md
 echo "bench: wrote BENCHMARKS.md"

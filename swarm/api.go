@@ -49,6 +49,12 @@ type Config struct {
 
 	// replaceAge and replaceMinLeft override the constants in tests.
 	replaceAge, replaceMinLeft time.Duration
+	// dialWindow, maxOnions and maxDials override dialcap.go's bounds in
+	// tests.
+	dialWindow          time.Duration
+	maxOnions, maxDials int
+	// tune overrides request-window constants in A/B tests.
+	tune tuning
 }
 
 // DefaultCircuitsPerPeer is the number of isolated circuits a download opens

@@ -80,6 +80,10 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 			}
 		}
 		for len(st.conns) < want && conns < limit {
+			if ok, retry := s.cfg.dials.reserve(a, now); !ok {
+				st.retryAt = retry // the engine's bound (dialcap.go)
+				break
+			}
 			circ := st.freeCircuit()
 			extra := st.open(circ)
 			s.log.Debug("dialing", "circuit", circ, "extra", extra, "refusals", st.full)

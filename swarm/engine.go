@@ -28,6 +28,7 @@ type Engine struct {
 	wg     sync.WaitGroup
 	initMu sync.Mutex // serializes descriptor learning (file creation)
 	single onion.Listener
+	dials  *dialLimiter // bounds every swarm's circuits together
 
 	up, down *limiter // the node's rate limits (ratelimit.go)
 	hist     *history // past transfers (history.go)
@@ -101,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, db: d, bus: newBus(), contents: map[hcrypto.ContentID]*content{},
 		lost: make(chan struct{}), up: newLimiter(cfg.Limits.Up), down: newLimiter(cfg.Limits.Down),
-		hist: newHistory(cfg.DataDir)}
+		hist: newHistory(cfg.DataDir), dials: newDialLimiter(cfg.dialWindow, cfg.maxOnions, cfg.maxDials)}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if t, ok := cfg.Transport.(endingTransport); ok {
 		e.wg.Add(1)
@@ -216,7 +217,7 @@ func (e *Engine) swarmConfig() swarmConfig {
 		singleIdentity: e.cfg.SingleIdentity, maxPeers: e.cfg.MaxPeersPerContent,
 		maxUploads: e.cfg.MaxUploadsPerContent, circuitsPerPeer: e.cfg.CircuitsPerPeer,
 		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft, rendezvous: e.cfg.Rendezvous,
-		accept: e.acceptLoop, publish: e.publish}
+		dials: e.dials, tune: e.cfg.tune, accept: e.acceptLoop, publish: e.publish}
 }
 
 // stop ends c's swarm and waits for it.

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -48,7 +49,7 @@ func (s *swarm) checkStuck() {
 // measure updates rates and windows once a second.
 func (s *swarm) measure(d time.Duration) {
 	var down float64
-	latency, slack, floor, step := windowLatency, s.win.slack, s.win.min, s.win.step
+	latency, slack, floor, step := cmp.Or(s.cfg.tune.windowLatency, windowLatency), s.win.slack, s.win.min, s.win.step
 	if s.c.readers.playing(time.Now()) {
 		latency, slack, floor, step = playLatency, 1, 1, s.win.max // shrink at once
 	}

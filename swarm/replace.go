@@ -94,6 +94,9 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 	if st == nil || st.banned {
 		return
 	}
+	if ok, _ := s.cfg.dials.reserve(p.addr, time.Now()); !ok {
+		return
+	}
 	circ := st.freeCircuit()
 	extra := st.open(circ)
 	if st.lead == p.circ {

@@ -55,6 +55,11 @@ type swarmConfig struct {
 	maxPeers, maxUploads, circuitsPerPeer int
 	// replaceAge and replaceMinLeft override replace.go's constants in tests.
 	replaceAge, replaceMinLeft time.Duration
+	// dials bounds the onion services and circuits of all the engine's
+	// swarms (dialcap.go).
+	dials *dialLimiter
+	// tune is Config.tune: A/B tests' overrides of window constants.
+	tune tuning
 	// rendezvous is Config.Rendezvous, its defaults set.
 	rendezvous RendezvousConfig
 	// accept serves the connections of the onion service a swarm published.
@@ -247,6 +252,9 @@ func (s *swarm) ready(ctx context.Context) {
 	}
 	s.pk = newPicker(s.desc.NumChunks(), have)
 	s.win = tuningFor(int(s.desc.ChunkSize))
+	if b := s.cfg.tune.slackBytes; b > 0 {
+		s.win.slack = max(1, b/int(s.desc.ChunkSize))
+	}
 	s.wg.Add(1 + uploadWorkers)
 	go func() { defer s.wg.Done(); s.storeLoop(ctx) }()
 	for range uploadWorkers {

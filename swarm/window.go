@@ -1,5 +1,7 @@
 package swarm
 
+import "time"
+
 // The request window of a circuit (how many chunks it may owe us) is tuned
 // in bytes, not chunks: what keeps a circuit full is the bytes it has in
 // flight, whatever the content's chunk size (a power of two from 1 KiB to
@@ -56,4 +58,11 @@ func tuningFor(chunkSize int) windowTuning {
 func (w windowTuning) size(rate, latency float64, slack, floor, step, cur int) int {
 	want := int(rate*latency)/w.chunk + slack
 	return min(w.max, max(floor, want, cur-step))
+}
+
+// tuning overrides constants of the request window in A/B tests (issue
+// 27's tuning on the latency network); the zero value keeps them.
+type tuning struct {
+	windowLatency time.Duration // windowLatency
+	slackBytes    int           // windowSlackBytes
 }
