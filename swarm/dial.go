@@ -80,7 +80,7 @@ func (s *swarm) dialMore(ctx context.Context, now time.Time) {
 			}
 		}
 		for len(st.conns) < want && conns < limit {
-			if ok, retry := s.cfg.dials.reserve(a, now); !ok {
+			if ok, retry := s.cfg.dials.reserve(a, st.trusted(), now); !ok {
 				st.retryAt = retry // the engine's bound (dialcap.go)
 				break
 			}
@@ -127,6 +127,11 @@ func (s *swarm) tiebreak(addr string) uint64 {
 	h.Write([]byte(addr))
 	return h.Sum64()
 }
+
+// trusted says whether an address may take the onion places the engine
+// keeps for the sources a download has most reason to believe: proven,
+// named by the link, or hosting a rendezvous slot (dialcap.go).
+func (a *addrState) trusted() bool { return a.good || a.hint || a.slotHost }
 
 // rank orders addresses for dialing: proven, named by the link, claimed,
 // heard of.

@@ -24,7 +24,13 @@ import (
 // addresses it knows stay in its address book, and when a place frees it
 // goes to the best of them (dialMore's order: proven, named by the link,
 // claimed, then by fewest failures), so made-up addresses that took the
-// places first give them up to a real source a window later.
+// places first give them up to a real source a window later. A quarter of
+// the onion places (trustedOnionShare) is kept for the addresses a
+// download has most reason to trust (proven, named by the link, hosting a
+// rendezvous slot): addresses only heard of (PEX, slot answers) cannot
+// take them, so made-up holders that a hijacked slot answers a few
+// milliseconds before the real slot host do not make it wait a window
+// (TestRendezvousHijackedSlots).
 const (
 	dialWindow = time.Minute
 	// maxOnionsPerWindow: a typical download contacts 1 to 6 onion
@@ -41,6 +47,11 @@ const (
 	// redial now and then (17-18 dials in all, measured); 64 lets four
 	// downloads start in the same minute.
 	maxDialsPerWindow = 64
+	// trustedOnionShare: the part of maxOnions (1/trustedOnionShare) that
+	// only trusted addresses may take. A download has at most 6 slot
+	// hosts (3 slots, two periods near a boundary) and the link's few
+	// hints: 8 of 32 places cover them.
+	trustedOnionShare = 4
 )
 
 // dialLimiter holds the engine-wide bounds on new onion services and
@@ -71,9 +82,10 @@ func newDialLimiter(window time.Duration, maxOnions, maxDials int) *dialLimiter 
 }
 
 // reserve books one circuit to addr (host:port) at now if both bounds
-// allow it. If not, it returns false and when the binding bound frees a
-// place.
-func (l *dialLimiter) reserve(addr string, now time.Time) (ok bool, retry time.Time) {
+// allow it; an address that is not trusted may not take the places kept
+// for trusted ones. If not, it returns false and when the binding bound
+// frees a place.
+func (l *dialLimiter) reserve(addr string, trusted bool, now time.Time) (ok bool, retry time.Time) {
 	if l == nil {
 		return true, time.Time{}
 	}
@@ -85,7 +97,11 @@ func (l *dialLimiter) reserve(addr string, now time.Time) (ok bool, retry time.T
 		return false, l.dials[0].Add(l.window)
 	}
 	_, known := l.onions[host]
-	if !known && len(l.onions) >= l.maxOnions {
+	limit := l.maxOnions
+	if !trusted {
+		limit -= l.maxOnions / trustedOnionShare
+	}
+	if !known && len(l.onions) >= limit {
 		oldest := now
 		for _, at := range l.onions {
 			if at.Before(oldest) {

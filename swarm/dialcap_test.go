@@ -17,6 +17,7 @@ func TestDialLimiter(t *testing.T) {
 	type step struct {
 		at      time.Duration
 		addr    int
+		trusted bool
 		ok      bool
 		retryAt time.Duration // when !ok
 	}
@@ -26,25 +27,32 @@ func TestDialLimiter(t *testing.T) {
 		steps               []step
 	}{
 		{"a known onion costs only a circuit", 2, 10, []step{
-			{0, 1, true, 0}, {time.Second, 2, true, 0}, {2 * time.Second, 1, true, 0}, {3 * time.Second, 2, true, 0},
-			{4 * time.Second, 3, false, 60 * time.Second}, // onion 1 leaves the window first
+			{0, 1, false, true, 0}, {time.Second, 2, false, true, 0}, {2 * time.Second, 1, false, true, 0}, {3 * time.Second, 2, false, true, 0},
+			{4 * time.Second, 3, false, false, 60 * time.Second}, // onion 1 leaves the window first
 		}},
 		{"an onion counts from its first circuit of the window", 1, 10, []step{
-			{0, 1, true, 0}, {50 * time.Second, 1, true, 0},
-			{55 * time.Second, 2, false, 60 * time.Second},
-			{61 * time.Second, 2, true, 0},
-			{62 * time.Second, 1, false, 121 * time.Second}, // counted again: a new window
+			{0, 1, false, true, 0}, {50 * time.Second, 1, false, true, 0},
+			{55 * time.Second, 2, false, false, 60 * time.Second},
+			{61 * time.Second, 2, false, true, 0},
+			{62 * time.Second, 1, false, false, 121 * time.Second}, // counted again: a new window
 		}},
 		{"circuits are bounded whatever the onion", 10, 3, []step{
-			{0, 1, true, 0}, {time.Second, 1, true, 0}, {2 * time.Second, 1, true, 0},
-			{3 * time.Second, 1, false, time.Minute}, {3 * time.Second, 2, false, time.Minute},
-			{time.Minute + time.Millisecond, 2, true, 0},
+			{0, 1, false, true, 0}, {time.Second, 1, false, true, 0}, {2 * time.Second, 1, false, true, 0},
+			{3 * time.Second, 1, false, false, time.Minute}, {3 * time.Second, 2, false, false, time.Minute},
+			{time.Minute + time.Millisecond, 2, false, true, 0},
+		}},
+		{"a quarter of the onions is kept for trusted addresses", 4, 10, []step{
+			{0, 1, false, true, 0}, {0, 2, false, true, 0}, {0, 3, false, true, 0},
+			{time.Second, 4, false, false, time.Minute}, // heard of only: the last place is kept
+			{time.Second, 4, true, true, 0},             // named by the link, proven or a slot host
+			{2 * time.Second, 5, true, false, time.Minute},
+			{3 * time.Second, 1, false, true, 0}, // a known onion costs only a circuit
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newDialLimiter(time.Minute, tt.maxOnions, tt.maxDials)
 			for i, s := range tt.steps {
-				ok, retry := l.reserve(onion(s.addr), t0.Add(s.at))
+				ok, retry := l.reserve(onion(s.addr), s.trusted, t0.Add(s.at))
 				if ok != s.ok || !ok && !retry.Equal(t0.Add(s.retryAt)) {
 					t.Fatalf("step %d: onion %d at %v: ok %v retry %v, want %v %v", i, s.addr, s.at, ok, retry.Sub(t0), s.ok, s.retryAt)
 				}
@@ -52,7 +60,7 @@ func TestDialLimiter(t *testing.T) {
 		})
 	}
 	var none *dialLimiter
-	if ok, _ := none.reserve(onion(1), t0); !ok {
+	if ok, _ := none.reserve(onion(1), false, t0); !ok {
 		t.Fatal("a nil limiter refused")
 	}
 }
@@ -60,7 +68,7 @@ func TestDialLimiter(t *testing.T) {
 // TestDialCapFlood checks that a swarm that names far more sources than
 // the bound (three peers of the link, each passing on 16 made-up onion
 // services by PEX) makes the downloader contact at most
-// maxOnionsPerWindow distinct onion services within the window. Its
+// maxOnionsPerWindow distinct onion services within the window (the link's three and made-up ones up to the untrusted part of the bound). Its
 // connection table is made larger than the bound (MaxPeersPerContent 128),
 // as many contents' together are: without the bound it contacted all 51
 // within two seconds (23 with the default 32 connections).
@@ -92,17 +100,20 @@ func TestDialCapFlood(t *testing.T) {
 	b := newNode(t, n, "b", func(c *Config) { c.MaxPeersPerContent = 128 })
 	b.get(hcrypto.Link{ID: sealed.Descriptor.ID(), Key: &sealed.Key, Peers: link}.Encode())
 
+	// The link's 3 peers are trusted; the 48 made-up ones may take only
+	// the places not kept for trusted addresses.
+	want := maxOnionsPerWindow - maxOnionsPerWindow/trustedOnionShare
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if o, _ := contacted(); o >= maxOnionsPerWindow {
+		if o, _ := contacted(); o >= want {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(8 * tickInterval) // let a dialer without the bound go on
 	onions, conns := contacted()
-	if onions != maxOnionsPerWindow {
-		t.Errorf("the downloader contacted %d distinct onion services of %d it knew, want %d (maxOnionsPerWindow)", onions, len(all), maxOnionsPerWindow)
+	if onions != want {
+		t.Errorf("the downloader contacted %d distinct onion services of %d it knew, want %d (the untrusted part of maxOnionsPerWindow)", onions, len(all), want)
 	}
 	if conns > maxDialsPerWindow {
 		t.Errorf("the downloader opened %d circuits, want at most %d (maxDialsPerWindow)", conns, maxDialsPerWindow)

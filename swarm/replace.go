@@ -94,7 +94,7 @@ func (s *swarm) replaceSlow(ctx context.Context) {
 	if st == nil || st.banned {
 		return
 	}
-	if ok, _ := s.cfg.dials.reserve(p.addr, time.Now()); !ok {
+	if ok, _ := s.cfg.dials.reserve(p.addr, st.trusted(), time.Now()); !ok {
 		return
 	}
 	circ := st.freeCircuit()
