@@ -442,7 +442,7 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	seedPort := freePort(t)
 	seeder := btlab.StartQBittorrent(t, filepath.Join(dir, "qa"), seedPort, btlab.QBitEncryptionAllow)
 	seeder.AddFile(t, tf, seedDir)
-	seeder.Wait(t, 60*time.Second, ih, func(i btlab.QBitTorrentInfo) bool { return i.Progress == 1 })
+	seeder.Wait(t, 60*time.Second, ih, btlab.QBitTorrentInfo.Seeding)
 	tap := startLeechTap(t, fmt.Sprintf("127.0.0.1:%d", seedPort))
 
 	leecher := btlab.StartQBittorrent(t, filepath.Join(dir, "qb"), freePort(t), btlab.QBitEncryptionDisabled)
