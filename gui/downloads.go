@@ -100,7 +100,7 @@ func (d *downloadScreen) fetch(ctx context.Context, e *swarm.Engine, link, dir s
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return swarm.Status{}, fmt.Errorf("create the download folder: %w", err)
 	}
-	st, err := e.Get(ctx, link, dir)
+	st, err := e.Fetch(ctx, link, dir, swarm.FetchOptions{})
 	if err != nil {
 		return swarm.Status{}, err
 	}

@@ -3,6 +3,9 @@ package swarm
 import (
 	"errors"
 	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
@@ -90,6 +93,20 @@ type ShareOptions struct {
 	Once bool
 	// StopAfter stops sharing that long after Share; 0 never.
 	StopAfter time.Duration
+}
+
+// FetchOptions says what Fetch fetches of a link.
+type FetchOptions struct {
+	// Files names files or folders of a collection by their paths in it
+	// ("photos/2024/a.jpg", "photos"): only the chunks that hold them (and
+	// the manifest) are fetched. The download fails once the manifest is
+	// known if a name matches nothing, or if the link is not a
+	// collection's. Nil: everything.
+	Files []string
+	// Here says that destDir was asked for: a download known from before
+	// that saved nothing yet starts again in destDir instead of where it
+	// was first asked for.
+	Here bool
 }
 
 // Kind says what a node holds of a content.
@@ -220,6 +237,33 @@ func (s Status) FileList() []FileStatus {
 		return nil
 	}
 	return *s.Files
+}
+
+// Fetches reports whether this node fetches every file or folder named
+// by paths (paths in the collection, "/"-separated), or every file when
+// paths is empty. It is true while the files are not known yet.
+func (s Status) Fetches(paths []string) bool {
+	files := s.FileList()
+	if files == nil {
+		return true
+	}
+	fetched := func(p string) bool {
+		for _, f := range files {
+			if (f.Path == p || strings.HasPrefix(f.Path, p+"/")) && f.Fetch {
+				return true
+			}
+		}
+		return false
+	}
+	if len(paths) == 0 {
+		return !slices.ContainsFunc(files, func(f FileStatus) bool { return !f.Fetch })
+	}
+	for _, p := range paths {
+		if !fetched(strings.Trim(filepath.ToSlash(p), "/")) {
+			return false
+		}
+	}
+	return true
 }
 
 // Done reports whether the content is complete on disk.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
-	"github.com/hydre-p2p/hydre/onion"
 )
 
 // A collection is several files, or a folder tree, as one content
@@ -118,43 +117,11 @@ func (e *Engine) ShareFiles(ctx context.Context, paths []string, opt ShareOption
 	if err != nil {
 		return Status{}, fmt.Errorf("share %s: %w", name, err)
 	}
-	desc, err := sealed.Descriptor.MarshalBinary()
-	if err != nil {
-		return Status{}, fmt.Errorf("share: %w", err)
-	}
-	tree, err := sealed.Tree.MarshalBinary()
-	if err != nil {
-		return Status{}, fmt.Errorf("share: %w", err)
-	}
-	id := sealed.Descriptor.ID()
-	manifest := filepath.Join(e.collectionsDir(), id.String()+".manifest")
+	manifest := filepath.Join(e.collectionsDir(), sealed.Descriptor.ID().String()+".manifest")
 	if err := os.Rename(tmp.Name(), manifest); err != nil {
 		return Status{}, fmt.Errorf("share: %w", err)
 	}
-	secret, err := hcrypto.NewSwarmSecret()
-	if err != nil {
-		return Status{}, fmt.Errorf("share: %w", err)
-	}
-	rec := &record{Kind: KindShare, Path: commonDir(found, paths), Key: sealed.Key[:], Descriptor: desc, Reshare: true,
-		Complete: true, Created: time.Now().UTC(), Secret: secret[:], Collection: true, Files: sources, Manifest: manifest}
-	if opt.Private {
-		priv, _, err := onion.GenerateClientKey()
-		if err != nil {
-			return Status{}, fmt.Errorf("share: %w", err)
-		}
-		rec.ClientKey = priv[:]
-	}
-	c, err := e.add(id, rec, func() error {
-		all := newBitmap(sealed.Descriptor.NumChunks())
-		for i := range sealed.Descriptor.NumChunks() {
-			all.set(i)
-		}
-		return e.db.saveProgress(id, all, tree)
-	})
-	if err != nil {
-		return Status{}, fmt.Errorf("share: %w", err)
-	}
-	return c.status(), nil
+	return e.admit(&record{Path: commonDir(found, paths), Collection: true, Files: sources, Manifest: manifest}, sealed, opt)
 }
 
 // collectFiles finds the files to share under paths and names the
@@ -266,21 +233,18 @@ func mapFiles(m *hcrypto.Manifest, region int64, manifest string, sources []stri
 	return segs
 }
 
-// GetFiles is Get of some files of a collection: sel names files or
-// folders by their paths in it ("photos/2024/a.jpg", "photos"); only the
-// chunks that hold them (and the manifest) are fetched. The download fails
-// once the manifest is known if a name matches nothing, or if the link is
-// not a collection's.
-func (e *Engine) GetFiles(ctx context.Context, link, destDir string, sel []string) (Status, error) {
+// cleanSelection is sel, the files or folders of a collection to fetch,
+// each as a path in it ("photos/2024/a.jpg", "photos").
+func cleanSelection(sel []string) ([]string, error) {
 	if len(sel) == 0 {
-		return e.getSelect(ctx, link, destDir, nil)
+		return nil, nil
 	}
 	clean := make([]string, len(sel))
 	for i, s := range sel {
 		clean[i] = strings.Trim(filepath.ToSlash(s), "/")
 		if clean[i] == "" {
-			return Status{}, errors.New("get: an empty file name to fetch")
+			return nil, errors.New("an empty file name to fetch")
 		}
 	}
-	return e.getSelect(ctx, link, destDir, clean)
+	return clean, nil
 }

@@ -126,7 +126,7 @@ func (e *Engine) ShareLiveFiles(ctx context.Context, name string, files []LiveFi
 // ChunkFiles returns the parts of files on disk that chunk i holds, in
 // order: none for a chunk of a collection's manifest.
 func (l *LiveShare) ChunkFiles(i int) []FilePart {
-	off, n := l.ChunkRange(i)
+	off, n := l.chunkRange(i)
 	coll := l.c.coll.Load()
 	if coll == nil || coll.m == nil {
 		return []FilePart{{Path: l.c.record().Path, Off: off, N: int64(n)}}

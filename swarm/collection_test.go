@@ -108,7 +108,7 @@ func TestCollectionOneFile(t *testing.T) {
 	root, files := writeTree(t, t.TempDir(), "tree", 60)
 	st := a.share(root, 1<<10)
 	want := "level1/sub4/file004.bin"
-	got, err := b.e.GetFiles(context.Background(), st.Link, b.dl, []string{want})
+	got, err := b.e.Fetch(context.Background(), st.Link, b.dl, FetchOptions{Files: []string{want}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestCollectionOneFile(t *testing.T) {
 			t.Errorf("file %s fetched: %v", f.Path, f.Fetch)
 		}
 	}
-	if _, err := b.e.GetFiles(context.Background(), st.Link, t.TempDir(), []string{"nope"}); err != nil {
+	if _, err := b.e.Fetch(context.Background(), st.Link, t.TempDir(), FetchOptions{Files: []string{"nope"}}); err != nil {
 		t.Fatal(err) // known content: returns its status
 	}
 }
@@ -149,7 +149,7 @@ func TestCollectionSelectMissing(t *testing.T) {
 	b := newNode(t, n, "b", nil)
 	root, _ := writeTree(t, t.TempDir(), "tree", 5)
 	st := a.share(root, 1<<10)
-	got, err := b.e.GetFiles(context.Background(), st.Link, b.dl, []string{"not/there.txt"})
+	got, err := b.e.Fetch(context.Background(), st.Link, b.dl, FetchOptions{Files: []string{"not/there.txt"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestCollectionSelectMissing(t *testing.T) {
 	}
 	path, _ := writeFile(t, t.TempDir(), "one.bin", 5000)
 	single := a.share(path, 1<<10)
-	got, err = b.e.GetFiles(context.Background(), single.Link, b.dl, []string{"one.bin"})
+	got, err = b.e.Fetch(context.Background(), single.Link, b.dl, FetchOptions{Files: []string{"one.bin"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestCollectionOpenFile(t *testing.T) {
 	root, files := writeTree(t, t.TempDir(), "media", 20)
 	st := a.share(root, 1<<10)
 	want := "level2/sub2/file017.bin"
-	got, err := b.e.GetFiles(context.Background(), st.Link, b.dl, []string{want})
+	got, err := b.e.Fetch(context.Background(), st.Link, b.dl, FetchOptions{Files: []string{want}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,15 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 	if err != nil {
 		return Status{}, fmt.Errorf("share %s: %w", filepath.Base(abs), err)
 	}
+	return e.admit(&record{Path: abs}, sealed, opt)
+}
+
+// admit adds a content this node has just sealed from its own files and
+// serves it. rec says where the data is (Path, and a collection's Files
+// and Manifest); admit makes it a complete share of sealed under opt (a
+// new swarm secret, a client key when private, when to stop) and records
+// every chunk as held, with the tree.
+func (e *Engine) admit(rec *record, sealed *hcrypto.Sealed, opt ShareOptions) (Status, error) {
 	desc, err := sealed.Descriptor.MarshalBinary()
 	if err != nil {
 		return Status{}, fmt.Errorf("share: %w", err)
@@ -54,13 +63,12 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 	if err != nil {
 		return Status{}, fmt.Errorf("share: %w", err)
 	}
-	id := sealed.Descriptor.ID()
 	secret, err := hcrypto.NewSwarmSecret()
 	if err != nil {
 		return Status{}, fmt.Errorf("share: %w", err)
 	}
-	rec := &record{Kind: KindShare, Path: abs, Key: sealed.Key[:], Descriptor: desc, Reshare: true,
-		Complete: true, Created: time.Now().UTC(), Secret: secret[:], Once: opt.Once}
+	rec.Kind, rec.Key, rec.Descriptor, rec.Secret = KindShare, sealed.Key[:], desc, secret[:]
+	rec.Reshare, rec.Complete, rec.Created, rec.Once = true, true, time.Now().UTC(), opt.Once
 	if opt.StopAfter > 0 {
 		rec.StopAt = time.Now().Add(opt.StopAfter).UTC()
 	}
@@ -71,6 +79,7 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 		}
 		rec.ClientKey = priv[:]
 	}
+	id := sealed.Descriptor.ID()
 	c, err := e.add(id, rec, func() error {
 		n := sealed.Descriptor.NumChunks()
 		all := newBitmap(n)
@@ -90,13 +99,9 @@ func (e *Engine) Share(ctx context.Context, path string, opt ShareOptions) (Stat
 // link without a key makes this node a blind host of the ciphertext. The
 // content keeps the link's swarm secret: it finds holders through the
 // rendezvous slots (docs/protocol.md, Part III) beside the link's hints,
-// and gives the secret on in every link of its own.
+// and gives the secret on in every link of its own. A link known already
+// returns its content as it stands (Fetch starts it again).
 func (e *Engine) Get(ctx context.Context, link string, destDir string) (Status, error) {
-	return e.getSelect(ctx, link, destDir, nil)
-}
-
-// getSelect is Get of the files (or folders) sel of a collection; nil: all.
-func (e *Engine) getSelect(ctx context.Context, link string, destDir string, sel []string) (Status, error) {
 	l, err := hcrypto.ParseLink(link)
 	if err != nil {
 		return Status{}, fmt.Errorf("get: %w", err)
@@ -104,6 +109,70 @@ func (e *Engine) getSelect(ctx context.Context, link string, destDir string, sel
 	if c := e.lookup(l.ID); c != nil {
 		return c.status(), nil
 	}
+	return e.fetchNew(l, destDir, nil)
+}
+
+// Fetch is what a user means by getting a link: Get of the files
+// opt.Files of it, or, for a link known already, its download where it was
+// saved, started again if it was paused or failed (a full disk, a partial
+// file deleted). A known collection that does not fetch every file asked
+// for is returned as it stands (Status.Fetches says so).
+func (e *Engine) Fetch(ctx context.Context, link, destDir string, opt FetchOptions) (Status, error) {
+	sel, err := cleanSelection(opt.Files)
+	if err != nil {
+		return Status{}, fmt.Errorf("get: %w", err)
+	}
+	l, err := hcrypto.ParseLink(link)
+	if err != nil {
+		return Status{}, fmt.Errorf("get: %w", err)
+	}
+	c := e.lookup(l.ID)
+	if c == nil {
+		return e.fetchNew(l, destDir, sel)
+	}
+	st := c.status()
+	// Known from an earlier get that saved nothing yet (a file's name
+	// comes with its first peer): it starts again in the folder asked for
+	// now, with the files and hints asked for now.
+	move := opt.Here && st.Kind == KindDownload && st.Path == "" && st.Verified == 0 && l.Key != nil
+	if !move && (!st.Fetches(sel) || st.State != StatePaused && st.State != StateFailed) {
+		return st, nil
+	}
+	var change func(*record)
+	if move {
+		rec, err := e.downloadRecord(l, destDir, sel)
+		if err != nil {
+			return Status{}, err
+		}
+		change = func(r *record) {
+			r.DestDir, r.Select, r.Peers, r.Reshare = rec.DestDir, rec.Select, rec.Peers, rec.Reshare
+		}
+		e.stop(c)
+	}
+	if c, err = e.resume(c, change); err != nil {
+		return Status{}, fmt.Errorf("get: %w", err)
+	}
+	return c.status(), nil
+}
+
+// fetchNew adds the download of l, a link new to this node, of the files
+// (or folders) sel of a collection; nil: all.
+func (e *Engine) fetchNew(l hcrypto.Link, destDir string, sel []string) (Status, error) {
+	rec, err := e.downloadRecord(l, destDir, sel)
+	if err != nil {
+		return Status{}, err
+	}
+	c, err := e.add(l.ID, rec, nil)
+	if err != nil {
+		return Status{}, fmt.Errorf("get: %w", err)
+	}
+	return c.status(), nil
+}
+
+// downloadRecord is the record of a download of l into destDir
+// (cfg.DownloadDir when empty, made if missing), or of a blind host when
+// l carries no key.
+func (e *Engine) downloadRecord(l hcrypto.Link, destDir string, sel []string) (*record, error) {
 	rec := &record{Kind: KindDownload, Reshare: e.cfg.Reshare, Created: time.Now().UTC(), Select: sel}
 	if l.Secret != nil {
 		rec.Secret = l.Secret[:]
@@ -114,33 +183,30 @@ func (e *Engine) getSelect(ctx context.Context, link string, destDir string, sel
 		}
 	}
 	if len(rec.Peers) == 0 && rec.Secret == nil {
-		return Status{}, fmt.Errorf("get: %w", ErrNoPeers)
-	}
-	if l.Key != nil {
-		rec.Key = l.Key[:]
-		if destDir == "" {
-			destDir = e.cfg.DownloadDir
-		}
-		if destDir == "" {
-			return Status{}, errors.New("get: no destination folder")
-		}
-		if rec.DestDir, err = filepath.Abs(destDir); err != nil {
-			return Status{}, fmt.Errorf("get: %w", err)
-		}
-		if err := os.MkdirAll(rec.DestDir, 0o700); err != nil {
-			return Status{}, fmt.Errorf("get: %w", err)
-		}
-	} else {
-		rec.Kind, rec.Reshare = KindHost, true
+		return nil, fmt.Errorf("get: %w", ErrNoPeers)
 	}
 	if l.ClientKey != nil {
 		rec.ClientKey = l.ClientKey[:]
 	}
-	c, err := e.add(l.ID, rec, nil)
-	if err != nil {
-		return Status{}, fmt.Errorf("get: %w", err)
+	if l.Key == nil {
+		rec.Kind, rec.Reshare = KindHost, true
+		return rec, nil
 	}
-	return c.status(), nil
+	rec.Key = l.Key[:]
+	if destDir == "" {
+		destDir = e.cfg.DownloadDir
+	}
+	if destDir == "" {
+		return nil, errors.New("get: no destination folder")
+	}
+	var err error
+	if rec.DestDir, err = filepath.Abs(destDir); err != nil {
+		return nil, fmt.Errorf("get: %w", err)
+	}
+	if err := os.MkdirAll(rec.DestDir, 0o700); err != nil {
+		return nil, fmt.Errorf("get: %w", err)
+	}
+	return rec, nil
 }
 
 // List returns the status of every content, oldest first.
@@ -202,17 +268,34 @@ func (e *Engine) Resume(id hcrypto.ContentID) error {
 	if err != nil {
 		return err
 	}
-	if err := c.update(func(r *record) { r.Paused, r.Ended = false, ""; r.StopAt = resumedTimer(r.StopAt) }); err != nil {
-		return err
+	_, err = e.resume(c, nil)
+	return err
+}
+
+// resume starts c again, unpaused, after change (nil: none) to its record.
+// A content whose data could not be opened is loaded anew (reload): the
+// content returned is the one that runs.
+func (e *Engine) resume(c *content, change func(*record)) (*content, error) {
+	err := c.update(func(r *record) {
+		r.Paused, r.Ended = false, ""
+		r.StopAt = resumedTimer(r.StopAt)
+		if change != nil {
+			change(r)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if loadErr := c.fig.Load().loadErr; loadErr != nil {
-		if c, err = e.reload(c, loadErr); err != nil {
-			return fmt.Errorf("resume %s: %w", id, err)
+		nc, err := e.reload(c, loadErr)
+		if err != nil {
+			return nil, fmt.Errorf("resume %s: %w", c.id, err)
 		}
+		c = nc
 	}
 	e.start(c)
 	e.bus.publish(c.status(), true)
-	return nil
+	return c, nil
 }
 
 // unloaded stands for a content whose data could not be opened when the

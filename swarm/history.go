@@ -14,13 +14,13 @@ import (
 
 // The history of past transfers: what finished, failed, stopped or was
 // removed, kept after the content is gone, one JSON line each in
-// HistoryFile of the data directory (mode 0600: names and paths are this
+// historyFile of the data directory (mode 0600: names and paths are this
 // user's business). It holds no key and no link. Front ends read it with
 // ReadHistory (the engine may run meanwhile) and empty it with
 // ClearHistory.
 
-// HistoryFile is the history's file in the engine's data directory.
-const HistoryFile = "history.jsonl"
+// historyFile is the history's file in the engine's data directory.
+const historyFile = "history.jsonl"
 
 // historyMax bounds the file: past it, the older half is dropped.
 const historyMax = 1 << 20
@@ -53,7 +53,7 @@ type history struct {
 }
 
 func newHistory(dataDir string) *history {
-	return &history{path: filepath.Join(dataDir, HistoryFile)}
+	return &history{path: filepath.Join(dataDir, historyFile)}
 }
 
 // entryOf is the history entry of st with result.
@@ -132,7 +132,7 @@ func (e *Engine) note(st Status, result string) {
 // ReadHistory returns the past transfers kept in dataDir, oldest first
 // (none if there is no history yet). A damaged line is skipped.
 func ReadHistory(dataDir string) ([]HistoryEntry, error) {
-	f, err := os.Open(filepath.Join(dataDir, HistoryFile))
+	f, err := os.Open(filepath.Join(dataDir, historyFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -157,7 +157,7 @@ func ReadHistory(dataDir string) ([]HistoryEntry, error) {
 
 // ClearHistory forgets every past transfer kept in dataDir.
 func ClearHistory(dataDir string) error {
-	err := os.Remove(filepath.Join(dataDir, HistoryFile))
+	err := os.Remove(filepath.Join(dataDir, historyFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("clear history: %w", err)
 	}

@@ -80,11 +80,11 @@ func TestHistory(t *testing.T) {
 	if got := results(t, a.dir); len(got) != 1 || got[0] != "share song.ogg: "+EndedOnce {
 		t.Errorf("a's history: %q", got)
 	}
-	fi, err := os.Stat(filepath.Join(b.dir, HistoryFile))
+	fi, err := os.Stat(filepath.Join(b.dir, historyFile))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("history file: %v, %v", fi.Mode(), err)
 	}
-	raw, _ := os.ReadFile(filepath.Join(b.dir, HistoryFile))
+	raw, _ := os.ReadFile(filepath.Join(b.dir, historyFile))
 	if strings.Contains(string(raw), "hydre:") || strings.Contains(string(raw), sh.Link[len(sh.Link)-20:]) {
 		t.Errorf("the history holds a link")
 	}
@@ -105,7 +105,7 @@ func TestHistoryBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fi, err := os.Stat(filepath.Join(dir, HistoryFile))
+	fi, err := os.Stat(filepath.Join(dir, historyFile))
 	if err != nil || fi.Size() > historyMax || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("history file %v, %d bytes (max %d): %v", fi.Mode(), fi.Size(), historyMax, err)
 	}

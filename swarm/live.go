@@ -177,8 +177,8 @@ func (l *LiveShare) Status() Status { return l.c.status() }
 // NumChunks returns the number of chunks of the content.
 func (l *LiveShare) NumChunks() int { return l.c.data.Load().desc.NumChunks() }
 
-// ChunkRange returns the file bytes [off, off+n) that chunk i covers.
-func (l *LiveShare) ChunkRange(i int) (off int64, n int) { return l.c.data.Load().desc.PlainRange(i) }
+// chunkRange returns the file bytes [off, off+n) that chunk i covers.
+func (l *LiveShare) chunkRange(i int) (off int64, n int) { return l.c.data.Load().desc.PlainRange(i) }
 
 // Has reports whether chunk i was added.
 func (l *LiveShare) Has(i int) bool { return l.c.chunks.has(i) }

@@ -19,7 +19,7 @@ import (
 func feedChunks(t *testing.T, ls *LiveShare, f *os.File, data []byte, chunks []int, pause time.Duration) {
 	t.Helper()
 	for _, i := range chunks {
-		off, n := ls.ChunkRange(i)
+		off, n := ls.chunkRange(i)
 		if _, err := f.WriteAt(data[off:off+int64(n)], off); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"strings"
 
 	"github.com/hydre-p2p/hydre/swarm"
 	"github.com/hydre-p2p/hydre/swarm/stream"
@@ -47,27 +46,7 @@ func holdsFile(dir string) bool {
 // checkSelection refuses a get of a collection this node already fetches
 // with another choice of files: the engine keeps the first (--file, or all).
 func checkSelection(st swarm.Status, only []string) error {
-	files := st.FileList()
-	if files == nil {
-		return nil
-	}
-	fetched := func(p string) bool {
-		for _, f := range files {
-			if (f.Path == p || strings.HasPrefix(f.Path, p+"/")) && f.Fetch {
-				return true
-			}
-		}
-		return false
-	}
-	all := true
-	for _, f := range files {
-		all = all && f.Fetch
-	}
-	missing := len(only) == 0 && !all
-	for _, p := range only {
-		missing = missing || !fetched(strings.Trim(filepath.ToSlash(p), "/"))
-	}
-	if missing {
+	if !st.Fetches(only) {
 		return fmt.Errorf("this link was first fetched with another --file choice: forget it first with 'hydre rm %s' (the files fetched stay), then get it again", st.ID)
 	}
 	return nil
@@ -152,14 +131,9 @@ func (p *fileProgress) show(s swarm.Status) {
 // collection alone and serves it to a player while it arrives, until
 // interrupted.
 func streamFile(ctx context.Context, g *globals, e *swarm.Engine, link, out, path, player string) error {
-	st, err := e.GetFiles(ctx, link, out, []string{path})
+	st, err := e.Fetch(ctx, link, out, swarm.FetchOptions{Files: []string{path}})
 	if err != nil {
 		return err
-	}
-	if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
-		if err := e.Resume(st.ID); err != nil {
-			return err
-		}
 	}
 	// OpenFile waits for the manifest, so that a missing file is said now
 	// and the address carries the file's name.

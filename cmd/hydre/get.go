@@ -62,15 +62,7 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 	var ids []hcrypto.ContentID
 	for _, f := range files {
 		dest := filepath.Join(*out, f.LocalDir())
-		st, err := e.GetFiles(ctx, f.Link, dest, only)
-		if err == nil && explicitOut && st.Kind == swarm.KindDownload && st.Path == "" && st.Verified == 0 {
-			// Known from an earlier get that saved nothing yet (the
-			// file's name is not known before its first peer): start
-			// it again in the folder asked for now.
-			if err = e.Remove(st.ID, false); err == nil {
-				st, err = e.GetFiles(ctx, f.Link, dest, only)
-			}
-		}
+		st, err := e.Fetch(ctx, f.Link, dest, swarm.FetchOptions{Files: only, Here: explicitOut})
 		if err != nil {
 			if f.Path != "" { // a file of a bridge node's torrent
 				return fmt.Errorf("%s: %w", f.Path, err)
@@ -79,13 +71,6 @@ func runGet(ctx context.Context, g *globals, fs flags, args []string) error {
 		}
 		if err := checkSelection(st, only); err != nil {
 			return err
-		}
-		if st.State == swarm.StatePaused || st.State == swarm.StateFailed {
-			// Getting it again retries a download that failed (a full
-			// disk, a partial file deleted).
-			if err := e.Resume(st.ID); err != nil {
-				return err
-			}
 		}
 		ids = append(ids, st.ID)
 	}

@@ -37,14 +37,9 @@ func runStream(ctx context.Context, g *globals, fs flags, args []string) error {
 	if *file != "" {
 		return streamFile(ctx, g, e, fs.Arg(0), *out, *file, *player)
 	}
-	st, err := e.Get(ctx, fs.Arg(0), *out)
+	st, err := e.Fetch(ctx, fs.Arg(0), *out, swarm.FetchOptions{}) // as get: a retry of a paused or failed one
 	if err != nil {
 		return err
-	}
-	if st.State == swarm.StatePaused || st.State == swarm.StateFailed { // as get: a retry
-		if err := e.Resume(st.ID); err != nil {
-			return err
-		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
