@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 func newTestClient(t *testing.T, cfg Config) *Client {
@@ -109,7 +111,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 		url.QueryEscape(fmt.Sprintf("udp://127.0.0.1:%d", tr.UDP)),
 		url.QueryEscape(src.URL+"/film.torrent"), url.QueryEscape(src.URL+"/film.bin"), port)
 
-	before := listeningInodes(t)
+	before := btlab.ListeningInodes(t)
 	c := newTestClient(t, Config{Fingerprint: QBittorrent452})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -121,7 +123,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 	if err := bt.WaitInfo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if now := listeningInodes(t); len(now) > len(before) {
+	if now := btlab.ListeningInodes(t); len(now) > len(before) {
 		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
 	}
 	// Stream the data while it arrives, as the engine will.
@@ -192,7 +194,7 @@ func TestTransmissionWireTrace(t *testing.T) {
 	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
 	trd.Add(t, tf, seedDir)
 	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
-	proxy := startWireProxy(t, fmt.Sprintf("127.0.0.1:%d", port))
+	proxy := btlab.StartTap(t, fmt.Sprintf("127.0.0.1:%d", port))
 
 	// The second leecher: aria2 without the data, no DHT/LPD/PEX, no
 	// tracker (the torrent has none): only the bridge can reach it.
@@ -204,7 +206,7 @@ func TestTransmissionWireTrace(t *testing.T) {
 		"--listen-port="+fmt.Sprint(lport), "--summary-interval=0", "--file-allocation=none",
 		"--enable-rpc=false", "--seed-time=0", "--dir="+leechDir, tf)
 
-	before := listeningInodes(t)
+	before := btlab.ListeningInodes(t)
 	c := newTestClient(t, Config{})
 	var traced atomic.Int64
 	c.wire.trace = func(remote string, dir byte, typ byte) {
@@ -218,14 +220,14 @@ func TestTransmissionWireTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bt.AddPeers(proxy.addr(), fmt.Sprintf("127.0.0.1:%d", lport)); err != nil {
+	if err := bt.AddPeers(proxy.Addr(), fmt.Sprintf("127.0.0.1:%d", lport)); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for bt.BytesCompleted() == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if now := listeningInodes(t); len(now) > len(before) {
+	if now := btlab.ListeningInodes(t); len(now) > len(before) {
 		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
 	}
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "big.bin"), sum)
@@ -235,21 +237,24 @@ func TestTransmissionWireTrace(t *testing.T) {
 
 	for typ, name := range map[byte]string{msgBitfield: "bitfield", msgHave: "have", msgHaveAll: "have all",
 		msgPiece: "piece", msgSuggest: "suggest", msgUnchoke: "unchoke"} {
-		if n := proxy.count(typ); n != 0 {
+		if n := proxy.Count(typ); n != 0 {
 			t.Errorf("wire trace: bridge sent %d %s", n, name)
 		}
 	}
-	if proxy.count(msgRequest) == 0 {
+	if proxy.Count(msgRequest) == 0 {
 		t.Error("wire trace saw no request: the trace is not looking at the bridge")
 	}
-	proxy.mu.Lock()
-	for i, id := range proxy.peerIDs {
-		if !strings.HasPrefix(id, Transmission300.PeerIDPrefix) {
-			t.Errorf("peer id %q lacks the fingerprint prefix", id)
+	for i, c := range proxy.Snapshot() {
+		if !strings.HasPrefix(c.PeerID, Transmission300.PeerIDPrefix) {
+			t.Errorf("peer id %q lacks the fingerprint prefix", c.PeerID)
 		}
-		t.Logf("handshake %d: reserved %x", i, proxy.reserved[i])
+		t.Logf("handshake %d: reserved %x", i, c.Reserved)
 	}
-	for _, hs := range proxy.extHS {
+	for _, raw := range proxy.ExtHandshakes() {
+		var hs map[string]any
+		if bencode.Unmarshal(raw, &hs) != nil {
+			continue
+		}
 		if hs["v"] != Transmission300.Version {
 			t.Errorf("extended handshake v = %v", hs["v"])
 		}
@@ -259,7 +264,6 @@ func TestTransmissionWireTrace(t *testing.T) {
 			}
 		}
 	}
-	proxy.mu.Unlock()
 
 	if traced.Load() == 0 {
 		t.Error("the bridge never talked to the second leecher: the 0-byte check proves nothing")
