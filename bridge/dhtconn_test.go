@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
-	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
-
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 func krpcBytes(t testing.TB, m krpc.Msg) []byte {
@@ -129,17 +128,9 @@ func FuzzClassifyKRPC(f *testing.F) {
 // the real one).
 func TestDHTWalkSocketsSeenByScanner(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "walk.bin"), 1<<20+3, 29)
-	tf := filepath.Join(dir, "walk.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "walk.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "walk.bin", 1<<20+3, 29, "", 16)
+	port, _ := payload.SeedWithAria2(t)
+	sum, mi := payload.Sum, payload.Info
 	var ready dhtReady
 	startNode(t, "dht.mjs", &ready, "5", fmt.Sprintf("%s:%d", mi.HashInfoBytes().HexString(), port))
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
@@ -41,18 +40,9 @@ var transmissionLeecherStart = []string{"ext0", "15", "ext3/0"}
 func TestFingerprintMatchesTransmission(t *testing.T) {
 	skipUnderShort(t)
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "fp.bin"), 3<<20+5, 21)
-	tf := filepath.Join(dir, "fp.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "fp.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port, map[string]any{"encryption": 0})
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	payload := btlab.NewPayload(t, dir, "fp.bin", 3<<20+5, 21, "", 16)
+	port, _ := payload.SeedWithTransmission(t, map[string]any{"encryption": 0})
+	sum, mi := payload.Sum, payload.Info
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	realReserved, realRaw := btlab.CaptureHandshake(t, addr, mi.HashInfoBytes())
 	t.Logf("transmission: reserved %x, extended handshake %q", realReserved, realRaw)
@@ -148,14 +138,8 @@ func transmissionPeerIDOK(rest string) bool {
 func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	skipUnderShort(t)
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "qb.bin"), 3<<20+7, 23)
-	tf := filepath.Join(dir, "qb.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "qb.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	payload := btlab.NewPayload(t, dir, "qb.bin", 3<<20+7, 23, "", 16)
+	sum, tf, seedDir, mi := payload.Sum, payload.Torrent, payload.Dir, payload.Info
 	ih := mi.HashInfoBytes().HexString()
 	seedPort := freePort(t)
 	seeder := btlab.StartQBittorrent(t, filepath.Join(dir, "qa"), seedPort, btlab.QBitEncryptionAllow)

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
+
 	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
@@ -93,17 +93,9 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 	defer src.Close()
 
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "film.bin"), 6<<20+12345, 1)
-	tf := filepath.Join(dir, "film.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, fmt.Sprintf("http://127.0.0.1:%d/announce", tr.HTTP), 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "film.bin", 6<<20+12345, 1, fmt.Sprintf("http://127.0.0.1:%d/announce", tr.HTTP), 16)
+	port, _ := payload.SeedWithAria2(t)
+	sum, mi := payload.Sum, payload.Info
 
 	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=film.bin&tr=%s&tr=%s&xs=%s&as=%s&x.pe=127.0.0.1:%d",
 		mi.HashInfoBytes().HexString(),
@@ -184,16 +176,10 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 // for data; it checks the wire and that the second leecher got nothing.
 func TestTransmissionWireTrace(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
 	const size = 40<<20 + 777
-	sum := writePayload(t, filepath.Join(seedDir, "big.bin"), size, 2)
-	tf := filepath.Join(dir, "big.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "big.bin"), tf, "", 18)
-
-	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	payload := btlab.NewPayload(t, dir, "big.bin", size, 2, "", 18)
+	port, _ := payload.SeedWithTransmission(t)
+	sum, tf := payload.Sum, payload.Torrent
 	proxy := btlab.StartTap(t, fmt.Sprintf("127.0.0.1:%d", port))
 
 	// The second leecher: aria2 without the data, no DHT/LPD/PEX, no
@@ -306,17 +292,9 @@ type dhtProbe struct {
 // the bridge and get no answer to their own queries.
 func TestDHTLookupAvoidsSpy(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "doc.bin"), 3<<20+99, 3)
-	tf := filepath.Join(dir, "doc.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "doc.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "doc.bin", 3<<20+99, 3, "", 16)
+	port, _ := payload.SeedWithAria2(t)
+	sum, mi := payload.Sum, payload.Info
 
 	spy := startSpyNode(t, "127.0.0.66", "127.0.0.77:6881", "127.0.0.78:51413")
 	var ready dhtReady
@@ -411,17 +389,9 @@ func TestDHTLookupAvoidsSpy(t *testing.T) {
 // with no peer at all, and that the size and count limits hold.
 func TestMetadataCacheAndLimits(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "song.bin"), 1<<20+3, 4)
-	tf := filepath.Join(dir, "song.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "song.bin"), tf, "", 15)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "song.bin", 1<<20+3, 4, "", 15)
+	port, _ := payload.SeedWithAria2(t)
+	sum, tf, mi := payload.Sum, payload.Torrent, payload.Info
 	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString()
 	cache := filepath.Join(dir, "meta")
 
