@@ -21,7 +21,6 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
@@ -221,15 +220,7 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString() + "&dn=talk"
 	port := startAria2Seeder(t, seed, tf)
 
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
-		out, errb := &syncBuffer{}, &syncBuffer{}
-		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
-	}
+	_, newGlobals := testnetGlobals(ctx, t)
 
 	gs, sout, serr := newGlobals()
 	serveCtx, stopServe := context.WithCancel(ctx)
