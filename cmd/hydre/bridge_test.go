@@ -46,9 +46,7 @@ func TestBridgeFetch(t *testing.T) {
 	rand.Read(data)
 	os.WriteFile(filepath.Join(seed, "clip.bin"), data, 0o644)
 	tf := filepath.Join(dir, "clip.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "clip.bin")).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
+	makeTorrent(t, tf, filepath.Join(seed, "clip.bin"))
 	port := startAria2Seeder(t, seed, tf)
 
 	var out, errb bytes.Buffer
@@ -93,9 +91,7 @@ func TestBridgeFetchStream(t *testing.T) {
 	os.WriteFile(filepath.Join(show, "episode.mkv"), video, 0o644)
 	os.WriteFile(filepath.Join(show, "episode.srt"), []byte("1\n00:00:01,000 --> 00:00:02,000\nhello\n"), 0o644)
 	tf := filepath.Join(dir, "show.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, show).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
+	makeTorrent(t, tf, show)
 	port := startAria2Seeder(t, seed, tf)
 
 	out, errb := &syncBuffer{}, &syncBuffer{}
@@ -150,6 +146,15 @@ func TestBridgeFetchStream(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("bridge fetch --stream did not stop when interrupted")
+	}
+}
+
+// makeTorrent makes the torrent tf of path (a file or a folder) with
+// mktorrent, in pieces of 64 KiB.
+func makeTorrent(t *testing.T, tf, path string) {
+	t.Helper()
+	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, path).CombinedOutput(); err != nil {
+		t.Fatalf("mktorrent: %v %s", err, b)
 	}
 }
 
@@ -210,9 +215,7 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	os.WriteFile(filepath.Join(seed, "talk", "talk.ogg"), data, 0o644)
 	os.WriteFile(filepath.Join(seed, "talk", "slides.pdf"), slides, 0o644)
 	tf := filepath.Join(dir, "talk.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "talk")).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
+	makeTorrent(t, tf, filepath.Join(seed, "talk"))
 	mi, err := metainfo.LoadFromFile(tf)
 	if err != nil {
 		t.Fatal(err)

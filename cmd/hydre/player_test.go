@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,9 +34,7 @@ func TestBridgeFetchStreamRefusesPlaylist(t *testing.T) {
 	os.WriteFile(filepath.Join(film, "movie.mp4"), streamtest.Hostile(canary.URL())[0].Data, 0o644)
 	os.WriteFile(filepath.Join(film, "a.srt"), []byte("1\n"), 0o644)
 	tf := filepath.Join(dir, "film.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, film).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
+	makeTorrent(t, tf, film)
 	port := startAria2Seeder(t, seed, tf)
 
 	out, errb := &syncBuffer{}, &syncBuffer{}
