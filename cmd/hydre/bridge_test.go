@@ -83,16 +83,12 @@ func TestBridgeFetchStream(t *testing.T) {
 	needBridgeProgram(t, "aria2c")
 	needBridgeProgram(t, "mktorrent")
 	dir := t.TempDir()
-	seed := filepath.Join(dir, "seed")
-	show := filepath.Join(seed, "show")
-	os.MkdirAll(show, 0o755)
 	video := make([]byte, 5<<20+77)
 	rand.Read(video)
-	os.WriteFile(filepath.Join(show, "episode.mkv"), video, 0o644)
-	os.WriteFile(filepath.Join(show, "episode.srt"), []byte("1\n00:00:01,000 --> 00:00:02,000\nhello\n"), 0o644)
-	tf := filepath.Join(dir, "show.torrent")
-	makeTorrent(t, tf, show)
-	port := startAria2Seeder(t, seed, tf)
+	tf, port := seedFolder(t, dir, "show", map[string][]byte{
+		"episode.mkv": video,
+		"episode.srt": []byte("1\n00:00:01,000 --> 00:00:02,000\nhello\n"),
+	})
 
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	g := &globals{DataDir: filepath.Join(dir, "home"), Stdout: out, Stderr: errb,
@@ -158,6 +154,26 @@ func makeTorrent(t *testing.T, tf, path string) {
 	}
 }
 
+// seedFolder writes files in the folder dir/seed/name, makes its torrent
+// dir/name.torrent and seeds it with aria2 (startAria2Seeder): it returns
+// the torrent's path and aria2's port.
+func seedFolder(t *testing.T, dir, name string, files map[string][]byte) (string, int) {
+	t.Helper()
+	seed := filepath.Join(dir, "seed")
+	folder := filepath.Join(seed, name)
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(folder, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tf := filepath.Join(dir, name+".torrent")
+	makeTorrent(t, tf, folder)
+	return tf, startAria2Seeder(t, seed, tf)
+}
+
 // startAria2Seeder seeds torrent tf from dir on a free port of 127.0.0.1
 // (DHT, LPD, PEX, IPv6 and RPC off), kills it when the test ends, and
 // returns the port once aria2 accepts connections.
@@ -205,23 +221,17 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	seed := filepath.Join(dir, "seed")
 	// A torrent of two files: the talk and its slides, in a folder.
-	os.MkdirAll(filepath.Join(seed, "talk"), 0o755)
 	data := make([]byte, 2<<20+11)
 	rand.Read(data)
 	slides := make([]byte, 300<<10+5)
 	rand.Read(slides)
-	os.WriteFile(filepath.Join(seed, "talk", "talk.ogg"), data, 0o644)
-	os.WriteFile(filepath.Join(seed, "talk", "slides.pdf"), slides, 0o644)
-	tf := filepath.Join(dir, "talk.torrent")
-	makeTorrent(t, tf, filepath.Join(seed, "talk"))
+	tf, port := seedFolder(t, dir, "talk", map[string][]byte{"talk.ogg": data, "slides.pdf": slides})
 	mi, err := metainfo.LoadFromFile(tf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString() + "&dn=talk"
-	port := startAria2Seeder(t, seed, tf)
 
 	_, newGlobals := testnetGlobals(ctx, t)
 
