@@ -127,6 +127,16 @@ func connectedPair(t *testing.T) (fyne.App, *memnet.Network, *node, *node) {
 	return app, net, a, b
 }
 
+// waitPlay waits for the Play button of name's download row to be
+// offered (it is as soon as the download has started).
+func waitPlay(t *testing.T, u *UI, name string) {
+	t.Helper()
+	eventually(t, u, time.Minute, func() bool {
+		r := downloadRowFor(u, name)
+		return r != nil && r.play.Visible() && !r.play.Disabled()
+	}, func() string { return "no Play button" })
+}
+
 // waitConnected waits for the status area to say connected.
 func waitConnected(t *testing.T, u *UI) {
 	t.Helper()
