@@ -33,22 +33,7 @@ func TestShareGetLs(t *testing.T) {
 	shareCtx, stopShare := context.WithCancel(ctx)
 	shareErr := make(chan error, 1)
 	go func() { shareErr <- runCommand(shareCtx, ga, "share", []string{file}) }()
-	var link string
-	for deadline := time.Now().Add(3 * time.Minute); link == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		for _, l := range strings.Split(aout.String(), "\n") {
-			if strings.HasPrefix(l, "hydre:") {
-				link = l
-			}
-		}
-		select {
-		case err := <-shareErr:
-			t.Fatalf("share exited: %v\n%s", err, aerr.String())
-		default:
-		}
-	}
-	if link == "" {
-		t.Fatalf("share printed no link: %s %s", aout.String(), aerr.String())
-	}
+	link := waitLine(t, aout, aerr, "hydre:", shareErr)
 	// It says when the link starts to work: once tor has published the
 	// service, which a get started earlier would wait for.
 	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(aerr.String(), "Reachable after"); time.Sleep(100 * time.Millisecond) {
