@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 // TestBenchBridge compares the discreet client with a default-config
@@ -35,17 +36,9 @@ func TestBenchBridge(t *testing.T) {
 	size := int64(envInt(t, "HYDRE_BENCH_BRIDGE_MIB", 256)) << 20
 	const runs = 5 // time-to-first-peer runs
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	writePayload(t, filepath.Join(seedDir, "bench.bin"), size, 9)
-	tf := filepath.Join(dir, "bench.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "bench.bin"), tf, "", 20)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "bench.bin", size, 9, "", 20)
+	port, _ := payload.SeedWithAria2(t)
+	tf, mi := payload.Torrent, payload.Info
 	seeder := fmt.Sprintf("127.0.0.1:%d", port)
 
 	// Interleaved pairs, the same order each time: each discreet run is
@@ -203,20 +196,6 @@ func benchFirstPeer(t *testing.T, mi *metainfo.MetaInfo, boot []string, spyOff b
 	return time.Since(start)
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func roundAll(ds []time.Duration) []time.Duration {
-	out := make([]time.Duration, len(ds))
-	for i, d := range ds {
-		out[i] = d.Round(time.Millisecond)
-	}
-	return out
-}
-
 func aria2Version() string {
 	b, err := execOutput("aria2c", "--version")
 	if err != nil {
@@ -224,18 +203,6 @@ func aria2Version() string {
 	}
 	first, _, _ := strings.Cut(b, "\n")
 	return strings.TrimPrefix(first, "aria2 version ")
-}
-
-func envInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		t.Fatalf("%s=%q: want a positive integer", name, v)
-	}
-	return n
 }
 
 func fmtRatios(rs []float64) string {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 // TestBenchBridgeTransmission times one torrent leeched from a
@@ -44,17 +46,10 @@ func TestBenchBridgeTransmission(t *testing.T) {
 	size := int64(envInt(t, "HYDRE_BENCH_TR_MIB", 64)) << 20
 	needProgram(t, "aria2c")
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	writePayload(t, filepath.Join(seedDir, "tr.bin"), size, 11)
-	tf := filepath.Join(dir, "tr.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "tr.bin"), tf, "", 20)
-	trPort := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), trPort)
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 120*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
-	ariaPort := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, ariaPort)
-	aria.Out.Wait(t, 120*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "tr.bin", size, 11, "", 20)
+	trPort, _ := payload.SeedWithTransmission(t)
+	ariaPort, _ := payload.SeedWithAria2(t)
+	tf := payload.Torrent
 
 	type cell struct{ total, first []time.Duration }
 	var hydreAria, hydreTr, ariaAria, ariaTr cell

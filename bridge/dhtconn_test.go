@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
-
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 func krpcBytes(t testing.TB, m krpc.Msg) []byte {
@@ -120,38 +119,6 @@ func FuzzClassifyKRPC(f *testing.F) {
 	})
 }
 
-// udpSockets returns the local addresses ("ip:port", as the kernel lists
-// them in hex) of this process's UDP sockets: what a UDP scan of the
-// machine can find of the bridge.
-func udpSockets(t *testing.T) map[string]string {
-	t.Helper()
-	mine := map[string]bool{}
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	for _, fd := range fds {
-		l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
-		if err == nil && strings.HasPrefix(l, "socket:[") {
-			mine[strings.Trim(l[len("socket:"):], "[]")] = true
-		}
-	}
-	out := map[string]string{}
-	for _, f := range []string{"/proc/self/net/udp", "/proc/self/net/udp6"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(line)
-			if len(fs) >= 10 && mine[fs[9]] {
-				out[fs[9]] = fs[1]
-			}
-		}
-	}
-	return out
-}
-
 // TestDHTWalkSocketsSeenByScanner runs the production socket choice (no
 // Config.DHTBind) through real walks in the DHT lab, listing the
 // process's UDP sockets every few milliseconds until the download the
@@ -161,21 +128,13 @@ func udpSockets(t *testing.T) map[string]string {
 // the real one).
 func TestDHTWalkSocketsSeenByScanner(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "walk.bin"), 1<<20+3, 29)
-	tf := filepath.Join(dir, "walk.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "walk.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "walk.bin", 1<<20+3, 29, "", 16)
+	port, _ := payload.SeedWithAria2(t)
+	sum, mi := payload.Sum, payload.Info
 	var ready dhtReady
 	startNode(t, "dht.mjs", &ready, "5", fmt.Sprintf("%s:%d", mi.HashInfoBytes().HexString(), port))
 
-	before := udpSockets(t)
+	before := btlab.UDPSockets(t)
 	// Not newTestClient: it binds the walks to 127.0.0.1 through DHTBind,
 	// which would skip the choice under test.
 	c, err := New(t.Context(), Config{
@@ -225,7 +184,7 @@ func TestDHTWalkSocketsSeenByScanner(t *testing.T) {
 			}
 		}
 		now := 0
-		for ino, local := range udpSockets(t) {
+		for ino, local := range btlab.UDPSockets(t) {
 			if _, old := before[ino]; old {
 				continue
 			}

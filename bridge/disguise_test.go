@@ -2,67 +2,22 @@ package bridge
 
 import (
 	"bytes"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 	"io"
 	"net"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
-)
 
-// captureHandshake dials a BitTorrent peer as a plain leecher would and
-// returns its reserved bytes and its extended handshake, raw.
-func captureHandshake(t *testing.T, addr string, ih metainfo.Hash) ([8]byte, []byte) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp4", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	hs := append([]byte("\x13BitTorrent protocol"), 0, 0, 0, 0, 0, 0x10, 0, 0x04)
-	hs = append(hs, ih[:]...)
-	hs = append(hs, "-TR3000-capture12345"...)
-	ext, _ := bencode.Marshal(map[string]any{"m": map[string]int{"ut_metadata": 3}, "v": "Transmission 3.00"})
-	hs = binary.BigEndian.AppendUint32(hs, uint32(2+len(ext)))
-	hs = append(append(hs, msgExtended, 0), ext...)
-	if _, err := c.Write(hs); err != nil {
-		t.Fatal(err)
-	}
-	var peerHS [68]byte
-	if _, err := io.ReadFull(c, peerHS[:]); err != nil {
-		t.Fatalf("read transmission's handshake: %v", err)
-	}
-	for {
-		var lb [4]byte
-		if _, err := io.ReadFull(c, lb[:]); err != nil {
-			t.Fatalf("read transmission's messages: %v", err)
-		}
-		n := binary.BigEndian.Uint32(lb[:])
-		if n == 0 || n > 1<<20 {
-			continue
-		}
-		msg := make([]byte, n)
-		if _, err := io.ReadFull(c, msg); err != nil {
-			t.Fatal(err)
-		}
-		if msg[0] == msgExtended && len(msg) > 2 && msg[1] == 0 {
-			return [8]byte(peerHS[20:28]), msg[2:]
-		}
-	}
-}
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
+)
 
 // transmissionLeecherStart is what a real Transmission 3.00 leecher
 // (encryption 0, DHT, PEX, LPD and uTP off) sends on a connection it opens
@@ -85,27 +40,18 @@ var transmissionLeecherStart = []string{"ext0", "15", "ext3/0"}
 func TestFingerprintMatchesTransmission(t *testing.T) {
 	skipUnderShort(t)
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "fp.bin"), 3<<20+5, 21)
-	tf := filepath.Join(dir, "fp.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "fp.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port, map[string]any{"encryption": 0})
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	payload := btlab.NewPayload(t, dir, "fp.bin", 3<<20+5, 21, "", 16)
+	port, _ := payload.SeedWithTransmission(t, map[string]any{"encryption": 0})
+	sum, mi := payload.Sum, payload.Info
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	realReserved, realRaw := captureHandshake(t, addr, mi.HashInfoBytes())
+	realReserved, realRaw := btlab.CaptureHandshake(t, addr, mi.HashInfoBytes())
 	t.Logf("transmission: reserved %x, extended handshake %q", realReserved, realRaw)
 
-	tap := startLeechTap(t, addr)
+	tap := btlab.StartTap(t, addr)
 	c := newTestClient(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString()+"&x.pe="+tap.addr())
+	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+mi.HashInfoBytes().HexString()+"&x.pe="+tap.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,24 +59,24 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 	// The daemon may refuse a first connection while it still holds the
 	// capture's from the same address: the bridge's is its first one that
 	// got as far as the extended handshake.
-	ours, ok := firstTalking(t, tap.snapshot())
+	ours, ok := btlab.FirstTalking(t, tap.Snapshot())
 	if !ok {
 		t.Fatal("the tap saw no extended handshake from the bridge")
 	}
 	t.Logf("bridge: reserved %x, peer id %q, extended handshake %q, first messages %v",
-		ours.reserved, ours.peerID, ours.extHS, msgNames(ours.msgs))
-	if ours.reserved != realReserved {
-		t.Errorf("reserved bytes: bridge %x, transmission %x", ours.reserved, realReserved)
+		ours.Reserved, ours.PeerID, ours.ExtHS, btlab.MsgNames(ours.Msgs))
+	if ours.Reserved != realReserved {
+		t.Errorf("reserved bytes: bridge %x, transmission %x", ours.Reserved, realReserved)
 	}
-	if id := ours.peerID; id[:8] != "-TR3000-" || !transmissionPeerIDOK(id[8:]) {
+	if id := ours.PeerID; id[:8] != "-TR3000-" || !transmissionPeerIDOK(id[8:]) {
 		t.Errorf("peer id %q: want -TR3000- and tr_peerIdInit's characters", id)
 	}
-	realKeys, err := benKeys(realRaw)
+	realKeys, err := btlab.BencodeKeys(realRaw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	realKeys = slices.DeleteFunc(realKeys, func(k string) bool { return k == "metadata_size" })
-	ourKeys, err := benKeys(ours.extHS)
+	ourKeys, err := btlab.BencodeKeys(ours.ExtHS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +87,7 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 	if err := bencode.Unmarshal(realRaw, &realExt); err != nil {
 		t.Fatal(err)
 	}
-	if err := bencode.Unmarshal(ours.extHS, &ourExt); err != nil {
+	if err := bencode.Unmarshal(ours.ExtHS, &ourExt); err != nil {
 		t.Fatal(err)
 	}
 	// p is each daemon's own port (the lab's is random): compared by type.
@@ -159,7 +105,7 @@ func TestFingerprintMatchesTransmission(t *testing.T) {
 	if ourExt["upload_only"] != int64(0) {
 		t.Errorf("upload_only %v: a leecher says 0", ourExt["upload_only"])
 	}
-	names := msgNames(ours.msgs)
+	names := btlab.MsgNames(ours.Msgs)
 	if i := slices.Index(names, fmt.Sprint(msgInterested)); i < 0 || !reflect.DeepEqual(names[:i], transmissionLeecherStart) {
 		t.Errorf("first messages: bridge %v, transmission leecher %v then Interested", names, transmissionLeecherStart)
 	}
@@ -180,244 +126,6 @@ func transmissionPeerIDOK(rest string) bool {
 	return len(rest) == 12 && sum%36 == 0
 }
 
-// tappedConn is what one client sent through a leechTap: its handshake and
-// its messages in order (keep-alives left out), the extended handshake
-// kept whole and raw.
-type tappedConn struct {
-	reserved [8]byte
-	peerID   string
-	extHS    []byte   // the extended handshake's bencoded dictionary, raw
-	msgs     [][]byte // each message's first bytes (type, extended id, ...)
-}
-
-// leechTap relays connections to target and records what each client
-// sends, independently of the bridge's own parser.
-type leechTap struct {
-	l      net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []*tappedConn
-	wg     sync.WaitGroup
-}
-
-func startLeechTap(t *testing.T, target string) *leechTap {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &leechTap{l: l, target: target}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				p.relay(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *leechTap) addr() string { return p.l.Addr().String() }
-
-func (p *leechTap) relay(c net.Conn) {
-	defer c.Close()
-	s, err := net.Dial("tcp4", p.target)
-	if err != nil {
-		return
-	}
-	defer s.Close()
-	done := make(chan struct{})
-	go func() {
-		io.Copy(c, s)
-		c.Close()
-		close(done)
-	}()
-	p.parse(io.TeeReader(c, s))
-	s.Close()
-	<-done
-}
-
-func (p *leechTap) parse(r io.Reader) {
-	var hs [68]byte
-	if _, err := io.ReadFull(r, hs[:]); err != nil {
-		return
-	}
-	tc := &tappedConn{reserved: [8]byte(hs[20:28]), peerID: string(hs[48:68])}
-	p.mu.Lock()
-	p.conns = append(p.conns, tc)
-	p.mu.Unlock()
-	var lb [4]byte
-	for {
-		if _, err := io.ReadFull(r, lb[:]); err != nil {
-			return
-		}
-		n := binary.BigEndian.Uint32(lb[:])
-		if n == 0 {
-			continue
-		}
-		if n > 1<<24 {
-			return
-		}
-		msg := make([]byte, n)
-		if _, err := io.ReadFull(r, msg); err != nil {
-			return
-		}
-		p.mu.Lock()
-		if msg[0] == msgExtended && len(msg) > 2 && msg[1] == 0 && tc.extHS == nil {
-			tc.extHS = msg[2:]
-		}
-		if len(tc.msgs) < 64 {
-			tc.msgs = append(tc.msgs, msg[:min(len(msg), 64)])
-		}
-		p.mu.Unlock()
-	}
-}
-
-// snapshot returns copies of what each connection sent so far.
-func (p *leechTap) snapshot() []tappedConn {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []tappedConn
-	for _, c := range p.conns {
-		cp := *c
-		cp.msgs = append([][]byte(nil), c.msgs...)
-		out = append(out, cp)
-	}
-	return out
-}
-
-// firstTalking returns the first connection that got as far as an
-// extended handshake, logging those that did not.
-func firstTalking(t *testing.T, conns []tappedConn) (tappedConn, bool) {
-	t.Helper()
-	for _, c := range conns {
-		if c.extHS != nil {
-			return c, true
-		}
-		t.Logf("connection from %q closed before its extended handshake", c.peerID)
-	}
-	return tappedConn{}, false
-}
-
-// msgNames names the first messages of a connection as the peer sees
-// them: the type, and for extended messages the extended id and, for
-// ut_metadata, its msg_type.
-func msgNames(msgs [][]byte) []string {
-	var out []string
-	for _, m := range msgs {
-		name := fmt.Sprint(m[0])
-		if m[0] == msgExtended && len(m) > 1 {
-			name = fmt.Sprintf("ext%d", m[1])
-			var d struct {
-				T *int `bencode:"msg_type"`
-			}
-			if m[1] != 0 && bencode.NewDecoder(bytes.NewReader(m[2:])).Decode(&d) == nil && d.T != nil {
-				name += fmt.Sprintf("/%d", *d.T)
-			}
-		}
-		out = append(out, name)
-	}
-	return out
-}
-
-// benKeys lists the keys of a bencoded dictionary in the order they are
-// written, and those of its dictionary values as "key.sub".
-func benKeys(b []byte) ([]string, error) {
-	keys, rest, err := benDictKeys(b, "")
-	if err == nil && len(rest) != 0 {
-		err = fmt.Errorf("%d bytes after the dictionary", len(rest))
-	}
-	return keys, err
-}
-
-// benDictKeys reads the dictionary at the start of b.
-func benDictKeys(b []byte, prefix string) (keys []string, rest []byte, err error) {
-	if len(b) == 0 || b[0] != 'd' {
-		return nil, nil, fmt.Errorf("not a dictionary")
-	}
-	b = b[1:]
-	for len(b) > 0 && b[0] != 'e' {
-		var k []byte
-		if k, b, err = benString(b); err != nil {
-			return nil, nil, err
-		}
-		keys = append(keys, prefix+string(k))
-		if len(b) > 0 && b[0] == 'd' {
-			var sub []string
-			if sub, b, err = benDictKeys(b, prefix+string(k)+"."); err != nil {
-				return nil, nil, err
-			}
-			keys = append(keys, sub...)
-			continue
-		}
-		if b, err = benSkip(b); err != nil {
-			return nil, nil, err
-		}
-	}
-	if len(b) == 0 {
-		return nil, nil, io.ErrUnexpectedEOF
-	}
-	return keys, b[1:], nil
-}
-
-func benString(b []byte) (s, rest []byte, err error) {
-	i := bytes.IndexByte(b, ':')
-	if i < 1 {
-		return nil, nil, fmt.Errorf("bad string")
-	}
-	n, err := strconv.Atoi(string(b[:i]))
-	if err != nil || n < 0 || n > len(b)-i-1 {
-		return nil, nil, fmt.Errorf("bad string length")
-	}
-	return b[i+1 : i+1+n], b[i+1+n:], nil
-}
-
-// benSkip skips one value that is not a dictionary.
-func benSkip(b []byte) ([]byte, error) {
-	switch {
-	case len(b) == 0:
-		return nil, io.ErrUnexpectedEOF
-	case b[0] == 'i':
-		i := bytes.IndexByte(b, 'e')
-		if i < 0 {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return b[i+1:], nil
-	case b[0] == 'l':
-		b = b[1:]
-		for len(b) > 0 && b[0] != 'e' {
-			var err error
-			if b[0] == 'd' {
-				_, b, err = benDictKeys(b, "")
-			} else {
-				b, err = benSkip(b)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		if len(b) == 0 {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return b[1:], nil
-	default:
-		_, rest, err := benString(b)
-		return rest, err
-	}
-}
-
 // TestFingerprintMatchesQBittorrent puts a tap in front of a real
 // qbittorrent-nox 4.5.2 seeder and lets two leechers through it: a second
 // qbittorrent-nox 4.5.2 (encryption disabled, DHT, PeX and LSD off) and the
@@ -430,29 +138,23 @@ func benSkip(b []byte) ([]byte, error) {
 func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	skipUnderShort(t)
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "qb.bin"), 3<<20+7, 23)
-	tf := filepath.Join(dir, "qb.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "qb.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	payload := btlab.NewPayload(t, dir, "qb.bin", 3<<20+7, 23, "", 16)
+	sum, tf, seedDir, mi := payload.Sum, payload.Torrent, payload.Dir, payload.Info
 	ih := mi.HashInfoBytes().HexString()
 	seedPort := freePort(t)
 	seeder := btlab.StartQBittorrent(t, filepath.Join(dir, "qa"), seedPort, btlab.QBitEncryptionAllow)
 	seeder.AddFile(t, tf, seedDir)
 	seeder.Wait(t, 60*time.Second, ih, btlab.QBitTorrentInfo.Seeding)
-	tap := startLeechTap(t, fmt.Sprintf("127.0.0.1:%d", seedPort))
+	tap := btlab.StartTap(t, fmt.Sprintf("127.0.0.1:%d", seedPort))
 
 	leecher := btlab.StartQBittorrent(t, filepath.Join(dir, "qb"), freePort(t), btlab.QBitEncryptionDisabled)
 	leecher.AddMagnet(t, "magnet:?xt=urn:btih:"+ih, filepath.Join(dir, "qbdl"))
-	leecher.AddPeer(t, ih, tap.addr())
+	leecher.AddPeer(t, ih, tap.Addr())
 	leecher.Wait(t, 60*time.Second, ih, func(i btlab.QBitTorrentInfo) bool { return i.Progress == 1 })
 	if got := fileSHA(t, filepath.Join(dir, "qbdl", "qb.bin")); got != sum {
 		t.Fatal("qbittorrent's download differs from the seeded file")
 	}
-	real := tap.snapshot()
+	real := tap.Snapshot()
 	if len(real) == 0 {
 		t.Fatal("the qbittorrent leecher never came through the tap")
 	}
@@ -460,45 +162,45 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	c := newTestClient(t, Config{Fingerprint: QBittorrent452})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+ih+"&x.pe="+tap.addr())
+	bt, err := c.Add(ctx, "magnet:?xt=urn:btih:"+ih+"&x.pe="+tap.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "qb.bin"), sum)
-	all := tap.snapshot()
+	all := tap.Snapshot()
 	if len(all) <= len(real) {
 		t.Fatal("the bridge never came through the tap")
 	}
-	qb, ok := firstTalking(t, real)
+	qb, ok := btlab.FirstTalking(t, real)
 	if !ok {
 		t.Fatal("the qbittorrent leecher sent no extended handshake through the tap")
 	}
-	ours, ok := firstTalking(t, all[len(real):])
+	ours, ok := btlab.FirstTalking(t, all[len(real):])
 	if !ok {
 		t.Fatal("the bridge sent no extended handshake through the tap")
 	}
 	for i, c := range real[1:] {
-		t.Logf("qbittorrent's connection %d: extended handshake %q, first messages %v", i+2, c.extHS, msgNames(c.msgs))
+		t.Logf("qbittorrent's connection %d: extended handshake %q, first messages %v", i+2, c.ExtHS, btlab.MsgNames(c.Msgs))
 	}
 	t.Logf("qbittorrent: reserved %x, peer id %q, extended handshake %q, first messages %v",
-		qb.reserved, qb.peerID, qb.extHS, msgNames(qb.msgs))
+		qb.Reserved, qb.PeerID, qb.ExtHS, btlab.MsgNames(qb.Msgs))
 	t.Logf("bridge:      reserved %x, peer id %q, extended handshake %q, first messages %v",
-		ours.reserved, ours.peerID, ours.extHS, msgNames(ours.msgs))
+		ours.Reserved, ours.PeerID, ours.ExtHS, btlab.MsgNames(ours.Msgs))
 
-	if ours.reserved != qb.reserved {
-		t.Errorf("reserved bytes: bridge %x, qbittorrent %x", ours.reserved, qb.reserved)
+	if ours.Reserved != qb.Reserved {
+		t.Errorf("reserved bytes: bridge %x, qbittorrent %x", ours.Reserved, qb.Reserved)
 	}
 	const urlChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.!~*()"
-	for _, id := range []string{qb.peerID, ours.peerID} {
+	for _, id := range []string{qb.PeerID, ours.PeerID} {
 		if id[:8] != QBittorrent452.PeerIDPrefix || strings.Trim(id[8:], urlChars) != "" {
 			t.Errorf("peer id %q: want %s and libtorrent's URL-safe characters", id, QBittorrent452.PeerIDPrefix)
 		}
 	}
-	qbKeys, err := benKeys(qb.extHS)
+	qbKeys, err := btlab.BencodeKeys(qb.ExtHS)
 	if err != nil {
 		t.Fatalf("qbittorrent's extended handshake: %v", err)
 	}
-	ourKeys, err := benKeys(ours.extHS)
+	ourKeys, err := btlab.BencodeKeys(ours.ExtHS)
 	if err != nil {
 		t.Fatalf("the bridge's extended handshake: %v", err)
 	}
@@ -506,10 +208,10 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 		t.Errorf("extended handshake keys in order: bridge %v, qbittorrent %v", ourKeys, qbKeys)
 	}
 	var qbExt, ourExt map[string]any
-	if err := bencode.Unmarshal(qb.extHS, &qbExt); err != nil {
+	if err := bencode.Unmarshal(qb.ExtHS, &qbExt); err != nil {
 		t.Fatal(err)
 	}
-	if err := bencode.Unmarshal(ours.extHS, &ourExt); err != nil {
+	if err := bencode.Unmarshal(ours.ExtHS, &ourExt); err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range qbExt {
@@ -530,12 +232,12 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 	// The bridge stays on its first connection: until it is interested it
 	// must send what qBittorrent's metadata connection sends, then what
 	// its data connection sends from Interested to the first request.
-	names := msgNames(ours.msgs)
+	names := btlab.MsgNames(ours.Msgs)
 	interested := slices.Index(names, fmt.Sprint(msgInterested))
 	if interested < 0 {
 		t.Fatalf("the bridge never said Interested: %v", names)
 	}
-	if a, b := names[:interested], msgNames(qb.msgs); !reflect.DeepEqual(a, b) {
+	if a, b := names[:interested], btlab.MsgNames(qb.Msgs); !reflect.DeepEqual(a, b) {
 		t.Errorf("metadata phase: bridge %v, qbittorrent %v", a, b)
 	}
 	untilRequest := func(ns []string) []string {
@@ -545,16 +247,16 @@ func TestFingerprintMatchesQBittorrent(t *testing.T) {
 		return ns
 	}
 	// The seeder sets the DHT bit, as both leechers do: neither sends PORT.
-	for who, conns := range map[string][]tappedConn{"qbittorrent": real, "bridge": all[len(real):]} {
+	for who, conns := range map[string][]btlab.TapConn{"qbittorrent": real, "bridge": all[len(real):]} {
 		for _, c := range conns {
-			if slices.Contains(msgNames(c.msgs), fmt.Sprint(msgPort)) {
+			if slices.Contains(btlab.MsgNames(c.Msgs), fmt.Sprint(msgPort)) {
 				t.Errorf("%s sent PORT", who)
 			}
 		}
 	}
 	var qbData []string
 	for _, c := range real[1:] {
-		ns := msgNames(c.msgs)
+		ns := btlab.MsgNames(c.Msgs)
 		if i := slices.Index(ns, fmt.Sprint(msgInterested)); i >= 0 {
 			qbData = untilRequest(ns[i:])
 			break

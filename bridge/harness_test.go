@@ -35,6 +35,9 @@ var (
 	startProc         = btlab.StartProc
 	startAria2Seeder  = btlab.StartAria2Seeder
 	startTransmission = btlab.StartTransmission
+	envInt            = btlab.EnvInt
+	median            = btlab.Median
+	roundAll          = btlab.RoundAll
 )
 
 // testLogger is testkit.Logger, under the name this package's tests call.

@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
+	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 func newTestClient(t *testing.T, cfg Config) *Client {
@@ -91,17 +93,9 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 	defer src.Close()
 
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "film.bin"), 6<<20+12345, 1)
-	tf := filepath.Join(dir, "film.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "film.bin"), tf, fmt.Sprintf("http://127.0.0.1:%d/announce", tr.HTTP), 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "film.bin", 6<<20+12345, 1, fmt.Sprintf("http://127.0.0.1:%d/announce", tr.HTTP), 16)
+	port, _ := payload.SeedWithAria2(t)
+	sum, mi := payload.Sum, payload.Info
 
 	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%s&dn=film.bin&tr=%s&tr=%s&xs=%s&as=%s&x.pe=127.0.0.1:%d",
 		mi.HashInfoBytes().HexString(),
@@ -109,7 +103,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 		url.QueryEscape(fmt.Sprintf("udp://127.0.0.1:%d", tr.UDP)),
 		url.QueryEscape(src.URL+"/film.torrent"), url.QueryEscape(src.URL+"/film.bin"), port)
 
-	before := listeningInodes(t)
+	before := btlab.ListeningInodes(t)
 	c := newTestClient(t, Config{Fingerprint: QBittorrent452})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -121,7 +115,7 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 	if err := bt.WaitInfo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if now := listeningInodes(t); len(now) > len(before) {
+	if now := btlab.ListeningInodes(t); len(now) > len(before) {
 		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
 	}
 	// Stream the data while it arrives, as the engine will.
@@ -182,17 +176,11 @@ func TestMagnetFromAria2NoTracker(t *testing.T) {
 // for data; it checks the wire and that the second leecher got nothing.
 func TestTransmissionWireTrace(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
 	const size = 40<<20 + 777
-	sum := writePayload(t, filepath.Join(seedDir, "big.bin"), size, 2)
-	tf := filepath.Join(dir, "big.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "big.bin"), tf, "", 18)
-
-	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
-	proxy := startWireProxy(t, fmt.Sprintf("127.0.0.1:%d", port))
+	payload := btlab.NewPayload(t, dir, "big.bin", size, 2, "", 18)
+	port, _ := payload.SeedWithTransmission(t)
+	sum, tf := payload.Sum, payload.Torrent
+	proxy := btlab.StartTap(t, fmt.Sprintf("127.0.0.1:%d", port))
 
 	// The second leecher: aria2 without the data, no DHT/LPD/PEX, no
 	// tracker (the torrent has none): only the bridge can reach it.
@@ -204,7 +192,7 @@ func TestTransmissionWireTrace(t *testing.T) {
 		"--listen-port="+fmt.Sprint(lport), "--summary-interval=0", "--file-allocation=none",
 		"--enable-rpc=false", "--seed-time=0", "--dir="+leechDir, tf)
 
-	before := listeningInodes(t)
+	before := btlab.ListeningInodes(t)
 	c := newTestClient(t, Config{})
 	var traced atomic.Int64
 	c.wire.trace = func(remote string, dir byte, typ byte) {
@@ -218,14 +206,14 @@ func TestTransmissionWireTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bt.AddPeers(proxy.addr(), fmt.Sprintf("127.0.0.1:%d", lport)); err != nil {
+	if err := bt.AddPeers(proxy.Addr(), fmt.Sprintf("127.0.0.1:%d", lport)); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for bt.BytesCompleted() == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if now := listeningInodes(t); len(now) > len(before) {
+	if now := btlab.ListeningInodes(t); len(now) > len(before) {
 		t.Errorf("bridge opened listening sockets: before %v, during %v", before, now)
 	}
 	waitDone(t, ctx, bt, filepath.Join(c.cfg.DataDir, "big.bin"), sum)
@@ -235,21 +223,24 @@ func TestTransmissionWireTrace(t *testing.T) {
 
 	for typ, name := range map[byte]string{msgBitfield: "bitfield", msgHave: "have", msgHaveAll: "have all",
 		msgPiece: "piece", msgSuggest: "suggest", msgUnchoke: "unchoke"} {
-		if n := proxy.count(typ); n != 0 {
+		if n := proxy.Count(typ); n != 0 {
 			t.Errorf("wire trace: bridge sent %d %s", n, name)
 		}
 	}
-	if proxy.count(msgRequest) == 0 {
+	if proxy.Count(msgRequest) == 0 {
 		t.Error("wire trace saw no request: the trace is not looking at the bridge")
 	}
-	proxy.mu.Lock()
-	for i, id := range proxy.peerIDs {
-		if !strings.HasPrefix(id, Transmission300.PeerIDPrefix) {
-			t.Errorf("peer id %q lacks the fingerprint prefix", id)
+	for i, c := range proxy.Snapshot() {
+		if !strings.HasPrefix(c.PeerID, Transmission300.PeerIDPrefix) {
+			t.Errorf("peer id %q lacks the fingerprint prefix", c.PeerID)
 		}
-		t.Logf("handshake %d: reserved %x", i, proxy.reserved[i])
+		t.Logf("handshake %d: reserved %x", i, c.Reserved)
 	}
-	for _, hs := range proxy.extHS {
+	for _, raw := range proxy.ExtHandshakes() {
+		var hs map[string]any
+		if bencode.Unmarshal(raw, &hs) != nil {
+			continue
+		}
 		if hs["v"] != Transmission300.Version {
 			t.Errorf("extended handshake v = %v", hs["v"])
 		}
@@ -259,7 +250,6 @@ func TestTransmissionWireTrace(t *testing.T) {
 			}
 		}
 	}
-	proxy.mu.Unlock()
 
 	if traced.Load() == 0 {
 		t.Error("the bridge never talked to the second leecher: the 0-byte check proves nothing")
@@ -302,17 +292,9 @@ type dhtProbe struct {
 // the bridge and get no answer to their own queries.
 func TestDHTLookupAvoidsSpy(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "doc.bin"), 3<<20+99, 3)
-	tf := filepath.Join(dir, "doc.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "doc.bin"), tf, "", 16)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "doc.bin", 3<<20+99, 3, "", 16)
+	port, _ := payload.SeedWithAria2(t)
+	sum, mi := payload.Sum, payload.Info
 
 	spy := startSpyNode(t, "127.0.0.66", "127.0.0.77:6881", "127.0.0.78:51413")
 	var ready dhtReady
@@ -407,17 +389,9 @@ func TestDHTLookupAvoidsSpy(t *testing.T) {
 // with no peer at all, and that the size and count limits hold.
 func TestMetadataCacheAndLimits(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
-	sum := writePayload(t, filepath.Join(seedDir, "song.bin"), 1<<20+3, 4)
-	tf := filepath.Join(dir, "song.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "song.bin"), tf, "", 15)
-	mi, err := metainfo.LoadFromFile(tf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	aria := startAria2Seeder(t, tf, seedDir, port)
-	aria.Out.Wait(t, 60*time.Second, func(l string) bool { return strings.Contains(l, "listening on TCP port") })
+	payload := btlab.NewPayload(t, dir, "song.bin", 1<<20+3, 4, "", 15)
+	port, _ := payload.SeedWithAria2(t)
+	sum, tf, mi := payload.Sum, payload.Torrent, payload.Info
 	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString()
 	cache := filepath.Join(dir, "meta")
 

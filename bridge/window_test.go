@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hydre-p2p/hydre/bridge/internal/btlab"
 )
 
 // TestTransmissionSeederNoStall leeches 40 MiB from a Transmission 3.00
@@ -16,15 +18,10 @@ import (
 // stallLimit without piece data fails; the timing is logged, not checked.
 func TestTransmissionSeederNoStall(t *testing.T) {
 	dir := t.TempDir()
-	seedDir := filepath.Join(dir, "seed")
 	const size = 40<<20 + 777
-	sum := writePayload(t, filepath.Join(seedDir, "big.bin"), size, 2)
-	tf := filepath.Join(dir, "big.torrent")
-	makeTorrent(t, filepath.Join(seedDir, "big.bin"), tf, "", 18)
-	port := freePort(t)
-	trd := startTransmission(t, filepath.Join(dir, "tr"), port)
-	trd.Add(t, tf, seedDir)
-	trd.WaitField(t, 60*time.Second, "Percent Done", func(v string) bool { return v == "100%" })
+	payload := btlab.NewPayload(t, dir, "big.bin", size, 2, "", 18)
+	port, _ := payload.SeedWithTransmission(t)
+	sum, tf := payload.Sum, payload.Torrent
 
 	c := newTestClient(t, Config{StallTimeout: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

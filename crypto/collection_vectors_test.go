@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 )
@@ -98,27 +97,13 @@ func TestCollectionVectors(t *testing.T) {
 	for i := range inputs {
 		inputs[i].Key = hex.EncodeToString(bytes.Repeat([]byte{byte(0x21 * (i + 1))}, 32))
 	}
-	if *updateVectors {
+	f := loadVectors(t, collectionVectorsPath, func() collVectorFile {
 		f := collVectorFile{Comment: "hydre collection test vectors (docs/protocol.md, §13). File k holds bytes (i*31 + 7 + k) mod 251, k in manifest order. Regenerate with: go test ./crypto -run TestCollectionVectors -update"}
 		for _, in := range inputs {
 			f.Vectors = append(f.Vectors, computeCollVector(t, in))
 		}
-		b, err := json.MarshalIndent(f, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(collectionVectorsPath, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(collectionVectorsPath)
-	if err != nil {
-		t.Fatalf("read vectors (regenerate with -update): %v", err)
-	}
-	var f collVectorFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+		return f
+	})
 	if len(f.Vectors) != len(inputs) {
 		t.Fatalf("%d vectors, want %d", len(f.Vectors), len(inputs))
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 )
@@ -115,23 +114,7 @@ func TestRendezvousVectors(t *testing.T) {
 			{HolderSeed: hex.EncodeToString(bytes.Repeat([]byte{0x02}, 32)), Port: 443, Expires: 1796684400},
 		},
 	}
-	if *updateVectors {
-		b, err := json.MarshalIndent(computeRendezvousVectors(t, in), "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(rendezvousVectorsPath, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(rendezvousVectorsPath)
-	if err != nil {
-		t.Fatalf("read vectors (regenerate with -update): %v", err)
-	}
-	var want rvVectors
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
+	want := loadVectors(t, rendezvousVectorsPath, func() rvVectors { return computeRendezvousVectors(t, in) })
 	got := computeRendezvousVectors(t, want)
 	gb, _ := json.Marshal(got)
 	wb, _ := json.Marshal(want)

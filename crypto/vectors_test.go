@@ -104,30 +104,13 @@ func TestVectors(t *testing.T) {
 		inputs[i].SwarmSecret = hex.EncodeToString(bytes.Repeat([]byte{byte(0x10*(i+1) + 5)}, 32))
 		inputs[i].LinkPeer = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion:7446"
 	}
-	if *updateVectors {
+	f := loadVectors(t, vectorsPath, func() vectorFile {
 		f := vectorFile{Comment: "hydre sealed-content test vectors (docs/protocol.md, Part I). File bytes: data[i] = (i*31 + 7) mod 251. Regenerate with: go test ./crypto -run TestVectors -update"}
 		for _, in := range inputs {
 			f.Vectors = append(f.Vectors, computeVector(t, in))
 		}
-		b, err := json.MarshalIndent(f, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(vectorsPath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(vectorsPath, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(vectorsPath)
-	if err != nil {
-		t.Fatalf("read vectors (regenerate with -update): %v", err)
-	}
-	var f vectorFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+		return f
+	})
 	if len(f.Vectors) != len(inputs) {
 		t.Fatalf("%d vectors, want %d", len(f.Vectors), len(inputs))
 	}
@@ -218,4 +201,32 @@ func skipUnlessCI(t *testing.T, msg string) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
+}
+
+// loadVectors reads the JSON vectors at path, after writing them there
+// from compute when -update is given: the code's answers, once checked,
+// become the file every implementation is held to.
+func loadVectors[V any](t *testing.T, path string, compute func() V) V {
+	t.Helper()
+	if *updateVectors {
+		b, err := json.MarshalIndent(compute(), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read vectors (regenerate with -update): %v", err)
+	}
+	var v V
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

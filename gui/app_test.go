@@ -617,12 +617,7 @@ func TestOpenFolderNamesMissingProgram(t *testing.T) {
 // link and QR code, shows on the Share screen, and Stop sharing there
 // stops serving it and keeps it in the Download screen.
 func TestReshareShownAndHandedOn(t *testing.T) {
-	app := test.NewTempApp(t)
-	net := memnet.New()
-	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
-	waitConnected(t, a.ui)
-	waitConnected(t, b.ui)
+	app, _, a, b := connectedPair(t)
 	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "atlas.pdf", 64<<10))
 	b.ui.onUI(func() {
 		if r := newDownloadRow(b.ui.downloads); r.copy.Visible() || r.qr.Visible() {

@@ -22,12 +22,7 @@ import (
 // in another app, fetches the tree, and the download's row and its Files
 // list show each file's progress.
 func TestDropFolderSharesCollection(t *testing.T) {
-	app := test.NewTempApp(t)
-	net := memnet.New()
-	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
-	waitConnected(t, a.ui)
-	waitConnected(t, b.ui)
+	_, _, a, b := connectedPair(t)
 	root := filepath.Join(t.TempDir(), "trip")
 	want := map[string]string{}
 	for i, rel := range []string{"day1/a.jpg", "day1/b.jpg", "day2/notes/c.txt", "readme.txt"} {

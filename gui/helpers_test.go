@@ -114,6 +114,29 @@ func eventually(t *testing.T, u *UI, timeout time.Duration, cond func() bool, wh
 	}
 }
 
+// connectedPair opens two apps, a and b, over real engines on one
+// in-memory network, and waits until both say they are connected.
+func connectedPair(t *testing.T) (fyne.App, *memnet.Network, *node, *node) {
+	t.Helper()
+	app := test.NewTempApp(t)
+	net := memnet.New()
+	a := newNode(t, app, net, "a", "")
+	b := newNode(t, app, net, "b", "")
+	waitConnected(t, a.ui)
+	waitConnected(t, b.ui)
+	return app, net, a, b
+}
+
+// waitPlay waits for the Play button of name's download row to be
+// offered (it is as soon as the download has started).
+func waitPlay(t *testing.T, u *UI, name string) {
+	t.Helper()
+	eventually(t, u, time.Minute, func() bool {
+		r := downloadRowFor(u, name)
+		return r != nil && r.play.Visible() && !r.play.Disabled()
+	}, func() string { return "no Play button" })
+}
+
 // waitConnected waits for the status area to say connected.
 func waitConnected(t *testing.T, u *UI) {
 	t.Helper()

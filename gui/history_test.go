@@ -6,10 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/hydre-p2p/hydre/onion/memnet"
 )
 
 // historyTexts returns the History screen's rows as "name | detail".
@@ -30,12 +27,7 @@ func historyTexts(u *UI) []string {
 // TestHistoryScreen: a download that finished and was then removed shows
 // twice on the History screen (newest first); Clear history empties it.
 func TestHistoryScreen(t *testing.T) {
-	app := test.NewTempApp(t)
-	net := memnet.New()
-	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
-	waitConnected(t, a.ui)
-	waitConnected(t, b.ui)
+	_, _, a, b := connectedPair(t)
 	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "song.ogg", 100<<10))
 	b.ui.onUI(func() { b.ui.pasteLink(link) })
 	eventually(t, b.ui, time.Minute, func() bool {

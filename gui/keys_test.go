@@ -9,8 +9,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/hydre-p2p/hydre/onion/memnet"
 )
 
 // overlayButton returns the button labelled text in the top overlay (a
@@ -74,12 +72,7 @@ func clickRow(t *testing.T, list fyne.Widget, match func(fyne.CanvasObject) bool
 }
 
 func TestKeyboard(t *testing.T) {
-	app := test.NewTempApp(t)
-	net := memnet.New()
-	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
-	waitConnected(t, a.ui)
-	waitConnected(t, b.ui)
+	app, net, a, b := connectedPair(t)
 	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "song.flac", 200<<10))
 
 	// Ctrl+V anywhere in the window pastes the link and starts the download.
@@ -166,12 +159,7 @@ func TestKeyboard(t *testing.T) {
 }
 
 func TestSecondStartHandsLinksOver(t *testing.T) {
-	app := test.NewTempApp(t)
-	net := memnet.New()
-	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
-	waitConnected(t, a.ui)
-	waitConnected(t, b.ui)
+	_, _, a, b := connectedPair(t)
 	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "clicked.txt", 50<<10))
 
 	// What "hydre gui hydre:..." does when the app already runs.

@@ -2,9 +2,7 @@ package gui
 
 import (
 	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -14,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/hydre-p2p/hydre/onion/memnet"
+	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
 // TestAppFullDisk runs TestAppFullDiskChild in a process of its own, in
@@ -21,22 +20,7 @@ import (
 // download folder: a real full disk (ENOSPC from the kernel), as in
 // swarm's TestFullDisk, without touching the machine's mounts.
 func TestAppFullDisk(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAppFullDiskChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "HYDRE_APP_FULLDISK_DIR="+t.TempDir())
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-		Pdeathsig:   syscall.SIGKILL,
-	}
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Skipf("cannot start a process in new user and mount namespaces: %v", err)
-	}
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestAppFullDiskChild") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	testkit.RunChild(t, "TestAppFullDiskChild", syscall.CLONE_NEWNS, "HYDRE_APP_FULLDISK_DIR="+t.TempDir())
 }
 
 // TestAppFullDiskChild (run by TestAppFullDisk): the app downloads into a
@@ -49,17 +33,7 @@ func TestAppFullDiskChild(t *testing.T) {
 	if root == "" {
 		t.Skip("run by TestAppFullDisk")
 	}
-	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
-		t.Fatalf("make mounts private: %v", err)
-	}
-	disk := filepath.Join(root, "disk")
-	if err := os.Mkdir(disk, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=1m,mode=0700"); err != nil {
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	defer syscall.Unmount(disk, syscall.MNT_DETACH)
+	disk, resize := testkit.SmallDisk(t, root, "1m")
 
 	app := test.NewTempApp(t)
 	net := memnet.New()
@@ -109,9 +83,7 @@ func TestAppFullDiskChild(t *testing.T) {
 		func() string { return "Retry with the disk still full did not fail again" })
 	failed("Retry with the disk still full")
 
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_REMOUNT, "size=16m,mode=0700"); err != nil {
-		t.Fatalf("grow tmpfs: %v", err)
-	}
+	resize("16m")
 	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "lecture.mkv").pause) })
 	eventually(t, b.ui, time.Minute, func() bool {
 		r := downloadRowFor(b.ui, "lecture.mkv")

@@ -84,10 +84,7 @@ func TestPlayOpensTheStream(t *testing.T) {
 	b.ui.onUI(func() { b.ui.pasteLink(link) })
 
 	// Play is there as soon as the download has started.
-	eventually(t, b.ui, time.Minute, func() bool {
-		r := downloadRowFor(b.ui, "clip.webm")
-		return r != nil && r.play.Visible() && !r.play.Disabled()
-	}, func() string { return "no Play button" })
+	waitPlay(t, b.ui, "clip.webm")
 	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "clip.webm").play) })
 	var args []string
 	eventually(t, b.ui, 10*time.Second, func() bool {
@@ -143,10 +140,7 @@ func TestPlayNoPlayer(t *testing.T) {
 	waitConnected(t, b.ui)
 	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "clip.webm", 100<<10))
 	b.ui.onUI(func() { b.ui.pasteLink(link) })
-	eventually(t, b.ui, time.Minute, func() bool {
-		r := downloadRowFor(b.ui, "clip.webm")
-		return r != nil && r.play.Visible() && !r.play.Disabled()
-	}, func() string { return "no Play button" })
+	waitPlay(t, b.ui, "clip.webm")
 	b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "clip.webm").play) })
 	eventually(t, b.ui, 10*time.Second, func() bool { return strings.Contains(b.ui.lastError, "install mpv or ffplay") },
 		func() string { return "no error shown: " + b.ui.lastError })
@@ -188,10 +182,7 @@ func TestPlayHostileFile(t *testing.T) {
 			b := newNode(t, app, net, "b", "", func(o *Options) { o.Stream = c.stream })
 			waitConnected(t, b.ui)
 			b.ui.onUI(func() { b.ui.pasteLink(link) })
-			eventually(t, b.ui, time.Minute, func() bool {
-				r := downloadRowFor(b.ui, "movie.mp4")
-				return r != nil && r.play.Visible() && !r.play.Disabled()
-			}, func() string { return "no Play button" })
+			waitPlay(t, b.ui, "movie.mp4")
 			before := len(origin.Requests())
 			b.ui.onUI(func() { tapButton(downloadRowFor(b.ui, "movie.mp4").play) })
 			if c.name == "through the stream server" {

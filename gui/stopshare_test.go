@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/hydre-p2p/hydre/onion/memnet"
 	"github.com/hydre-p2p/hydre/swarm"
 )
 
@@ -16,12 +15,7 @@ import (
 // downloaded it (the row says why and offers Share again), and Share again
 // shares it; the timer's choice shows on the row as the time left.
 func TestShareOnceInApp(t *testing.T) {
-	app := test.NewTempApp(t)
-	net := memnet.New()
-	a := newNode(t, app, net, "a", "")
-	b := newNode(t, app, net, "b", "")
-	waitConnected(t, a.ui)
-	waitConnected(t, b.ui)
+	_, _, a, b := connectedPair(t)
 	a.ui.onUI(func() { test.Tap(a.ui.shares.stopping.once) })
 	link := shareByDrop(t, a, writeRandomFile(t, t.TempDir(), "minutes.odt", 200<<10))
 	a.ui.onUI(func() {

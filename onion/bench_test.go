@@ -67,12 +67,12 @@ func TestBenchTor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		serveEcho(t, l)
+		testkit.ServeEcho(t, l)
 		c, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: fmt.Sprint("first", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		echo(t, c, 1)
+		testkit.Echo(t, c, 1)
 		firstConn = append(firstConn, time.Since(start))
 		c.Close()
 		l.Close()
@@ -82,12 +82,12 @@ func TestBenchTor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveEcho(t, l)
+	testkit.ServeEcho(t, l)
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveEcho(t, tcp)
+	testkit.ServeEcho(t, tcp)
 	const onionBytes, tcpBytes = 32 << 20, 512 << 20
 	var onionRate, tcpRate []float64
 	for i := range 3 {

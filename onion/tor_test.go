@@ -1,20 +1,15 @@
 package onion_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,29 +32,6 @@ func startTor(t *testing.T, dataDir string) *onion.Tor {
 	})
 }
 
-// serveEcho echoes every connection of l until l is closed, then waits for
-// its handlers.
-func serveEcho(t *testing.T, l net.Listener) {
-	t.Helper()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				io.Copy(c, c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-}
-
 // dialRetry dials until it works or ctx ends: a service that was just
 // republished may take a few tries to reach.
 func dialRetry(ctx context.Context, tr onion.Transport, addr string, opt onion.DialOptions) (net.Conn, error) {
@@ -75,30 +47,6 @@ func dialRetry(ctx context.Context, tr onion.Transport, addr string, opt onion.D
 			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 		case <-time.After(time.Second):
 		}
-	}
-}
-
-// echo sends n random bytes through c and checks they come back intact.
-func echo(t *testing.T, c net.Conn, n int) {
-	t.Helper()
-	src := make([]byte, n)
-	rand.Read(src)
-	want := sha256.Sum256(src)
-	c.SetDeadline(time.Now().Add(3 * time.Minute))
-	werr := make(chan error, 1)
-	go func() {
-		_, err := c.Write(src)
-		werr <- err
-	}()
-	h := sha256.New()
-	if _, err := io.CopyN(h, c, int64(n)); err != nil {
-		t.Fatalf("echo: read: %v", err)
-	}
-	if err := <-werr; err != nil {
-		t.Fatalf("echo: write: %v", err)
-	}
-	if !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("echo of %d bytes came back different", n)
 	}
 }
 
@@ -178,13 +126,13 @@ func TestTorRestartKeepsAddress(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: listen: %v", round, err)
 		}
-		serveEcho(t, l)
+		testkit.ServeEcho(t, l)
 		addrs = append(addrs, l.Address())
 		c, err := dialRetry(ctx, b, l.Address(), onion.DialOptions{Isolation: fmt.Sprint("round", round)})
 		if err != nil {
 			t.Fatalf("round %d: dial: %v", round, err)
 		}
-		echo(t, c, 4096)
+		testkit.Echo(t, c, 4096)
 		c.Close()
 		if err := a.Close(); err != nil {
 			t.Fatalf("round %d: close: %v", round, err)
@@ -317,7 +265,7 @@ func TestServiceStreamLimit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	serveEcho(t, l)
+	testkit.ServeEcho(t, l)
 	// One isolation tag: every stream rides the same circuit.
 	opt := onion.DialOptions{Isolation: "flood"}
 	var conns []net.Conn
@@ -327,7 +275,7 @@ func TestServiceStreamLimit(t *testing.T) {
 			t.Fatalf("dial within the limit: %v", err)
 		}
 		defer c.Close()
-		echo(t, c, 1024)
+		testkit.Echo(t, c, 1024)
 		conns = append(conns, c)
 	}
 	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
@@ -354,7 +302,7 @@ func TestServiceStreamLimit(t *testing.T) {
 		t.Fatalf("dial on a fresh circuit: %v", err)
 	}
 	defer c.Close()
-	echo(t, c, 1024)
+	testkit.Echo(t, c, 1024)
 }
 
 // TestAttachRefusesNoAuth checks that a tor whose control port asks for no

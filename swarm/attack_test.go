@@ -347,16 +347,7 @@ func TestAttackForgedChunkInbound(t *testing.T) {
 	seeder := startFakeSeeder(t, slow.nd, sealed, data, false)
 	b := newNode(t, n, "b", nil)
 	st := b.get(seeder.link())
-	var bAddr string
-	b.waitFor(st.ID, 10*time.Second, "its own address", func(s Status) bool {
-		for _, a := range linkPeers(t, s.Link) {
-			if a != seeder.l.Address() {
-				bAddr = a
-				return true
-			}
-		}
-		return false
-	})
+	bAddr := b.ownAddress(st.ID, seeder.l.Address())
 	liar := newAdversary(t, n, "liar")
 	own := liar.serve(func(c net.Conn) { drain(c) }).l.Address()
 	all := newBitmap(sealed.Descriptor.NumChunks())
@@ -425,16 +416,7 @@ func TestAttackClaimIsNoProof(t *testing.T) {
 	seeder := startFakeSeeder(t, slow.nd, sealed, data, false)
 	b := newNode(t, n, "b", nil)
 	st := b.get(seeder.link())
-	var bAddr string
-	b.waitFor(st.ID, 10*time.Second, "its own address", func(s Status) bool {
-		for _, a := range linkPeers(t, s.Link) {
-			if a != seeder.l.Address() {
-				bAddr = a
-				return true
-			}
-		}
-		return false
-	})
+	bAddr := b.ownAddress(st.ID, seeder.l.Address())
 	liar := newAdversary(t, n, "liar")
 	hang := newAdversary(t, n, "victim").serve(func(c net.Conn) { drain(c) }) // never answers the Hello
 	c := liar.dial(bAddr)

@@ -1,9 +1,7 @@
 package swarm
 
 import (
-	"context"
 	"fmt"
-	"net/textproto"
 	"os"
 	"runtime"
 	"strconv"
@@ -52,33 +50,7 @@ func watchTor(t *testing.T, tor *onion.Tor) *torCounter {
 	t.Helper()
 	tc := &torCounter{slots: map[string]bool{}, circ: map[string]string{}, uploads: map[string]int{},
 		fetches: map[string]int{}, built: map[string]int{}, streams: map[string]int{}}
-	conn, err := textproto.Dial("tcp", tor.ControlAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := control.NewConn(conn)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Authenticate(""); err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan control.Event, 4096)
-	if err := c.AddEventListener(ch, control.EventCodeCircuit, control.EventCodeCircuitMinor, control.EventCodeHSDesc,
-		control.EventCodeStream); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go c.HandleEvents(ctx)
-	go func() {
-		for {
-			select {
-			case ev := <-ch:
-				tc.event(ev)
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	watchEvents(t, tor, tc.event, control.EventCodeCircuit, control.EventCodeCircuitMinor, control.EventCodeHSDesc, control.EventCodeStream)
 	return tc
 }
 

@@ -1,10 +1,8 @@
 package swarm
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,23 +17,7 @@ import (
 // and mount namespaces, where it can mount a small tmpfs: a real full disk
 // (ENOSPC from the kernel) without touching the machine's mounts.
 func TestFullDisk(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFullDiskChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "HYDRE_FULLDISK_DIR="+t.TempDir())
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-		Pdeathsig:   syscall.SIGKILL,
-	}
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		// Unprivileged user namespaces are off on this machine.
-		t.Skipf("cannot start a process in new user and mount namespaces: %v", err)
-	}
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestFullDiskChild") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	out := testkit.RunChild(t, "TestFullDiskChild", syscall.CLONE_NEWNS, "HYDRE_FULLDISK_DIR="+t.TempDir())
 	t.Logf("child:\n%s", out)
 }
 
@@ -49,18 +31,8 @@ func TestFullDiskChild(t *testing.T) {
 	if root == "" {
 		t.Skip("run by TestFullDisk")
 	}
-	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
-		t.Fatalf("make mounts private: %v", err)
-	}
-	disk := filepath.Join(root, "disk")
-	if err := os.Mkdir(disk, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	const size = 4 << 20
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=2m,mode=0700"); err != nil {
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	defer syscall.Unmount(disk, syscall.MNT_DETACH)
+	disk, resize := testkit.SmallDisk(t, root, "2m")
 
 	n := memnet.New()
 	a := newNode(t, n, "a", nil)
@@ -82,9 +54,7 @@ func TestFullDiskChild(t *testing.T) {
 
 	// Room again: the verified chunks are still there, and only the others
 	// cross the network.
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_REMOUNT, "size=16m,mode=0700"); err != nil {
-		t.Fatalf("grow tmpfs: %v", err)
-	}
+	resize("16m")
 	// The failed swarm's connection ends; a sends nothing more for it.
 	testkit.Eventually(t, 10*time.Second, func() bool { s, _ := a.e.Status(st.ID); return s.Peers == 0 },
 		func() string { s, _ := a.e.Status(st.ID); return fmt.Sprintf("the seeder still has %d peers", s.Peers) })

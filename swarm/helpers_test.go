@@ -91,6 +91,24 @@ func (nd *node) get(link string) Status {
 	return st
 }
 
+// ownAddress waits until the link nd shows for content id names an
+// address other than seeder's (nd's own onion address, added once it is
+// published) and returns it.
+func (nd *node) ownAddress(id hcrypto.ContentID, seeder string) string {
+	nd.t.Helper()
+	var own string
+	nd.waitFor(id, 10*time.Second, "its own address", func(s Status) bool {
+		for _, a := range linkPeers(nd.t, s.Link) {
+			if a != seeder {
+				own = a
+				return true
+			}
+		}
+		return false
+	})
+	return own
+}
+
 // waitFor polls the status of id until ok or the deadline.
 func (nd *node) waitFor(id hcrypto.ContentID, d time.Duration, what string, ok func(Status) bool) Status {
 	nd.t.Helper()

@@ -1,9 +1,7 @@
 package swarm
 
 import (
-	"context"
 	"fmt"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,34 +67,11 @@ func TestTorPublishMany(t *testing.T) {
 	logDir := t.TempDir()
 	tor := torForWith(t, nw, []string{fmt.Sprintf("MaxCircuitDirtiness %d", loadDirtiness), "Log notice file " + filepath.Join(logDir, "tor.log")})
 	dc := &descCounter{ev: map[string]map[string]int{}, reasons: map[string]int{}}
-	conn, err := textproto.Dial("tcp", tor.ControlAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := control.NewConn(conn)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Authenticate(""); err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan control.Event, 4096)
-	if err := c.AddEventListener(ch, control.EventCodeHSDesc); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go c.HandleEvents(ctx)
-	go func() {
-		for {
-			select {
-			case ev := <-ch:
-				if e, ok := ev.(*control.HSDescEvent); ok {
-					dc.add(e)
-				}
-			case <-ctx.Done():
-				return
-			}
+	watchEvents(t, tor, func(ev control.Event) {
+		if e, ok := ev.(*control.HSDescEvent); ok {
+			dc.add(e)
 		}
-	}()
+	}, control.EventCodeHSDesc)
 
 	h := torNodeWith(t, tor, "holder", loadDiscovery)
 	dir := t.TempDir()

@@ -1,32 +1,12 @@
 package swarm
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
-
-// torNodeWith is torNode with a tweak of its Config.
-func torNodeWith(t *testing.T, tor onion.Transport, name string, tweak func(*Config)) *node {
-	t.Helper()
-	nd := &node{t: t, name: name, dir: t.TempDir(), dl: t.TempDir()}
-	nd.cfg = Config{DataDir: nd.dir, Transport: tor, DownloadDir: nd.dl, Reshare: true,
-		Logger: testLogger(t).With("node", name)}
-	if tweak != nil {
-		tweak(&nd.cfg)
-	}
-	e, err := Open(context.Background(), nd.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nd.e = e
-	t.Cleanup(func() { nd.close() })
-	return nd
-}
 
 // TestTorRendezvous is issue 25's scenario on the private Tor network: A
 // shares, B fetches and serves (and hosts a slot), A stops for good; C,

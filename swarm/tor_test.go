@@ -2,11 +2,13 @@ package swarm
 
 import (
 	"context"
+	"net/textproto"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cretz/bine/control"
 	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
@@ -26,9 +28,18 @@ func torForWith(t *testing.T, nw *testnet.Network, torrc []string) *onion.Tor {
 // torNode is an engine over a tor of the private network.
 func torNode(t *testing.T, tor onion.Transport, name string) *node {
 	t.Helper()
+	return torNodeWith(t, tor, name, nil)
+}
+
+// torNodeWith is torNode with a tweak of its Config.
+func torNodeWith(t *testing.T, tor onion.Transport, name string, tweak func(*Config)) *node {
+	t.Helper()
 	nd := &node{t: t, name: name, dir: t.TempDir(), dl: t.TempDir()}
 	nd.cfg = Config{DataDir: nd.dir, Transport: tor, DownloadDir: nd.dl, Reshare: true,
 		Logger: testLogger(t).With("node", name)}
+	if tweak != nil {
+		tweak(&nd.cfg)
+	}
 	e, err := Open(context.Background(), nd.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +47,38 @@ func torNode(t *testing.T, tor onion.Transport, name string) *node {
 	nd.e = e
 	t.Cleanup(func() { nd.close() })
 	return nd
+}
+
+// watchEvents calls handle with each event of tor's control port named
+// by codes, from one goroutine, until the test ends.
+func watchEvents(t *testing.T, tor *onion.Tor, handle func(control.Event), codes ...control.EventCode) {
+	t.Helper()
+	conn, err := textproto.Dial("tcp", tor.ControlAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := control.NewConn(conn)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Authenticate(""); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan control.Event, 4096)
+	if err := c.AddEventListener(ch, codes...); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go c.HandleEvents(ctx)
+	go func() {
+		for {
+			select {
+			case ev := <-ch:
+				handle(ev)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 }
 
 // TestTorSwarm runs the engine over real onion services: A shares, B gets

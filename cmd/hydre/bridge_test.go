@@ -21,7 +21,6 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	bridgenode "github.com/hydre-p2p/hydre/bridge/node"
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
@@ -47,9 +46,7 @@ func TestBridgeFetch(t *testing.T) {
 	rand.Read(data)
 	os.WriteFile(filepath.Join(seed, "clip.bin"), data, 0o644)
 	tf := filepath.Join(dir, "clip.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "clip.bin")).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
+	makeTorrent(t, tf, filepath.Join(seed, "clip.bin"))
 	port := startAria2Seeder(t, seed, tf)
 
 	var out, errb bytes.Buffer
@@ -86,18 +83,12 @@ func TestBridgeFetchStream(t *testing.T) {
 	needBridgeProgram(t, "aria2c")
 	needBridgeProgram(t, "mktorrent")
 	dir := t.TempDir()
-	seed := filepath.Join(dir, "seed")
-	show := filepath.Join(seed, "show")
-	os.MkdirAll(show, 0o755)
 	video := make([]byte, 5<<20+77)
 	rand.Read(video)
-	os.WriteFile(filepath.Join(show, "episode.mkv"), video, 0o644)
-	os.WriteFile(filepath.Join(show, "episode.srt"), []byte("1\n00:00:01,000 --> 00:00:02,000\nhello\n"), 0o644)
-	tf := filepath.Join(dir, "show.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, show).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
-	port := startAria2Seeder(t, seed, tf)
+	tf, port := seedFolder(t, dir, "show", map[string][]byte{
+		"episode.mkv": video,
+		"episode.srt": []byte("1\n00:00:01,000 --> 00:00:02,000\nhello\n"),
+	})
 
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	g := &globals{DataDir: filepath.Join(dir, "home"), Stdout: out, Stderr: errb,
@@ -154,6 +145,35 @@ func TestBridgeFetchStream(t *testing.T) {
 	}
 }
 
+// makeTorrent makes the torrent tf of path (a file or a folder) with
+// mktorrent, in pieces of 64 KiB.
+func makeTorrent(t *testing.T, tf, path string) {
+	t.Helper()
+	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, path).CombinedOutput(); err != nil {
+		t.Fatalf("mktorrent: %v %s", err, b)
+	}
+}
+
+// seedFolder writes files in the folder dir/seed/name, makes its torrent
+// dir/name.torrent and seeds it with aria2 (startAria2Seeder): it returns
+// the torrent's path and aria2's port.
+func seedFolder(t *testing.T, dir, name string, files map[string][]byte) (string, int) {
+	t.Helper()
+	seed := filepath.Join(dir, "seed")
+	folder := filepath.Join(seed, name)
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(folder, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tf := filepath.Join(dir, name+".torrent")
+	makeTorrent(t, tf, folder)
+	return tf, startAria2Seeder(t, seed, tf)
+}
+
 // startAria2Seeder seeds torrent tf from dir on a free port of 127.0.0.1
 // (DHT, LPD, PEX, IPv6 and RPC off), kills it when the test ends, and
 // returns the port once aria2 accepts connections.
@@ -201,35 +221,19 @@ func TestGetMagnetThroughBridge(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	seed := filepath.Join(dir, "seed")
 	// A torrent of two files: the talk and its slides, in a folder.
-	os.MkdirAll(filepath.Join(seed, "talk"), 0o755)
 	data := make([]byte, 2<<20+11)
 	rand.Read(data)
 	slides := make([]byte, 300<<10+5)
 	rand.Read(slides)
-	os.WriteFile(filepath.Join(seed, "talk", "talk.ogg"), data, 0o644)
-	os.WriteFile(filepath.Join(seed, "talk", "slides.pdf"), slides, 0o644)
-	tf := filepath.Join(dir, "talk.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, filepath.Join(seed, "talk")).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
+	tf, port := seedFolder(t, dir, "talk", map[string][]byte{"talk.ogg": data, "slides.pdf": slides})
 	mi, err := metainfo.LoadFromFile(tf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	magnet := "magnet:?xt=urn:btih:" + mi.HashInfoBytes().HexString() + "&dn=talk"
-	port := startAria2Seeder(t, seed, tf)
 
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
-		out, errb := &syncBuffer{}, &syncBuffer{}
-		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
-	}
+	_, newGlobals := testnetGlobals(ctx, t)
 
 	gs, sout, serr := newGlobals()
 	serveCtx, stopServe := context.WithCancel(ctx)

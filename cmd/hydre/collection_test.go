@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm"
 )
@@ -29,15 +26,7 @@ func TestShareGetFolder(t *testing.T) {
 	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
-		out, errb := &syncBuffer{}, &syncBuffer{}
-		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
-	}
+	_, newGlobals := testnetGlobals(ctx, t)
 	root := filepath.Join(t.TempDir(), "holiday")
 	files := map[string][]byte{}
 	var total int
@@ -163,14 +152,7 @@ func TestShareGetFolder(t *testing.T) {
 	if !strings.HasSuffix(u, "/file016.bin") {
 		t.Errorf("address %q does not end with the file's name", u)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	req.Header.Set("Range", "bytes=100-")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body, err := getFrom(ctx, t, u, 100)
 	if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, files[media][100:]) {
 		t.Fatalf("GET %d bytes, status %d, err %v; want %d bytes of the file", len(body), resp.StatusCode, err, len(files[media])-100)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -14,11 +13,7 @@ import (
 // --clear empties it.
 func TestHistoryCommand(t *testing.T) {
 	home, _, _ := downloadedNode(t)
-	hydre := func(args ...string) (string, string, int) {
-		var out, errb bytes.Buffer
-		code := run(append([]string{"--data-dir", home}, args...), &out, &errb)
-		return out.String(), errb.String(), code
-	}
+	hydre := hydreIn(home)
 	out, errb, code := hydre("history")
 	if code != 0 || !strings.Contains(out, "WHEN") || !strings.Contains(out, "download  429.7 KiB  complete  talk.webm") {
 		t.Fatalf("history: exit %d, %q %q", code, out, errb)

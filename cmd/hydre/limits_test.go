@@ -14,11 +14,7 @@ import (
 // not given, and refuses a rate it cannot take.
 func TestLimitCommand(t *testing.T) {
 	home, link, _ := downloadedNode(t)
-	hydre := func(args ...string) (string, string, int) {
-		var out, errb bytes.Buffer
-		code := run(append([]string{"--data-dir", home}, args...), &out, &errb)
-		return out.String(), errb.String(), code
-	}
+	hydre := hydreIn(home)
 	out, _, _ := hydre("ls")
 	id := strings.Fields(strings.Split(out, "\n")[1])[0]
 	limits := func() map[string]int64 {

@@ -60,11 +60,7 @@ func downloadedNode(t *testing.T) (home, link, file string) {
 // then shows it, and say so clearly while a running hydre holds the node.
 func TestPauseResumeRm(t *testing.T) {
 	home, link, file := downloadedNode(t)
-	hydre := func(args ...string) (string, string, int) {
-		var out, errb bytes.Buffer
-		code := run(append([]string{"--data-dir", home}, args...), &out, &errb)
-		return out.String(), errb.String(), code
-	}
+	hydre := hydreIn(home)
 	state := func() string {
 		out, errb, code := hydre("ls", "--json")
 		if code != 0 {

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,22 +23,7 @@ import (
 // nothing (and sends nothing anywhere).
 func TestOffline(t *testing.T) {
 	testkit.SkipWithoutTor(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOfflineChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "HYDRE_OFFLINE_CHILD=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-		Pdeathsig:   syscall.SIGKILL,
-	}
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Skipf("cannot start a process in new user and network namespaces: %v", err)
-	}
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestOfflineChild") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	testkit.RunChild(t, "TestOfflineChild", syscall.CLONE_NEWNET, "HYDRE_OFFLINE_CHILD=1")
 }
 
 // loopbackUp brings up the loopback interface of a new network namespace

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,16 +27,10 @@ func TestBridgeFetchStreamRefusesPlaylist(t *testing.T) {
 	streamtest.Headless(t)
 	canary := streamtest.Canary(t)
 	dir := t.TempDir()
-	seed := filepath.Join(dir, "seed")
-	film := filepath.Join(seed, "film")
-	os.MkdirAll(film, 0o755)
-	os.WriteFile(filepath.Join(film, "movie.mp4"), streamtest.Hostile(canary.URL())[0].Data, 0o644)
-	os.WriteFile(filepath.Join(film, "a.srt"), []byte("1\n"), 0o644)
-	tf := filepath.Join(dir, "film.torrent")
-	if b, err := exec.Command("mktorrent", "-l", "16", "-o", tf, film).CombinedOutput(); err != nil {
-		t.Fatalf("mktorrent: %v %s", err, b)
-	}
-	port := startAria2Seeder(t, seed, tf)
+	tf, port := seedFolder(t, dir, "film", map[string][]byte{
+		"movie.mp4": streamtest.Hostile(canary.URL())[0].Data,
+		"a.srt":     []byte("1\n"),
+	})
 
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	g := &globals{DataDir: filepath.Join(dir, "home"), Stdout: out, Stderr: errb,

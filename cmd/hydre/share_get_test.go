@@ -3,38 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hydre-p2p/hydre/gui"
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestShareGetLs drives "hydre share", "hydre get" and "hydre ls" on a
 // private Tor network: share says when its link is reachable, the file
@@ -43,15 +22,7 @@ func TestShareGetLs(t *testing.T) {
 	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
-		out, errb := &syncBuffer{}, &syncBuffer{}
-		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
-	}
+	nw, newGlobals := testnetGlobals(ctx, t)
 	file := filepath.Join(t.TempDir(), "report.pdf")
 	data := bytes.Repeat([]byte("hydre share get ls\n"), 300000)
 	if err := os.WriteFile(file, data, 0o644); err != nil {
@@ -62,22 +33,7 @@ func TestShareGetLs(t *testing.T) {
 	shareCtx, stopShare := context.WithCancel(ctx)
 	shareErr := make(chan error, 1)
 	go func() { shareErr <- runCommand(shareCtx, ga, "share", []string{file}) }()
-	var link string
-	for deadline := time.Now().Add(3 * time.Minute); link == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		for _, l := range strings.Split(aout.String(), "\n") {
-			if strings.HasPrefix(l, "hydre:") {
-				link = l
-			}
-		}
-		select {
-		case err := <-shareErr:
-			t.Fatalf("share exited: %v\n%s", err, aerr.String())
-		default:
-		}
-	}
-	if link == "" {
-		t.Fatalf("share printed no link: %s %s", aout.String(), aerr.String())
-	}
+	link := waitLine(t, aout, aerr, "hydre:", shareErr)
 	// It says when the link starts to work: once tor has published the
 	// service, which a get started earlier would wait for.
 	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(aerr.String(), "Reachable after"); time.Sleep(100 * time.Millisecond) {

@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 )
 
@@ -21,15 +19,7 @@ func TestShareOnceCommand(t *testing.T) {
 	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
-		out, errb := &syncBuffer{}, &syncBuffer{}
-		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
-	}
+	_, newGlobals := testnetGlobals(ctx, t)
 	file := filepath.Join(t.TempDir(), "minutes.txt")
 	data := bytes.Repeat([]byte("shared once\n"), 50000)
 	if err := os.WriteFile(file, data, 0o644); err != nil {

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hydre-p2p/hydre/onion/testnet"
 	"github.com/hydre-p2p/hydre/onion/testnet/testkit"
 	"github.com/hydre-p2p/hydre/swarm/stream"
 	"github.com/hydre-p2p/hydre/swarm/stream/streamtest"
@@ -39,15 +38,7 @@ func TestStreamCommand(t *testing.T) {
 	testkit.SkipWithoutTor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	nw, err := testnet.Start(ctx, testnet.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	newGlobals := func() (*globals, *syncBuffer, *syncBuffer) {
-		out, errb := &syncBuffer{}, &syncBuffer{}
-		return &globals{DataDir: t.TempDir(), Testnet: nw.Dir(), Logger: slog.New(slog.DiscardHandler), Stdout: out, Stderr: errb}, out, errb
-	}
+	_, newGlobals := testnetGlobals(ctx, t)
 	file := filepath.Join(t.TempDir(), "talk.mp4")
 	data := bytes.Repeat([]byte("hydre stream test bytes\n"), 200000)
 	if err := os.WriteFile(file, data, 0o644); err != nil {
@@ -69,7 +60,7 @@ func TestStreamCommand(t *testing.T) {
 	hostileLink := waitNthLine(t, aout, aerr, "hydre:", 2, shareErr)
 
 	gh, hout, herr := newGlobals()
-	err = runCommand(ctx, gh, "stream", []string{"--player", "mpv", "-o", t.TempDir(), hostileLink})
+	err := runCommand(ctx, gh, "stream", []string{"--player", "mpv", "-o", t.TempDir(), hostileLink})
 	if !errors.Is(err, stream.ErrNotMedia) || !strings.Contains(err.Error(), "movie.mp4") {
 		t.Fatalf("stream of a playlist: %v, want the reason (ErrNotMedia)\n%s", err, herr.String())
 	}
@@ -90,14 +81,7 @@ func TestStreamCommand(t *testing.T) {
 	if !strings.HasSuffix(u, "/talk.mp4") {
 		t.Errorf("address %q does not end with the file name", u)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	req.Header.Set("Range", "bytes=1000-")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body, err := getFrom(ctx, t, u, 1000)
 	if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[1000:]) {
 		t.Fatalf("GET %d bytes, status %d, err %v; want %d bytes", len(body), resp.StatusCode, err, len(data)-1000)
 	}
@@ -149,32 +133,4 @@ func TestStreamCommand(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("get --stream did not stop when interrupted")
 	}
-}
-
-// waitLine waits for a line of out starting with prefix.
-func waitLine(t *testing.T, out, errb *syncBuffer, prefix string, exited <-chan error) string {
-	t.Helper()
-	return waitNthLine(t, out, errb, prefix, 1, exited)
-}
-
-// waitNthLine waits for the nth line of out starting with prefix.
-func waitNthLine(t *testing.T, out, errb *syncBuffer, prefix string, nth int, exited <-chan error) string {
-	t.Helper()
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		n := 0
-		for _, l := range strings.Split(out.String(), "\n") {
-			if strings.HasPrefix(l, prefix) {
-				if n++; n == nth {
-					return l
-				}
-			}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("command exited: %v\n%s", err, errb.String())
-		default:
-		}
-	}
-	t.Fatalf("no line starting with %q: %s %s", prefix, out.String(), errb.String())
-	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,22 +17,27 @@ func echoServer(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	t.Cleanup(func() { l.Close(); <-done })
-	go func() {
-		defer close(done)
+	serveEcho(t, l)
+	return l.Addr().String()
+}
+
+// serveEcho echoes every connection of l until l is closed, at the latest
+// when the test ends, which waits for its handlers.
+func serveEcho(t testing.TB, l net.Listener) {
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			go func() {
+			wg.Go(func() {
 				defer c.Close()
 				io.Copy(c, c)
-			}()
+			})
 		}
-	}()
-	return l.Addr().String()
+	})
 }
 
 func TestDelayProxy(t *testing.T) {

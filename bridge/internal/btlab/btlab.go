@@ -1,7 +1,9 @@
 // Package btlab is the BitTorrent lab of hydre's bridge tests: independent
 // BitTorrent software (aria2, transmission-daemon, qbittorrent-nox,
 // mktorrent) started on 127.0.0.1 with explicit configurations that reach
-// nothing else, and the payloads they seed. Only tests import it.
+// nothing else, the payloads they seed, a tap that reads what a client
+// sends on the wire independently of the bridge's parser, and the
+// process's own sockets as a port scan finds them. Only tests import it.
 package btlab
 
 import (

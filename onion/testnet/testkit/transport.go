@@ -87,13 +87,13 @@ func suiteAddress(t *testing.T, ctx context.Context, p Pair) {
 
 func suiteEcho(t *testing.T, ctx context.Context, p Pair) {
 	l := listen(t, ctx, p.Server, onion.ServiceConfig{})
-	accepted := serveEcho(t, l)
+	accepted := ServeEcho(t, l)
 	tags := []string{"suite-one", "suite-two"}
 	var conns []net.Conn
 	for _, tag := range tags {
 		c := dialRetry(t, ctx, p.Client, l.Address(), onion.DialOptions{Isolation: tag})
 		conns = append(conns, c)
-		echo(t, c, 1024)
+		Echo(t, c, 1024)
 	}
 	if n := accepted(); n != len(tags) {
 		t.Fatalf("service accepted %d streams, want %d", n, len(tags))
@@ -101,14 +101,14 @@ func suiteEcho(t *testing.T, ctx context.Context, p Pair) {
 	if p.Isolated != nil {
 		p.Isolated(t, l.Address(), tags)
 	}
-	echo(t, conns[0], p.EchoBytes)
+	Echo(t, conns[0], p.EchoBytes)
 }
 
 func suiteCloseService(t *testing.T, ctx context.Context, p Pair) {
 	l := listen(t, ctx, p.Server, onion.ServiceConfig{})
-	accepted := serveEcho(t, l)
+	accepted := ServeEcho(t, l)
 	c := dialRetry(t, ctx, p.Client, l.Address(), onion.DialOptions{Isolation: "suite-close"})
-	echo(t, c, 1024)
+	Echo(t, c, 1024)
 	l.Close()
 	if _, err := l.Accept(); err == nil {
 		t.Fatal("Accept on a closed service succeeded")
@@ -187,7 +187,7 @@ func suiteClientAuth(t *testing.T, ctx context.Context, p Pair) {
 		t.Fatal(err)
 	}
 	l := listen(t, ctx, p.Server, onion.ServiceConfig{ClientAuth: []onion.ClientPublicKey{pub}})
-	serveEcho(t, l)
+	ServeEcho(t, l)
 	for _, tt := range []struct {
 		name string
 		key  *onion.ClientPrivateKey
@@ -204,7 +204,7 @@ func suiteClientAuth(t *testing.T, ctx context.Context, p Pair) {
 		}
 	}
 	c := dialRetry(t, ctx, p.Client, l.Address(), onion.DialOptions{Isolation: "suite-key", ClientKey: &priv})
-	echo(t, c, 4096)
+	Echo(t, c, 4096)
 }
 
 // listen publishes a service on tr, closed at the end of the test.
@@ -218,10 +218,10 @@ func listen(t *testing.T, ctx context.Context, tr onion.Transport, cfg onion.Ser
 	return l
 }
 
-// serveEcho echoes every stream of l until l is closed (at the latest at
+// ServeEcho echoes every stream of l until l is closed (at the latest at
 // the end of the test, which waits for its handlers). accepted returns the
 // number of streams accepted so far.
-func serveEcho(t *testing.T, l net.Listener) (accepted func() int) {
+func ServeEcho(t testing.TB, l net.Listener) (accepted func() int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -272,8 +272,8 @@ func dialRetry(t *testing.T, ctx context.Context, tr onion.Transport, addr strin
 	}
 }
 
-// echo sends n pseudo-random bytes through c and checks they come back.
-func echo(t *testing.T, c net.Conn, n int) {
+// Echo sends n pseudo-random bytes through c and checks they come back.
+func Echo(t testing.TB, c net.Conn, n int) {
 	t.Helper()
 	src := make([]byte, n)
 	rand.NewChaCha8(seedOf(uint64(n))).Read(src)
