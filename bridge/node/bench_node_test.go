@@ -27,6 +27,32 @@ type nodeRun struct {
 	first  time.Duration // request to the first 2 MiB read through the link (Engine.Open)
 	whole  time.Duration // request to the file verified on the user's disk
 	stream time.Duration // stream request to the first 2 MiB read (a separate request)
+
+	// Where the time to first goes, from the request: the node's content
+	// reachable (its onion descriptor uploaded), the user's first
+	// connection to it and his first verified chunk.
+	published, conn, chunk time.Duration
+}
+
+// milestones records, from start, when e's first content matching want
+// was first seen in e's events; read it after stop.
+func milestones(e *swarm.Engine, start time.Time, want func(swarm.Status) bool) (stop func() time.Duration) {
+	events, unsubscribe := e.Subscribe()
+	var at time.Duration
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			if at == 0 && want(ev.Status) {
+				at = time.Since(start)
+			}
+		}
+	}()
+	return func() time.Duration {
+		unsubscribe()
+		<-done
+		return at
+	}
 }
 
 // TestBenchBridgeNode measures what a user waits for when a hidden bridge
@@ -97,7 +123,8 @@ func benchBridgeNode(t *testing.T, latency time.Duration) {
 	var rs []nodeRun
 	for r := range runs {
 		run := benchNodeOnce(t, bridgeTor, userTor, peer, magnet, sum, size)
-		t.Logf("run %d: leech %v, link %v, first 2 MiB through it %v, whole %v, first 2 MiB of a stream %v", r+1, run.leech, run.link, run.first, run.whole, run.stream)
+		t.Logf("run %d: leech %v, link %v, first 2 MiB through it %v, whole %v, first 2 MiB of a stream %v; content reachable %v, user's first connection %v, first verified chunk %v",
+			r+1, run.leech, run.link, run.first, run.whole, run.stream, run.published, run.conn, run.chunk)
 		rs = append(rs, run)
 	}
 	med := func(f func(nodeRun) time.Duration) time.Duration {
@@ -161,9 +188,10 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var r nodeRun
-	node, c, stop := startBenchNode(t, ctx, bridgeTor, peer)
+	node, c, e, stop := startBenchNode(t, ctx, bridgeTor, peer)
 	start := time.Now()
 	leeched := watchLeech(ctx, c, size, start)
+	published := milestones(e, start, func(st swarm.Status) bool { return st.Reachable })
 	link, err := requestRetry(ctx, userTor, node.Address(), magnet)
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +202,8 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 		t.Fatal(err)
 	}
 	user := openEngine(t, userTor, "user")
+	conn := milestones(user, start, func(st swarm.Status) bool { return st.Connections > 0 })
+	chunk := milestones(user, start, func(st swarm.Status) bool { return st.Verified > 0 })
 	if _, err := user.Get(ctx, link, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
@@ -204,10 +234,11 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.leech = <-leeched
+	r.published, r.conn, r.chunk = published(), conn(), chunk()
 	checkDiscreet(t, c.Counters())
 	stop()
 
-	node, _, stop = startBenchNode(t, ctx, bridgeTor, peer)
+	node, _, _, stop = startBenchNode(t, ctx, bridgeTor, peer)
 	defer stop()
 	start = time.Now()
 	s, err := openStreamRetry(ctx, userTor, node.Address(), magnet)
@@ -225,7 +256,7 @@ func benchNodeOnce(t *testing.T, bridgeTor, userTor onion.Transport, peer, magne
 
 // startBenchNode starts a hidden bridge node with its own client and
 // engine, fetching from peer only; stop ends it.
-func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer string) (*Node, *bridge.Client, func()) {
+func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer string) (*Node, *bridge.Client, *swarm.Engine, func()) {
 	t.Helper()
 	dir := t.TempDir()
 	e, err := swarm.Open(context.Background(), swarm.Config{DataDir: filepath.Join(dir, "engine"), Transport: tr,
@@ -235,7 +266,7 @@ func startBenchNode(t *testing.T, ctx context.Context, tr onion.Transport, peer 
 	}
 	node, stopNode := serveNode(t, ctx, Config{Leech: bridge.Config{DataDir: filepath.Join(dir, "data")}, Engine: e, Transport: tr, StateDir: filepath.Join(dir, "node"),
 		Logger: btlab.Logger(t), Peers: []string{peer}})
-	return node, node.Client(), func() {
+	return node, node.Client(), e, func() {
 		stopNode()
 		if err := e.Close(); err != nil {
 			t.Error(err)
