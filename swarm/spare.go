@@ -15,7 +15,7 @@ import (
 	"github.com/hydre-p2p/hydre/onion"
 )
 
-// Spare identities (docs/protocol.md, W9): onion services published ahead of
+// Spare identities (docs/protocol.md, W1): onion services published ahead of
 // time, each with a fresh key, and handed to new contents one each. Tor
 // takes seconds to publish a new service (4 to 6 s on the private network
 // with 35 ms per link), and a link given out before its descriptor is up
