@@ -247,10 +247,10 @@ func (c *fetchCall) progress() (done, size int64) {
 // leechAndShare leeches magnet and shares each of its files on the engine
 // as a live share: the links are given out (call becomes ready) as soon as
 // the metadata is known and admitted and the contents' onion services are
-// published, and each chunk is added as the pieces under it are verified. The client calls admit before the first piece is
-// requested, so WaitInfo returns the node's refusals (too many files, disk
-// quota). A growing cache entry of key (the node stopped mid-leech) is
-// resumed with its links.
+// published, and each chunk is added as the pieces under it are verified.
+// The client calls admit before the first piece is requested, so WaitInfo
+// returns the node's refusals (too many files, disk quota). A growing cache
+// entry of key (the node stopped mid-leech) is resumed with its links.
 func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetchCall) (_ cachedLink, err error) {
 	t, err := n.client.Add(ctx, magnet)
 	if err != nil {
