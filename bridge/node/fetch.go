@@ -307,12 +307,13 @@ func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetc
 	// first gives out no link.
 	answerCtx, noAnswer := context.WithCancel(ctx)
 	answered := make(chan struct{})
+	shared, links := cl, cl.answer() // cl changes at the end of the leech
 	go func() {
 		defer close(answered)
-		n.awaitReachable(answerCtx, cl)
+		n.awaitReachable(answerCtx, shared)
 		n.mu.Lock()
 		if answerCtx.Err() == nil {
-			call.files = cl.answer()
+			call.files = links
 		}
 		n.mu.Unlock()
 		if answerCtx.Err() == nil {
