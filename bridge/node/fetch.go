@@ -19,7 +19,7 @@ import (
 
 // The node's side of a fetch: one leech per info-hash however many users
 // ask for it, its progress, its links given out as soon as the metadata is
-// admitted.
+// admitted and the contents' onion services are up (reachable.go).
 
 type fetchCall struct {
 	ready     chan struct{} // closed once files is set (the links exist), or at done
