@@ -97,7 +97,7 @@ func (p *spares) publish() {
 			p.mu.Unlock()
 			return
 		}
-		if p.closed {
+		if p.closed || p.ctx.Err() != nil { // the engine is closing
 			p.publishing--
 			p.mu.Unlock()
 			if err == nil {
