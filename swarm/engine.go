@@ -29,6 +29,7 @@ type Engine struct {
 	initMu sync.Mutex // serializes descriptor learning (file creation)
 	single onion.Listener
 	dials  *dialLimiter // bounds every swarm's circuits together
+	spares *spares      // onion identities published ahead of time (spare.go)
 
 	up, down *limiter // the node's rate limits (ratelimit.go)
 	hist     *history // past transfers (history.go)
@@ -104,6 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		lost: make(chan struct{}), up: newLimiter(cfg.Limits.Up), down: newLimiter(cfg.Limits.Down),
 		hist: newHistory(cfg.DataDir), dials: newDialLimiter(cfg.dialWindow, cfg.maxOnions, cfg.maxDials)}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.spares = newSpares(e.ctx, cfg.Transport, d, e.log)
 	if t, ok := cfg.Transport.(endingTransport); ok {
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); e.watchTransport(t) }()
@@ -158,6 +160,7 @@ func (e *Engine) Close() error {
 	if e.single != nil {
 		e.single.Close()
 	}
+	e.spares.close()
 	e.wg.Wait()
 	for _, c := range cs {
 		if st := c.data.Load().st; st != nil {
@@ -217,7 +220,7 @@ func (e *Engine) swarmConfig() swarmConfig {
 		singleIdentity: e.cfg.SingleIdentity, maxPeers: e.cfg.MaxPeersPerContent,
 		maxUploads: e.cfg.MaxUploadsPerContent, circuitsPerPeer: e.cfg.CircuitsPerPeer,
 		replaceAge: e.cfg.replaceAge, replaceMinLeft: e.cfg.replaceMinLeft, rendezvous: e.cfg.Rendezvous,
-		dials: e.dials, tune: e.cfg.tune, accept: e.acceptLoop, publish: e.publish}
+		dials: e.dials, tune: e.cfg.tune, accept: e.acceptLoop, publish: e.publish, spares: e.spares}
 }
 
 // stop ends c's swarm and waits for it.
@@ -277,7 +280,10 @@ func (e *Engine) add(id hcrypto.ContentID, rec *record, prepare func() error) (*
 		return nil, err
 	}
 	if rec.Reshare {
-		addr := e.addressFor(id)
+		addr, spare := e.spares.assign(id, rec)
+		if !spare {
+			addr = e.addressFor(id)
+		}
 		c.amend(func(f *figures) { f.listenAddr = addr })
 	}
 	e.contents[id] = c

@@ -62,6 +62,12 @@ func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
 		s.listened(listening{l: s.listener})
 		return
 	}
+	if s.cfg.spares != nil {
+		if l := s.cfg.spares.take(s.c.id); l != nil { // published ahead of time
+			s.listened(listening{l: l})
+			return
+		}
+	}
 	s.listenAt = now.Add(time.Hour) // one attempt at a time
 	key, err := s.cfg.db.identity(s.c.id[:])
 	if err != nil {

@@ -66,6 +66,8 @@ type swarmConfig struct {
 	accept func(l onion.Listener, c *content)
 	// publish tells the engine's subscribers the content's status.
 	publish func(*content)
+	// spares holds the spare identity handed to a new content (spare.go).
+	spares *spares
 }
 
 // swarm runs one content between Resume and Pause: it owns the peer table,

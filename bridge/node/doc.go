@@ -6,7 +6,8 @@
 //
 // Both ends of the node's line protocol live here: the server (Node,
 // node.go, handle.go), the node's side of a fetch (fetch.go: one leech per
-// info-hash however many ask; live.go: each file shared while it arrives),
+// info-hash however many ask; live.go: each file shared while it arrives;
+// reachable.go: the links held until the contents' onion services are up),
 // its cache and limits (cache.go, quota.go), and the requester's side
 // (Request and RequestRetry in request.go, Stream in stream.go, the answer
 // in answer.go). Section (section.go) reads one file of a torrent's data for

@@ -19,7 +19,7 @@ import (
 
 // The node's side of a fetch: one leech per info-hash however many users
 // ask for it, its progress, its links given out as soon as the metadata is
-// admitted.
+// admitted and the contents' onion services are up (reachable.go).
 
 type fetchCall struct {
 	ready     chan struct{} // closed once files is set (the links exist), or at done
@@ -246,12 +246,12 @@ func (c *fetchCall) progress() (done, size int64) {
 
 // leechAndShare leeches magnet and shares each of its files on the engine
 // as a live share: the links are given out (call becomes ready) as soon as
-// the metadata is known and admitted, and each chunk is added as the pieces
-// under it are verified. The client calls admit before the first piece is
-// requested, so WaitInfo returns the node's refusals (too many files, disk
-// quota). A growing cache entry of key (the node stopped mid-leech) is
-// resumed with its links.
-func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetchCall) (cachedLink, error) {
+// the metadata is known and admitted and the contents' onion services are
+// published, and each chunk is added as the pieces under it are verified.
+// The client calls admit before the first piece is requested, so WaitInfo
+// returns the node's refusals (too many files, disk quota). A growing cache
+// entry of key (the node stopped mid-leech) is resumed with its links.
+func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetchCall) (_ cachedLink, err error) {
 	t, err := n.client.Add(ctx, magnet)
 	if err != nil {
 		return cachedLink{}, err
@@ -300,10 +300,33 @@ func (n *Node) leechAndShare(ctx context.Context, magnet, key string, call *fetc
 	n.mu.Lock()
 	n.cache[key] = cl
 	delete(n.reserved, key) // the entry counts its files' sizes now
-	call.files = cl.answer()
 	n.mu.Unlock()
 	n.saveCache()
-	call.markReady()
+	// The links go out once the contents' onion services are published
+	// (awaitReachable); the leech goes on meanwhile. A fetch that fails
+	// first gives out no link.
+	answerCtx, noAnswer := context.WithCancel(ctx)
+	answered := make(chan struct{})
+	shared, links := cl, cl.answer() // cl changes at the end of the leech
+	go func() {
+		defer close(answered)
+		n.awaitReachable(answerCtx, shared)
+		n.mu.Lock()
+		if answerCtx.Err() == nil {
+			call.files = links
+		}
+		n.mu.Unlock()
+		if answerCtx.Err() == nil {
+			call.markReady()
+		}
+	}()
+	defer func() {
+		if err != nil {
+			noAnswer()
+		}
+		<-answered
+		noAnswer()
+	}()
 	// Leech in order, a few MiB ahead: users play from the start while
 	// the rest comes; a chunk is served only once every piece under it is
 	// in, and pieces in random order would complete almost none early.

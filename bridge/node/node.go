@@ -36,6 +36,12 @@ const (
 	// sequentialReadahead is how far ahead of the in-order position a
 	// node's leech asks for pieces first.
 	sequentialReadahead = 4 << 20
+	// spareIdentities is how many onion identities the node has its
+	// engine keep published ahead of time (Engine.KeepSpareIdentities), so
+	// that a new content is reachable the moment its link goes out: two,
+	// for two requests within the few seconds tor takes to publish the
+	// next one. docs/bridge.md says why this keeps contents unlinkable.
+	spareIdentities = 2
 )
 
 // Config configures a hidden bridge node.
@@ -161,6 +167,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.client = c
 	n.expire()
 	n.removeOrphans()
+	// Published beside the node's own service, not after it.
+	cfg.Engine.KeepSpareIdentities(spareIdentities)
 	l, err := cfg.Transport.Listen(ctx, cfg.Service)
 	if err != nil {
 		c.Close()
