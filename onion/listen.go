@@ -88,7 +88,13 @@ func (t *Tor) Listen(ctx context.Context, cfg ServiceConfig) (Listener, error) {
 			return nil, fmt.Errorf("listen onion: tor derived another address from our key")
 		}
 	}
-	if err := t.waitUploaded(ctx, events, id); err != nil {
+	publish := cfg.PublishTimeout
+	if publish <= 0 {
+		publish = DefaultPublishTimeout
+	}
+	wctx, cancel := context.WithTimeout(ctx, publish)
+	defer cancel()
+	if err := t.waitUploaded(wctx, events, id); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("listen onion: %w", err)
 	}

@@ -339,3 +339,30 @@ func TestAttachRefusesNoAuth(t *testing.T) {
 		t.Fatalf("attach to a tor without control authentication: %v, want ErrControlNoAuth", err)
 	}
 }
+
+// TestListenPublishTimeout: a Listen whose descriptor is not uploaded
+// within ServiceConfig.PublishTimeout fails with the deadline and removes
+// the service, so that the same identity can be added again (tor refuses
+// a second ADD_ONION of a key it still serves: "Onion address collision").
+func TestListenPublishTimeout(t *testing.T) {
+	a := startTor(t, "")
+	key, err := onion.LoadOrCreateKey(filepath.Join(t.TempDir(), "id.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := a.Listen(ctx, onion.ServiceConfig{Key: key, PublishTimeout: time.Millisecond})
+	if err == nil {
+		l.Close()
+		t.Fatal("a descriptor was uploaded within 1 ms")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "descriptor not uploaded") {
+		t.Fatalf("listen past its publish deadline: %v, want the deadline", err)
+	}
+	l, err = a.Listen(ctx, onion.ServiceConfig{Key: key})
+	if err != nil {
+		t.Fatalf("the same identity added again after the deadline: %v", err)
+	}
+	l.Close()
+}

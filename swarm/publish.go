@@ -12,17 +12,6 @@ import (
 // listenRetry is the wait after a failure to publish the onion service.
 const listenRetry = 10 * time.Second
 
-// publishTimeout bounds one attempt to publish the onion service. Tor
-// uploads a service's descriptor once and, when every directory refuses it
-// or the upload circuits fail, tries again only 60 to 120 minutes later; an
-// attempt without a deadline then waits that long. Measured with 50
-// contents shared at once over one tor under -race on a loaded 2-core
-// machine: 47 published within 25 s, the last 3 (whose uploads were all
-// UPLOAD_REJECTED) only after 9.5 min. After publishTimeout the service is
-// removed (DEL_ONION) and added again listenRetry later, which makes tor
-// build and upload a fresh descriptor.
-const publishTimeout = 2 * time.Minute
-
 // listening tells the swarm goroutine how publishing its onion service went.
 type listening struct {
 	l   onion.Listener
@@ -81,9 +70,9 @@ func (s *swarm) ensureListener(ctx context.Context, now time.Time) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		lctx, cancel := context.WithTimeout(ctx, publishTimeout)
-		l, err := s.cfg.transport.Listen(lctx, cfg)
-		cancel()
+		// Listen gives up after onion.DefaultPublishTimeout and removes
+		// the service; it is added again listenRetry later.
+		l, err := s.cfg.transport.Listen(ctx, cfg)
 		select {
 		case s.events <- listening{l: l, err: err}:
 		case <-ctx.Done():

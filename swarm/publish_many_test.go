@@ -54,10 +54,10 @@ func (d *descCounter) summary() string {
 // tor, as a node restarting with many shares does, and checks that every
 // content's onion service gets published within 5 minutes. Tor does not
 // retry a descriptor every directory refused (UPLOAD_REJECTED) for 60 to
-// 120 minutes; without publishTimeout such a content waited that long. It
-// depends on timing: under -race on a loaded 2-core machine it happened to
-// 1 to 3 of the 50 in 3 runs of 12 (one of them, before publishTimeout,
-// waited 9.5 min). $HYDRE_PUBLISH_MANY sets how many contents (50).
+// 120 minutes; without onion's publish deadline (DefaultPublishTimeout)
+// such a content waited that long. It depends on timing: under -race on a
+// loaded 2-core machine it happened to 1 to 3 of the 50 in 3 runs of 12
+// (one of them, before that deadline, waited 9.5 min). $HYDRE_PUBLISH_MANY sets how many contents (50).
 func TestTorPublishMany(t *testing.T) {
 	n := 50
 	if v, err := strconv.Atoi(os.Getenv("HYDRE_PUBLISH_MANY")); err == nil {

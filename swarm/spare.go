@@ -119,9 +119,7 @@ func (p *spares) listen() (spare, error) {
 	if err != nil {
 		return spare{}, fmt.Errorf("spare identity: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, publishTimeout)
-	defer cancel()
-	l, err := p.tr.Listen(ctx, onion.ServiceConfig{Key: key})
+	l, err := p.tr.Listen(p.ctx, onion.ServiceConfig{Key: key})
 	if err != nil {
 		return spare{}, fmt.Errorf("spare identity: %w", err)
 	}
