@@ -374,6 +374,9 @@ func (e *Engine) Remove(id hcrypto.ContentID, deleteData bool) error {
 	e.mu.Lock()
 	delete(e.contents, id)
 	e.mu.Unlock()
+	if l := e.spares.take(id); l != nil { // handed to it, never taken by a swarm
+		l.Close()
+	}
 	if st := c.data.Load().st; st != nil {
 		st.close()
 	}
