@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,8 +58,8 @@ func newSpares(ctx context.Context, tr onion.Transport, d *db, log *slog.Logger)
 // exists: a link given out at once is then reachable at once. Each spare
 // costs what a content's onion service costs (introduction circuits,
 // descriptor uploads). A private share (client authorization) and an
-// engine with Config.SingleIdentity never use spares; n 0 stops making
-// new ones.
+// engine with Config.SingleIdentity never use spares. A smaller n removes
+// the spares ready beyond it; 0 removes them all and makes no more.
 func (e *Engine) KeepSpareIdentities(n int) {
 	if e.cfg.SingleIdentity {
 		return
@@ -68,9 +69,17 @@ func (e *Engine) KeepSpareIdentities(n int) {
 
 func (p *spares) keep(n int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.want = n
 	p.fill()
+	var extra []spare
+	if len(p.ready) > n { // fewer wanted: remove the newest
+		extra = slices.Clone(p.ready[n:])
+		p.ready = p.ready[:n]
+	}
+	p.mu.Unlock()
+	for _, sp := range extra {
+		sp.l.Close()
+	}
 }
 
 // fill starts publishing spares up to want; under p.mu.
@@ -91,13 +100,13 @@ func (p *spares) publish() {
 	for {
 		sp, err := p.listen()
 		p.mu.Lock()
-		if err == nil && !p.closed {
+		if err == nil && !p.closed && len(p.ready) < p.want {
 			p.publishing--
 			p.ready = append(p.ready, sp)
 			p.mu.Unlock()
 			return
 		}
-		if p.closed || p.ctx.Err() != nil { // the engine is closing
+		if err == nil || p.closed || p.ctx.Err() != nil { // not wanted any more, or the engine is closing
 			p.publishing--
 			p.mu.Unlock()
 			if err == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hcrypto "github.com/hydre-p2p/hydre/crypto"
+	"github.com/hydre-p2p/hydre/onion"
 	"github.com/hydre-p2p/hydre/onion/memnet"
 )
 
@@ -89,4 +90,32 @@ func TestSpareIdentities(t *testing.T) {
 	c := newNode(t, n, "c", nil)
 	got = c.get(st1.Link)
 	checkFile(t, c.waitDone(got.ID, 20*time.Second).Path, data1)
+}
+
+// TestSpareIdentitiesFewer: asking for fewer spares removes the onion
+// services of those no longer wanted (a bridge node that failed to start
+// asks for none), and a content shared then publishes its own.
+func TestSpareIdentitiesFewer(t *testing.T) {
+	n := memnet.New()
+	a := newNode(t, n, "a", nil)
+	a.e.KeepSpareIdentities(2)
+	spares := readySpares(t, a, 2)
+	a.e.KeepSpareIdentities(0)
+	readySpares(t, a, 0)
+	probe := n.Node("probe")
+	for _, addr := range spares {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := probe.Dial(ctx, addr, onion.DialOptions{})
+		cancel()
+		if err == nil {
+			c.Close()
+			t.Fatalf("spare %s still answers after KeepSpareIdentities(0)", addr)
+		}
+	}
+	path, _ := writeFile(t, t.TempDir(), "own.bin", 64<<10)
+	st := a.share(path, 16<<10)
+	if addr := linkAddr(t, st.Link); slices.Contains(spares, addr) {
+		t.Fatalf("a content took spare %s after KeepSpareIdentities(0)", addr)
+	}
+	a.waitFor(st.ID, 5*time.Second, "reachable", func(s Status) bool { return s.Reachable })
 }

@@ -171,6 +171,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.Engine.KeepSpareIdentities(spareIdentities)
 	l, err := cfg.Transport.Listen(ctx, cfg.Service)
 	if err != nil {
+		cfg.Engine.KeepSpareIdentities(0) // a node that failed to start publishes nothing more
 		c.Close()
 		return nil, fmt.Errorf("listen for bridge requests: %w", err)
 	}
