@@ -55,6 +55,14 @@ func (s *chunks) add(i, size int) bool {
 	return true
 }
 
+// version returns a value that changes at every change of the set: the
+// channel closed at the next one.
+func (s *chunks) version() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
 // bits returns a copy of the set, in the wire's Bitfield layout.
 func (s *chunks) bits() bitmap {
 	s.mu.Lock()

@@ -340,7 +340,28 @@ func (c *content) fileStatus() *FileList {
 	if coll == nil || coll.m == nil || d == nil {
 		return nil
 	}
-	return coll.fileList(c.chunks.bits(), int64(d.ChunkSize))
+	key := fileListKey{coll: coll, root: coll.span.rootDir(), chunks: c.chunks.version()}
+	if fc := c.files.Load(); fc != nil && fc.key == key {
+		return fc.list
+	}
+	list := coll.fileList(c.chunks.bits(), int64(d.ChunkSize))
+	c.files.Store(&fileListCache{key: key, list: list})
+	return list
+}
+
+// fileListCache is a collection's file list with what it was computed
+// from: the layout, its folder and the version of the chunks verified.
+// Status hands the same list to every caller until one of them changes;
+// callers only read it.
+type fileListCache struct {
+	key  fileListKey
+	list *FileList
+}
+
+type fileListKey struct {
+	coll   *collection
+	root   string
+	chunks <-chan struct{}
 }
 
 // offlineFiles is fileStatus for a content read from the database (a

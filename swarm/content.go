@@ -51,6 +51,9 @@ type content struct {
 	duplicate atomic.Int64 // bytes of pieces received for chunks already held or on their way to the store
 	// coll is a collection's layout (collection.go); nil for a file.
 	coll atomic.Pointer[collection]
+	// files is the last file list computed for Status, kept while
+	// nothing it depends on changes (a collection may hold 100,000 files).
+	files atomic.Pointer[fileListCache]
 	// live is a growing live share's sealer (live.go), built once under
 	// liveMu.
 	liveMu sync.Mutex
