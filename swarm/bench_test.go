@@ -391,7 +391,12 @@ func (nd *node) importShare(t *testing.T, src *node, st Status) Status {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nd.e.add(st.ID, &rec, func() error { return nd.e.db.saveProgress(st.ID, bits, tree) })
+	nc, err := nd.e.add(st.ID, &rec, func(nc *content) error {
+		if err := nd.e.db.saveProgress(st.ID, bits, tree); err != nil {
+			return err
+		}
+		return nc.loadData(c.data.Load().desc, nil)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -339,12 +339,12 @@ func hostileCollection(t *testing.T, a *node, manifest []byte, data int) string 
 	tree, _ := sealed.Tree.MarshalBinary()
 	secret, _ := hcrypto.NewSwarmSecret()
 	rec := &record{Kind: KindHost, Path: ct, Descriptor: desc, Reshare: true, Complete: true, Created: time.Now(), Secret: secret[:]}
-	c, err := a.e.add(id, rec, func() error {
-		all := newBitmap(d.NumChunks())
-		for i := range d.NumChunks() {
-			all.set(i)
+	c, err := a.e.add(id, rec, func(c *content) error {
+		all := allChunks(d.NumChunks())
+		if err := a.e.db.saveProgress(id, all, tree); err != nil {
+			return err
 		}
-		return a.e.db.saveProgress(id, all, tree)
+		return c.openData(d, sealed.Tree, all, nil)
 	})
 	if err != nil {
 		t.Fatal(err)

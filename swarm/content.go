@@ -1,11 +1,7 @@
 package swarm
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +28,7 @@ type content struct {
 	// (recMu). Never changed in place.
 	recMu sync.Mutex
 	rec   atomic.Pointer[record]
-	// data is set once the descriptor is known (initData); before, it is
+	// data is set once the descriptor is known (data.go); before, it is
 	// empty, or holds only the header of a content that failed to load.
 	data    atomic.Pointer[contentData]
 	chunks  *chunks
@@ -103,8 +99,9 @@ func (c *content) amend(change func(*figures)) {
 	c.fig.Store(&f)
 }
 
-// bareContent is a content of rec with its key, before its data is opened.
-func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
+// newContent is a content of rec with its key, before its data is opened
+// (data.go).
+func newContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
 	c := &content{e: e, id: id, chunks: newChunks(), up: newLimiter(rec.Limits.Up), down: newLimiter(rec.Limits.Down),
 		readers: readers{files: map[*file]struct{}{}, moved: make(chan struct{}, 1)}}
 	c.rec.Store(rec)
@@ -116,20 +113,6 @@ func bareContent(e *Engine, id hcrypto.ContentID, rec *record) *content {
 	}
 	c.secret = rec.swarmSecret()
 	return c
-}
-
-func newContent(e *Engine, id hcrypto.ContentID, rec *record) (*content, error) {
-	c := bareContent(e, id, rec)
-	if rec.Descriptor != nil {
-		d, err := hcrypto.UnmarshalDescriptor(rec.Descriptor, id)
-		if err != nil {
-			return nil, fmt.Errorf("load content %s: %w", id, err)
-		}
-		if err := c.initData(d, nil); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
 }
 
 // record returns the content's record; the caller must not change it.
@@ -146,130 +129,6 @@ func (c *content) update(change func(*record)) error {
 	}
 	c.rec.Store(&r)
 	return nil
-}
-
-// initData opens the content's data once its descriptor is known: the tree
-// and verified chunks from the database, and the file on disk. desc, if not
-// nil, is the descriptor to record with the file's paths.
-func (c *content) initData(d *hcrypto.Descriptor, desc []byte) error {
-	if d.NumChunks() > wire.MaxChunks || d.ChunkLen(0) > wire.MaxChunkLen {
-		return fmt.Errorf("content %s: too large for this node", c.id)
-	}
-	bits, treeBytes, err := c.e.db.loadProgress(c.id)
-	if err != nil {
-		return fmt.Errorf("load progress: %w", err)
-	}
-	n := d.NumChunks()
-	tree := hcrypto.NewPartialTree(d)
-	if treeBytes != nil {
-		if t, err := hcrypto.UnmarshalTree(d, treeBytes); err == nil {
-			tree = t
-		} else {
-			c.e.log.Warn("stored tree unusable, fetching again", "content", c.id, "err", err)
-			bits = nil
-		}
-	}
-	rec := c.record()
-	have := newBitmap(n)
-	if rec.Kind == KindShare && !rec.growing() {
-		for i := range n {
-			have.set(i)
-		}
-	} else if bits != nil && have.validFor(n) && len(bits) == len(have) {
-		copy(have, bits)
-		for i := range n { // never trust a bit the tree cannot back
-			if have.get(i) && !tree.Has(i) {
-				have[i/8] &^= 0x80 >> (i % 8)
-			}
-		}
-	}
-	var h hcrypto.Header
-	if c.key != nil {
-		h, err = d.OpenHeader(*c.key)
-		if err != nil {
-			return fmt.Errorf("open header: %w", err)
-		}
-	}
-	st, err := c.openStore(d, tree, h, desc)
-	if err != nil {
-		return err
-	}
-	var verified int64
-	for i := range n {
-		if have.get(i) {
-			_, l := d.PlainRange(i)
-			verified += int64(l)
-		}
-	}
-	if rec.Kind == KindShare && !rec.growing() {
-		verified = d.Size
-	}
-	c.data.Store(&contentData{desc: d, tree: tree, st: st, header: h})
-	c.chunks.reset(have, verified) // wakes the Opens waiting for the data
-	return nil
-}
-
-// openStore opens (or creates) the file that holds the data, and records
-// its paths (and desc, if not nil).
-func (c *content) openStore(d *hcrypto.Descriptor, tree *hcrypto.Tree, h hcrypto.Header, desc []byte) (*store, error) {
-	st := &store{desc: d, key: c.key, tree: tree}
-	rec := *c.record()
-	var err error
-	switch {
-	case h.Collection():
-		st.f, err = c.openCollection(d, h, &rec)
-		st.write = rec.Kind != KindShare
-	case rec.Kind == KindShare:
-		st.f, err = os.Open(rec.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("the shared file was deleted or moved: put it back and resume, or stop sharing it (%s)", rec.Path)
-		}
-	case rec.Complete:
-		st.f, err = os.OpenFile(rec.Path, os.O_RDWR, 0)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("the downloaded file was deleted or moved, so this node no longer shares it: put it back and resume, or remove it here (%s)", rec.Path)
-		}
-		if rec.Kind == KindDownload && rec.PartPath != "" && samePath(rec.PartPath, rec.Path) {
-			os.Remove(rec.PartPath) // left by a crash as the download finished (finishFile)
-		}
-		st.write = true
-	case rec.Kind == KindHost:
-		if rec.Path == "" {
-			rec.Path = filepath.Join(c.e.cfg.DataDir, "hosted", c.id.String()+".ct")
-		}
-		if err := os.MkdirAll(filepath.Dir(rec.Path), 0o700); err != nil {
-			return nil, fmt.Errorf("create host dir: %w", err)
-		}
-		st.f, err = os.OpenFile(rec.Path, os.O_RDWR|os.O_CREATE, 0o600)
-		st.write = true
-	default:
-		if rec.PartPath == "" {
-			if rec.Path, rec.PartPath, err = choosePaths(rec.DestDir, h); err != nil {
-				return nil, err
-			}
-			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		} else {
-			st.f, err = os.OpenFile(rec.PartPath, os.O_RDWR, 0)
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, partGone(rec.PartPath)
-			}
-		}
-		st.write = true
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open data of %s: %w", c.id, err)
-	}
-	err = c.update(func(r *record) {
-		r.Path, r.PartPath = rec.Path, rec.PartPath
-		if desc != nil {
-			r.Descriptor = desc
-		}
-	})
-	if err != nil {
-		st.f.Close()
-		return nil, err
-	}
-	return st, nil
 }
 
 // piece returns chunk i, encrypted and checked, with its proof.
@@ -352,30 +211,4 @@ func (c *content) status() Status {
 		s.ETA = time.Duration(float64(s.Size-s.Verified) / s.DownRate * float64(time.Second)).Round(time.Second)
 	}
 	return s
-}
-
-// learnDescriptor sets the descriptor of a content fetched from a link (the
-// first peer to answer provides it, checked against the content ID).
-func (c *content) learnDescriptor(d *hcrypto.Descriptor) error {
-	if c.data.Load().desc != nil {
-		return nil
-	}
-	c.e.initMu.Lock()
-	defer c.e.initMu.Unlock()
-	if c.data.Load().desc != nil {
-		return nil
-	}
-	b, err := d.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("descriptor: %w", err)
-	}
-	if err := c.initData(d, b); err != nil {
-		if c.key != nil { // its name, for the front ends and the history
-			if h, herr := d.OpenHeader(*c.key); herr == nil {
-				c.data.Store(&contentData{header: h})
-			}
-		}
-		return fmt.Errorf("prepare download: %w", err)
-	}
-	return nil
 }

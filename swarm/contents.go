@@ -80,13 +80,12 @@ func (e *Engine) admit(rec *record, sealed *hcrypto.Sealed, opt ShareOptions) (S
 		rec.ClientKey = priv[:]
 	}
 	id := sealed.Descriptor.ID()
-	c, err := e.add(id, rec, func() error {
-		n := sealed.Descriptor.NumChunks()
-		all := newBitmap(n)
-		for i := range n {
-			all.set(i)
+	c, err := e.add(id, rec, func(c *content) error {
+		all := allChunks(sealed.Descriptor.NumChunks())
+		if err := e.db.saveProgress(id, all, tree); err != nil {
+			return err
 		}
-		return e.db.saveProgress(id, all, tree)
+		return c.openData(sealed.Descriptor, sealed.Tree, all, nil)
 	})
 	if err != nil {
 		return Status{}, fmt.Errorf("share: %w", err)
@@ -301,7 +300,7 @@ func (e *Engine) resume(c *content, change func(*record)) (*content, error) {
 // unloaded stands for a content whose data could not be opened when the
 // engine started: it fails with the reason until Resume loads it.
 func unloaded(e *Engine, id hcrypto.ContentID, rec *record, err error) *content {
-	c := bareContent(e, id, rec)
+	c := newContent(e, id, rec)
 	c.amend(func(f *figures) { f.state, f.err, f.loadErr = StateFailed, err.Error(), err })
 	if c.key != nil && rec.Descriptor != nil { // its name, for the front ends
 		if d, derr := hcrypto.UnmarshalDescriptor(rec.Descriptor, id); derr == nil {
@@ -327,7 +326,7 @@ func (e *Engine) reload(c *content, loadErr error) (*content, error) {
 			rec.Path, rec.PartPath = "", ""
 		}
 	}
-	nc, err := newContent(e, c.id, &rec)
+	nc, err := e.loadContent(c.id, &rec)
 	if err != nil {
 		c.amend(func(f *figures) { f.loadErr, f.err = err, err.Error() })
 		e.bus.publish(c.status(), true)

@@ -129,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	for id, rec := range recs {
 		rec = e.ensureSecret(id, rec)
-		c, err := newContent(e, id, rec)
+		c, err := e.loadContent(id, rec)
 		if err != nil {
 			e.log.Error("cannot resume content", "content", id, "err", err)
 			e.contents[id] = unloaded(e, id, rec, err)
@@ -255,9 +255,11 @@ func (e *Engine) get(id hcrypto.ContentID) (*content, error) {
 	return c, nil
 }
 
-// add registers and starts a new content; if id is known already it returns
-// the existing one.
-func (e *Engine) add(id hcrypto.ContentID, rec *record, prepare func() error) (*content, error) {
+// add records, registers and starts a new content of rec; if id is known
+// already it returns the existing one. open, if not nil, opens the data of
+// a content whose descriptor is known already (one this node has just
+// sealed) from what the caller holds in memory.
+func (e *Engine) add(id hcrypto.ContentID, rec *record, open func(*content) error) (*content, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -266,18 +268,15 @@ func (e *Engine) add(id hcrypto.ContentID, rec *record, prepare func() error) (*
 	if c := e.contents[id]; c != nil {
 		return c, nil
 	}
-	if prepare != nil {
-		if err := prepare(); err != nil {
-			return nil, err
-		}
-	}
 	if err := e.db.putRecord(id, rec); err != nil {
 		return nil, fmt.Errorf("save record: %w", err)
 	}
-	c, err := newContent(e, id, rec)
-	if err != nil {
-		e.db.deleteContent(id)
-		return nil, err
+	c := newContent(e, id, rec)
+	if open != nil {
+		if err := open(c); err != nil {
+			e.db.deleteContent(id)
+			return nil, err
+		}
 	}
 	if rec.Reshare {
 		addr, spare := e.spares.assign(id, rec)

@@ -107,8 +107,12 @@ func (e *Engine) ShareLive(ctx context.Context, path string, opt LiveOptions) (*
 		}
 		rec.ClientKey = priv[:]
 	}
-	c, err := e.add(id, rec, func() error {
-		return e.db.saveProgress(id, newBitmap(l.Descriptor.NumChunks()), tree)
+	c, err := e.add(id, rec, func(c *content) error {
+		none := newBitmap(l.Descriptor.NumChunks())
+		if err := e.db.saveProgress(id, none, tree); err != nil {
+			return err
+		}
+		return c.openData(l.Descriptor, l.Tree, none, nil)
 	})
 	if err != nil {
 		f.Close()
