@@ -107,14 +107,14 @@ func benchLatencyOne(t *testing.T, md *strings.Builder, nw *testnet.Network, run
 	warmUp(t, getTor, append(linkPeers(t, st.Link), httpURL, osURL)...)
 	const hydreKey, osKey, curlKey = "hydre (4 circuits)", "onionshare-cli 2.6 + curl", "curl, Go HTTP server behind an onion"
 	s := series{}
-	var first, last []time.Duration
+	var first, ramp, last []time.Duration
 	for r := range runs {
-		v, f, l := hydreFetchFirst(t, getTor, st.Link, data, nil)
-		s[hydreKey] = append(s[hydreKey], v)
-		first, last = append(first, f), append(last, l)
+		ft := hydreFetchFirst(t, getTor, st.Link, data, nil)
+		s[hydreKey] = append(s[hydreKey], ft.rate)
+		first, ramp, last = append(first, ft.first), append(ramp, ft.ramp), append(last, ft.last5)
 		s[osKey] = append(s[osKey], curlFetch(t, socks, osURL, size, 400+r))
 		s[curlKey] = append(s[curlKey], curlFetch(t, socks, httpURL, size, 500+r))
-		t.Logf("latency run %d: %v, first chunks %v", r, s, first)
+		t.Logf("latency run %d: %v, first chunks %v, 2 MiB %v", r, s, first, ramp)
 	}
 	fmt.Fprintf(md, "### One seeder, relays unlimited (%d MiB)\n\n", sizeMiB)
 	fmt.Fprintf(md, "3 authorities + %d relays, no rate limit; seeder and downloader each on their own tor; %d interleaved runs, "+
@@ -126,14 +126,22 @@ func benchLatencyOne(t *testing.T, md *strings.Builder, nw *testnet.Network, run
 		fmt.Fprintf(md, "| %s | %s | %.2f | %.2f× |\n", k, fmtRuns(s[k]), median(s[k]), median(s[k])/base)
 	}
 	fmt.Fprintf(md, "\nFrom `Get` to the first verified chunk (256 KiB; the seeder's descriptor cached by the warm-up): median %s, runs %s. "+
+		"To 2 MiB verified: median %s, runs %s. "+
 		"The last 5%% of hydre's download (from 95%% verified to the end): median %s, runs %s.\n\n",
-		medianDur(first), fmtDurs(first), medianDur(last), fmtDurs(last))
+		medianDur(first), fmtDurs(first), medianDur(ramp), fmtDurs(ramp), medianDur(last), fmtDurs(last))
+}
+
+// fetchTimes is one download of hydreFetchFirst: MiB/s, the times from
+// Get to the first verified chunk and to 2 MiB verified, and that of the
+// last 5%.
+type fetchTimes struct {
+	rate               float64
+	first, ramp, last5 time.Duration
 }
 
 // hydreFetchFirst downloads link with a fresh engine on tor and returns
-// MiB/s, the time from Get to the first verified chunk and that of the
-// last 5%; tweak, if not nil, changes the engine's configuration.
-func hydreFetchFirst(t *testing.T, tor onion.Transport, link string, want []byte, tweak func(*Config)) (float64, time.Duration, time.Duration) {
+// its times; tweak, if not nil, changes the engine's configuration.
+func hydreFetchFirst(t *testing.T, tor onion.Transport, link string, want []byte, tweak func(*Config)) fetchTimes {
 	t.Helper()
 	nd := torNode(t, tor, "bench-get")
 	if tweak != nil {
@@ -145,6 +153,8 @@ func hydreFetchFirst(t *testing.T, tor onion.Transport, link string, want []byte
 	st := nd.get(link)
 	nd.waitFor(st.ID, 10*time.Minute, "first chunk", func(s Status) bool { return s.Verified > 0 || s.State == StateSeeding })
 	firstAt := time.Since(start)
+	nd.waitFor(st.ID, 20*time.Minute, "2 MiB", func(s Status) bool { return s.Verified >= min(2*mib, int64(len(want))) || s.State == StateSeeding })
+	rampAt := time.Since(start)
 	nd.waitFor(st.ID, 20*time.Minute, "95%", func(s Status) bool { return s.Verified >= int64(len(want))*95/100 || s.State == StateSeeding })
 	at95 := time.Now()
 	done := nd.waitDone(st.ID, 20*time.Minute)
@@ -152,5 +162,5 @@ func hydreFetchFirst(t *testing.T, tor onion.Transport, link string, want []byte
 	checkFile(t, done.Path, want)
 	nd.close()
 	os.RemoveAll(nd.dl)
-	return float64(len(want)) / mib / el.Seconds(), firstAt, start.Add(el).Sub(at95)
+	return fetchTimes{rate: float64(len(want)) / mib / el.Seconds(), first: firstAt, ramp: rampAt, last5: start.Add(el).Sub(at95)}
 }
