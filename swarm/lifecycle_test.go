@@ -210,8 +210,10 @@ func TestShareReachable(t *testing.T) {
 		t.Fatalf("reachable before its service is published: %+v", s)
 	}
 	b.get(st.Link)
-	w := b.waitFor(st.ID, 5*time.Second, "a reason to wait", func(s Status) bool { return s.Waiting != "" })
-	if !strings.HasPrefix(w.Waiting, "no peer reachable yet: ") || !strings.Contains(w.Waiting, "no such service") {
+	// Asking the rendezvous slots may be shown first: wait for the dial's
+	// outcome.
+	w := b.waitFor(st.ID, 5*time.Second, "a failed dial", func(s Status) bool { return strings.HasPrefix(s.Waiting, "no peer reachable yet: ") })
+	if !strings.Contains(w.Waiting, "no such service") {
 		t.Errorf("waiting for %q", w.Waiting)
 	}
 	events, cancel := a.e.Subscribe()
@@ -490,7 +492,7 @@ func TestRemovedShareSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.get(st.Link)
-	w := b.waitFor(st.ID, 5*time.Second, "a reason", func(s Status) bool { return s.Waiting != "" })
+	w := b.waitFor(st.ID, 5*time.Second, "a failed dial", func(s Status) bool { return strings.HasPrefix(s.Waiting, "no peer reachable yet: ") })
 	if want := "no peer reachable yet: handshake: the peer does not serve this content (Goodbye 1)"; w.Waiting != want {
 		t.Fatalf("waiting %q, want %q", w.Waiting, want)
 	}
